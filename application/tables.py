@@ -1,0 +1,5 @@
+"""Every table of the application on one MetaData: the store's and the projections'."""
+
+from events.schema import metadata
+
+__all__ = ["metadata"]

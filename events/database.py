@@ -1,0 +1,75 @@
+"""Database settings and engines: SQLite (embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .errors import SchemaOutOfDate
+
+DB_ENV_VAR = "NHIEMVU_DB"
+DEFAULT_SQLITE_FILE = "nhiemvu.db"
+SQLITE_BUSY_TIMEOUT_S = 30
+# Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
+WRITE = "nhiemvu_write"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """--db, then $NHIEMVU_DB, then an SQLite file in the working directory.
+
+    A bare path is taken as an SQLite file; `postgresql://` gets the psycopg driver.
+    """
+    url = url or os.environ.get(DB_ENV_VAR) or DEFAULT_SQLITE_FILE
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    url = resolve_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Take transaction control from the driver, so a write transaction can
+        # start with BEGIN IMMEDIATE: a deferred transaction that reads and then
+        # writes fails at once (no busy wait) when another writer got in first.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        write = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def require_schema(engine: Engine, expected: str) -> None:
+    """Refuse to work on a database whose schema is missing or behind."""
+    current = current_revision(engine)
+    if current != expected:
+        raise SchemaOutOfDate(current, expected)

@@ -1,0 +1,47 @@
+"""Errors raised by the event store.
+
+Messages are Vietnamese because they reach the secretariat through the CLI.
+"""
+
+
+class EventStoreError(Exception):
+    """Base class for every error the store raises on purpose."""
+
+
+class ConcurrencyError(EventStoreError):
+    """The stream is not at the version the writer expected."""
+
+    def __init__(self, stream_id: str, expected, actual: int):
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"Xung đột ghi đồng thời trên luồng '{stream_id}': mong đợi phiên bản "
+            f"{expected}, hiện tại là {actual}. Có người khác vừa ghi vào đây; "
+            "hãy xem lại trạng thái rồi thực hiện lại lệnh."
+        )
+
+
+class UnknownEventType(EventStoreError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"Loại sự kiện không xác định: '{name}'. Hãy đăng ký loại sự kiện này.")
+
+
+class InvalidEvent(EventStoreError):
+    """The event cannot be stored as given (bad payload, naive time, …)."""
+
+
+class IdempotencyConflict(EventStoreError):
+    """Some, but not all, of the events of an append are already stored."""
+
+
+class SchemaOutOfDate(EventStoreError):
+    def __init__(self, current: str | None, expected: str):
+        self.current = current
+        self.expected = expected
+        state = "chưa được khởi tạo" if current is None else f"ở phiên bản cũ ({current})"
+        super().__init__(
+            f"Cơ sở dữ liệu {state}, cần phiên bản lược đồ {expected}. "
+            "Hãy chạy `nhiemvu init` để tạo hoặc nâng cấp lược đồ."
+        )

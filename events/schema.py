@@ -1,0 +1,87 @@
+"""Tables of the event store (SQLAlchemy Core), shared with Alembic.
+
+`metadata` is the single MetaData of the application: projection tables are
+declared on it too, so that Alembic's autogenerate sees one schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+from .serialization import to_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware instant stored in UTC on every backend.
+
+    SQLite has no time zones: values go in as UTC and come back as naive UTC,
+    so both directions normalise.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        value = to_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else to_utc(value)
+
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("stream_id", sa.String(200), nullable=False),
+    sa.Column("stream_version", sa.Integer, nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("causation_id", sa.String(36), nullable=True),
+    sa.Column("correlation_id", sa.String(36), nullable=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("stream_id", "stream_version"),
+    sa.Index(None, "occurred_at"),
+    sa.Index(None, "recorded_at"),
+)
+
+# One row (id = 1): the last allocated position, the hash it ended with and its
+# recording time. Appenders lock this row for the rest of their transaction,
+# which serialises allocation so positions are gapless and in commit order.
+log_head = sa.Table(
+    "event_log_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+    sa.Column("last_hash", sa.String(64), nullable=False),
+    sa.Column("last_recorded_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+projection_checkpoints = sa.Table(
+    "projection_checkpoints",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)

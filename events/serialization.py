@@ -1,0 +1,92 @@
+"""Canonical encoding of events: JSON payloads, UTC timestamps and the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import InvalidEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def require_aware(value: datetime, what: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidEvent(f"{what} phải là một thời điểm (datetime), nhận được {value!r}.")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidEvent(
+            f"{what} thiếu múi giờ ({value.isoformat()}). "
+            "Hãy cho thời điểm kèm múi giờ, ví dụ Asia/Ho_Chi_Minh."
+        )
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    """Normalise to UTC, attaching UTC to the naive values SQLite hands back."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    """The one textual form of an instant used in hashes and exports."""
+    return to_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def check_json_data(value: Any, path: str = "payload") -> None:
+    """Refuse anything that would not survive a JSON round trip unchanged."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidEvent(f"{path}: số không hữu hạn ({value}) không lưu được dưới dạng JSON.")
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json_data(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidEvent(f"{path}: khóa {key!r} phải là chuỗi.")
+            check_json_data(item, f"{path}.{key}")
+        return
+    raise InvalidEvent(
+        f"{path}: giá trị kiểu {type(value).__name__} không lưu được dưới dạng JSON ({value!r})."
+    )
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    """SHA-256 of the previous hash and the canonical encoding of one event's fields."""
+    body = canonical_json(fields)
+    return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
+
+
+def hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The stored fields of an event that the chain protects, in canonical form."""
+    return {
+        "position": row["position"],
+        "event_id": row["event_id"],
+        "stream_id": row["stream_id"],
+        "stream_version": row["stream_version"],
+        "event_type": row["event_type"],
+        "schema_version": row["schema_version"],
+        "occurred_at": format_instant(row["occurred_at"]),
+        "recorded_at": format_instant(row["recorded_at"]),
+        "actor": row["actor"],
+        "causation_id": row["causation_id"],
+        "correlation_id": row["correlation_id"],
+        "payload": row["payload"],
+        "metadata": row["metadata"],
+    }
