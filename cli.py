@@ -1,0 +1,754 @@
+"""The `nhiemvu` command line: parse, call the application, render.
+
+Command names, flags and JSON keys are English; what people read is Vietnamese.
+Heavy modules are imported inside the commands so that `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import click
+
+from cli_support import (
+    DATE,
+    NhiemvuGroup,
+    emit_json,
+    ensure_utf8_stdout,
+    json_option,
+    output,
+    render_table,
+    warn,
+)
+
+AGENCY_KINDS = ["so", "quan-huyen", "don-vi-su-nghiep", "khac"]
+REPRIMAND_KINDS = {
+    "nhac-nho": "nhac_nho",
+    "rut-kinh-nghiem": "rut_kinh_nghiem",
+    "phe-binh": "phe_binh",
+}
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database (containers): still record something
+        return os.environ.get("USER", "unknown")
+
+
+@click.group(cls=NhiemvuGroup)
+@click.option(
+    "--db",
+    "db_url",
+    envvar="NHIEMVU_DB",
+    default=None,
+    metavar="URL",
+    help="Cơ sở dữ liệu: đường dẫn tệp SQLite hoặc URL postgresql+psycopg://… "
+    "(mặc định: nhiemvu.db; biến môi trường NHIEMVU_DB).",
+)
+@click.option(
+    "--actor",
+    default=None,
+    metavar="NAME",
+    help="Người ghi, lưu trên mọi sự kiện (mặc định: tài khoản hệ điều hành).",
+)
+@click.version_option(package_name="nhiemvu")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, actor: str | None) -> None:
+    """nhiemvu — theo dõi nhiệm vụ UBND giao, ghi mọi việc thành sự kiện không sửa xóa."""
+    ensure_utf8_stdout()
+    ctx.obj = {"db": db_url, "actor": actor or default_actor()}
+
+
+def get_app(ctx: click.Context):
+    from application.app import App
+
+    root = ctx.find_root()
+    if "app" not in root.obj:
+        app = App(root.obj["db"], root.obj["actor"])
+        root.obj["app"] = app
+        root.call_on_close(app.close)
+    return root.obj["app"]
+
+
+def today_or(ctx, value):
+    return value or get_app(ctx).today()
+
+
+def report_result(result, as_json: bool, human: str) -> None:
+    warn(result.warnings)
+    if as_json:
+        emit_json(
+            {
+                "key": result.key,
+                "stream": result.stream_id,
+                "events": [e.event_id for e in result.events],
+            }
+        )
+    else:
+        click.echo(human)
+
+
+# -- init, events, projections -------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+def init(ctx):
+    """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu."""
+    from events.database import resolve_url
+    from events.migrate import upgrade
+
+    url = resolve_url(ctx.obj["db"])
+    upgrade(url)
+    click.echo(f"Đã khởi tạo/nâng cấp cơ sở dữ liệu: {_redact(url)}")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@cli.group()
+def events():
+    """Sổ sự kiện: kiểm tra tính toàn vẹn."""
+
+
+@events.command("verify")
+@json_option
+@click.pass_context
+def events_verify(ctx, as_json):
+    """Tính lại chuỗi mã băm của toàn bộ sổ; thoát với mã 1 nếu sổ bị sửa."""
+    from events.verify import verify_chain
+
+    result = verify_chain(get_app(ctx).engine)
+    data = {
+        "ok": result.ok,
+        "checked": result.checked,
+        "broken_position": result.broken_position,
+        "reason": result.reason,
+    }
+    if as_json:
+        emit_json(data)
+    elif result.ok:
+        click.echo(f"Sổ sự kiện toàn vẹn: đã kiểm tra {result.checked} sự kiện.")
+    else:
+        click.echo(
+            f"Sổ sự kiện KHÔNG toàn vẹn: hỏng tại vị trí {result.broken_position} "
+            f"({result.reason}).",
+            err=True,
+        )
+    if not result.ok:
+        ctx.exit(1)
+
+
+@cli.group()
+def projections():
+    """Các bảng dẫn xuất từ sổ sự kiện."""
+
+
+@projections.command("rebuild")
+@click.pass_context
+def projections_rebuild(ctx):
+    """Dựng lại các bảng dẫn xuất từ đầu sổ sự kiện."""
+    from events.projections import rebuild
+
+    app = get_app(ctx)
+    count = rebuild(app.store, app.ledger.projection)
+    click.echo(f"Đã dựng lại các bảng dẫn xuất từ {count} sự kiện.")
+
+
+# -- agencies ----------------------------------------------------------------------
+
+
+@cli.group()
+def agency():
+    """Cơ quan, đơn vị và người đứng đầu."""
+
+
+@agency.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Tên đầy đủ, ví dụ 'Sở Xây dựng'.")
+@click.option("--kind", type=click.Choice(AGENCY_KINDS), required=True)
+@json_option
+@click.pass_context
+def agency_add(ctx, code, name, kind, as_json):
+    """Đăng ký cơ quan mới."""
+    result = get_app(ctx).ledger.register_agency(code, name, kind)
+    report_result(result, as_json, f"Đã đăng ký cơ quan {result.key}.")
+
+
+@agency.command("rename")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--on", "on", type=DATE, default=None)
+@click.pass_context
+def agency_rename(ctx, code, name, on):
+    """Đổi tên cơ quan."""
+    result = get_app(ctx).ledger.rename_agency(code, name, today_or(ctx, on))
+    report_result(result, False, f"Đã đổi tên {code.upper()}.")
+
+
+@agency.command("head")
+@click.argument("code")
+@click.option("--name", "person", required=True, help="Họ tên người đứng đầu.")
+@click.option("--from", "start", type=DATE, required=True)
+@click.pass_context
+def agency_head(ctx, code, person, start):
+    """Ghi người đứng đầu mới (người trước thôi giữ chức từ ngày hôm trước)."""
+    result = get_app(ctx).ledger.appoint_head(code, person, start)
+    report_result(result, False, f"Đã ghi người đứng đầu {code.upper()}: {person}.")
+
+
+@agency.command("deputy")
+@click.argument("code")
+@click.option("--name", "person", required=True)
+@click.option("--field", required=True, help="Lĩnh vực phụ trách, ví dụ 'xây dựng'.")
+@click.option("--from", "start", type=DATE, required=True)
+@click.pass_context
+def agency_deputy(ctx, code, person, field, start):
+    """Ghi cấp phó phụ trách một lĩnh vực."""
+    result = get_app(ctx).ledger.appoint_deputy(code, person, field, start)
+    report_result(result, False, f"Đã ghi cấp phó {code.upper()} phụ trách {field}: {person}.")
+
+
+@agency.command("dissolve")
+@click.argument("code")
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--reason", required=True)
+@click.option(
+    "--into",
+    default=None,
+    metavar="CODE",
+    help="Sáp nhập vào cơ quan này: các nhiệm vụ đang mở chuyển sang đó.",
+)
+@click.pass_context
+def agency_dissolve(ctx, code, on, reason, into):
+    """Giải thể hoặc sáp nhập cơ quan."""
+    result = get_app(ctx).ledger.dissolve_agency(code, on, reason, into)
+    report_result(result, False, f"Đã ghi {'sáp nhập' if into else 'giải thể'} {code.upper()}.")
+
+
+@agency.command("list")
+@click.option("--on", "on", type=DATE, default=None, help="Người đứng đầu tại ngày này.")
+@json_option
+@click.pass_context
+def agency_list(ctx, on, as_json):
+    """Danh sách cơ quan và người đứng đầu."""
+    from application import queries
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        rows = queries.list_agencies(connection, on or app.today())
+    output(
+        rows,
+        as_json,
+        lambda rs: render_table(
+            [
+                {**r, "deputies": "; ".join(f"{d['person']} ({d['field']})" for d in r["deputies"])}
+                for r in rs
+            ],
+            [
+                ("code", "Mã"),
+                ("name", "Tên cơ quan"),
+                ("kind_label", "Loại"),
+                ("head", "Người đứng đầu"),
+                ("deputies", "Cấp phó"),
+            ],
+        ),
+    )
+
+
+# -- directives --------------------------------------------------------------------
+
+
+@cli.group()
+def directive():
+    """Văn bản chỉ đạo (thông báo kết luận, chỉ thị, kế hoạch…)."""
+
+
+@directive.command("add")
+@click.argument("number")
+@click.option("--date", "issued_on", type=DATE, required=True)
+@click.option("--title", required=True)
+@click.option("--kind", default=None, help="Thông báo kết luận, Chỉ thị, Kế hoạch, Công văn…")
+@click.option("--issuer", default=None, help="UBND thành phố, Chủ tịch UBND thành phố…")
+@json_option
+@click.pass_context
+def directive_add(ctx, number, issued_on, title, kind, issuer, as_json):
+    """Ghi văn bản chỉ đạo."""
+    result = get_app(ctx).ledger.register_directive(number, issued_on, title, kind, issuer)
+    report_result(result, as_json, f"Đã ghi văn bản {result.key}.")
+
+
+@directive.command("list")
+@json_option
+@click.pass_context
+def directive_list(ctx, as_json):
+    """Danh sách văn bản chỉ đạo và số nhiệm vụ."""
+    from application import queries
+    from workflow.dates import format_date, from_iso
+
+    with get_app(ctx).engine.connect() as connection:
+        rows = queries.list_directives(connection)
+    output(
+        rows,
+        as_json,
+        lambda rs: render_table(
+            [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in rs],
+            [
+                ("number", "Số hiệu"),
+                ("issued_on", "Ngày"),
+                ("kind", "Loại"),
+                ("title", "Trích yếu"),
+                ("tasks", "Số nhiệm vụ"),
+            ],
+        ),
+    )
+
+
+# -- tasks -------------------------------------------------------------------------
+
+
+@cli.group()
+def task():
+    """Nhiệm vụ: giao, báo cáo tiến độ, gia hạn, hoàn thành, hủy."""
+
+
+@task.command("assign")
+@click.option("--directive", "directive_number", required=True, metavar="NUMBER")
+@click.option("--clause", default=None, metavar="REF", help="Mục, điểm: 2.3, 2.5.a…")
+@click.option("--title", required=True)
+@click.option("--lead", "leads", multiple=True, required=True, metavar="CODE")
+@click.option("--coordinate", "coordinators", multiple=True, metavar="CODE")
+@click.option("--deadline", type=DATE, default=None)
+@click.option(
+    "--period",
+    default=None,
+    metavar="2023Q2",
+    help="Hoàn thành trong kỳ: quý (2023Q2), tháng (2023-10) hoặc năm (2023).",
+)
+@click.option("--within-working-days", type=click.IntRange(min=1), default=None, metavar="N")
+@click.option("--no-deadline", is_flag=True, help="Nhiệm vụ thường xuyên, không có thời hạn.")
+@click.option(
+    "--assigned-on", type=DATE, default=None, help="Ngày giao (mặc định: ngày của văn bản chỉ đạo)."
+)
+@click.option("--leader", default=None, help="Lãnh đạo UBND phụ trách chỉ đạo.")
+@click.option("--id", "task_id", default=None, help="Mã nhiệm vụ (mặc định: NV-00001…).")
+@json_option
+@click.pass_context
+def task_assign(
+    ctx,
+    directive_number,
+    clause,
+    title,
+    leads,
+    coordinators,
+    deadline,
+    period,
+    within_working_days,
+    no_deadline,
+    assigned_on,
+    leader,
+    task_id,
+    as_json,
+):
+    """Giao nhiệm vụ; in ra mã nhiệm vụ."""
+    from application.ledger import DeadlineInput
+
+    forms = [
+        f
+        for f in (
+            deadline is not None and DeadlineInput("date", deadline),
+            period is not None and DeadlineInput("period", period),
+            within_working_days is not None and DeadlineInput("working_days", within_working_days),
+            no_deadline and DeadlineInput("none"),
+        )
+        if f
+    ]
+    if len(forms) != 1:
+        raise click.UsageError(
+            "Hãy chọn đúng một dạng thời hạn: --deadline, --period, --within-working-days "
+            "hoặc --no-deadline."
+        )
+    result = get_app(ctx).ledger.assign_task(
+        directive_number,
+        title,
+        list(leads),
+        forms[0],
+        clause=clause,
+        coordinators=list(coordinators),
+        assigned_on=assigned_on,
+        leader=leader,
+        task_id=task_id,
+    )
+    warn(result.warnings)
+    if as_json:
+        emit_json(
+            {
+                "id": result.key,
+                "event_id": result.events[0].event_id,
+                "deadline": result.events[0].data["deadline"]["due"],
+            }
+        )
+    else:
+        click.echo(result.key)
+
+
+@task.command("progress")
+@click.argument("task_id")
+@click.option("--percent", type=int, required=True)
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--note", default=None)
+@click.pass_context
+def task_progress(ctx, task_id, percent, on, note):
+    """Ghi báo cáo tiến độ."""
+    result = get_app(ctx).ledger.report_progress(task_id, percent, on, note)
+    report_result(result, False, f"Đã ghi tiến độ {percent}% cho {task_id}.")
+
+
+@task.command("extend")
+@click.argument("task_id")
+@click.option("--to", "to", type=DATE, required=True, help="Hạn mới.")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày lãnh đạo đồng ý gia hạn.")
+@click.option("--reason", default=None)
+@click.option("--refuse", is_flag=True, help="Ghi việc lãnh đạo KHÔNG đồng ý gia hạn.")
+@click.pass_context
+def task_extend(ctx, task_id, to, on, reason, refuse):
+    """Ghi gia hạn được duyệt (hoặc bị từ chối với --refuse)."""
+    ledger = get_app(ctx).ledger
+    if refuse:
+        result = ledger.refuse_extension(task_id, to, on, reason)
+        report_result(result, False, f"Đã ghi từ chối gia hạn {task_id}.")
+    else:
+        result = ledger.approve_extension(task_id, to, on, reason)
+        report_result(result, False, f"Đã ghi gia hạn {task_id}.")
+
+
+@task.command("complete")
+@click.argument("task_id")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày hoàn thành (ngày trên báo cáo).")
+@click.option("--doc", default=None, metavar="NUMBER", help="Số văn bản báo cáo hoàn thành.")
+@click.pass_context
+def task_complete(ctx, task_id, on, doc):
+    """Ghi hoàn thành nhiệm vụ."""
+    result = get_app(ctx).ledger.complete(task_id, on, doc)
+    report_result(result, False, f"Đã ghi hoàn thành {task_id}.")
+
+
+@task.command("cancel")
+@click.argument("task_id")
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--reason", required=True)
+@click.pass_context
+def task_cancel(ctx, task_id, on, reason):
+    """Hủy nhiệm vụ không còn cần thực hiện."""
+    result = get_app(ctx).ledger.cancel(task_id, on, reason)
+    report_result(result, False, f"Đã hủy {task_id}.")
+
+
+@task.command("reassign")
+@click.argument("task_id")
+@click.option("--lead", "leads", multiple=True, required=True, metavar="CODE")
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--reason", default=None)
+@click.pass_context
+def task_reassign(ctx, task_id, leads, on, reason):
+    """Giao lại nhiệm vụ cho cơ quan chủ trì khác."""
+    result = get_app(ctx).ledger.reassign(task_id, list(leads), on, reason)
+    report_result(result, False, f"Đã giao lại {task_id}.")
+
+
+def _task_human(task: dict) -> str:
+    from workflow.dates import format_date, from_iso
+
+    def d(value):
+        return format_date(from_iso(value)) if value else "—"
+
+    lines = [
+        f"Nhiệm vụ {task['id']}: {task['title']}",
+        f"  Văn bản: {task['directive']}" + (f", mục {task['clause']}" if task["clause"] else ""),
+        f"  Chủ trì: {', '.join(task['leads'])}"
+        + (f"; phối hợp: {', '.join(task['coordinators'])}" if task["coordinators"] else ""),
+        f"  Ngày giao: {d(task['assigned_on'])}",
+        f"  Thời hạn: {d(task['deadline'])}"
+        + (
+            f" (hạn gốc {d(task['original_deadline'])})"
+            if task["original_deadline"] != task["deadline"]
+            else ""
+        )
+        + (
+            f"; hạn đôn đốc hiện tại {d(task['current_deadline'])}"
+            if task["current_deadline"] != task["deadline"]
+            else ""
+        ),
+        f"  Trạng thái tại {d(task['as_of'])}: {task['status_label']}"
+        + (f" ({task['days_overdue']} ngày)" if task["days_overdue"] else ""),
+    ]
+    if task["progress"] is not None:
+        lines.append(
+            f"  Tiến độ: {task['progress']}% ({d(task['progress_on'])})"
+            + (f" — {task['progress_note']}" if task["progress_note"] else "")
+        )
+    if task["completed_on"]:
+        lines.append(
+            f"  Hoàn thành: {d(task['completed_on'])}"
+            + (f", văn bản {task['completion_doc']}" if task["completion_doc"] else "")
+        )
+    if task["cancelled_on"]:
+        lines.append(f"  Đã hủy: {d(task['cancelled_on'])} — {task['cancel_reason']}")
+    if task["escalation_level"]:
+        lines.append(f"  Mức đôn đốc: {task['escalation_level']}")
+    for doc in task["documents"]:
+        lines.append(f"  Văn bản nhắc đến: {doc['number']} ({doc['kind']}, {d(doc['issued_on'])})")
+    return "\n".join(lines)
+
+
+@task.command("show")
+@click.argument("task_id")
+@click.option("--as-of", type=DATE, default=None, help="Trạng thái tại ngày này (ngày nghiệp vụ).")
+@click.option(
+    "--known-at", type=DATE, default=None, help="Chỉ dùng những gì đã được ghi đến hết ngày này."
+)
+@json_option
+@click.pass_context
+def task_show(ctx, task_id, as_of, known_at, as_json):
+    """Xem một nhiệm vụ."""
+    from application import queries
+    from workflow.dates import end_of_day
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        data = queries.show_task(
+            connection,
+            app.store,
+            task_id.strip(),
+            as_of or app.today(),
+            end_of_day(known_at) if known_at else None,
+        )
+    output(data, as_json, _task_human)
+
+
+@task.command("list")
+@click.option("--agency", default=None, metavar="CODE")
+@click.option(
+    "--status",
+    default=None,
+    metavar="CODE",
+    help="in_progress, overdue, done_on_time, done_late, ongoing, done, cancelled",
+)
+@click.option("--as-of", type=DATE, default=None)
+@json_option
+@click.pass_context
+def task_list(ctx, agency, status, as_of, as_json):
+    """Danh sách nhiệm vụ với trạng thái tại một ngày."""
+    from application import queries
+    from workflow.dates import format_date, from_iso
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        rows = queries.list_tasks(
+            connection, as_of or app.today(), agency.strip().upper() if agency else None, status
+        )
+    output(
+        rows,
+        as_json,
+        lambda rs: render_table(
+            [
+                {
+                    **r,
+                    "leads": ", ".join(r["leads"]),
+                    "deadline": format_date(from_iso(r["deadline"])),
+                    "title": r["title"][:60],
+                }
+                for r in rs
+            ],
+            [
+                ("id", "Mã"),
+                ("directive", "Văn bản"),
+                ("clause", "Mục"),
+                ("title", "Nội dung"),
+                ("leads", "Chủ trì"),
+                ("deadline", "Thời hạn"),
+                ("status_label", "Trạng thái"),
+                ("days_overdue", "Số ngày quá hạn"),
+            ],
+        ),
+    )
+
+
+@task.command("history")
+@click.argument("task_id")
+@json_option
+@click.pass_context
+def task_history(ctx, task_id, as_json):
+    """Toàn bộ sự kiện của một nhiệm vụ, kể cả sự kiện đã rút lại."""
+    from application import queries
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        rows = queries.task_history(app.store, connection, task_id.strip())
+    output(
+        rows,
+        as_json,
+        lambda rs: render_table(
+            [
+                {
+                    **r,
+                    "data": _short(r["data"]),
+                    "retracted": "đã rút lại" if r["retracted"] else "",
+                    "recorded_at": r["recorded_at"][:19],
+                }
+                for r in rs
+            ],
+            [
+                ("version", "#"),
+                ("type", "Sự kiện"),
+                ("recorded_at", "Ghi lúc (UTC)"),
+                ("actor", "Người ghi"),
+                ("data", "Nội dung"),
+                ("retracted", ""),
+                ("id", "Mã sự kiện"),
+            ],
+        ),
+    )
+
+
+def _short(data: dict) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", []))
+    return text if len(text) <= 70 else text[:67] + "…"
+
+
+# -- reprimands, commendations, corrections ------------------------------------------
+
+
+def _addressee_options(func):
+    func = click.option("--person", "persons", multiple=True, metavar="NAME")(func)
+    func = click.option(
+        "--head", "heads", multiple=True, metavar="CODE", help="Gửi tới người đứng đầu cơ quan này."
+    )(func)
+    func = click.option("--agency", "agencies", multiple=True, metavar="CODE")(func)
+    return func
+
+
+@cli.group()
+def reprimand():
+    """Văn bản nhắc nhở, rút kinh nghiệm, phê bình."""
+
+
+@reprimand.command("issue")
+@click.option("--kind", type=click.Choice(list(REPRIMAND_KINDS)), required=True)
+@click.option("--doc", "number", required=True, metavar="NUMBER")
+@click.option("--on", "on", type=DATE, required=True)
+@_addressee_options
+@click.option("--field", default=None, help="Lĩnh vực: phê bình người đứng đầu kéo theo cấp phó.")
+@click.option("--task", "task_ids", multiple=True, metavar="ID")
+@click.option("--reason", default=None)
+@click.option("--issuer", default=None)
+@json_option
+@click.pass_context
+def reprimand_issue(
+    ctx, kind, number, on, agencies, heads, persons, field, task_ids, reason, issuer, as_json
+):
+    """Ghi văn bản nhắc nhở / rút kinh nghiệm / phê bình."""
+    _issue(
+        ctx,
+        REPRIMAND_KINDS[kind],
+        number,
+        on,
+        agencies,
+        heads,
+        persons,
+        field,
+        task_ids,
+        reason,
+        issuer,
+        as_json,
+    )
+
+
+@cli.command()
+@click.option("--doc", "number", required=True, metavar="NUMBER")
+@click.option("--on", "on", type=DATE, required=True)
+@_addressee_options
+@click.option("--task", "task_ids", multiple=True, metavar="ID")
+@click.option("--reason", default=None)
+@click.option("--issuer", default=None)
+@json_option
+@click.pass_context
+def commend(ctx, number, on, agencies, heads, persons, task_ids, reason, issuer, as_json):
+    """Ghi văn bản biểu dương."""
+    _issue(
+        ctx,
+        "bieu_duong",
+        number,
+        on,
+        agencies,
+        heads,
+        persons,
+        None,
+        task_ids,
+        reason,
+        issuer,
+        as_json,
+    )
+
+
+def _issue(
+    ctx, kind, number, on, agencies, heads, persons, field, task_ids, reason, issuer, as_json
+):
+    from workflow.documents import TARGET_LABELS, Addressees
+
+    result = get_app(ctx).ledger.issue_document(
+        kind,
+        number,
+        on,
+        Addressees(tuple(agencies), tuple(heads), tuple(persons)),
+        reason=reason,
+        issuer=issuer,
+        field=field,
+        task_ids=list(task_ids),
+    )
+    warn(result.warnings)
+    targets = result.events[0].data["targets"]
+    if as_json:
+        emit_json({"doc": result.key, "event_id": result.events[0].event_id, "targets": targets})
+        return
+    click.echo(f"Đã ghi văn bản {result.key}. Nơi nhận:")
+    for target in targets:
+        who = " — ".join(x for x in (target["agency"], target["person"]) if x)
+        note = " (kéo theo, TB 129 §2.8)" if target["cascaded"] else ""
+        click.echo(f"  {TARGET_LABELS[target['kind']]}: {who}{note}")
+
+
+@cli.command()
+@click.argument("event_id")
+@click.option("--reason", required=True)
+@click.pass_context
+def correct(ctx, event_id, reason):
+    """Rút lại một sự kiện ghi nhầm (sự kiện gốc vẫn ở trong sổ)."""
+    result = get_app(ctx).ledger.correct(event_id, reason)
+    report_result(result, False, f"Đã rút lại sự kiện {event_id}.")
+
+
+# -- the demo ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--fresh/--keep", default=True, help="Xóa tệp SQLite cũ trước khi dựng (mặc định).")
+@click.pass_context
+def demo(ctx, fresh):
+    """Dựng sổ minh họa năm 2023 từ các văn bản mẫu và in bảng tổng hợp."""
+    from application.demo import run_demo
+
+    run_demo(ctx.obj["db"], ctx.obj["actor"], fresh=fresh, echo=click.echo)
+
+
+def main() -> None:
+    cli(prog_name="nhiemvu")
+
+
+if __name__ == "__main__":
+    main()

@@ -259,7 +259,7 @@ class StoreTransaction:
         actor: str = "system",
     ) -> AppendResult:
         self._validate(stream_id, new_events, expected_version, actor)
-        head = self._lock_head()
+        head = self.lock()
         existing = self._already_stored([e.event_id for e in new_events])
         if existing:
             if len(existing) != len(new_events):
@@ -336,7 +336,12 @@ class StoreTransaction:
             check_json_data(new.metadata, f"{new.type}.metadata")
             require_aware(new.occurred_at, f"Thời điểm xảy ra của '{new.type}'")
 
-    def _lock_head(self) -> _Head:
+    def lock(self) -> _Head:
+        """Take the log's write lock now (idempotent); held until commit or rollback.
+
+        Commands call it before validating, so that what they validate cannot
+        change before they append.
+        """
         if self._head is None:
             row = self.connection.execute(
                 sa.select(log_head).where(log_head.c.id == 1).with_for_update()

@@ -1,0 +1,474 @@
+"""Application service: the secretariat's commands.
+
+Each command runs in one write transaction: take the log's lock, load what it
+needs from the projections, let the domain validate, append, and bring the
+projection up to date — all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from events.projections import apply_in_transaction
+from events.store import NO_STREAM, EventStore, NewEvent, StoreTransaction
+from workflow import agencies as ag
+from workflow import documents as docs
+from workflow import tasks as tk
+from workflow.dates import LOCAL_TZ, format_date, iso, parse_period, start_of_day
+from workflow.errors import DomainError, NotFound
+from workflow.text import code as norm_code
+from workflow.text import nfc
+
+from . import loading, streams
+from .projection import LedgerProjection
+
+
+@dataclass(frozen=True)
+class DeadlineInput:
+    """One of the deadline forms of DOMAIN.md, as the user gave it."""
+
+    kind: str  # date | period | working_days | none
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    stream_id: str
+    events: list[Any]
+    warnings: tuple[str, ...] = ()
+    key: str | None = None
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: EventStore,
+        actor: str,
+        now: Callable[[], datetime] = lambda: datetime.now(LOCAL_TZ),
+        calendar_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.actor = actor
+        self.now = now
+        self.projection = LedgerProjection()
+        self._calendar_factory = calendar_factory
+
+    def today(self) -> date:
+        return self.now().astimezone(LOCAL_TZ).date()
+
+    @contextmanager
+    def command(self) -> Iterator[StoreTransaction]:
+        with self.store.transaction() as tx:
+            tx.lock()
+            yield tx
+            apply_in_transaction(tx, self.projection)
+
+    def _append(self, tx, stream_id, event_type, data, on: date | None, expected=None, **extra):
+        occurred = start_of_day(on) if on is not None else self.now()
+        expected_version = tx.stream_version(stream_id) if expected is None else expected
+        event = NewEvent(event_type, data, occurred, **extra)
+        return tx.append(stream_id, [event], expected_version, self.actor).events
+
+    # -- agencies -------------------------------------------------------------
+
+    def register_agency(self, code: str, name: str, kind: str) -> CommandResult:
+        code = norm_code(code)
+        name = nfc(name)
+        if kind not in ag.KINDS:
+            raise DomainError(
+                f"Loại cơ quan '{kind}' không hợp lệ; chọn một trong: {', '.join(ag.KINDS)}."
+            )
+        if not code or not name:
+            raise DomainError("Mã và tên cơ quan không được để trống.")
+        with self.command() as tx:
+            stream = streams.agency(code)
+            if tx.stream_version(stream):
+                raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
+            data = {"code": code, "name": name, "kind": kind}
+            events = self._append(tx, stream, ag.REGISTERED, data, None, NO_STREAM)
+        return CommandResult(stream, events, key=code)
+
+    def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
+        with self.command() as tx:
+            agency = loading.load_agency(tx.connection, norm_code(code))
+            stream = streams.agency(agency.code)
+            data = {"name": nfc(name), "on": iso(on)}
+            return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))
+
+    def appoint_head(self, code: str, person: str, start: date) -> CommandResult:
+        person = nfc(person)
+        with self.command() as tx:
+            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency.check_head_appointment(person, start)
+            stream = streams.agency(agency.code)
+            data = {"person": person, "from": iso(start)}
+            return CommandResult(stream, self._append(tx, stream, ag.HEAD_APPOINTED, data, start))
+
+    def appoint_deputy(self, code: str, person: str, field: str, start: date) -> CommandResult:
+        person, field = nfc(person), nfc(field)
+        if not field:
+            raise DomainError("Hãy ghi lĩnh vực phụ trách của cấp phó (--field).")
+        with self.command() as tx:
+            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency.check_active(start)
+            stream = streams.agency(agency.code)
+            data = {"person": person, "field": field, "from": iso(start)}
+            events = self._append(tx, stream, ag.DEPUTY_APPOINTED, data, start)
+            return CommandResult(stream, events)
+
+    def dissolve_agency(self, code: str, on: date, reason: str, into: str | None = None):
+        """Dissolve an agency; merging moves its open tasks to the successor."""
+        with self.command() as tx:
+            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency.check_active(on)
+            successor = None
+            if into is not None:
+                successor = loading.load_agency(tx.connection, norm_code(into))
+                successor.check_active(on)
+                if successor.code == agency.code:
+                    raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
+            stream = streams.agency(agency.code)
+            data = {"on": iso(on), "reason": nfc(reason)}
+            if successor is not None:
+                data["into"] = successor.code
+            event_type = ag.MERGED if successor else ag.DISSOLVED
+            events = self._append(tx, stream, event_type, data, on)
+            if successor is not None:
+                for task in list(loading.iter_tasks(tx.connection, agency.code)):
+                    if task.is_closed:
+                        continue
+                    leads = [successor.code if c == agency.code else c for c in task.leads]
+                    leads = list(dict.fromkeys(leads))
+                    self._append(
+                        tx,
+                        streams.task(task.id),
+                        tk.REASSIGNED,
+                        {
+                            "on": iso(on),
+                            "from": task.leads,
+                            "to": leads,
+                            "reason": f"{agency.code} sáp nhập vào {successor.code}",
+                        },
+                        on,
+                        causation_id=events[0].event_id,
+                    )
+            return CommandResult(stream, events)
+
+    # -- directives -----------------------------------------------------------
+
+    def register_directive(
+        self, number: str, issued_on: date, title: str, kind: str | None, issuer: str | None
+    ) -> CommandResult:
+        number = nfc(number)
+        if not number or not nfc(title):
+            raise DomainError("Số hiệu và trích yếu văn bản không được để trống.")
+        self._not_future(issued_on, "ban hành văn bản")
+        with self.command() as tx:
+            stream = streams.directive(number)
+            if tx.stream_version(stream):
+                raise DomainError(f"Văn bản {number} đã được ghi. Kiểm tra lại số hiệu.")
+            data = {
+                "number": number,
+                "issued_on": iso(issued_on),
+                "title": nfc(title),
+                "kind": nfc(kind),
+                "issuer": nfc(issuer),
+            }
+            events = self._append(tx, stream, "directive.registered", data, issued_on, NO_STREAM)
+            return CommandResult(stream, events, key=number)
+
+    # -- tasks ------------------------------------------------------------------
+
+    def assign_task(
+        self,
+        directive: str,
+        title: str,
+        leads: list[str],
+        deadline: DeadlineInput,
+        clause: str | None = None,
+        coordinators: list[str] | None = None,
+        assigned_on: date | None = None,
+        leader: str | None = None,
+        task_id: str | None = None,
+    ) -> CommandResult:
+        if not nfc(title):
+            raise DomainError("Nội dung nhiệm vụ (--title) không được để trống.")
+        lead_codes = list(dict.fromkeys(norm_code(c) for c in leads))
+        coordinator_codes = list(dict.fromkeys(norm_code(c) for c in coordinators or []))
+        if not lead_codes:
+            raise DomainError("Nhiệm vụ cần ít nhất một cơ quan chủ trì (--lead).")
+        both = sorted(set(lead_codes) & set(coordinator_codes))
+        if both:
+            raise DomainError(
+                f"{', '.join(both)} vừa là cơ quan chủ trì vừa là cơ quan phối hợp; chọn một vai trò."
+            )
+        with self.command() as tx:
+            row = loading.directive_row(tx.connection, nfc(directive))
+            on = assigned_on or row["issued_on"]
+            if on < row["issued_on"]:
+                raise DomainError(
+                    f"Ngày giao {format_date(on)} trước ngày ban hành văn bản {row['number']} "
+                    f"({format_date(row['issued_on'])})."
+                )
+            self._not_future(on, "giao nhiệm vụ")
+            for agency_code in lead_codes + coordinator_codes:
+                loading.load_agency(tx.connection, agency_code).check_active(on)
+            due = self._resolve_deadline(deadline, on)
+            task_id = nfc(task_id) if task_id else self._next_task_id(tx)
+            stream = streams.task(task_id)
+            if tx.stream_version(stream):
+                raise DomainError(f"Mã nhiệm vụ {task_id} đã tồn tại. Chọn mã khác cho --id.")
+            data = {
+                "task_id": task_id,
+                "directive": row["number"],
+                "clause": nfc(clause),
+                "title": nfc(title),
+                "leads": lead_codes,
+                "coordinators": coordinator_codes,
+                "leader": nfc(leader),
+                "assigned_on": iso(on),
+                "deadline": {
+                    "kind": deadline.kind,
+                    "value": _json_value(deadline.value),
+                    "due": iso(due),
+                },
+            }
+            events = self._append(tx, stream, tk.ASSIGNED, data, on, NO_STREAM)
+            return CommandResult(stream, events, key=task_id)
+
+    def _resolve_deadline(self, deadline: DeadlineInput, assigned_on: date) -> date | None:
+        if deadline.kind == "none":
+            return None
+        if deadline.kind == "date":
+            due = deadline.value
+        elif deadline.kind == "period":
+            due = parse_period(deadline.value)[1]
+        elif deadline.kind == "working_days":
+            if not isinstance(deadline.value, int) or deadline.value < 1:
+                raise DomainError("Số ngày làm việc phải là số nguyên dương.")
+            due = self.calendar().add_working_days(assigned_on, deadline.value)
+        else:
+            raise DomainError(f"Loại thời hạn không hợp lệ: {deadline.kind}.")
+        if due < assigned_on:
+            raise DomainError(
+                f"Thời hạn {format_date(due)} trước ngày giao {format_date(assigned_on)}. "
+                "Hãy kiểm tra lại thời hạn hoặc ngày giao (--assigned-on)."
+            )
+        return due
+
+    def calendar(self):
+        if self._calendar_factory is None:
+            from workflow.calendar import WorkingCalendar
+
+            self._calendar_factory = WorkingCalendar
+        return self._calendar_factory()
+
+    def _next_task_id(self, tx: StoreTransaction) -> str:
+        count = tx.connection.execute(
+            sa.select(sa.func.count(sa.distinct(sa.text("stream_id"))))
+            .select_from(sa.table("events"))
+            .where(sa.text("stream_id LIKE 'task:%'"))
+        ).scalar_one()
+        number = count + 1
+        while tx.stream_version(streams.task(f"NV-{number:05d}")):
+            number += 1
+        return f"NV-{number:05d}"
+
+    def report_progress(self, task_id: str, percent: int, on: date, note: str | None):
+        with self.command() as tx:
+            task = loading.load_task(tx.connection, nfc(task_id))
+            task.check_progress(percent, on, self.today())
+            data = {"on": iso(on), "percent": percent, "note": nfc(note)}
+            return self._task_event(tx, task, tk.PROGRESS, data, on)
+
+    def approve_extension(self, task_id: str, to: date, on: date, reason: str | None):
+        with self.command() as tx:
+            task = loading.load_task(tx.connection, nfc(task_id))
+            task.check_extension(to, on, self.today())
+            data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
+            result = self._task_event(tx, task, tk.EXTENDED, data, on)
+            if task.effective_deadline is not None and on > task.effective_deadline:
+                result = CommandResult(
+                    result.stream_id,
+                    result.events,
+                    (
+                        f"Gia hạn được duyệt ngày {format_date(on)}, sau hạn đang có hiệu lực "
+                        f"{format_date(task.effective_deadline)}: hạn mới dùng cho việc đôn đốc, "
+                        "nhưng khi chấm điểm nhiệm vụ vẫn tính là quá hạn.",
+                    ),
+                )
+            return result
+
+    def refuse_extension(self, task_id: str, to: date, on: date, reason: str | None):
+        with self.command() as tx:
+            task = loading.load_task(tx.connection, nfc(task_id))
+            task.check_open("xử lý đề nghị gia hạn")
+            task.check_business_date(on, self.today(), "từ chối gia hạn")
+            data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
+            return self._task_event(tx, task, tk.EXTENSION_REFUSED, data, on)
+
+    def complete(self, task_id: str, on: date, doc: str | None):
+        with self.command() as tx:
+            task = loading.load_task(tx.connection, nfc(task_id))
+            task.check_completion(on, self.today())
+            data = {"on": iso(on), "doc": nfc(doc)}
+            return self._task_event(tx, task, tk.COMPLETED, data, on)
+
+    def cancel(self, task_id: str, on: date, reason: str):
+        if not nfc(reason):
+            raise DomainError("Hãy ghi lý do hủy nhiệm vụ (--reason).")
+        with self.command() as tx:
+            task = loading.load_task(tx.connection, nfc(task_id))
+            task.check_cancellation(on, self.today())
+            data = {"on": iso(on), "reason": nfc(reason)}
+            return self._task_event(tx, task, tk.CANCELLED_EVENT, data, on)
+
+    def reassign(self, task_id: str, leads: list[str], on: date, reason: str | None):
+        codes = list(dict.fromkeys(norm_code(c) for c in leads))
+        if not codes:
+            raise DomainError("Hãy chỉ rõ cơ quan chủ trì mới (--lead).")
+        with self.command() as tx:
+            task = loading.load_task(tx.connection, nfc(task_id))
+            task.check_open("giao lại")
+            task.check_business_date(on, self.today(), "giao lại")
+            for agency_code in codes:
+                loading.load_agency(tx.connection, agency_code).check_active(on)
+            if codes == task.leads:
+                raise DomainError(f"{', '.join(codes)} đã là cơ quan chủ trì của nhiệm vụ này.")
+            data = {"on": iso(on), "from": task.leads, "to": codes, "reason": nfc(reason) or ""}
+            return self._task_event(tx, task, tk.REASSIGNED, data, on)
+
+    def _task_event(self, tx, task: tk.Task, event_type: str, data: dict, on: date):
+        stream = streams.task(task.id)
+        return CommandResult(stream, self._append(tx, stream, event_type, data, on))
+
+    # -- reprimands and commendations ---------------------------------------------
+
+    def issue_document(
+        self,
+        kind: str,
+        number: str,
+        on: date,
+        addressees: docs.Addressees,
+        reason: str | None = None,
+        issuer: str | None = None,
+        field: str | None = None,
+        task_ids: list[str] | None = None,
+    ) -> CommandResult:
+        number = nfc(number)
+        if kind not in docs.KIND_LABELS:
+            raise DomainError(f"Loại văn bản không hợp lệ: {kind}.")
+        if not number:
+            raise DomainError("Hãy ghi số văn bản (--doc).")
+        self._not_future(on, "ban hành văn bản")
+        addressees = docs.Addressees(
+            agencies=tuple(dict.fromkeys(norm_code(c) for c in addressees.agencies)),
+            heads=tuple(dict.fromkeys(norm_code(c) for c in addressees.heads)),
+            persons=tuple(dict.fromkeys(nfc(p) for p in addressees.persons)),
+        )
+        with self.command() as tx:
+            stream = streams.document(number)
+            if tx.stream_version(stream):
+                raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
+            agencies = {
+                c: loading.load_agency(tx.connection, c)
+                for c in addressees.agencies + addressees.heads
+            }
+            task_ids = list(dict.fromkeys(nfc(i) for i in task_ids or []))
+            for task_id in task_ids:
+                loading.load_task(tx.connection, task_id)
+            targets, warnings = docs.resolve_targets(kind, on, addressees, agencies, nfc(field))
+            data = {
+                "number": number,
+                "kind": kind,
+                "issued_on": iso(on),
+                "issuer": nfc(issuer),
+                "reason": nfc(reason) or "",
+                "field": nfc(field),
+                "targets": targets,
+                "tasks": task_ids,
+            }
+            events = self._append(tx, stream, docs.ISSUED, data, on, NO_STREAM)
+            return CommandResult(stream, events, tuple(warnings), key=number)
+
+    # -- year-end assessments and corrections -------------------------------------
+
+    def record_assessment(
+        self,
+        code: str,
+        year: int,
+        criterion: str,
+        points: float,
+        reason: str,
+        max_points: float,
+        criteria: dict[str, str],
+    ) -> CommandResult:
+        if criterion not in criteria:
+            raise DomainError(
+                f"Tiêu chí '{criterion}' không có trong sổ quy tắc; chọn: {', '.join(criteria)}."
+            )
+        if not 0 <= points <= max_points:
+            raise DomainError(f"Số điểm {points} phải nằm trong khoảng 0–{max_points}.")
+        if not nfc(reason):
+            raise DomainError("Hãy ghi lý do đánh giá (--reason).")
+        with self.command() as tx:
+            agency = loading.load_agency(tx.connection, norm_code(code))
+            stream = streams.assessment(agency.code, year)
+            data = {
+                "agency": agency.code,
+                "year": year,
+                "criterion": criterion,
+                "points": points,
+                "reason": nfc(reason),
+            }
+            return CommandResult(
+                stream, self._append(tx, stream, "assessment.recorded", data, None)
+            )
+
+    def correct(self, event_id: str, reason: str) -> CommandResult:
+        if not nfc(reason):
+            raise DomainError("Hãy ghi lý do điều chỉnh (--reason).")
+        with self.command() as tx:
+            target = self.store.get_event(event_id.strip(), connection=tx.connection)
+            if target is None:
+                raise NotFound("sự kiện", event_id)
+            if target.type == "event.retracted":
+                raise DomainError("Không rút lại một sự kiện điều chỉnh; hãy ghi sự kiện mới.")
+            if target.type == "rating.finalized":
+                raise DomainError(
+                    "Kết quả xếp loại đã chốt không rút lại được; hãy chốt lại với lý do "
+                    "(`nhiemvu rating finalize --reason …`)."
+                )
+            retracted = tx.connection.execute(
+                sa.select(sa.func.count())
+                .select_from(sa.table("events"))
+                .where(sa.text("stream_id = :s AND event_type = 'event.retracted'")),
+                {"s": target.stream_id},
+            ).scalar()
+            if retracted and any(
+                e.type == "event.retracted" and e.data["event_id"] == target.event_id
+                for e in tx.read_stream(target.stream_id)
+            ):
+                raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
+            data = {"event_id": target.event_id, "event_type": target.type, "reason": nfc(reason)}
+            events = self._append(
+                tx, target.stream_id, "event.retracted", data, None, causation_id=target.event_id
+            )
+            return CommandResult(target.stream_id, events)
+
+    def _not_future(self, on: date, what: str) -> None:
+        if on > self.today():
+            raise DomainError(
+                f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là "
+                f"{format_date(self.today())})."
+            )
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value

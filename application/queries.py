@@ -1,0 +1,173 @@
+"""Read side: what the CLI shows, as JSON-ready dictionaries (ISO dates, English keys)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from events.store import EventStore, RecordedEvent
+from workflow.agencies import KINDS, Agency
+from workflow.dates import end_of_day, iso
+from workflow.errors import DomainError, NotFound
+from workflow.tasks import STATUS_LABELS, STATUSES, Task, derive_task
+
+from . import loading, streams
+from . import tables as t
+
+
+def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:
+    status = task.status(cutoff)
+    return {
+        "id": task.id,
+        "title": task.title,
+        "directive": task.directive,
+        "clause": task.clause,
+        "leads": task.leads,
+        "coordinators": task.coordinators,
+        "leader": task.leader,
+        "assigned_on": iso(task.assigned_on),
+        "deadline_kind": task.deadline_kind,
+        "deadline_spec": task.deadline_spec,
+        "deadline": iso(task.effective_deadline),
+        "original_deadline": iso(task.original_deadline),
+        "current_deadline": iso(task.current_deadline),
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "as_of": iso(cutoff),
+        "completed_on": iso(task.completed_on),
+        "completion_doc": task.completion_doc,
+        "cancelled_on": iso(task.cancelled_on),
+        "cancel_reason": task.cancel_reason,
+        "days_overdue": task.days_overdue(cutoff),
+        "progress": task.progress_percent,
+        "progress_on": iso(task.progress_on),
+        "progress_note": task.progress_note,
+        "escalation_level": task.escalation_level,
+        "extensions": [
+            {
+                "approved_on": iso(e.approved_on),
+                "to": iso(e.to),
+                "reason": e.reason,
+                "in_time": e.in_time,
+                "event_id": e.event_id,
+            }
+            for e in task.extensions
+        ],
+        "documents": task.documents,
+    }
+
+
+def facts_from_events(events: list[RecordedEvent]) -> list[dict[str, Any]]:
+    """The same retained facts the projection keeps, from raw stream events."""
+    retracted = {e.data["event_id"] for e in events if e.type == "event.retracted"}
+    return [
+        {"id": e.event_id, "type": e.type, "data": e.data}
+        for e in events
+        if e.type != "event.retracted" and e.event_id not in retracted
+    ]
+
+
+def show_task(
+    connection: Connection,
+    store: EventStore,
+    task_id: str,
+    as_of: date,
+    known_at: datetime | None = None,
+) -> dict[str, Any]:
+    if known_at is None:
+        task = loading.load_task(connection, task_id, as_of)
+    else:
+        facts = facts_from_events(store.read_stream(streams.task(task_id), known_at=known_at))
+        task = derive_task(facts, as_of) if facts else None
+        if task is None:
+            raise NotFound("nhiệm vụ", task_id)
+    return task_to_dict(task, as_of)
+
+
+def list_tasks(
+    connection: Connection, as_of: date, agency: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    if status is not None and status not in STATUSES:
+        raise DomainError(
+            f"Trạng thái '{status}' không hợp lệ; chọn một trong: {', '.join(STATUSES)}."
+        )
+    if agency is not None:
+        loading.load_agency(connection, agency)
+    result = []
+    for task in loading.iter_tasks(connection, agency, as_of):
+        if agency is not None and agency not in task.leads:
+            continue
+        if status is None or task.status(as_of) == status:
+            result.append(task_to_dict(task, as_of))
+    return result
+
+
+def task_history(store: EventStore, connection: Connection, task_id: str) -> list[dict[str, Any]]:
+    loading.task_facts(connection, task_id)  # NotFound with suggestions
+    stream = store.read_stream(streams.task(task_id), connection=connection)
+    retracted = {e.data["event_id"]: e for e in stream if e.type == "event.retracted"}
+    return [
+        {
+            "id": e.event_id,
+            "position": e.position,
+            "version": e.stream_version,
+            "type": e.type,
+            "occurred_at": e.occurred_at.isoformat(),
+            "recorded_at": e.recorded_at.isoformat(),
+            "actor": e.actor,
+            "data": e.data,
+            "retracted": e.event_id in retracted,
+            "retracted_by": retracted[e.event_id].event_id if e.event_id in retracted else None,
+        }
+        for e in stream
+    ]
+
+
+def agency_to_dict(agency: Agency, on: date) -> dict[str, Any]:
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "kind": agency.kind,
+        "kind_label": KINDS.get(agency.kind, agency.kind),
+        "head": agency.head_on(on),
+        "heads": [
+            {"person": h.person, "from": iso(h.start), "to": iso(h.end)} for h in agency.heads
+        ],
+        "deputies": [
+            {"person": d.person, "field": d.field, "from": iso(d.start)} for d in agency.deputies
+        ],
+        "closed_on": iso(agency.closed_on),
+        "merged_into": agency.merged_into,
+    }
+
+
+def list_agencies(connection: Connection, on: date) -> list[dict[str, Any]]:
+    agencies = loading.load_agencies(connection)
+    return [agency_to_dict(agencies[code], on) for code in sorted(agencies)]
+
+
+def list_directives(connection: Connection) -> list[dict[str, Any]]:
+    counts = dict(
+        connection.execute(
+            sa.select(t.tasks.c.directive, sa.func.count()).group_by(t.tasks.c.directive)
+        ).all()
+    )
+    rows = connection.execute(sa.select(t.directives).order_by(t.directives.c.issued_on))
+    return [
+        {
+            "number": row.number,
+            "issued_on": iso(row.issued_on),
+            "kind": row.kind,
+            "issuer": row.issuer,
+            "title": row.title,
+            "tasks": counts.get(row.number, 0),
+        }
+        for row in rows
+    ]
+
+
+def as_of_instant(on: date) -> datetime:
+    return end_of_day(on)

@@ -1,0 +1,117 @@
+"""Agencies (sở, ban, ngành, UBND quận/huyện…) with their heads and deputies over time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from .dates import format_date
+from .errors import DomainError
+from .text import same_field
+
+KINDS = {
+    "so": "Sở, ban, ngành",
+    "quan-huyen": "UBND quận, huyện",
+    "don-vi-su-nghiep": "Đơn vị sự nghiệp công lập",
+    "khac": "Khác",
+}
+
+REGISTERED = "agency.registered"
+RENAMED = "agency.renamed"
+HEAD_APPOINTED = "agency.head_appointed"
+DEPUTY_APPOINTED = "agency.deputy_appointed"
+DISSOLVED = "agency.dissolved"
+MERGED = "agency.merged"
+
+
+@dataclass
+class Tenure:
+    person: str
+    start: date
+    end: date | None  # inclusive; None while still in office
+
+
+@dataclass
+class Deputy:
+    person: str
+    field: str
+    start: date
+
+
+@dataclass
+class Agency:
+    code: str
+    name: str
+    kind: str
+    heads: list[Tenure] = field(default_factory=list)
+    deputies: list[Deputy] = field(default_factory=list)
+    closed_on: date | None = None
+    merged_into: str | None = None
+
+    def head_on(self, day: date) -> str | None:
+        for tenure in self.heads:
+            if tenure.start <= day and (tenure.end is None or day <= tenure.end):
+                return tenure.person
+        return None
+
+    def deputy_for(self, field_name: str, day: date) -> Deputy | None:
+        candidates = [
+            d for d in self.deputies if same_field(d.field, field_name) and d.start <= day
+        ]
+        return max(candidates, key=lambda d: d.start, default=None)
+
+    def is_active(self, day: date) -> bool:
+        return self.closed_on is None or day < self.closed_on
+
+    def check_head_appointment(self, person: str, start: date) -> None:
+        self.check_active(start)
+        if self.heads:
+            current = self.heads[-1]
+            if start <= current.start:
+                raise DomainError(
+                    f"{self.code}: ngày bổ nhiệm {format_date(start)} không sau ngày bắt đầu "
+                    f"của người đứng đầu hiện tại ({current.person}, từ "
+                    f"{format_date(current.start)}). Người đứng đầu mới phải bắt đầu sau đó; "
+                    "nếu lần bổ nhiệm trước bị ghi sai, hãy rút lại bằng `nhiemvu correct`."
+                )
+            if current.person.casefold() == person.casefold() and current.end is None:
+                raise DomainError(
+                    f"{person} đang là người đứng đầu {self.code} từ "
+                    f"{format_date(current.start)}; không cần bổ nhiệm lại."
+                )
+
+    def check_active(self, day: date) -> None:
+        if not self.is_active(day):
+            state = f"sáp nhập vào {self.merged_into}" if self.merged_into else "giải thể"
+            raise DomainError(
+                f"Cơ quan {self.code} đã {state} từ ngày {format_date(self.closed_on)}."
+            )
+
+
+def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:
+    agency: Agency | None = None
+    for fact in facts:
+        data = fact["data"]
+        kind = fact["type"]
+        if kind == REGISTERED:
+            agency = Agency(code=data["code"], name=data["name"], kind=data["kind"])
+        elif agency is None:
+            continue
+        elif kind == RENAMED:
+            agency.name = data["name"]
+        elif kind == HEAD_APPOINTED:
+            start = date.fromisoformat(data["from"])
+            if agency.heads and agency.heads[-1].end is None:
+                agency.heads[-1].end = start - timedelta(days=1)
+            agency.heads.append(Tenure(data["person"], start, None))
+        elif kind == DEPUTY_APPOINTED:
+            agency.deputies.append(
+                Deputy(data["person"], data["field"], date.fromisoformat(data["from"]))
+            )
+        elif kind in (DISSOLVED, MERGED):
+            agency.closed_on = date.fromisoformat(data["on"])
+            agency.merged_into = data.get("into")
+            if agency.heads and agency.heads[-1].end is None:
+                agency.heads[-1].end = agency.closed_on - timedelta(days=1)
+    return agency

@@ -1,0 +1,111 @@
+"""Dates as people type them, periods, and the business-time model.
+
+A business date D (the date on a report, a completion, a decision) is stored as
+the instant D 00:00 in Asia/Ho_Chi_Minh; "as of C" means every business date ≤ C.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .errors import DomainError
+
+LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+
+_VN_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+_YEAR = re.compile(r"^\s*(\d{4})\s*$")
+
+
+class DateInputError(DomainError):
+    pass
+
+
+def parse_date(text: str, what: str = "ngày") -> date:
+    """`31/03/2023` or `2023-03-31` → date; anything else is refused with a hint."""
+    if isinstance(text, date):
+        return text
+    match = _VN_DATE.match(text or "")
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = _ISO_DATE.match(text or "")
+        if not match:
+            raise DateInputError(
+                f"{what.capitalize()} '{text}' không đúng định dạng. "
+                "Hãy nhập dạng dd/mm/yyyy (ví dụ 31/03/2023) hoặc yyyy-mm-dd (2023-03-31)."
+            )
+        year, month, day = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateInputError(
+            f"{what.capitalize()} '{text}' không tồn tại trong lịch "
+            f"(ngày {day}, tháng {month}, năm {year})."
+        ) from None
+
+
+def format_date(value: date | None) -> str:
+    return "" if value is None else value.strftime("%d/%m/%Y")
+
+
+def iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def from_iso(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def start_of_day(value: date) -> datetime:
+    """The instant at which a business date begins, in local time."""
+    return datetime(value.year, value.month, value.day, tzinfo=LOCAL_TZ)
+
+
+def end_of_day(value: date) -> datetime:
+    """The last instant still on a business date: the bound for "as of" filters."""
+    return start_of_day(value + timedelta(days=1)) - timedelta(microseconds=1)
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date()
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    first_month = 3 * (quarter - 1) + 1
+    start = date(year, first_month, 1)
+    return start, _month_end(year, first_month + 2)
+
+
+def _month_end(year: int, month: int) -> date:
+    if month == 12:
+        return date(year, 12, 31)
+    return date(year, month + 1, 1) - timedelta(days=1)
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """`2023Q2`, `2023-10` or `2023` → (first day, last day)."""
+    match = _QUARTER.match(text or "")
+    if match:
+        return quarter_bounds(int(match.group(1)), int(match.group(2)))
+    match = _MONTH.match(text or "")
+    if match and 1 <= int(match.group(2)) <= 12:
+        year, month = int(match.group(1)), int(match.group(2))
+        return date(year, month, 1), _month_end(year, month)
+    match = _YEAR.match(text or "")
+    if match:
+        year = int(match.group(1))
+        return date(year, 1, 1), date(year, 12, 31)
+    raise DateInputError(
+        f"Kỳ '{text}' không hợp lệ. Hãy nhập quý dạng 2023Q2, tháng dạng 2023-10 hoặc năm dạng 2023."
+    )
+
+
+def days_in(start: date, end: date) -> int:
+    """Number of days from start to end, both included."""
+    return (end - start).days + 1

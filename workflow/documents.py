@@ -1,0 +1,105 @@
+"""Reprimand and commendation documents, and who they reach.
+
+Since March 2023 (Thông báo 129/TB-UBND §2.8) a phê bình addressed to the head
+of an agency for a field also reaches the deputy in charge of that field. The
+cascade is resolved when the document is logged and written into its event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .agencies import Agency
+from .dates import format_date
+from .errors import DomainError
+
+ISSUED = "document.issued"
+
+NHAC_NHO = "nhac_nho"
+RUT_KINH_NGHIEM = "rut_kinh_nghiem"
+PHE_BINH = "phe_binh"
+BIEU_DUONG = "bieu_duong"
+
+KIND_LABELS = {
+    NHAC_NHO: "Nhắc nhở",
+    RUT_KINH_NGHIEM: "Rút kinh nghiệm",
+    PHE_BINH: "Phê bình",
+    BIEU_DUONG: "Biểu dương",
+}
+REPRIMAND_KINDS = (NHAC_NHO, RUT_KINH_NGHIEM, PHE_BINH)
+
+TARGET_LABELS = {
+    "agency": "Cơ quan",
+    "head": "Người đứng đầu",
+    "deputy": "Cấp phó",
+    "person": "Cá nhân",
+}
+
+
+@dataclass(frozen=True)
+class Addressees:
+    agencies: tuple[str, ...] = ()
+    heads: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.agencies or self.heads or self.persons)
+
+
+def resolve_targets(
+    kind: str,
+    issued_on: date,
+    addressees: Addressees,
+    agencies: dict[str, Agency],
+    field: str | None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The document's targets (cascade included) and warnings for the user."""
+    if not addressees:
+        raise DomainError(
+            "Văn bản chưa có nơi nhận. Hãy chỉ rõ ít nhất một --agency, --head hoặc --person."
+        )
+    targets: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for code in addressees.agencies:
+        targets.append(_target("agency", code, None, None))
+    for code in addressees.heads:
+        agency = agencies[code]
+        head = agency.head_on(issued_on)
+        if head is None:
+            raise DomainError(
+                f"{code} chưa có người đứng đầu vào ngày {format_date(issued_on)}. "
+                f"Hãy ghi bổ nhiệm trước: `nhiemvu agency head {code} --name … --from …`, "
+                f"hoặc gửi văn bản tới cơ quan bằng --agency {code}."
+            )
+        targets.append(_target("head", code, head, field))
+        if kind == PHE_BINH and field:
+            deputy = agency.deputy_for(field, issued_on)
+            if deputy is None:
+                warnings.append(
+                    f"{code} không có cấp phó phụ trách lĩnh vực '{field}' vào ngày "
+                    f"{format_date(issued_on)}: không có ai được phê bình kèm theo."
+                )
+            else:
+                targets.append(
+                    {**_target("deputy", code, deputy.person, deputy.field), "cascaded": True}
+                )
+    for person in addressees.persons:
+        targets.append(_target("person", None, person, None))
+    return _unique(targets), warnings
+
+
+def _target(kind: str, agency: str | None, person: str | None, field: str | None):
+    return {"kind": kind, "agency": agency, "person": person, "field": field, "cascaded": False}
+
+
+def _unique(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple] = set()
+    result = []
+    for target in targets:
+        key = (target["kind"], target["agency"], (target["person"] or "").casefold())
+        if key not in seen:
+            seen.add(key)
+            result.append(target)
+    return result

@@ -1,0 +1,300 @@
+"""A task's state, derived from the facts of its stream, and the rules on it.
+
+The state keeps the facts themselves (each with its event id and business date)
+rather than only their sum: a correction retracts one fact and the state is
+derived again, and a state "as of" any date is the same derivation over the
+facts dated on or before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .dates import format_date, from_iso, iso
+from .errors import DomainError
+
+IN_PROGRESS = "in_progress"
+OVERDUE = "overdue"
+DONE_ON_TIME = "done_on_time"
+DONE_LATE = "done_late"
+ONGOING = "ongoing"
+DONE = "done"
+CANCELLED = "cancelled"
+
+STATUSES = [IN_PROGRESS, OVERDUE, DONE_ON_TIME, DONE_LATE, ONGOING, DONE, CANCELLED]
+OPEN_STATUSES = {IN_PROGRESS, OVERDUE, ONGOING}
+
+STATUS_LABELS = {
+    IN_PROGRESS: "Đang thực hiện, trong hạn",
+    OVERDUE: "Đang thực hiện, quá hạn",
+    DONE_ON_TIME: "Hoàn thành đúng hạn",
+    DONE_LATE: "Hoàn thành quá hạn",
+    ONGOING: "Không có thời hạn, đang thực hiện",
+    DONE: "Hoàn thành (không có thời hạn)",
+    CANCELLED: "Đã hủy",
+}
+
+DEADLINE_KINDS = ("date", "period", "working_days", "none")
+
+# Event types of a task stream.
+ASSIGNED = "task.assigned"
+PROGRESS = "task.progress_reported"
+EXTENDED = "task.extension_approved"
+EXTENSION_REFUSED = "task.extension_refused"
+COMPLETED = "task.completed"
+CANCELLED_EVENT = "task.cancelled"
+REASSIGNED = "task.reassigned"
+ESCALATED = "task.escalated"
+RETRACTED = "event.retracted"
+NAMED_IN_DOCUMENT = "document.issued"
+
+# The payload field that carries each fact's business date.
+BUSINESS_DATE_FIELD = {
+    ASSIGNED: "assigned_on",
+    PROGRESS: "on",
+    EXTENDED: "on",
+    EXTENSION_REFUSED: "on",
+    COMPLETED: "on",
+    CANCELLED_EVENT: "on",
+    REASSIGNED: "on",
+    ESCALATED: "due_on",
+    NAMED_IN_DOCUMENT: "issued_on",
+}
+
+
+def fact_date(fact: dict[str, Any]) -> date:
+    return date.fromisoformat(fact["data"][BUSINESS_DATE_FIELD[fact["type"]]])
+
+
+@dataclass
+class Extension:
+    event_id: str
+    approved_on: date
+    to: date
+    reason: str
+    in_time: bool  # approved on or before the deadline then in force
+
+
+@dataclass
+class Task:
+    id: str
+    directive: str
+    clause: str | None
+    title: str
+    leads: list[str]
+    coordinators: list[str]
+    leader: str | None
+    assigned_on: date
+    deadline_kind: str
+    deadline_spec: Any
+    original_deadline: date | None
+    effective_deadline: date | None = None  # for scoring: late extensions don't count
+    current_deadline: date | None = None  # latest approved, late ones included
+    extensions: list[Extension] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    progress_percent: int | None = None
+    progress_on: date | None = None
+    progress_note: str | None = None
+    completed_on: date | None = None
+    completion_doc: str | None = None
+    cancelled_on: date | None = None
+    cancel_reason: str | None = None
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    # -- status -------------------------------------------------------------
+
+    def status(self, cutoff: date) -> str:
+        if self.cancelled_on is not None and self.cancelled_on <= cutoff:
+            return CANCELLED
+        done = self.completed_on is not None and self.completed_on <= cutoff
+        if self.effective_deadline is None:
+            return DONE if done else ONGOING
+        if done:
+            return DONE_ON_TIME if self.completed_on <= self.effective_deadline else DONE_LATE
+        return IN_PROGRESS if self.effective_deadline >= cutoff else OVERDUE
+
+    def days_overdue(self, cutoff: date) -> int:
+        status = self.status(cutoff)
+        if status == OVERDUE:
+            return (cutoff - self.effective_deadline).days
+        if status == DONE_LATE:
+            return (self.completed_on - self.effective_deadline).days
+        return 0
+
+    @property
+    def is_closed(self) -> bool:
+        return self.completed_on is not None or self.cancelled_on is not None
+
+    @property
+    def escalation_level(self) -> int:
+        """Highest overdue level raised against the deadline now in force."""
+        levels = [
+            e["level"] for e in self.escalations if e["deadline"] == iso(self.current_deadline)
+        ]
+        return max(levels, default=0)
+
+    # -- rules for new facts ----------------------------------------------------
+
+    def check_open(self, action: str) -> None:
+        if self.cancelled_on is not None:
+            raise DomainError(
+                f"Nhiệm vụ {self.id} đã bị hủy ngày {format_date(self.cancelled_on)}; "
+                f"không thể {action}. Nếu việc hủy là nhầm, hãy dùng `nhiemvu correct` "
+                "để rút lại sự kiện hủy."
+            )
+        if self.completed_on is not None:
+            raise DomainError(
+                f"Nhiệm vụ {self.id} đã hoàn thành ngày {format_date(self.completed_on)}; "
+                f"không thể {action}. Nếu việc ghi hoàn thành là nhầm, hãy dùng "
+                "`nhiemvu correct` để rút lại sự kiện đó."
+            )
+
+    def check_business_date(self, on: date, today: date, what: str) -> None:
+        if on < self.assigned_on:
+            raise DomainError(
+                f"Ngày {what} {format_date(on)} trước ngày giao nhiệm vụ "
+                f"{format_date(self.assigned_on)}. Hãy kiểm tra lại ngày."
+            )
+        if on > today:
+            raise DomainError(
+                f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là {format_date(today)}). "
+                "Chỉ ghi những việc đã xảy ra."
+            )
+
+    def check_extension(self, to: date, on: date, today: date) -> None:
+        self.check_open("gia hạn")
+        self.check_business_date(on, today, "phê duyệt gia hạn")
+        if self.current_deadline is None:
+            raise DomainError(f"Nhiệm vụ {self.id} không có thời hạn nên không cần gia hạn.")
+        if to <= self.current_deadline:
+            raise DomainError(
+                f"Hạn mới {format_date(to)} phải sau hạn hiện tại "
+                f"{format_date(self.current_deadline)}."
+            )
+
+    def check_progress(self, percent: int, on: date, today: date) -> None:
+        if not 0 <= percent <= 100:
+            raise DomainError(f"Tỷ lệ tiến độ {percent}% phải nằm trong khoảng 0–100.")
+        self.check_open("báo cáo tiến độ")
+        self.check_business_date(on, today, "báo cáo tiến độ")
+
+    def check_completion(self, on: date, today: date) -> None:
+        if self.completed_on is not None:
+            raise DomainError(
+                f"Nhiệm vụ {self.id} đã được ghi hoàn thành ngày "
+                f"{format_date(self.completed_on)}; không ghi hoàn thành lần thứ hai. "
+                "Nếu ngày hoàn thành bị ghi sai, hãy rút lại sự kiện cũ bằng `nhiemvu correct`."
+            )
+        self.check_open("ghi hoàn thành")
+        self.check_business_date(on, today, "hoàn thành")
+
+    def check_cancellation(self, on: date, today: date) -> None:
+        self.check_open("hủy")
+        self.check_business_date(on, today, "hủy")
+
+
+def derive_task(facts: list[dict[str, Any]], as_of: date | None = None) -> Task | None:
+    """Fold the retained facts of one task (in log order) into its state.
+
+    Facts dated after `as_of` are left out. None when the task does not exist
+    (not yet assigned on that date, or its assignment was retracted).
+    """
+    if as_of is not None:
+        facts = [f for f in facts if fact_date(f) <= as_of]
+    task: Task | None = None
+    for fact in facts:
+        if fact["type"] == ASSIGNED:
+            task = _assigned(fact["data"])
+        elif task is not None:
+            _APPLY[fact["type"]](task, fact)
+    return task
+
+
+def _assigned(data: dict[str, Any]) -> Task:
+    deadline = from_iso(data["deadline"]["due"])
+    return Task(
+        id=data["task_id"],
+        directive=data["directive"],
+        clause=data.get("clause"),
+        title=data["title"],
+        leads=list(data["leads"]),
+        coordinators=list(data.get("coordinators", [])),
+        leader=data.get("leader"),
+        assigned_on=date.fromisoformat(data["assigned_on"]),
+        deadline_kind=data["deadline"]["kind"],
+        deadline_spec=data["deadline"].get("value"),
+        original_deadline=deadline,
+        effective_deadline=deadline,
+        current_deadline=deadline,
+    )
+
+
+def _progress(task: Task, fact) -> None:
+    data = fact["data"]
+    on = date.fromisoformat(data["on"])
+    if task.progress_on is None or on >= task.progress_on:
+        task.progress_percent = data["percent"]
+        task.progress_on = on
+        task.progress_note = data.get("note")
+
+
+def _extended(task: Task, fact) -> None:
+    data = fact["data"]
+    approved_on = date.fromisoformat(data["on"])
+    to = date.fromisoformat(data["to"])
+    in_time = task.effective_deadline is not None and approved_on <= task.effective_deadline
+    if in_time and task.effective_deadline == task.current_deadline:
+        task.effective_deadline = to
+    else:
+        in_time = False
+    task.current_deadline = to
+    task.extensions.append(Extension(fact["id"], approved_on, to, data.get("reason", ""), in_time))
+
+
+def _refused(task: Task, fact) -> None:
+    task.refusals.append({"event_id": fact["id"], **fact["data"]})
+
+
+def _completed(task: Task, fact) -> None:
+    task.completed_on = date.fromisoformat(fact["data"]["on"])
+    task.completion_doc = fact["data"].get("doc")
+
+
+def _cancelled(task: Task, fact) -> None:
+    task.cancelled_on = date.fromisoformat(fact["data"]["on"])
+    task.cancel_reason = fact["data"].get("reason")
+
+
+def _reassigned(task: Task, fact) -> None:
+    task.leads = list(fact["data"]["to"])
+
+
+def _escalated(task: Task, fact) -> None:
+    task.escalations.append(dict(fact["data"], event_id=fact["id"]))
+
+
+def _named_in_document(task: Task, fact) -> None:
+    data = fact["data"]
+    task.documents.append(
+        {
+            "event_id": fact["id"],
+            "number": data["number"],
+            "kind": data["kind"],
+            "issued_on": data["issued_on"],
+        }
+    )
+
+
+_APPLY = {
+    PROGRESS: _progress,
+    EXTENDED: _extended,
+    EXTENSION_REFUSED: _refused,
+    COMPLETED: _completed,
+    CANCELLED_EVENT: _cancelled,
+    REASSIGNED: _reassigned,
+    ESCALATED: _escalated,
+    NAMED_IN_DOCUMENT: _named_in_document,
+}
