@@ -14,6 +14,15 @@ if config.config_file_name is not None and not config.attributes.get("quiet_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
+# Tables that live in the same database but are not ours to migrate: the
+# scheduler's persistent job store (APScheduler creates and owns it).
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def database_url() -> str:
     return resolve_url(
         config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("db")
@@ -26,6 +35,7 @@ def run_migrations_offline() -> None:
         target_metadata=metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -48,6 +58,7 @@ def _run(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
