@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nhiemvu --db sqlite:///demo.db demo
+	$(BIN)/nhiemvu demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache demo.db*
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache nhiemvu-demo.db*

@@ -737,13 +737,21 @@ def correct(ctx, event_id, reason):
 
 
 @cli.command()
-@click.option("--fresh/--keep", default=True, help="Xóa tệp SQLite cũ trước khi dựng (mặc định).")
+@click.option("--file", "demo_file", default="nhiemvu-demo.db", show_default=True,
+              help="Tệp SQLite riêng của bản minh họa, dựng lại mỗi lần chạy.")
 @click.pass_context
-def demo(ctx, fresh):
-    """Dựng sổ minh họa năm 2023 từ các văn bản mẫu và in bảng tổng hợp."""
+def demo(ctx, demo_file):
+    """Dựng sổ minh họa năm 2023 từ các văn bản mẫu và in bảng tổng hợp.
+
+    Với --db chỉ rõ, bản minh họa dựng trong cơ sở dữ liệu đó (phải còn trống).
+    """
+    from click.core import ParameterSource
+
     from application.demo import run_demo
 
-    run_demo(ctx.obj["db"], ctx.obj["actor"], fresh=fresh, echo=click.echo)
+    root = ctx.find_root()
+    explicit = root.get_parameter_source("db_url") == ParameterSource.COMMANDLINE
+    run_demo(ctx.obj["db"] if explicit else None, ctx.obj["actor"], demo_file, echo=click.echo)
 
 
 def main() -> None:
