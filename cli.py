@@ -737,8 +737,13 @@ def correct(ctx, event_id, reason):
 
 
 @cli.command()
-@click.option("--file", "demo_file", default="nhiemvu-demo.db", show_default=True,
-              help="Tệp SQLite riêng của bản minh họa, dựng lại mỗi lần chạy.")
+@click.option(
+    "--file",
+    "demo_file",
+    default="nhiemvu-demo.db",
+    show_default=True,
+    help="Tệp SQLite riêng của bản minh họa, dựng lại mỗi lần chạy.",
+)
 @click.pass_context
 def demo(ctx, demo_file):
     """Dựng sổ minh họa năm 2023 từ các văn bản mẫu và in bảng tổng hợp.
@@ -752,6 +757,16 @@ def demo(ctx, demo_file):
     root = ctx.find_root()
     explicit = root.get_parameter_source("db_url") == ParameterSource.COMMANDLINE
     run_demo(ctx.obj["db"] if explicit else None, ctx.obj["actor"], demo_file, echo=click.echo)
+
+
+def _register_command_modules() -> None:
+    """Commands kept in their own modules, attached to the one `nhiemvu` group."""
+    from cli_reports import report
+
+    cli.add_command(report)
+
+
+_register_command_modules()
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import unicodedata
@@ -98,7 +99,51 @@ def warn(messages: Sequence[str]) -> None:
 def ensure_utf8_stdout() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() != "utf-8":
-            try:
+            with contextlib.suppress(ValueError, OSError):
                 stream.reconfigure(encoding="utf-8")
-            except (ValueError, OSError):
-                pass
+
+
+def period_options(func):
+    """--year / --quarter / --month / --from + --to: one window, checked by `window()`."""
+    func = click.option("--to", "date_to", type=DATE, default=None, help="Đến ngày.")(func)
+    func = click.option("--from", "date_from", type=DATE, default=None, help="Từ ngày.")(func)
+    func = click.option("--month", default=None, metavar="2023-10")(func)
+    func = click.option("--quarter", default=None, metavar="2023Q1")(func)
+    func = click.option("--year", type=int, default=None, metavar="2023")(func)
+    return func
+
+
+def window(year, quarter, month, date_from, date_to, allow_none: bool = False):
+    """The chosen window as (kind, start, end), or None when allowed and none given."""
+    from workflow.dates import parse_period
+
+    given = [
+        name
+        for name, value in (
+            ("--year", year),
+            ("--quarter", quarter),
+            ("--month", month),
+            ("--from/--to", date_from or date_to),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        raise click.UsageError(f"Chỉ chọn một kỳ báo cáo; đang có: {', '.join(given)}.")
+    if not given:
+        if allow_none:
+            return None
+        raise click.UsageError("Hãy chọn kỳ: --year, --quarter, --month hoặc --from … --to ….")
+    if year:
+        start, end = parse_period(str(year))
+        return "year", start, end
+    if quarter:
+        start, end = parse_period(quarter)
+        return "quarter", start, end
+    if month:
+        start, end = parse_period(month)
+        return "month", start, end
+    if not (date_from and date_to):
+        raise click.UsageError("--from và --to phải đi cùng nhau.")
+    if date_to < date_from:
+        raise click.UsageError("--to phải không trước --from.")
+    return "range", date_from, date_to

@@ -1,0 +1,42 @@
+"""Read side of the periodic reports: gathers tasks and documents, calls the domain."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow import reports
+from workflow.tasks import STATUS_LABELS, STATUSES
+
+from . import loading
+from . import tables as t
+
+
+def documents(connection: Connection, until: date | None = None) -> list[dict]:
+    query = sa.select(t.documents.c.data).order_by(t.documents.c.issued_on)
+    if until is not None:
+        query = query.where(t.documents.c.issued_on <= until)
+    return [data for (data,) in connection.execute(query)]
+
+
+def task_report(connection: Connection, period: reports.Period, agency: str | None = None) -> dict:
+    if agency is not None:
+        loading.load_agency(connection, agency)
+    tasks = loading.iter_tasks(connection, as_of=period.end)
+    return reports.task_report(tasks, period, agency)
+
+
+def reprimand_report(connection: Connection, start: date, end: date, label: str) -> dict:
+    return reports.reprimand_report(documents(connection, end), start, end, label)
+
+
+TASK_REPORT_COLUMNS = (
+    [("agency", "Cơ quan chủ trì"), ("total", "Tổng số (trừ đã hủy)")]
+    + [(s, STATUS_LABELS[s]) for s in STATUSES]
+    + [
+        ("overdue_rate_all", "Tỷ lệ quá hạn / tổng số (%)"),
+        ("overdue_rate_with_deadline", "Tỷ lệ quá hạn / số có thời hạn (%)"),
+    ]
+)

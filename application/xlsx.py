@@ -1,0 +1,67 @@
+"""Excel export: the secretariat works in Excel, so every report can be a workbook."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: Sequence[tuple[str, str]]  # (key, Vietnamese heading)
+    rows: Sequence[dict[str, Any]]
+    date_keys: frozenset[str] = frozenset()
+    notes: Sequence[str] = ()
+
+
+def _cell(value: Any, is_date: bool) -> Any:
+    if is_date and isinstance(value, str) and value:
+        return date.fromisoformat(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return str(value)
+    return value
+
+
+def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for sheet in sheets:
+        ws = workbook.create_sheet(sheet.title[:31])
+        row_index = 1
+        for note in sheet.notes:
+            ws.cell(row=row_index, column=1, value=note).font = Font(italic=True)
+            row_index += 1
+        if sheet.notes:
+            row_index += 1
+        header_row = row_index
+        for col, (_, heading) in enumerate(sheet.columns, start=1):
+            cell = ws.cell(row=header_row, column=col, value=heading)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for offset, row in enumerate(sheet.rows, start=1):
+            for col, (key, _) in enumerate(sheet.columns, start=1):
+                is_date = key in sheet.date_keys
+                cell = ws.cell(
+                    row=header_row + offset, column=col, value=_cell(row.get(key), is_date)
+                )
+                if is_date:
+                    cell.number_format = "DD/MM/YYYY"
+        for col, (key, heading) in enumerate(sheet.columns, start=1):
+            longest = max(
+                [len(heading)] + [len(str(_cell(r.get(key), False) or "")) for r in sheet.rows]
+            )
+            ws.column_dimensions[get_column_letter(col)].width = min(max(10, longest + 2), 60)
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    path = Path(path)
+    workbook.save(path)
+    return path

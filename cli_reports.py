@@ -1,0 +1,128 @@
+"""`nhiemvu report …`: the secretariat's monthly, quarterly and yearly figures."""
+
+from __future__ import annotations
+
+import click
+
+from cli_support import DATE, json_option, output, period_options, render_table, window
+
+xlsx_option = click.option(
+    "--xlsx", "xlsx_path", default=None, metavar="FILE", help="Xuất thêm ra tệp Excel."
+)
+
+
+@click.group()
+def report():
+    """Báo cáo định kỳ: tình hình thực hiện nhiệm vụ, văn bản nhắc nhở/phê bình."""
+
+
+@report.command("tasks")
+@period_options
+@click.option("--as-of", type=DATE, default=None, help="Mọi nhiệm vụ giao đến ngày này.")
+@click.option("--agency", default=None, metavar="CODE")
+@json_option
+@xlsx_option
+@click.pass_context
+def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, as_json, xlsx_path):
+    """Số nhiệm vụ theo trạng thái tại ngày chốt, tỷ lệ quá hạn, theo cơ quan và tổng."""
+    from application import reporting
+    from cli import get_app
+    from workflow.dates import format_date
+    from workflow.reports import Period, period_label
+
+    chosen = window(year, quarter, month, date_from, date_to, allow_none=as_of is not None)
+    if chosen and as_of:
+        raise click.UsageError("--as-of không đi cùng một kỳ báo cáo.")
+    app = get_app(ctx)
+    if chosen is None:
+        cutoff = as_of or app.today()
+        period = Period(None, cutoff, f"tính đến ngày {format_date(cutoff)}")
+    else:
+        kind, start, end = chosen
+        period = Period(start, end, period_label(kind, start, end))
+    with app.engine.connect() as connection:
+        data = reporting.task_report(connection, period, agency.strip().upper() if agency else None)
+    rows = data["agencies"] + [{"agency": "TỔNG CỘNG", **data["total"]}]
+    if xlsx_path:
+        from application.xlsx import Sheet, write_workbook
+
+        write_workbook(
+            xlsx_path,
+            [
+                Sheet(
+                    "Nhiệm vụ",
+                    reporting.TASK_REPORT_COLUMNS,
+                    rows,
+                    notes=[
+                        f"Tình hình thực hiện nhiệm vụ {data['period']}, "
+                        f"trạng thái tại ngày {format_date(period.end)}"
+                    ],
+                )
+            ],
+        )
+    output(
+        data,
+        as_json,
+        lambda d: (
+            f"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ {d['period'].upper()} "
+            f"(trạng thái tại ngày {format_date(period.end)})\n"
+            + render_table(rows, reporting.TASK_REPORT_COLUMNS)
+        ),
+    )
+
+
+@report.command("reprimands")
+@period_options
+@json_option
+@xlsx_option
+@click.pass_context
+def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xlsx_path):
+    """Số văn bản nhắc nhở, rút kinh nghiệm, phê bình, biểu dương và số đơn vị, cá nhân."""
+    from application import reporting
+    from cli import get_app
+    from workflow.reports import period_label
+
+    kind, start, end = window(year, quarter, month, date_from, date_to)
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        data = reporting.reprimand_report(connection, start, end, period_label(kind, start, end))
+    docs = [
+        {**doc, "group": group}
+        for group in ("reminder", "criticism", "commendation")
+        for doc in data[f"{group}_documents"]
+    ]
+    columns = [
+        ("number", "Số văn bản"),
+        ("kind", "Loại"),
+        ("issued_on", "Ngày"),
+        ("targets_text", "Nơi nhận"),
+    ]
+    doc_rows = [{**d, "targets_text": _targets_text(d["targets"])} for d in docs]
+    if xlsx_path:
+        from application.xlsx import Sheet, write_workbook
+
+        summary = [
+            {"group": g, "docs": data[f"{g}_docs"], "targets": data[f"{g}_targets"]}
+            for g in ("reminder", "criticism", "commendation")
+        ]
+        write_workbook(
+            xlsx_path,
+            [
+                Sheet(
+                    "Tổng hợp",
+                    [("group", "Nhóm"), ("docs", "Số văn bản"), ("targets", "Số đơn vị, cá nhân")],
+                    summary,
+                    notes=[data["sentence"]],
+                ),
+                Sheet("Văn bản", columns, doc_rows, date_keys=frozenset({"issued_on"})),
+            ],
+        )
+    output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(doc_rows, columns))
+
+
+def _targets_text(targets) -> str:
+    parts = []
+    for target in targets:
+        who = " ".join(x for x in (target.get("agency"), target.get("person")) if x)
+        parts.append(who + (" (kéo theo)" if target.get("cascaded") else ""))
+    return "; ".join(parts)
