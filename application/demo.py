@@ -69,14 +69,20 @@ def build(app: App, data: dict[str, Any], clock: SimulatedClock) -> dict[str, st
                 agency["code"], deputy["name"], deputy["field"], _d(deputy["from"])
             )
     task_ids: dict[str, str] = {}
-    entries = [(_d(d["date"]), 0, "directive", d) for d in data["directives"]]
+    # Directives first: a Thông báo kết luận may be dated after the meeting at
+    # which its tasks were given (and due).
+    entries = [(date.min, 0, "directive", d) for d in data["directives"]]
     entries += [(_d(t["assigned_on"]), 1, "task", t) for t in data["tasks"]]
     entries += [(_d(e["on"]), 2, "timeline", e) for e in data["timeline"]]
     for day, _, kind, item in sorted(entries, key=lambda e: (e[0], e[1])):
-        clock.set_day(_d(item.get("logged_on", day.isoformat())))
+        clock.set_day(_d(item.get("logged_on", item.get("date", day.isoformat()))))
         if kind == "directive":
             ledger.register_directive(
-                item["number"], day, item["title"], item.get("kind"), item.get("issuer")
+                item["number"],
+                _d(item["date"]),
+                item["title"],
+                item.get("kind"),
+                item.get("issuer"),
             )
         elif kind == "task":
             task_ids[item["key"]] = ledger.assign_task(

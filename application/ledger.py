@@ -211,10 +211,14 @@ class Ledger:
         with self.command() as tx:
             row = loading.directive_row(tx.connection, nfc(directive))
             on = assigned_on or row["issued_on"]
+            warnings = []
             if on < row["issued_on"]:
-                raise DomainError(
+                # A Thông báo kết luận is often dated days after the meeting whose
+                # conclusions it records; the tasks were given at the meeting.
+                warnings.append(
                     f"Ngày giao {format_date(on)} trước ngày ban hành văn bản {row['number']} "
-                    f"({format_date(row['issued_on'])})."
+                    f"({format_date(row['issued_on'])}): ghi nhận như nhiệm vụ được giao tại "
+                    "cuộc họp trước khi văn bản được ban hành."
                 )
             self._not_future(on, "giao nhiệm vụ")
             for agency_code in lead_codes + coordinator_codes:
@@ -240,7 +244,7 @@ class Ledger:
                 },
             }
             events = self._append(tx, stream, tk.ASSIGNED, data, on, NO_STREAM)
-            return CommandResult(stream, events, key=task_id)
+            return CommandResult(stream, events, tuple(warnings), key=task_id)
 
     def _resolve_deadline(self, deadline: DeadlineInput, assigned_on: date) -> date | None:
         if deadline.kind == "none":
