@@ -761,9 +761,11 @@ def demo(ctx, demo_file):
 
 def _register_command_modules() -> None:
     """Commands kept in their own modules, attached to the one `nhiemvu` group."""
+    from cli_ratings import assess, rating, score
     from cli_reports import report
 
-    cli.add_command(report)
+    for command in (report, score, rating, assess):
+        cli.add_command(command)
 
 
 _register_command_modules()

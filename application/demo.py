@@ -229,4 +229,32 @@ def summary_sections(app: App, reference: date) -> list[str]:
         f"TRẠNG THÁI NHIỆM VỤ THEO CƠ QUAN CHỦ TRÌ tại ngày {format_date(reference)}\n"
         + render_table(rows, columns)
     )
+    sections.append(_ratings_section(app, reference))
     return sections
+
+
+def _ratings_section(app: App, reference: date) -> str:
+    from cli_support import render_table
+
+    from . import rating
+
+    book = rating.choose_rulebook(reference)
+    with app.engine.connect() as connection:
+        rows = rating.rate(connection, reference.year, reference, book)
+    shown = [{**r, "rank": r["rank"] or "KXL", "band": r["band_label"]} for r in rows]
+    return (
+        f"XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM {reference.year} (tạm tính; sổ quy tắc {book.name})\n"
+        + render_table(
+            shown,
+            [
+                ("rank", "Hạng"),
+                ("agency", "Cơ quan"),
+                ("head", "Người đứng đầu"),
+                ("score", "Điểm"),
+                ("band", "Xếp loại"),
+                ("N", "NV đến hạn"),
+                ("overdue", "Quá hạn"),
+                ("criticisms", "Phê bình"),
+            ],
+        )
+    )

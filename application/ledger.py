@@ -404,23 +404,22 @@ class Ledger:
     # -- year-end assessments and corrections -------------------------------------
 
     def record_assessment(
-        self,
-        code: str,
-        year: int,
-        criterion: str,
-        points: float,
-        reason: str,
-        max_points: float,
-        criteria: dict[str, str],
+        self, code: str, year: int, criterion: str, points: float, reason: str, rulebook
     ) -> CommandResult:
-        if criterion not in criteria:
+        """A manual assessment of a general criterion (below its maximum, with a reason)."""
+        known = rulebook.criterion(criterion)
+        if known is None:
+            codes = ", ".join(f"{c.code} ({c.label})" for c in rulebook.general_criteria)
+            raise DomainError(f"Tiêu chí '{criterion}' không có trong sổ quy tắc; chọn: {codes}.")
+        if not 0 <= points <= known.max:
             raise DomainError(
-                f"Tiêu chí '{criterion}' không có trong sổ quy tắc; chọn: {', '.join(criteria)}."
+                f"Số điểm {points:g} cho tiêu chí '{known.label}' phải nằm trong khoảng "
+                f"0–{known.max:g}."
             )
-        if not 0 <= points <= max_points:
-            raise DomainError(f"Số điểm {points} phải nằm trong khoảng 0–{max_points}.")
         if not nfc(reason):
             raise DomainError("Hãy ghi lý do đánh giá (--reason).")
+        if year > self.today().year:
+            raise DomainError(f"Năm {year} chưa đến; không đánh giá trước.")
         with self.command() as tx:
             agency = loading.load_agency(tx.connection, norm_code(code))
             stream = streams.assessment(agency.code, year)
@@ -430,10 +429,10 @@ class Ledger:
                 "criterion": criterion,
                 "points": points,
                 "reason": nfc(reason),
+                "rulebook": {"id": rulebook.id, "version": rulebook.version},
             }
-            return CommandResult(
-                stream, self._append(tx, stream, "assessment.recorded", data, None)
-            )
+            events = self._append(tx, stream, "assessment.recorded", data, None)
+            return CommandResult(stream, events)
 
     def correct(self, event_id: str, reason: str) -> CommandResult:
         if not nfc(reason):

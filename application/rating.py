@@ -1,0 +1,183 @@
+"""Scores and year-end ratings: gathers the ledger's facts as of a cut-off and
+hands them to the pure scoring rules; finalised ratings become events."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow import scoring
+from workflow.errors import DomainError
+from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force
+
+from . import loading, streams
+from . import tables as t
+from .reporting import documents as document_rows
+
+FINALIZED = "rating.finalized"
+
+
+def choose_rulebook(cutoff: date, path: str | Path | None = None) -> Rulebook:
+    """The file given, or the rulebook in force at the cut-off."""
+    return load_rulebook(path) if path else rulebook_in_force(cutoff)
+
+
+def _scored_tasks(connection: Connection, cutoff: date) -> list[scoring.ScoredTask]:
+    return [
+        scoring.ScoredTask(
+            task_id=task.id,
+            leads=tuple(task.leads),
+            effective_deadline=task.effective_deadline,
+            completed_on=task.completed_on,
+            cancelled_on=task.cancelled_on,
+        )
+        for task in loading.iter_tasks(connection, as_of=cutoff)
+    ]
+
+
+def _documents(connection: Connection, cutoff: date) -> list[scoring.Document]:
+    return [
+        scoring.Document(
+            number=row["number"],
+            kind=row["kind"],
+            issued_on=date.fromisoformat(row["issued_on"]),
+            targets=tuple(
+                scoring.Target(
+                    kind=target["kind"],
+                    agency=target["agency"],
+                    person=target["person"],
+                    field=target.get("field"),
+                    cascaded=target.get("cascaded", False),
+                )
+                for target in row["targets"]
+            ),
+            tasks=tuple(row.get("tasks", [])),
+        )
+        for row in document_rows(connection, cutoff)
+    ]
+
+
+def _assessments(connection: Connection) -> list[scoring.Assessment]:
+    rows = connection.execute(sa.select(t.assessments).order_by(t.assessments.c.position))
+    return [scoring.Assessment(r.agency, r.year, r.criterion, r.points, r.reason) for r in rows]
+
+
+def _tenures(connection: Connection) -> list[scoring.Tenure]:
+    return [
+        scoring.Tenure(agency.code, tenure.person, tenure.start, tenure.end)
+        for agency in loading.load_agencies(connection).values()
+        for tenure in agency.heads
+    ]
+
+
+def score(
+    connection: Connection,
+    window: scoring.Window,
+    cutoff: date,
+    rulebook: Rulebook,
+    agency: str | None = None,
+) -> list[dict[str, Any]]:
+    agencies = loading.load_agencies(connection)
+    if agency is not None:
+        loading.load_agency(connection, agency)
+        codes = [agency]
+    else:
+        codes = sorted(
+            code
+            for code, a in agencies.items()
+            if a.closed_on is None or a.closed_on > window.start
+        )
+    results = scoring.score_agencies(
+        _scored_tasks(connection, cutoff),
+        _documents(connection, cutoff),
+        _assessments(connection),
+        window,
+        cutoff,
+        rulebook,
+        codes,
+    )
+    return [dict(r.to_dict(), name=agencies[r.agency].name) for r in results]
+
+
+def rate(connection: Connection, year: int, cutoff: date, rulebook: Rulebook) -> list[dict]:
+    agencies = loading.load_agencies(connection)
+    ratings = scoring.rate_heads(
+        _scored_tasks(connection, cutoff),
+        _documents(connection, cutoff),
+        _assessments(connection),
+        _tenures(connection),
+        year,
+        cutoff,
+        rulebook,
+    )
+    return [dict(r.to_dict(), name=agencies[r.agency].name) for r in ratings]
+
+
+def rating_cutoff(year: int, as_of: date | None, today: date) -> date:
+    if as_of is not None:
+        if as_of.year != year:
+            raise DomainError(f"Ngày chốt số liệu --as-of phải thuộc năm {year}.")
+        return as_of
+    return min(date(year, 12, 31), today)
+
+
+def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[str, Any]:
+    """Record the year's ratings as an event: the official result, never overwritten."""
+    today = ledger.today()
+    cutoff = rating_cutoff(year, None, today)
+    if cutoff < date(year, 12, 31):
+        raise DomainError(
+            f"Năm {year} chưa kết thúc (hôm nay {today:%d/%m/%Y}); chỉ chốt kết quả sau "
+            "ngày 31/12. Dùng `rating compute` để xem kết quả tạm tính."
+        )
+    with ledger.command() as tx:
+        revisions = tx.connection.execute(
+            sa.select(sa.func.count()).select_from(t.ratings).where(t.ratings.c.year == year)
+        ).scalar_one()
+        if revisions and not (reason or "").strip():
+            raise DomainError(
+                f"Kết quả năm {year} đã được chốt ({revisions} lần). Chốt lại là một lần "
+                "sửa đổi mới: hãy ghi lý do bằng --reason."
+            )
+        ratings = rate(tx.connection, year, cutoff, rulebook)
+        for rating in ratings:
+            rating.pop("tasks", None)  # the per-task evidence stays derivable from the log
+        data = {
+            "year": year,
+            "revision": revisions + 1,
+            "reason": (reason or "").strip() or None,
+            "cutoff": cutoff.isoformat(),
+            "rulebook": {"id": rulebook.id, "version": rulebook.version, "title": rulebook.title},
+            "ratings": ratings,
+        }
+        stream = streams.rating(year)
+        events = ledger._append(tx, stream, FINALIZED, data, None)
+    return {
+        **data,
+        "event_id": events[0].event_id,
+        "finalized_at": events[0].recorded_at.isoformat(),
+    }
+
+
+def show(connection: Connection, store, year: int, revision: int | None = None) -> dict:
+    query = sa.select(t.ratings).where(t.ratings.c.year == year)
+    if revision is not None:
+        query = query.where(t.ratings.c.revision == revision)
+    row = connection.execute(query.order_by(t.ratings.c.revision.desc())).mappings().first()
+    if row is None:
+        raise DomainError(
+            f"Chưa có kết quả xếp loại năm {year} được chốt"
+            + (f" (lần {revision})" if revision else "")
+            + f". Dùng `nhiemvu rating finalize --year {year}` để chốt."
+        )
+    event = store.get_event(row["event_id"], connection=connection)
+    return {
+        **row["data"],
+        "event_id": row["event_id"],
+        "finalized_at": event.recorded_at.isoformat(),
+        "actor": event.actor,
+    }

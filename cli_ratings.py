@@ -1,0 +1,208 @@
+"""`nhiemvu score`, `nhiemvu rating …`, `nhiemvu assess`: accountability and year-end ratings."""
+
+from __future__ import annotations
+
+import click
+
+from cli_support import DATE, emit_json, json_option, output, period_options, render_table, window
+
+rulebook_option = click.option(
+    "--rulebook",
+    "rulebook_path",
+    default=None,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Dùng sổ quy tắc này thay cho sổ quy tắc có hiệu lực tại ngày chốt.",
+)
+xlsx_option = click.option(
+    "--xlsx", "xlsx_path", default=None, metavar="FILE", help="Xuất thêm ra tệp Excel."
+)
+
+SCORE_COLUMNS = [
+    ("agency", "Cơ quan"),
+    ("score", "Điểm"),
+    ("band", "Xếp loại"),
+    ("N", "Số NV đến hạn"),
+    ("on_time", "Đúng hạn"),
+    ("late", "Quá hạn (đã xong)"),
+    ("overdue", "Quá hạn (chưa xong)"),
+    ("reminders", "Nhắc nhở/RKN"),
+    ("criticisms", "Phê bình"),
+    ("commendations", "Biểu dương"),
+    ("T", "Điểm nhiệm vụ"),
+    ("G", "Tiêu chí chung"),
+    ("deductions", "Điểm trừ"),
+    ("bonus", "Điểm thưởng"),
+]
+RATING_COLUMNS = [
+    ("rank", "Hạng"),
+    ("agency", "Cơ quan"),
+    ("head", "Người đứng đầu"),
+    ("days_in_office", "Số ngày giữ chức"),
+    *SCORE_COLUMNS[1:],
+]
+
+
+def _app(ctx):
+    from cli import get_app
+
+    return get_app(ctx)
+
+
+def _export(path, title, columns, rows, notes=()):
+    from application.xlsx import Sheet, write_workbook
+
+    explanations = [
+        {"agency": r["agency"], "head": r.get("head", ""), "line": line}
+        for r in rows
+        for line in r["explanation"]
+    ]
+    write_workbook(
+        path,
+        [
+            Sheet(title, columns, rows, notes=notes),
+            Sheet(
+                "Giải trình",
+                [("agency", "Cơ quan"), ("head", "Người đứng đầu"), ("line", "Nội dung")],
+                explanations,
+            ),
+        ],
+    )
+
+
+@click.command()
+@period_options
+@click.option("--agency", default=None, metavar="CODE")
+@click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu (mặc định: cuối kỳ).")
+@rulebook_option
+@json_option
+@xlsx_option
+@click.pass_context
+def score(
+    ctx, year, quarter, month, date_from, date_to, agency, as_of, rulebook_path, as_json, xlsx_path
+):
+    """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
+    from application import rating
+    from workflow.scoring import Window
+
+    _, start, end = window(year, quarter, month, date_from, date_to)
+    app = _app(ctx)
+    cutoff = as_of or min(end, app.today())
+    if cutoff < start:
+        raise click.UsageError("Ngày chốt --as-of phải không trước ngày đầu kỳ.")
+    book = rating.choose_rulebook(cutoff, rulebook_path)
+    with app.engine.connect() as connection:
+        rows = rating.score(
+            connection, Window(start, end), cutoff, book, agency.strip().upper() if agency else None
+        )
+    if xlsx_path:
+        _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])
+    output(rows, as_json, lambda rs: render_table(rs, SCORE_COLUMNS) + f"\nSổ quy tắc: {book.name}")
+
+
+@click.group()
+def rating():
+    """Xếp loại người đứng đầu cuối năm."""
+
+
+def _rating_table(rows, book_name: str) -> str:
+    shown = [{**r, "rank": r["rank"] or "KXL"} for r in rows]
+    lines = [render_table(shown, RATING_COLUMNS), "", f"Sổ quy tắc: {book_name}"]
+    for r in rows:
+        lines.append("")
+        lines.append(f"{r['agency']} — {r['head']}:")
+        lines.extend(f"  {line}" for line in r["explanation"])
+    return "\n".join(lines)
+
+
+@rating.command("compute")
+@click.option("--year", type=int, required=True)
+@click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu trong năm.")
+@rulebook_option
+@json_option
+@xlsx_option
+@click.pass_context
+def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
+    """Tính xếp loại người đứng đầu (chưa ghi vào sổ)."""
+    from application import rating as ratings
+
+    app = _app(ctx)
+    cutoff = ratings.rating_cutoff(year, as_of, app.today())
+    book = ratings.choose_rulebook(cutoff, rulebook_path)
+    with app.engine.connect() as connection:
+        rows = ratings.rate(connection, year, cutoff, book)
+    if xlsx_path:
+        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])
+    output(rows, as_json, lambda rs: _rating_table(rs, book.name))
+
+
+@rating.command("finalize")
+@click.option("--year", type=int, required=True)
+@rulebook_option
+@click.option("--reason", default=None, help="Bắt buộc khi chốt lại lần thứ hai trở đi.")
+@json_option
+@click.pass_context
+def rating_finalize(ctx, year, rulebook_path, reason, as_json):
+    """Chốt kết quả xếp loại năm: ghi vào sổ sự kiện, không ghi đè."""
+    from datetime import date
+
+    from application import rating as ratings
+
+    app = _app(ctx)
+    book = ratings.choose_rulebook(date(year, 12, 31), rulebook_path)
+    result = ratings.finalize(app.ledger, year, book, reason)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(
+            f"Đã chốt kết quả xếp loại năm {year}, lần {result['revision']} "
+            f"({len(result['ratings'])} người đứng đầu, sổ quy tắc {book.name})."
+        )
+
+
+@rating.command("show")
+@click.option("--year", type=int, required=True)
+@click.option("--revision", type=int, default=None, help="Lần chốt (mặc định: lần mới nhất).")
+@json_option
+@xlsx_option
+@click.pass_context
+def rating_show(ctx, year, revision, as_json, xlsx_path):
+    """Xem kết quả xếp loại đã chốt."""
+    from application import rating as ratings
+
+    app = _app(ctx)
+    with app.engine.connect() as connection:
+        data = ratings.show(connection, app.store, year, revision)
+    if xlsx_path:
+        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"])
+    book = f"{data['rulebook']['id']} phiên bản {data['rulebook']['version']}"
+    output(
+        data,
+        as_json,
+        lambda d: (
+            f"KẾT QUẢ XẾP LOẠI NĂM {year} — chốt lần {d['revision']} lúc {d['finalized_at'][:19]} "
+            f"(UTC) bởi {d['actor']}"
+            + (f"; lý do: {d['reason']}" if d["reason"] else "")
+            + "\n"
+            + _rating_table(d["ratings"], book)
+        ),
+    )
+
+
+@click.command()
+@click.argument("code")
+@click.option("--year", type=int, required=True)
+@click.option("--criterion", required=True, help="tham_muu, phoi_hop hoặc che_do_bao_cao.")
+@click.option("--points", type=float, required=True)
+@click.option("--reason", required=True)
+@rulebook_option
+@click.pass_context
+def assess(ctx, code, year, criterion, points, reason, rulebook_path):
+    """Ghi đánh giá tiêu chí chung (tham mưu, phối hợp, chế độ báo cáo) của cơ quan."""
+    from datetime import date
+
+    from application import rating as ratings
+
+    book = ratings.choose_rulebook(date(year, 12, 31), rulebook_path)
+    _app(ctx).ledger.record_assessment(code, year, criterion, points, reason, book)
+    click.echo(f"Đã ghi đánh giá {criterion} = {points:g} điểm cho {code.upper()} năm {year}.")
