@@ -761,10 +761,11 @@ def demo(ctx, demo_file):
 
 def _register_command_modules() -> None:
     """Commands kept in their own modules, attached to the one `nhiemvu` group."""
+    from cli_escalation import escalate, letters, scheduler
     from cli_ratings import assess, rating, score
     from cli_reports import report
 
-    for command in (report, score, rating, assess):
+    for command in (report, score, rating, assess, escalate, scheduler, letters):
         cli.add_command(command)
 
 

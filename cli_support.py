@@ -190,7 +190,7 @@ def translate_click_message(message: str) -> str:
 
 def _show_usage_error(self, file=None) -> None:
     if file is None:
-        file = click.get_text_stream("stderr")
+        file = sys.stderr
     if self.ctx is not None:
         usage = self.ctx.get_usage().replace("Usage:", "Cách dùng:", 1)
         click.echo(usage, file=file, color=self.ctx.color)

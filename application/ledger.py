@@ -224,7 +224,7 @@ class Ledger:
             for agency_code in lead_codes + coordinator_codes:
                 loading.load_agency(tx.connection, agency_code).check_active(on)
             due = self._resolve_deadline(deadline, on)
-            task_id = nfc(task_id) if task_id else self._next_task_id(tx)
+            task_id = norm_code(task_id) if task_id else self._next_task_id(tx)
             stream = streams.task(task_id)
             if tx.stream_version(stream):
                 raise DomainError(f"Mã nhiệm vụ {task_id} đã tồn tại. Chọn mã khác cho --id.")
@@ -384,7 +384,7 @@ class Ledger:
                 c: loading.load_agency(tx.connection, c)
                 for c in addressees.agencies + addressees.heads
             }
-            task_ids = list(dict.fromkeys(nfc(i) for i in task_ids or []))
+            task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
             for task_id in task_ids:
                 loading.load_task(tx.connection, task_id)
             targets, warnings = docs.resolve_targets(kind, on, addressees, agencies, nfc(field))

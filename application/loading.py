@@ -40,6 +40,7 @@ def load_agencies(connection: Connection) -> dict[str, Agency]:
 
 
 def task_facts(connection: Connection, task_id: str) -> list[dict]:
+    task_id = task_id.strip().upper()
     facts = connection.execute(
         sa.select(t.tasks.c.facts).where(t.tasks.c.task_id == task_id)
     ).scalar()
@@ -57,15 +58,17 @@ def load_task(connection: Connection, task_id: str, as_of: date | None = None) -
 
 
 def directive_row(connection: Connection, number: str):
-    row = (
-        connection.execute(sa.select(t.directives).where(t.directives.c.number == number))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        known = list(connection.execute(sa.select(t.directives.c.number)).scalars())
+    """The directive with this number; numbers are matched case-insensitively."""
+    query = sa.select(t.directives)
+    row = connection.execute(query.where(t.directives.c.number == number)).mappings().first()
+    if row is not None:
+        return row
+    # SQL upper() is ASCII-only on SQLite (numbers may hold Đ): compare in Python.
+    known = list(connection.execute(sa.select(t.directives.c.number)).scalars())
+    same = [n for n in known if n.upper() == number.upper()]
+    if not same:
         raise NotFound("văn bản chỉ đạo", number, known)
-    return row
+    return connection.execute(query.where(t.directives.c.number == same[0])).mappings().one()
 
 
 def iter_tasks(connection: Connection, agency: str | None = None, as_of: date | None = None):
@@ -81,5 +84,5 @@ def iter_tasks(connection: Connection, agency: str | None = None, as_of: date | 
         query = query.where(t.tasks.c.assigned_on <= as_of)
     for (facts,) in connection.execute(query):
         task = derive_task(facts, as_of)
-        if task is not None:
+        if task is not None and (agency is None or agency in task.leads):
             yield task

@@ -112,7 +112,7 @@ class LedgerProjection:
                     facts=facts,
                 )
             )
-            leads = _current_leads(facts)
+            leads = _all_leads(facts)
             if leads:
                 connection.execute(
                     t.task_leads.insert(), [{"task_id": task_id, "agency": a} for a in leads]
@@ -138,14 +138,16 @@ class LedgerProjection:
 
     # -- the rest ---------------------------------------------------------------
 
-    def _directive_event(self, connection: Connection, number: str, event: RecordedEvent):
+    def _directive_event(self, connection: Connection, key: str, event: RecordedEvent):
         if event.type == RETRACTED:
-            connection.execute(t.directives.delete().where(t.directives.c.number == number))
+            numbers = connection.execute(sa.select(t.directives.c.number)).scalars()
+            retracted = [n for n in numbers if n.upper() == key]
+            connection.execute(t.directives.delete().where(t.directives.c.number.in_(retracted)))
             return
         data = event.data
         connection.execute(
             t.directives.insert().values(
-                number=number,
+                number=data["number"],
                 issued_on=date.fromisoformat(data["issued_on"]),
                 kind=data.get("kind"),
                 issuer=data.get("issuer"),
@@ -153,12 +155,11 @@ class LedgerProjection:
             )
         )
 
-    def _document_event(self, connection, tasks: _FactCache, number: str, event):
+    def _document_event(self, connection, tasks: _FactCache, key: str, event):
         if event.type == RETRACTED:
-            row = connection.execute(
-                sa.select(t.documents.c.data).where(t.documents.c.number == number)
-            ).scalar()
-            connection.execute(t.documents.delete().where(t.documents.c.number == number))
+            issued = t.documents.c.event_id == event.data["event_id"]
+            row = connection.execute(sa.select(t.documents.c.data).where(issued)).scalar()
+            connection.execute(t.documents.delete().where(issued))
             for task_id in (row or {}).get("tasks", []):
                 facts = tasks.get(task_id) or []
                 tasks.put(task_id, [f for f in facts if f["id"] != event.data["event_id"]])
@@ -166,7 +167,7 @@ class LedgerProjection:
         data = event.data
         connection.execute(
             t.documents.insert().values(
-                number=number,
+                number=data["number"],
                 event_id=event.event_id,
                 kind=data["kind"],
                 issued_on=date.fromisoformat(data["issued_on"]),
@@ -213,11 +214,13 @@ class LedgerProjection:
         )
 
 
-def _current_leads(facts: list[dict[str, Any]]) -> list[str]:
+def _all_leads(facts: list[dict[str, Any]]) -> list[str]:
+    """Every agency that has led the task at some time: "as of" queries filter on
+    these and then keep the task only if the agency led it on that date."""
     leads: list[str] = []
     for fact in facts:
         if fact["type"] == "task.assigned":
-            leads = list(fact["data"]["leads"])
+            leads.extend(fact["data"]["leads"])
         elif fact["type"] == "task.reassigned":
-            leads = list(fact["data"]["to"])
-    return leads
+            leads.extend(fact["data"]["to"])
+    return list(dict.fromkeys(leads))

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.schema import events as event_rows
 from events.store import EventStore, RecordedEvent
 from workflow.agencies import KINDS, Agency
 from workflow.dates import end_of_day, iso
@@ -80,11 +81,32 @@ def show_task(
     if known_at is None:
         task = loading.load_task(connection, task_id, as_of)
     else:
-        facts = facts_from_events(store.read_stream(streams.task(task_id), known_at=known_at))
-        task = derive_task(facts, as_of) if facts else None
+        stream = store.read_stream(streams.task(task_id), known_at=known_at, connection=connection)
+        facts = facts_from_events(stream) + _documents_naming(
+            connection, store, task_id.strip().upper(), known_at
+        )
+        task = derive_task(facts, as_of) if stream else None
         if task is None:
             raise NotFound("nhiệm vụ", task_id)
     return task_to_dict(task, as_of)
+
+
+def _documents_naming(
+    connection: Connection, store: EventStore, task_id: str, known_at: datetime
+) -> list[dict[str, Any]]:
+    """Documents naming the task that were recorded, and not yet retracted, by `known_at`."""
+    query = (
+        sa.select(event_rows.c.event_id)
+        .where(event_rows.c.stream_id.like("document:%"))
+        .where(event_rows.c.recorded_at <= known_at)
+        .order_by(event_rows.c.position)
+    )
+    events = [store.get_event(i, connection) for i in connection.execute(query).scalars()]
+    return [
+        fact
+        for fact in facts_from_events(events)
+        if fact["type"] == "document.issued" and task_id in fact["data"].get("tasks", [])
+    ]
 
 
 def list_tasks(
@@ -106,8 +128,11 @@ def list_tasks(
 
 
 def task_history(store: EventStore, connection: Connection, task_id: str) -> list[dict[str, Any]]:
-    loading.task_facts(connection, task_id)  # NotFound with suggestions
-    stream = store.read_stream(streams.task(task_id), connection=connection)
+    # Read the log itself: a task whose assignment was retracted has no
+    # projection row, but its history (the retracted original included) remains.
+    stream = store.read_stream(streams.task(task_id.strip()), connection=connection)
+    if not stream:
+        loading.task_facts(connection, task_id)  # NotFound, with suggestions
     retracted = {e.data["event_id"]: e for e in stream if e.type == "event.retracted"}
     return [
         {

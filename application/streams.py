@@ -8,15 +8,16 @@ def agency(code: str) -> str:
 
 
 def directive(number: str) -> str:
-    return f"directive:{number}"
+    # Document numbers are matched case-insensitively: "129/tb-ubnd" is 129/TB-UBND.
+    return f"directive:{number.upper()}"
 
 
 def task(task_id: str) -> str:
-    return f"task:{task_id}"
+    return f"task:{task_id.upper()}"
 
 
 def document(number: str) -> str:
-    return f"document:{number}"
+    return f"document:{number.upper()}"
 
 
 def assessment(agency_code: str, year: int) -> str:

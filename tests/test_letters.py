@@ -1,0 +1,175 @@
+"""`nhiemvu letters`: draft urging letters, read back with python-docx, on both backends."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from application.app import App
+from application.ledger import DeadlineInput
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # until pyproject's py-modules lists cli_escalation
+    sys.path.insert(0, str(REPO))
+
+from cli import cli  # noqa: E402
+from cli_escalation import escalate, letters, scheduler  # noqa: E402
+
+for _command in (escalate, scheduler, letters):
+    cli.add_command(_command)
+
+AS_OF = "2024-04-15"
+D = date.fromisoformat
+
+
+def run(db_url: str, *args: str):
+    return CliRunner().invoke(cli, ["--db", db_url, "--actor", "tester", *args])
+
+
+@pytest.fixture
+def ledger_url(db_url):
+    """SXD: two overdue (one shared with STC), one in time, one done late, one cancelled.
+    STC: the shared one and one overdue after a late extension. SCT: only done on time."""
+    app = App(db_url, "tester")
+    ledger = app.ledger
+    for code, name in (("SXD", "Sở Xây dựng"), ("STC", "Sở Tài chính"), ("SCT", "Sở Công Thương")):
+        ledger.register_agency(code, name, "so")
+    ledger.register_directive("129/TB-UBND", D("2024-01-10"), "Kết luận", "Thông báo", None)
+    ledger.register_directive("02/CT-UBND", D("2024-01-15"), "Chỉ thị", "Chỉ thị", None)
+
+    def task(task_id, title, leads, deadline, directive="129/TB-UBND", clause=None):
+        ledger.assign_task(
+            directive,
+            title,
+            leads,
+            DeadlineInput("date", D(deadline)),
+            clause=clause,
+            assigned_on=D("2024-01-20"),
+            task_id=task_id,
+        )
+
+    task("A1", "Rà soát quy hoạch chung xây dựng", ["SXD"], "2024-03-31", clause="2.3")
+    task("A2", "Báo cáo tiến độ nhà ở xã hội", ["SXD", "STC"], "2024-04-05", "02/CT-UBND", "1.a")
+    task("A3", "Kiểm tra an toàn công trình", ["SXD"], "2024-04-30", clause="2.4")  # in time
+    task("A4", "Sửa đổi quy chế", ["SXD"], "2024-03-15", clause="2.5")
+    ledger.complete("A4", D("2024-03-20"), "15/BC-SXD")  # done late
+    task("A5", "Lập đề án cũ", ["SXD"], "2024-03-01", clause="2.6")
+    ledger.cancel("A5", D("2024-03-10"), "Không còn phù hợp")
+    task("B1", "Cân đối vốn đầu tư công", ["STC"], "2024-03-20", clause="3.1")
+    ledger.approve_extension("B1", D("2024-04-30"), D("2024-03-25"), "Xin gia hạn")  # late
+    task("C1", "Xúc tiến thương mại", ["SCT"], "2024-03-31", clause="4.1")
+    ledger.complete("C1", D("2024-03-30"), None)
+    app.close()
+    return db_url
+
+
+def read(path: Path):
+    document = docx.Document(str(path))
+    text = "\n".join(p.text for p in document.paragraphs)
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+    task_table = next(t for t in tables if t[0][0] == "STT")
+    return text, tables, task_table
+
+
+def test_one_letter_per_agency_with_exactly_its_overdue_tasks(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", "15/04/2024", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    written = json.loads(result.stdout)
+    assert written == [
+        {"agency": "STC", "file": str(out / "STC_don-doc_2024-04-15.docx"), "tasks": ["B1", "A2"]},
+        {"agency": "SXD", "file": str(out / "SXD_don-doc_2024-04-15.docx"), "tasks": ["A1", "A2"]},
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "STC_don-doc_2024-04-15.docx",
+        "SXD_don-doc_2024-04-15.docx",
+    ]
+
+    text, tables, rows = read(out / "SXD_don-doc_2024-04-15.docx")
+    assert rows == [
+        ["STT", "Văn bản chỉ đạo", "Mục", "Nội dung nhiệm vụ", "Thời hạn", "Số ngày quá hạn"],
+        ["1", "129/TB-UBND", "2.3", "Rà soát quy hoạch chung xây dựng", "31/03/2024", "15"],
+        ["2", "02/CT-UBND", "1.a", "Báo cáo tiến độ nhà ở xã hội", "05/04/2024", "10"],
+    ]
+    assert "Kính gửi: Sở Xây dựng." in text
+    assert "tính đến ngày 15/04/2024, Sở Xây dựng còn 2 nhiệm vụ" in text
+    assert "báo cáo kết quả thực hiện" in text
+    heading = tables[0][0]
+    assert "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in heading[0]
+    assert "VĂN PHÒNG" in heading[0]
+    assert "Số: …/VP-TH" in heading[0]
+    assert "V/v đôn đốc thực hiện nhiệm vụ quá hạn" in heading[0]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in heading[1]
+    assert "Độc lập - Tự do - Hạnh phúc" in heading[1]
+    assert "Hải Phòng, ngày 15 tháng 04 năm 2024" in heading[1]
+    signature = tables[-1][0]
+    assert signature[0].startswith("Nơi nhận:")
+    assert "CHÁNH VĂN PHÒNG" in signature[1]
+
+    _, _, rows = read(out / "STC_don-doc_2024-04-15.docx")
+    # B1: overdue for scoring (its extension came after the deadline), 26 days past 20/03.
+    assert [r[3] for r in rows[1:]] == ["Cân đối vốn đầu tư công", "Báo cáo tiến độ nhà ở xã hội"]
+    assert rows[1][4:] == ["20/03/2024", "26"]
+
+
+def test_one_agency_only(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "sxd", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == str(out / "SXD_don-doc_2024-04-15.docx")
+    assert [p.name for p in out.iterdir()] == ["SXD_don-doc_2024-04-15.docx"]
+    _, _, rows = read(out / "SXD_don-doc_2024-04-15.docx")
+    assert [r[0] for r in rows] == ["STT", "1", "2"]
+
+
+def test_an_agency_without_overdue_tasks_gets_no_letter(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "SCT", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "Không có nhiệm vụ quá hạn" in result.stdout
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_before_anything_was_overdue_no_letters(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", "2024-03-01", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_unknown_agency_is_refused(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "SXF", "--out", str(out))
+    assert result.exit_code == 1
+    assert "Lỗi:" in result.stderr and "SXD" in result.stderr  # suggests the near match
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_as_of_and_out_are_required(ledger_url, tmp_path):
+    assert run(ledger_url, "letters", "--out", str(tmp_path)).exit_code == 2
+    assert run(ledger_url, "letters", "--as-of", AS_OF).exit_code == 2
+
+
+def test_leads_are_those_of_the_cut_off_date(ledger_url, tmp_path):
+    app = App(ledger_url, "tester")
+    app.ledger.reassign("A1", ["SCT"], D("2024-04-20"), "Chuyển chức năng")
+    app.close()
+    out = tmp_path / "thu"
+    before = run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "SXD", "--out", str(out))
+    assert before.exit_code == 0, before.stderr
+    _, _, rows = read(out / "SXD_don-doc_2024-04-15.docx")
+    assert [r[3] for r in rows[1:]] == [
+        "Rà soát quy hoạch chung xây dựng",
+        "Báo cáo tiến độ nhà ở xã hội",
+    ]
+    after = run(ledger_url, "letters", "--as-of", "2024-04-25", "--out", str(out), "--json")
+    assert after.exit_code == 0, after.stderr
+    tasks = {letter["agency"]: letter["tasks"] for letter in json.loads(after.stdout)}
+    assert tasks == {"SCT": ["A1"], "STC": ["B1", "A2"], "SXD": ["A2"]}

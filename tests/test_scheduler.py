@@ -1,0 +1,308 @@
+"""`nhiemvu scheduler run`: one leader per database, a persistent job, clean stops.
+
+The process tests start real `scheduler run` processes with a hidden one-second
+interval trigger and read their logs. Every wait is bounded by a timeout and the
+assertions are about what the logs and the database show, never about how long
+anything took.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from application.app import App
+from application.ledger import DeadlineInput
+from application.scheduler import (
+    JOB_FUNC,
+    JOB_ID,
+    JOB_TABLE,
+    MISFIRE_GRACE_SECONDS,
+    FileLeaderLock,
+    PostgresLeaderLock,
+    leader_lock_for,
+    parse_time,
+    run_pass,
+)
+from events.catalog import REGISTRY
+from events.database import make_engine
+from events.store import EventStore
+from workflow.dates import LOCAL_TZ
+from workflow.errors import DomainError
+
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT = 90  # seconds; generous for a loaded CI machine, never reached when all is well
+PASS_LINE = "Lượt đôn đốc tính đến ngày"
+WAITING = "Đang chờ"
+LEADING = "Đã nhận quyền chạy"
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,expected", [("07:00", (7, 0)), ("6:30", (6, 30)), ("23:59", (23, 59))]
+)
+def test_parse_time(text, expected):
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "7h", "07:60", "", "07:00:00"])
+def test_parse_time_refuses_nonsense(text):
+    with pytest.raises(DomainError, match="HH:MM"):
+        parse_time(text)
+
+
+def test_file_lock_admits_one_holder_at_a_time(tmp_path):
+    path = tmp_path / "x.db.scheduler.lock"
+    first, second = FileLeaderLock(path), FileLeaderLock(path)
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        assert path.read_text().strip() == str(os.getpid())
+        first.release()
+        assert second.try_acquire()
+        assert not first.try_acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_lock_choice_follows_the_database(tmp_path):
+    lock = leader_lock_for(f"sqlite:///{tmp_path / 'nv.db'}")
+    assert isinstance(lock, FileLeaderLock)
+    assert lock.path == tmp_path / "nv.db.scheduler.lock"
+    assert isinstance(leader_lock_for(str(tmp_path / "bare.db")), FileLeaderLock)
+    with pytest.raises(DomainError, match="SQLite dạng tệp"):
+        leader_lock_for("sqlite://")
+    lock = leader_lock_for("postgresql://postgres@127.0.0.1:5432/x")
+    assert isinstance(lock, PostgresLeaderLock)
+    lock.release()
+
+
+def test_postgres_advisory_lock_admits_one_session_at_a_time(postgres_server):
+    url = postgres_server.new_database()
+    first, second = PostgresLeaderLock(url), PostgresLeaderLock(url)
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        first.release()
+        assert second.try_acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def seed(db_url: str, tasks: int = 1) -> None:
+    app = App(db_url, "tester")
+    try:
+        ledger = app.ledger
+        ledger.register_agency("SXD", "Sở Xây dựng", "so")
+        ledger.register_directive(
+            "02/CT-UBND", datetime(2024, 1, 2).date(), "Chỉ thị năm 2024", None, None
+        )
+        for i in range(tasks):
+            ledger.assign_task(
+                "02/CT-UBND",
+                f"Nhiệm vụ {i}",
+                ["SXD"],
+                DeadlineInput("date", datetime(2024, 3, 5 + i).date()),
+                assigned_on=datetime(2024, 2, 1).date(),
+                task_id=f"S{i}",
+            )
+    finally:
+        app.close()
+
+
+def escalated(db_url: str) -> list:
+    engine = make_engine(db_url)
+    try:
+        return [e for e in EventStore(engine, REGISTRY).read_all() if e.type == "task.escalated"]
+    finally:
+        engine.dispose()
+
+
+def test_run_pass_raises_and_logs_in_vietnamese(db_url, caplog):
+    seed(db_url)
+    with caplog.at_level(logging.INFO, logger="nhiemvu.scheduler"):
+        assert run_pass(db_url, "scheduler") == 4
+        assert run_pass(db_url, "scheduler") == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("đã ghi 4 bước" in m for m in messages)
+    assert any("S0 — Đôn đốc: quá hạn (mức 1), đến hạn 06/03/2024" in m for m in messages)
+    assert any("đã ghi 0 bước" in m for m in messages)
+    assert {e.actor for e in escalated(db_url)} == {"scheduler"}
+
+
+def test_run_pass_survives_a_bad_database(tmp_path, caplog):
+    with caplog.at_level(logging.ERROR, logger="nhiemvu.scheduler"):
+        assert run_pass(f"sqlite:///{tmp_path / 'none.db'}", "scheduler") == 0
+    assert any("không mở được cơ sở dữ liệu" in r.getMessage() for r in caplog.records)
+
+
+# -- real processes --------------------------------------------------------------------
+
+
+class Scheduler:
+    """One `nhiemvu … scheduler run` process, its output in a log file."""
+
+    def __init__(self, db_url: str, log: Path, *args: str) -> None:
+        self.log = log
+        code = (
+            "import cli, cli_escalation; cli.cli.add_command(cli_escalation.scheduler); cli.main()"
+        )
+        command = [sys.executable, "-c", code, "--db", db_url, "scheduler", "run", *args]
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        with log.open("w") as out:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO
+            )
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+    def passes(self) -> int:
+        return self.text().count(PASS_LINE)
+
+    def wait_for(self, predicate, what: str) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.process.poll() is not None and not predicate():
+                pytest.fail(
+                    f"scheduler exited ({self.process.returncode}) before {what}:\n{self.text()}"
+                )
+            time.sleep(0.1)
+        pytest.fail(f"timed out waiting for {what}:\n{self.text()}")
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=TIMEOUT)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=TIMEOUT)
+
+
+FAST = ("--interval-seconds", "1", "--poll-seconds", "0.2")
+
+
+@pytest.fixture
+def processes():
+    started: list[Scheduler] = []
+    yield started
+    for scheduler in started:
+        scheduler.kill()
+
+
+def test_second_scheduler_waits_then_takes_over(db_url, tmp_path, processes):
+    seed(db_url, tasks=3)
+    first = Scheduler(db_url, tmp_path / "first.log", *FAST, "--once-now")
+    processes.append(first)
+    first.wait_for(lambda: first.passes() >= 1, "the first pass")
+
+    second = Scheduler(db_url, tmp_path / "second.log", *FAST)
+    processes.append(second)
+    second.wait_for(lambda: WAITING in second.text(), "the second to say it waits")
+    # The leader keeps running passes while the second one waits…
+    seen = first.passes()
+    first.wait_for(lambda: first.passes() >= seen + 2, "two more passes of the leader")
+    # …and the second has run none.
+    assert second.passes() == 0 and LEADING not in second.text()
+
+    assert first.stop(signal.SIGTERM) == 0
+    assert "Đã nhả quyền chạy" in first.text()
+    second.wait_for(lambda: second.passes() >= 1, "the second to take over and run a pass")
+    assert LEADING in second.text()
+    assert second.stop(signal.SIGINT) == 0
+
+    # Each step once, whoever ran it: 3 tasks × 4 steps.
+    events = escalated(db_url)
+    keys = [(e.stream_id, e.data["step"], e.data["deadline"]) for e in events]
+    assert len(keys) == len(set(keys)) == 12
+    assert "đã ghi 12 bước" in first.text()
+
+    # One persisted job under the fixed id, referencing the job function by text.
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(f"SELECT id, job_state FROM {JOB_TABLE}")).all()
+    finally:
+        engine.dispose()
+    assert [r.id for r in rows] == [JOB_ID]
+    state = pickle.loads(rows[0].job_state)
+    assert state["func"] == JOB_FUNC
+    assert state["args"][1] == "scheduler"
+    assert state["coalesce"] is True
+    assert state["misfire_grace_time"] == MISFIRE_GRACE_SECONDS
+
+
+def test_a_waiting_scheduler_stops_cleanly_without_ever_leading(db_url, tmp_path, processes):
+    seed(db_url)
+    first = Scheduler(db_url, tmp_path / "first.log", *FAST)
+    processes.append(first)
+    first.wait_for(lambda: LEADING in first.text(), "the first to lead")
+    second = Scheduler(db_url, tmp_path / "second.log", *FAST)
+    processes.append(second)
+    second.wait_for(lambda: WAITING in second.text(), "the second to say it waits")
+    assert second.stop(signal.SIGTERM) == 0
+    assert LEADING not in second.text() and second.passes() == 0
+    assert first.process.poll() is None  # the leader is unaffected
+    assert first.stop(signal.SIGINT) == 0
+
+
+def test_a_run_missed_while_no_scheduler_was_up_runs_at_start(db_url, tmp_path, processes):
+    seed(db_url)
+    # A daily schedule: no pass now, but the job is stored with its next run time.
+    first = Scheduler(db_url, tmp_path / "first.log", "--at", "07:00", "--poll-seconds", "0.2")
+    processes.append(first)
+    first.wait_for(lambda: "Bộ lập lịch bắt đầu" in first.text(), "the scheduler to start")
+    assert "hằng ngày lúc 07:00" in first.text()
+    assert first.stop() == 0
+    assert first.passes() == 0
+
+    # Pretend it was due an hour ago, while nothing was running.
+    missed = (datetime.now(LOCAL_TZ) - timedelta(hours=1)).timestamp()
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            updated = connection.execute(
+                sa.text(f"UPDATE {JOB_TABLE} SET next_run_time = :t WHERE id = :id"),
+                {"t": missed, "id": JOB_ID},
+            ).rowcount
+    finally:
+        engine.dispose()
+    assert updated == 1
+
+    again = Scheduler(db_url, tmp_path / "again.log", "--at", "07:00", "--poll-seconds", "0.2")
+    processes.append(again)
+    again.wait_for(lambda: again.passes() >= 1, "the catch-up pass")
+    assert "bị lỡ" in again.text()
+    assert "đã ghi 4 bước" in again.text()
+    assert again.stop() == 0
+
+
+def test_bad_time_is_refused(db_url, tmp_path):
+    from click.testing import CliRunner
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from cli import cli
+    from cli_escalation import scheduler
+
+    cli.add_command(scheduler)
+    result = CliRunner().invoke(cli, ["--db", db_url, "scheduler", "run", "--at", "7h"])
+    assert result.exit_code == 1
+    assert "Lỗi:" in result.stderr and "HH:MM" in result.stderr
