@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import migrations
 from events.catalog import REGISTRY
@@ -25,8 +25,14 @@ class App:
         self.engine = make_engine(self.url)
         if check_schema:
             require_schema(self.engine, migrations.HEAD)
-        self.store = EventStore(self.engine, REGISTRY)
-        self.ledger = Ledger(self.store, actor, now) if now else Ledger(self.store, actor)
+        if now is None:
+            self.store = EventStore(self.engine, REGISTRY)
+            self.ledger = Ledger(self.store, actor)
+        else:
+            # A simulated "now" (tests, the demo) is also the recording clock, so
+            # "as known at" questions agree with "today".
+            self.store = EventStore(self.engine, REGISTRY, clock=lambda: now().astimezone(UTC))
+            self.ledger = Ledger(self.store, actor, now)
 
     def today(self):
         return self.ledger.today()

@@ -168,7 +168,6 @@ def run_demo(
     data = load_data()
     clock = SimulatedClock()
     app = App(url, actor, now=clock)
-    app.store.clock = clock
     try:
         if app.store.count():
             raise DomainError(

@@ -343,7 +343,7 @@ class Ledger:
             task.check_business_date(on, self.today(), "giao lại")
             for agency_code in codes:
                 loading.load_agency(tx.connection, agency_code).check_active(on)
-            if codes == task.leads:
+            if sorted(codes) == sorted(task.leads):
                 raise DomainError(f"{', '.join(codes)} đã là cơ quan chủ trì của nhiệm vụ này.")
             data = {"on": iso(on), "from": task.leads, "to": codes, "reason": nfc(reason) or ""}
             return self._task_event(tx, task, tk.REASSIGNED, data, on)

@@ -1,0 +1,488 @@
+"""Bad input is refused with a Vietnamese message, exit status 1 and nothing written.
+
+Table-driven: each case is one command line against the same small ledger. A
+refusal must be clean (a `SystemExit`, not a crash that CliRunner also reports
+as status 1), start with `Lỗi:` on stderr, print nothing on stdout, and leave
+the log and the projection tables exactly as they were. Usage errors (a form
+Click itself rejects) exit 2 and write nothing either.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from application import tables as t
+from application.app import App
+from application.ledger import DeadlineInput
+from cli import cli
+from events.database import make_engine
+from workflow.documents import Addressees
+
+DIRECTIVE = "129/TB-UBND"
+
+
+class Nhiemvu:
+    """`nhiemvu --db URL --actor tester …` in-process (same helper as test_cli_ledger)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def run(self, *args: str):
+        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
+
+    def ok(self, *args: str):
+        result = self.run(*args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
+        return result
+
+    def state(self) -> tuple[int, dict[str, list[str]]]:
+        """The number of events and every projection row, canonical and sorted."""
+        engine = make_engine(self.db_url)
+        try:
+            with engine.connect() as connection:
+                count = connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+                rows = {
+                    table.name: sorted(
+                        json.dumps(dict(row), sort_keys=True, default=str)
+                        for row in connection.execute(sa.select(table)).mappings()
+                    )
+                    for table in t.PROJECTION_TABLES
+                }
+        finally:
+            engine.dispose()
+        return count, rows
+
+
+@pytest.fixture
+def nv(db_url) -> Nhiemvu:
+    """A small ledger to refuse things against, seeded through the Ledger itself.
+
+    Seeding goes through `application.app.App` rather than the CLI: the CLI opens a
+    new engine per command, which made the ~60 cases × 2 backends slow, and the
+    setup is not what these tests are about.
+    """
+    app = App(db_url, "tester")
+    try:
+        ledger = app.ledger
+        ledger.register_agency("SXD", "Sở Xây dựng", "so")
+        ledger.register_agency("STC", "Sở Tài chính", "so")
+        ledger.register_agency("SKHDT", "Sở Kế hoạch và Đầu tư", "so")
+        ledger.appoint_head("SXD", "Nguyễn Văn An", date(2023, 1, 1))
+        ledger.dissolve_agency("SKHDT", date(2023, 3, 1), "Giải thể")
+        ledger.register_directive(DIRECTIVE, date(2023, 3, 15), "Kết luận", None, None)
+
+        def assign(deadline: DeadlineInput) -> str:
+            return ledger.assign_task(DIRECTIVE, "Việc", ["SXD"], deadline).key
+
+        due = DeadlineInput("date", date(2023, 3, 31))
+        assert assign(due) == "NV-00001"  # open
+        assert assign(due) == "NV-00002"  # completed
+        ledger.complete("NV-00002", date(2023, 3, 20), None)
+        assert assign(due) == "NV-00003"  # cancelled
+        ledger.cancel("NV-00003", date(2023, 3, 20), "Không cần")
+        assert assign(DeadlineInput("none")) == "NV-00004"  # continuous duty
+        ledger.issue_document(
+            "nhac_nho", "10/TB-VP", date(2023, 4, 1), Addressees(agencies=("SXD",))
+        )
+    finally:
+        app.close()
+    return Nhiemvu(db_url)
+
+
+ASSIGN = ["task", "assign", "--directive", DIRECTIVE, "--title", "Việc mới"]
+FUTURE = "01/01/2099"
+
+# (case id, command line, fragments the message must contain)
+REFUSALS = [
+    # unknown names, with the nearest known one suggested
+    (
+        "unknown-lead",
+        [*ASSIGN, "--lead", "SXDD", "--no-deadline"],
+        ["Không tìm thấy cơ quan 'SXDD'", "Có phải ý bạn là: SXD"],
+    ),
+    (
+        "unknown-coordinator",
+        [*ASSIGN, "--lead", "SXD", "--coordinate", "STCC", "--no-deadline"],
+        ["Không tìm thấy cơ quan 'STCC'", "STC"],
+    ),
+    (
+        "unknown-agency-head",
+        ["agency", "head", "sxdd", "--name", "A", "--from", "01/02/2023"],
+        ["Không tìm thấy cơ quan 'SXDD'", "Có phải ý bạn là: SXD"],
+    ),
+    (
+        "unknown-agency-reprimand",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "nhac-nho",
+            "--doc",
+            "11/TB-VP",
+            "--on",
+            "01/04/2023",
+            "--agency",
+            "SKHD",
+        ],
+        ["Không tìm thấy cơ quan 'SKHD'", "SKHDT"],
+    ),
+    (
+        "unknown-agency-list",
+        ["task", "list", "--agency", "SXX"],
+        ["Không tìm thấy cơ quan 'SXX'", "SXD"],
+    ),
+    (
+        "unknown-directive",
+        [
+            "task",
+            "assign",
+            "--directive",
+            "130/TB-UBND",
+            "--title",
+            "X",
+            "--lead",
+            "SXD",
+            "--no-deadline",
+        ],
+        ["Không tìm thấy văn bản chỉ đạo '130/TB-UBND'", DIRECTIVE],
+    ),
+    (
+        "unknown-task-progress",
+        ["task", "progress", "NV-09999", "--percent", "10", "--on", "01/04/2023"],
+        ["Không tìm thấy nhiệm vụ 'NV-09999'"],
+    ),
+    ("unknown-task-show", ["task", "show", "NV-09999", "--json"], ["Không tìm thấy nhiệm vụ"]),
+    ("unknown-task-history", ["task", "history", "NV-09999"], ["Không tìm thấy nhiệm vụ"]),
+    (
+        "unknown-task-in-document",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "nhac-nho",
+            "--doc",
+            "11/TB-VP",
+            "--on",
+            "01/04/2023",
+            "--agency",
+            "SXD",
+            "--task",
+            "NV-09999",
+        ],
+        ["Không tìm thấy nhiệm vụ 'NV-09999'"],
+    ),
+    (
+        "unknown-event",
+        ["correct", "00000000-0000-0000-0000-000000000000", "--reason", "x"],
+        ["Không tìm thấy sự kiện"],
+    ),
+    # dates against the assignment and today
+    (
+        "deadline-before-assignment",
+        [*ASSIGN, "--lead", "SXD", "--deadline", "14/03/2023"],
+        ["Thời hạn 14/03/2023 trước ngày giao 15/03/2023"],
+    ),
+    (
+        "assigned-in-future",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--assigned-on", FUTURE],
+        ["ở tương lai"],
+    ),
+    (
+        "completion-before-assignment",
+        ["task", "complete", "NV-00001", "--on", "14/03/2023"],
+        ["trước ngày giao nhiệm vụ 15/03/2023"],
+    ),
+    ("completion-in-future", ["task", "complete", "NV-00001", "--on", FUTURE], ["ở tương lai"]),
+    (
+        "progress-before-assignment",
+        ["task", "progress", "NV-00001", "--percent", "10", "--on", "14/03/2023"],
+        ["trước ngày giao nhiệm vụ"],
+    ),
+    (
+        "progress-in-future",
+        ["task", "progress", "NV-00001", "--percent", "10", "--on", FUTURE],
+        ["ở tương lai"],
+    ),
+    (
+        "cancel-in-future",
+        ["task", "cancel", "NV-00001", "--on", FUTURE, "--reason", "x"],
+        ["ở tương lai"],
+    ),
+    (
+        "directive-in-future",
+        ["directive", "add", "1/KH-UBND", "--date", FUTURE, "--title", "x"],
+        ["ở tương lai"],
+    ),
+    (
+        "document-in-future",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "phe-binh",
+            "--doc",
+            "11/TB-VP",
+            "--on",
+            FUTURE,
+            "--agency",
+            "SXD",
+        ],
+        ["ở tương lai"],
+    ),
+    # percent
+    (
+        "percent-negative",
+        ["task", "progress", "NV-00001", "--percent", "-1", "--on", "01/04/2023"],
+        ["-1%", "0–100"],
+    ),
+    (
+        "percent-over-100",
+        ["task", "progress", "NV-00001", "--percent", "101", "--on", "01/04/2023"],
+        ["101%", "0–100"],
+    ),
+    # the task's state
+    (
+        "second-completion",
+        ["task", "complete", "NV-00002", "--on", "25/03/2023"],
+        ["lần thứ hai", "nhiemvu correct"],
+    ),
+    (
+        "progress-on-cancelled",
+        ["task", "progress", "NV-00003", "--percent", "50", "--on", "25/03/2023"],
+        ["đã bị hủy"],
+    ),
+    ("complete-cancelled", ["task", "complete", "NV-00003", "--on", "25/03/2023"], ["đã bị hủy"]),
+    (
+        "cancel-completed",
+        ["task", "cancel", "NV-00002", "--on", "25/03/2023", "--reason", "x"],
+        ["đã hoàn thành"],
+    ),
+    (
+        "reassign-cancelled",
+        ["task", "reassign", "NV-00003", "--lead", "STC", "--on", "25/03/2023"],
+        ["đã bị hủy"],
+    ),
+    (
+        "reassign-to-same-lead",
+        ["task", "reassign", "NV-00001", "--lead", "sxd", "--on", "25/03/2023"],
+        ["đã là cơ quan chủ trì"],
+    ),
+    (
+        "extension-to-same-deadline",
+        ["task", "extend", "NV-00001", "--to", "31/03/2023", "--on", "25/03/2023"],
+        ["phải sau hạn hiện tại 31/03/2023"],
+    ),
+    (
+        "extension-to-earlier-date",
+        ["task", "extend", "NV-00001", "--to", "30/03/2023", "--on", "25/03/2023"],
+        ["phải sau hạn hiện tại"],
+    ),
+    (
+        "extension-without-deadline",
+        ["task", "extend", "NV-00004", "--to", "30/06/2023", "--on", "25/03/2023"],
+        ["không có thời hạn"],
+    ),
+    (
+        "extension-of-completed",
+        ["task", "extend", "NV-00002", "--to", "30/06/2023", "--on", "25/03/2023"],
+        ["đã hoàn thành"],
+    ),
+    # documents and agencies
+    (
+        "reprimand-without-addressee",
+        ["reprimand", "issue", "--kind", "phe-binh", "--doc", "11/TB-VP", "--on", "01/04/2023"],
+        ["chưa có nơi nhận", "--agency"],
+    ),
+    (
+        "commend-without-addressee",
+        ["commend", "--doc", "11/TB-VP", "--on", "01/04/2023"],
+        ["chưa có nơi nhận"],
+    ),
+    (
+        "head-of-agency-without-head",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "phe-binh",
+            "--doc",
+            "11/TB-VP",
+            "--on",
+            "01/04/2023",
+            "--head",
+            "STC",
+        ],
+        ["STC chưa có người đứng đầu"],
+    ),
+    (
+        "head-appointed-same-day",
+        ["agency", "head", "SXD", "--name", "Lê B", "--from", "01/01/2023"],
+        ["không sau ngày bắt đầu", "Nguyễn Văn An"],
+    ),
+    (
+        "head-appointed-before",
+        ["agency", "head", "SXD", "--name", "Lê B", "--from", "31/12/2022"],
+        ["không sau ngày bắt đầu"],
+    ),
+    (
+        "lead-in-dissolved-agency",
+        [*ASSIGN, "--lead", "SKHDT", "--no-deadline"],
+        ["SKHDT", "giải thể"],
+    ),
+    (
+        "lead-and-coordinator",
+        [*ASSIGN, "--lead", "SXD", "--coordinate", "sxd", "--no-deadline"],
+        ["vừa là cơ quan chủ trì vừa là cơ quan phối hợp"],
+    ),
+    (
+        "cancel-with-blank-reason",
+        ["task", "cancel", "NV-00001", "--on", "25/03/2023", "--reason", "   "],
+        ["lý do"],
+    ),
+    # what people type
+    (
+        "impossible-date-completion",
+        ["task", "complete", "NV-00001", "--on", "31/02/2023"],
+        ["'31/02/2023' không tồn tại"],
+    ),
+    (
+        "impossible-date-deadline",
+        [*ASSIGN, "--lead", "SXD", "--deadline", "31/02/2023"],
+        ["không tồn tại"],
+    ),
+    (
+        "impossible-date-directive",
+        ["directive", "add", "1/KH-UBND", "--date", "2023-02-29", "--title", "x"],
+        ["không tồn tại"],
+    ),
+    (
+        "malformed-date",
+        ["task", "complete", "NV-00001", "--on", "2023/03/25"],
+        ["không đúng định dạng", "dd/mm/yyyy"],
+    ),
+    ("bad-period", [*ASSIGN, "--lead", "SXD", "--period", "2023Q5"], ["2023Q5", "không hợp lệ"]),
+    ("bad-status", ["task", "list", "--status", "late"], ["'late' không hợp lệ", "overdue"]),
+    # duplicates
+    (
+        "duplicate-agency-code",
+        ["agency", "add", "sxd", "--name", "Sở khác", "--kind", "so"],
+        ["SXD đã được đăng ký"],
+    ),
+    (
+        "duplicate-directive",
+        ["directive", "add", DIRECTIVE, "--date", "15/03/2023", "--title", "Lần hai"],
+        ["đã được ghi"],
+    ),
+    (
+        "duplicate-document",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "phe-binh",
+            "--doc",
+            "10/TB-VP",
+            "--on",
+            "02/04/2023",
+            "--agency",
+            "SXD",
+        ],
+        ["10/TB-VP đã được ghi"],
+    ),
+    (
+        "duplicate-task-id",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "NV-00001"],
+        ["NV-00001 đã tồn tại"],
+    ),
+]
+
+REFUSALS += [
+    pytest.param(
+        "duplicate-directive-other-case",
+        ["directive", "add", "129/tb-ubnd", "--date", "15/03/2023", "--title", "Lần hai"],
+        ["đã được ghi"],
+    ),
+    pytest.param(
+        "duplicate-document-other-case",
+        ["commend", "--doc", "10/tb-vp", "--on", "02/04/2023", "--agency", "SXD"],
+        ["đã được ghi"],
+    ),
+]
+
+
+def _ids(case) -> str:
+    return case.values[0] if hasattr(case, "values") else case[0]
+
+
+@pytest.mark.parametrize(("case", "args", "fragments"), REFUSALS, ids=[_ids(c) for c in REFUSALS])
+def test_bad_input_is_refused_and_writes_nothing(nv, case, args, fragments):
+    before = nv.state()
+    result = nv.run(*args)
+    assert result.exit_code == 1, (case, result.stdout, result.stderr, result.exception)
+    assert isinstance(result.exception, SystemExit), f"{case}: crashed with {result.exception!r}"
+    assert result.stderr.startswith("Lỗi: "), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+    assert result.stdout == ""
+    assert nv.state() == before
+
+
+USAGE_ERRORS = [
+    ("two-deadline-forms", [*ASSIGN, "--lead", "SXD", "--deadline", "31/03/2023", "--no-deadline"]),
+    (
+        "period-and-working-days",
+        [*ASSIGN, "--lead", "SXD", "--period", "2023Q2", "--within-working-days", "5"],
+    ),
+    ("no-deadline-form", [*ASSIGN, "--lead", "SXD"]),
+    (
+        "missing-title",
+        ["task", "assign", "--directive", DIRECTIVE, "--lead", "SXD", "--no-deadline"],
+    ),
+    ("missing-lead", [*ASSIGN, "--no-deadline"]),
+    ("missing-on", ["task", "complete", "NV-00001"]),
+    ("missing-task-id", ["task", "progress", "--percent", "10", "--on", "01/04/2023"]),
+    ("zero-working-days", [*ASSIGN, "--lead", "SXD", "--within-working-days", "0"]),
+    (
+        "percent-not-a-number",
+        ["task", "progress", "NV-00001", "--percent", "mười", "--on", "01/04/2023"],
+    ),
+    (
+        "unknown-reprimand-kind",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "canh-cao",
+            "--doc",
+            "11/TB-VP",
+            "--on",
+            "01/04/2023",
+            "--agency",
+            "SXD",
+        ],
+    ),
+    ("unknown-agency-kind", ["agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "bo"]),
+    ("unknown-option", ["task", "complete", "NV-00001", "--on", "25/03/2023", "--late"]),
+]
+
+
+@pytest.mark.parametrize(("case", "args"), USAGE_ERRORS, ids=[c[0] for c in USAGE_ERRORS])
+def test_usage_errors_exit_2_and_write_nothing(nv, case, args):
+    before = nv.state()
+    result = nv.run(*args)
+    assert result.exit_code == 2, (case, result.stdout, result.stderr, result.exception)
+    assert "Lỗi:" in result.stderr  # Click's explanation, in Vietnamese
+    assert result.stdout == ""
+    assert nv.state() == before
+
+
+def test_the_two_deadline_forms_message_is_vietnamese(nv):
+    result = nv.run(*ASSIGN, "--lead", "SXD", "--deadline", "31/03/2023", "--period", "2023Q1")
+    assert result.exit_code == 2
+    assert "Hãy chọn đúng một dạng thời hạn" in result.stderr

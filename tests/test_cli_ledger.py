@@ -1,0 +1,951 @@
+"""Every command of the `nhiemvu` ledger CLI, run in-process on SQLite and PostgreSQL.
+
+Each test drives the real `cli` group through Click's CliRunner, reads what a
+script would read (`--json` on stdout, exit status, `Lỗi:` on stderr) and then
+looks at the database itself, because "exit 0" alone would not show whether the
+right events were written.
+
+Business dates are in 2023, well before the wall clock, so the ledger's "not in
+the future" rule never depends on when the suite runs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+import migrations
+from application import tables as t
+from cli import cli
+from events.catalog import REGISTRY
+from events.database import make_engine
+from events.store import EventStore
+
+DIRECTIVE = "129/TB-UBND"
+
+
+class Nhiemvu:
+    """`nhiemvu --db URL --actor tester …` in-process, plus a look at the log it leaves."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def run(self, *args: str):
+        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
+
+    def ok(self, *args: str):
+        result = self.run(*args)
+        assert result.exit_code == 0, (
+            f"nhiemvu {' '.join(args)} → exit {result.exit_code}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}\nexception: {result.exception!r}"
+        )
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    def fails(self, *args: str, code: int = 1):
+        """A refused command: the given exit status, a message, and nothing written."""
+        before = self.event_count()
+        result = self.run(*args)
+        assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+        # A crash also exits 1 under CliRunner; a refusal is a clean SystemExit.
+        assert isinstance(result.exception, SystemExit), repr(result.exception)
+        assert self.event_count() == before
+        return result
+
+    def engine(self):
+        return make_engine(self.db_url)
+
+    def event_count(self) -> int:
+        engine = self.engine()
+        try:
+            return EventStore(engine, REGISTRY).count()
+        finally:
+            engine.dispose()
+
+    def event(self, event_id: str):
+        engine = self.engine()
+        try:
+            return EventStore(engine, REGISTRY).get_event(event_id)
+        finally:
+            engine.dispose()
+
+    def task(self, task_id: str, *extra: str) -> dict:
+        return self.json("task", "show", task_id, *extra)
+
+
+def snapshot_projections(db_url: str) -> dict[str, list[str]]:
+    """Every projection row as canonical JSON, sorted: comparable across rebuilds."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: sorted(
+                    json.dumps(dict(row), sort_keys=True, default=str, ensure_ascii=False)
+                    for row in connection.execute(sa.select(table)).mappings()
+                )
+                for table in t.PROJECTION_TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def nv(db_url) -> Nhiemvu:
+    return Nhiemvu(db_url)
+
+
+@pytest.fixture
+def city(nv) -> Nhiemvu:
+    """Three departments (SXD with a head and a deputy for "xây dựng") and one directive."""
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
+    nv.ok("agency", "add", "SKHDT", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2023")
+    nv.ok(
+        "agency",
+        "deputy",
+        "SXD",
+        "--name",
+        "Trần Thị Bình",
+        "--field",
+        "xây dựng",
+        "--from",
+        "01/01/2023",
+    )
+    nv.ok("directive", "add", DIRECTIVE, "--date", "15/03/2023", "--title", "Kết luận phiên họp")
+    return nv
+
+
+def assign(nv: Nhiemvu, *args: str, title: str = "Rà soát quy hoạch") -> str:
+    """Assign a task under the directive and return its id (from --json)."""
+    return nv.json("task", "assign", "--directive", DIRECTIVE, "--title", title, *args)["id"]
+
+
+# -- init -----------------------------------------------------------------------------
+
+
+def test_init_creates_the_schema_on_an_empty_database(empty_db_url):
+    nv = Nhiemvu(empty_db_url)
+    before = nv.run("agency", "list")
+    # Without a schema the CLI refuses cleanly and says what to run.
+    assert before.exit_code == 1 and isinstance(before.exception, SystemExit)
+    assert before.stderr.startswith("Lỗi:") and "nhiemvu init" in before.stderr
+
+    result = nv.ok("init")
+    assert "Đã khởi tạo" in result.stdout
+    engine = nv.engine()
+    try:
+        with engine.connect() as connection:
+            assert (
+                connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                == migrations.HEAD
+            )
+            tables = set(sa.inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"events", "event_log_head", *(tb.name for tb in t.PROJECTION_TABLES)} <= tables
+    assert nv.event_count() == 0
+
+    # Running it again is harmless (an upgrade with nothing to do), and the ledger works.
+    nv.ok("init")
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    assert nv.event_count() == 1
+
+
+# -- agencies -------------------------------------------------------------------------
+
+
+def test_agency_add_stores_upper_case_code_and_lists_it(nv):
+    out = nv.json("agency", "add", "sxd", "--name", "  Sở   Xây dựng ", "--kind", "so")
+    assert out["key"] == "SXD" and out["stream"] == "agency:SXD" and len(out["events"]) == 1
+    nv.ok("agency", "add", "UBND-HA", "--name", "UBND quận Hải An", "--kind", "quan-huyen")
+    assert nv.event_count() == 2
+
+    rows = nv.json("agency", "list")
+    assert [r["code"] for r in rows] == ["SXD", "UBND-HA"]
+    sxd = rows[0]
+    assert sxd["name"] == "Sở Xây dựng"  # spaces folded
+    assert sxd["kind"] == "so" and sxd["kind_label"] == "Sở, ban, ngành"
+    assert sxd["head"] is None and sxd["heads"] == [] and sxd["closed_on"] is None
+    assert nv.event(out["events"][0]).data == {"code": "SXD", "name": "Sở Xây dựng", "kind": "so"}
+    assert "UBND quận Hải An" in nv.ok("agency", "list").stdout
+
+
+def test_agency_heads_succeed_each_other_and_deputies_are_listed(city):
+    city.ok("agency", "head", "sxd", "--name", "Lê Văn Cường", "--from", "01/05/2023")
+    by_day = {
+        day: {r["code"]: r for r in city.json("agency", "list", "--on", day)}["SXD"]
+        for day in ("30/04/2023", "01/05/2023", "31/12/2022")
+    }
+    assert by_day["30/04/2023"]["head"] == "Nguyễn Văn An"
+    assert by_day["01/05/2023"]["head"] == "Lê Văn Cường"
+    assert by_day["31/12/2022"]["head"] is None
+    assert by_day["01/05/2023"]["heads"] == [
+        {"person": "Nguyễn Văn An", "from": "2023-01-01", "to": "2023-04-30"},
+        {"person": "Lê Văn Cường", "from": "2023-05-01", "to": None},
+    ]
+    assert by_day["01/05/2023"]["deputies"] == [
+        {"person": "Trần Thị Bình", "field": "xây dựng", "from": "2023-01-01"}
+    ]
+    human = city.ok("agency", "list", "--on", "01/05/2023").stdout
+    assert "Lê Văn Cường" in human and "Trần Thị Bình (xây dựng)" in human
+
+
+def test_agency_rename(city):
+    before = city.event_count()
+    city.ok("agency", "rename", "skhdt", "--name", "Sở Tài chính - Kế hoạch", "--on", "01/03/2025")
+    assert city.event_count() == before + 1
+    rows = {r["code"]: r for r in city.json("agency", "list")}
+    assert rows["SKHDT"]["name"] == "Sở Tài chính - Kế hoạch"
+
+
+def test_agency_dissolve_closes_it_for_new_work(city):
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--reason", "Giải thể")
+    rows = {r["code"]: r for r in city.json("agency", "list")}
+    assert rows["SKHDT"]["closed_on"] == "2023-06-01" and rows["SKHDT"]["merged_into"] is None
+    # Work assigned before the dissolution date is still possible, after it is not.
+    assign(city, "--lead", "SKHDT", "--no-deadline", "--assigned-on", "31/05/2023")
+    refused = city.fails(
+        "task",
+        "assign",
+        "--directive",
+        DIRECTIVE,
+        "--title",
+        "X",
+        "--lead",
+        "SKHDT",
+        "--no-deadline",
+        "--assigned-on",
+        "01/06/2023",
+    )
+    assert "SKHDT" in refused.stderr and "giải thể" in refused.stderr
+
+
+def test_agency_dissolve_into_moves_open_tasks_to_the_successor(city):
+    open_task = assign(city, "--lead", "SKHDT", "--lead", "STC", "--deadline", "30/09/2023")
+    done_task = assign(city, "--lead", "SKHDT", "--deadline", "30/04/2023")
+    city.ok("task", "complete", done_task, "--on", "20/04/2023")
+    before = city.event_count()
+
+    city.ok(
+        "agency", "dissolve", "skhdt", "--on", "01/06/2023", "--reason", "Sáp nhập", "--into", "stc"
+    )
+
+    # One agency.merged event plus one reassignment for the single open task.
+    assert city.event_count() == before + 2
+    assert city.task(open_task)["leads"] == ["STC"]  # de-duplicated, order kept
+    assert city.task(done_task)["leads"] == ["SKHDT"]  # closed work keeps its history
+    moved = city.json("task", "history", open_task)[-1]
+    assert moved["type"] == "task.reassigned"
+    assert moved["data"]["from"] == ["SKHDT", "STC"] and moved["data"]["to"] == ["STC"]
+    assert moved["data"]["on"] == "2023-06-01"
+    rows = {r["code"]: r for r in city.json("agency", "list")}
+    assert rows["SKHDT"]["merged_into"] == "STC"
+    assert [r["id"] for r in city.json("task", "list", "--agency", "STC")] == [open_task]
+
+
+# -- directives -----------------------------------------------------------------------
+
+
+def test_directive_add_and_list_count_tasks(nv):
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    out = nv.json(
+        "directive",
+        "add",
+        "02/CT-UBND",
+        "--date",
+        "2023-02-06",
+        "--title",
+        "Chỉ thị năm 2023",
+        "--kind",
+        "Chỉ thị",
+        "--issuer",
+        "Chủ tịch UBND thành phố",
+    )
+    assert out["key"] == "02/CT-UBND" and out["stream"] == "directive:02/CT-UBND"
+    nv.ok("directive", "add", DIRECTIVE, "--date", "15/03/2023", "--title", "Kết luận")
+    for _ in range(2):
+        nv.ok(
+            "task",
+            "assign",
+            "--directive",
+            "02/CT-UBND",
+            "--title",
+            "Việc",
+            "--lead",
+            "SXD",
+            "--no-deadline",
+        )
+    rows = nv.json("directive", "list")
+    assert rows == [
+        {
+            "number": "02/CT-UBND",
+            "issued_on": "2023-02-06",
+            "kind": "Chỉ thị",
+            "issuer": "Chủ tịch UBND thành phố",
+            "title": "Chỉ thị năm 2023",
+            "tasks": 2,
+        },
+        {
+            "number": DIRECTIVE,
+            "issued_on": "2023-03-15",
+            "kind": None,
+            "issuer": None,
+            "title": "Kết luận",
+            "tasks": 0,
+        },
+    ]
+    assert "06/02/2023" in nv.ok("directive", "list").stdout  # people read dd/mm/yyyy
+
+
+# -- task assign ------------------------------------------------------------------------
+
+
+def test_assign_with_a_date_deadline_and_every_option(city):
+    out = city.json(
+        "task",
+        "assign",
+        "--directive",
+        DIRECTIVE,
+        "--clause",
+        "2.3",
+        "--title",
+        "Cải tạo chung cư cũ",
+        "--lead",
+        "sxd",
+        "--lead",
+        "STC",
+        "--coordinate",
+        "skhdt",
+        "--deadline",
+        "31/03/2023",
+        "--assigned-on",
+        "16/03/2023",
+        "--leader",
+        "Lê Khắc Nam",
+        "--id",
+        "TB129-2.3",
+    )
+    assert out["id"] == "TB129-2.3" and out["deadline"] == "2023-03-31"
+    task = city.task("TB129-2.3", "--as-of", "20/03/2023")
+    assert task["directive"] == DIRECTIVE and task["clause"] == "2.3"
+    assert task["leads"] == ["SXD", "STC"] and task["coordinators"] == ["SKHDT"]
+    assert task["leader"] == "Lê Khắc Nam"
+    assert task["assigned_on"] == "2023-03-16"
+    assert task["deadline_kind"] == "date" and task["deadline_spec"] == "2023-03-31"
+    assert task["deadline"] == task["original_deadline"] == task["current_deadline"] == "2023-03-31"
+    assert task["status"] == "in_progress"
+    stored = city.event(out["event_id"])
+    assert stored.type == "task.assigned" and stored.stream_id == "task:TB129-2.3"
+
+
+def test_assign_without_json_prints_only_the_id_and_ids_are_sequential(city):
+    first = city.ok(
+        "task", "assign", "--directive", DIRECTIVE, "--title", "A", "--lead", "SXD", "--no-deadline"
+    )
+    second = city.ok(
+        "task", "assign", "--directive", DIRECTIVE, "--title", "B", "--lead", "SXD", "--no-deadline"
+    )
+    assert first.stdout.strip() == "NV-00001"
+    assert second.stdout.strip() == "NV-00002"
+    # The assignment date defaults to the directive's date.
+    assert city.task("NV-00001")["assigned_on"] == "2023-03-15"
+
+
+def test_assign_at_the_meeting_before_the_notice_is_dated_is_kept_with_a_warning(city):
+    # A Thông báo kết luận is dated after the meeting that gave the task.
+    result = city.ok(
+        "task",
+        "assign",
+        "--directive",
+        DIRECTIVE,
+        "--title",
+        "Giao tại cuộc họp",
+        "--lead",
+        "SXD",
+        "--deadline",
+        "31/03/2023",
+        "--assigned-on",
+        "10/03/2023",
+    )
+    assert result.stdout.strip() == "NV-00001"
+    assert "Lưu ý:" in result.stderr and "trước ngày ban hành" in result.stderr
+    assert city.task("NV-00001", "--as-of", "10/03/2023")["assigned_on"] == "2023-03-10"
+
+
+def test_assign_with_a_period_deadline_ends_the_quarter(city):
+    task_id = assign(city, "--lead", "SXD", "--period", "2023Q2")
+    task = city.task(task_id, "--as-of", "30/06/2023")
+    assert task["deadline"] == "2023-06-30"
+    assert task["deadline_kind"] == "period" and task["deadline_spec"] == "2023Q2"
+    assert task["status"] == "in_progress"
+    assert city.task(task_id, "--as-of", "01/07/2023")["status"] == "overdue"
+    month = assign(city, "--lead", "SXD", "--period", "2023-04")
+    assert city.task(month)["deadline"] == "2023-04-30"
+
+
+def test_assign_within_working_days_skips_the_weekend(city):
+    # Friday 17/03/2023; no Vietnamese public holiday falls in March 2023, so three
+    # working days after it are Mon 20, Tue 21, Wed 22.
+    out = city.json(
+        "task",
+        "assign",
+        "--directive",
+        DIRECTIVE,
+        "--title",
+        "Báo cáo nhanh",
+        "--lead",
+        "SXD",
+        "--within-working-days",
+        "3",
+        "--assigned-on",
+        "17/03/2023",
+    )
+    due = date.fromisoformat(out["deadline"])
+    assert due == date(2023, 3, 22)
+    # One working day after a Friday is the Monday, never the weekend.
+    out = city.json(
+        "task",
+        "assign",
+        "--directive",
+        DIRECTIVE,
+        "--title",
+        "Báo cáo gấp",
+        "--lead",
+        "SXD",
+        "--within-working-days",
+        "1",
+        "--assigned-on",
+        "17/03/2023",
+    )
+    due = date.fromisoformat(out["deadline"])
+    assert due == date(2023, 3, 20) and due.weekday() < 5
+    task = city.task(out["id"])
+    assert task["deadline_kind"] == "working_days" and task["deadline_spec"] == 1
+
+
+def test_assign_with_no_deadline_is_ongoing(city):
+    out = city.json(
+        "task",
+        "assign",
+        "--directive",
+        DIRECTIVE,
+        "--title",
+        "Thường xuyên",
+        "--lead",
+        "SXD",
+        "--no-deadline",
+    )
+    assert out["deadline"] is None
+    task = city.task(out["id"], "--as-of", "31/12/2030")
+    assert task["deadline"] is None and task["deadline_kind"] == "none"
+    assert task["status"] == "ongoing" and task["days_overdue"] == 0
+    assert "Thời hạn: —" in city.ok("task", "show", out["id"]).stdout
+
+
+# -- progress, extensions, completion, cancellation, reassignment --------------------------
+
+
+def test_progress_keeps_the_latest_report_by_business_date(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/06/2023")
+    city.ok(
+        "task",
+        "progress",
+        task_id,
+        "--percent",
+        "60",
+        "--on",
+        "20/04/2023",
+        "--note",
+        "Đã trình UBND",
+    )
+    # Logged later but dated earlier: it does not replace the newer report.
+    city.ok("task", "progress", task_id, "--percent", "30", "--on", "01/04/2023")
+    task = city.task(task_id)
+    assert (task["progress"], task["progress_on"], task["progress_note"]) == (
+        60,
+        "2023-04-20",
+        "Đã trình UBND",
+    )
+    # As of a date between the two, only the first-dated report existed.
+    early = city.task(task_id, "--as-of", "10/04/2023")
+    assert (early["progress"], early["progress_on"]) == (30, "2023-04-01")
+    assert [e["type"] for e in city.json("task", "history", task_id)] == [
+        "task.assigned",
+        "task.progress_reported",
+        "task.progress_reported",
+    ]
+
+
+def test_extension_approved_and_refused(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok(
+        "task",
+        "extend",
+        task_id,
+        "--to",
+        "30/04/2023",
+        "--on",
+        "25/03/2023",
+        "--reason",
+        "Chờ ý kiến Bộ",
+    )
+    refused_before = city.event_count()
+    city.ok(
+        "task",
+        "extend",
+        task_id,
+        "--to",
+        "31/05/2023",
+        "--on",
+        "20/04/2023",
+        "--refuse",
+        "--reason",
+        "Không đủ căn cứ",
+    )
+    assert city.event_count() == refused_before + 1
+
+    task = city.task(task_id, "--as-of", "21/04/2023")
+    # The refusal changes nothing: the approved date stands.
+    assert task["deadline"] == task["current_deadline"] == "2023-04-30"
+    assert task["original_deadline"] == "2023-03-31"
+    assert [(e["approved_on"], e["to"], e["reason"], e["in_time"]) for e in task["extensions"]] == [
+        ("2023-03-25", "2023-04-30", "Chờ ý kiến Bộ", True)
+    ]
+    types = [e["type"] for e in city.json("task", "history", task_id)]
+    assert types == ["task.assigned", "task.extension_approved", "task.extension_refused"]
+
+
+def test_complete_with_a_report_number(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("task", "complete", task_id, "--on", "30/03/2023", "--doc", "45/BC-SXD")
+    task = city.task(task_id)
+    assert task["completed_on"] == "2023-03-30" and task["completion_doc"] == "45/BC-SXD"
+    assert task["status"] == "done_on_time" and task["days_overdue"] == 0
+    assert "Hoàn thành: 30/03/2023, văn bản 45/BC-SXD" in city.ok("task", "show", task_id).stdout
+
+
+def test_cancel(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/06/2023")
+    city.ok("task", "cancel", task_id, "--on", "01/05/2023", "--reason", "Không còn phù hợp")
+    task = city.task(task_id)
+    assert task["status"] == "cancelled" and task["status_label"] == "Đã hủy"
+    assert task["cancelled_on"] == "2023-05-01" and task["cancel_reason"] == "Không còn phù hợp"
+    assert city.task(task_id, "--as-of", "30/04/2023")["status"] == "in_progress"
+
+
+def test_reassign_changes_the_leads(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/06/2023")
+    city.ok(
+        "task",
+        "reassign",
+        task_id,
+        "--lead",
+        "stc",
+        "--lead",
+        "SKHDT",
+        "--on",
+        "01/05/2023",
+        "--reason",
+        "Điều chỉnh chức năng",
+    )
+    assert city.task(task_id)["leads"] == ["STC", "SKHDT"]
+    assert [r["id"] for r in city.json("task", "list", "--agency", "STC")] == [task_id]
+    assert city.json("task", "list", "--agency", "SXD") == []
+    last = city.json("task", "history", task_id)[-1]
+    assert last["type"] == "task.reassigned"
+    assert last["data"] == {
+        "on": "2023-05-01",
+        "from": ["SXD"],
+        "to": ["STC", "SKHDT"],
+        "reason": "Điều chỉnh chức năng",
+    }
+
+
+def test_show_list_and_history_render_for_people_and_scripts(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023", title="Lập quy hoạch")
+    other = assign(city, "--lead", "STC", "--no-deadline", title="Thu ngân sách")
+    city.ok("task", "complete", other, "--on", "01/04/2023")
+
+    listed = city.json("task", "list", "--as-of", "15/04/2023")
+    assert [(r["id"], r["status"], r["days_overdue"]) for r in listed] == [
+        (task_id, "overdue", 15),
+        (other, "done", 0),
+    ]
+    human = city.ok("task", "list", "--as-of", "15/04/2023").stdout
+    assert "Lập quy hoạch" in human and "31/03/2023" in human and "Đang thực hiện, quá hạn" in human
+
+    shown = city.ok("task", "show", task_id, "--as-of", "15/04/2023").stdout
+    assert f"Nhiệm vụ {task_id}: Lập quy hoạch" in shown and "(15 ngày)" in shown
+
+    history = city.json("task", "history", other)
+    assert [(e["version"], e["type"], e["actor"], e["retracted"]) for e in history] == [
+        (1, "task.assigned", "tester", False),
+        (2, "task.completed", "tester", False),
+    ]
+    assert history[1]["data"] == {"on": "2023-04-01", "doc": None}
+    assert history[1]["occurred_at"].startswith("2023-03-31T17:00:00")  # 01/04 00:00 ICT in UTC
+    assert "task.completed" in city.ok("task", "history", other).stdout
+
+
+# -- reprimands, commendations ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "kind"),
+    [("nhac-nho", "nhac_nho"), ("rut-kinh-nghiem", "rut_kinh_nghiem"), ("phe-binh", "phe_binh")],
+)
+def test_reprimand_each_kind_to_an_agency_naming_a_task(city, flag, kind):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    before = city.event_count()
+    out = city.json(
+        "reprimand",
+        "issue",
+        "--kind",
+        flag,
+        "--doc",
+        "101/TB-VP",
+        "--on",
+        "10/04/2023",
+        "--agency",
+        "sxd",
+        "--task",
+        task_id,
+        "--reason",
+        "Chậm tiến độ",
+        "--issuer",
+        "Chủ tịch UBND thành phố",
+    )
+    assert city.event_count() == before + 1
+    assert out["doc"] == "101/TB-VP"
+    assert out["targets"] == [
+        {"kind": "agency", "agency": "SXD", "person": None, "field": None, "cascaded": False}
+    ]
+    stored = city.event(out["event_id"])
+    assert stored.type == "document.issued" and stored.stream_id == "document:101/TB-VP"
+    assert stored.data["kind"] == kind and stored.data["tasks"] == [task_id]
+    assert stored.data["issued_on"] == "2023-04-10" and stored.data["reason"] == "Chậm tiến độ"
+    # The task now lists the document, but only from its date on.
+    assert city.task(task_id)["documents"] == [
+        {
+            "event_id": out["event_id"],
+            "number": "101/TB-VP",
+            "kind": kind,
+            "issued_on": "2023-04-10",
+        }
+    ]
+    assert city.task(task_id, "--as-of", "09/04/2023")["documents"] == []
+
+
+def test_reprimand_to_the_head_and_to_a_person(city):
+    out = city.json(
+        "reprimand",
+        "issue",
+        "--kind",
+        "nhac-nho",
+        "--doc",
+        "7/TB-VP",
+        "--on",
+        "10/04/2023",
+        "--head",
+        "SXD",
+        "--person",
+        "Phạm Văn Dũng",
+    )
+    assert out["targets"] == [
+        {
+            "kind": "head",
+            "agency": "SXD",
+            "person": "Nguyễn Văn An",
+            "field": None,
+            "cascaded": False,
+        },
+        {
+            "kind": "person",
+            "agency": None,
+            "person": "Phạm Văn Dũng",
+            "field": None,
+            "cascaded": False,
+        },
+    ]
+
+
+def test_phe_binh_of_the_head_for_a_field_reaches_the_deputy(city):
+    out = city.json(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "8/TB-VP",
+        "--on",
+        "10/04/2023",
+        "--head",
+        "sxd",
+        "--field",
+        "Xây Dựng",
+    )
+    expected = [
+        {
+            "kind": "head",
+            "agency": "SXD",
+            "person": "Nguyễn Văn An",
+            "field": "Xây Dựng",
+            "cascaded": False,
+        },
+        {
+            "kind": "deputy",
+            "agency": "SXD",
+            "person": "Trần Thị Bình",
+            "field": "xây dựng",
+            "cascaded": True,
+        },
+    ]
+    assert out["targets"] == expected
+    # The cascade is resolved once and written into the event itself.
+    assert city.event(out["event_id"]).data["targets"] == expected
+    human = city.ok(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "9/TB-VP",
+        "--on",
+        "11/04/2023",
+        "--head",
+        "SXD",
+        "--field",
+        "xây dựng",
+    ).stdout
+    assert "Cấp phó: SXD — Trần Thị Bình (kéo theo" in human
+
+
+def test_no_cascade_for_a_milder_kind_or_a_field_without_deputy(city):
+    milder = city.json(
+        "reprimand",
+        "issue",
+        "--kind",
+        "nhac-nho",
+        "--doc",
+        "10/TB-VP",
+        "--on",
+        "10/04/2023",
+        "--head",
+        "SXD",
+        "--field",
+        "xây dựng",
+    )
+    assert [x["kind"] for x in milder["targets"]] == ["head"]
+    result = city.ok(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "11/TB-VP",
+        "--on",
+        "10/04/2023",
+        "--head",
+        "SXD",
+        "--field",
+        "giao thông",
+        "--json",
+    )
+    assert [x["kind"] for x in json.loads(result.stdout)["targets"]] == ["head"]
+    # The user is told that nobody else was criticised.
+    assert "Lưu ý:" in result.stderr and "giao thông" in result.stderr
+
+
+def test_commend(city):
+    task_id = assign(city, "--lead", "STC", "--deadline", "31/03/2023")
+    out = city.json(
+        "commend",
+        "--doc",
+        "12/TB-VP",
+        "--on",
+        "05/04/2023",
+        "--agency",
+        "STC",
+        "--head",
+        "SXD",
+        "--task",
+        task_id,
+    )
+    assert [(x["kind"], x["agency"], x["person"]) for x in out["targets"]] == [
+        ("agency", "STC", None),
+        ("head", "SXD", "Nguyễn Văn An"),
+    ]
+    assert city.event(out["event_id"]).data["kind"] == "bieu_duong"
+    assert [d["kind"] for d in city.task(task_id)["documents"]] == ["bieu_duong"]
+
+
+# -- corrections ------------------------------------------------------------------------
+
+
+def test_correct_a_wrong_completion_reopens_the_task(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("task", "complete", task_id, "--on", "20/03/2023")
+    wrong = city.json("task", "history", task_id)[-1]
+    assert wrong["type"] == "task.completed"
+
+    before = city.event_count()
+    city.ok("correct", wrong["id"], "--reason", "Ghi nhầm nhiệm vụ")
+    assert city.event_count() == before + 1  # nothing is deleted, one event is added
+
+    task = city.task(task_id, "--as-of", "10/04/2023")
+    assert task["completed_on"] is None and task["status"] == "overdue"
+
+    history = city.json("task", "history", task_id)
+    original = next(e for e in history if e["id"] == wrong["id"])
+    assert original["retracted"] is True and original["data"] == wrong["data"]
+    retraction = history[-1]
+    assert retraction["type"] == "event.retracted" and original["retracted_by"] == retraction["id"]
+    assert retraction["data"]["event_id"] == wrong["id"]
+    assert retraction["data"]["reason"] == "Ghi nhầm nhiệm vụ"
+
+    # The way is clear for the right completion.
+    city.ok("task", "complete", task_id, "--on", "05/04/2023")
+    task = city.task(task_id)
+    assert task["completed_on"] == "2023-04-05" and task["status"] == "done_late"
+    # Retracting the same event twice is refused.
+    city.fails("correct", wrong["id"], "--reason", "lần nữa")
+
+
+def test_correct_a_wrong_extension_restores_the_deadline(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("task", "extend", task_id, "--to", "30/06/2023", "--on", "20/03/2023")
+    ext = city.json("task", "history", task_id)[-1]
+    city.ok("correct", ext["id"], "--reason", "Chưa được duyệt")
+    task = city.task(task_id, "--as-of", "01/04/2023")
+    assert task["deadline"] == task["current_deadline"] == "2023-03-31"
+    assert task["extensions"] == [] and task["status"] == "overdue"
+
+
+def test_correct_a_wrong_assignment_removes_the_task(city):
+    out = city.json(
+        "task", "assign", "--directive", DIRECTIVE, "--title", "Giao nhầm", "--lead", "SXD",
+        "--deadline", "31/03/2023",
+    )  # fmt: skip
+    city.ok("correct", out["event_id"], "--reason", "Giao nhầm đơn vị")
+    assert city.json("task", "list", "--as-of", "01/04/2023") == []
+    gone = city.fails("task", "show", out["id"])
+    assert "Không tìm thấy nhiệm vụ" in gone.stderr
+    # The id is not handed out again: the log still holds its stream.
+    assert assign(city, "--lead", "SXD", "--no-deadline") == "NV-00002"
+
+
+def test_history_of_a_task_whose_assignment_was_retracted_still_shows_it(city):
+    out = city.json(
+        "task", "assign", "--directive", DIRECTIVE, "--title", "Giao nhầm", "--lead", "SXD",
+        "--deadline", "31/03/2023",
+    )  # fmt: skip
+    city.ok("correct", out["event_id"], "--reason", "Giao nhầm đơn vị")
+    history = city.json("task", "history", out["id"])
+    assert [(e["type"], e["retracted"]) for e in history] == [
+        ("task.assigned", True),
+        ("event.retracted", False),
+    ]
+
+
+def test_correct_a_document_removes_it_from_the_task(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    out = city.json(
+        "reprimand",
+        "issue",
+        "--kind",
+        "nhac-nho",
+        "--doc",
+        "13/TB-VP",
+        "--on",
+        "02/04/2023",
+        "--agency",
+        "SXD",
+        "--task",
+        task_id,
+    )
+    city.ok("correct", out["event_id"], "--reason", "Nhầm số")
+    assert city.task(task_id)["documents"] == []
+
+
+# -- events verify, projections rebuild ---------------------------------------------------
+
+
+def test_events_verify_ok(city):
+    count = city.event_count()
+    result = city.ok("events", "verify")
+    assert f"đã kiểm tra {count} sự kiện" in result.stdout
+    assert city.json("events", "verify") == {
+        "ok": True,
+        "checked": count,
+        "broken_position": None,
+        "reason": None,
+    }
+
+
+def test_events_verify_names_the_position_of_a_row_edited_behind_its_back(city):
+    assert city.event_count() >= 4
+    engine = city.engine()
+    try:
+        with engine.begin() as connection:
+            # What someone with direct database access would do: drop the guard, edit.
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("DROP TRIGGER events_no_update ON events")
+            else:
+                connection.exec_driver_sql("DROP TRIGGER events_no_update")
+            connection.execute(sa.text("UPDATE events SET actor = 'kẻ gian' WHERE position = 3"))
+    finally:
+        engine.dispose()
+
+    result = city.fails("events", "verify")
+    assert "KHÔNG toàn vẹn" in result.stderr and "vị trí 3" in result.stderr
+    as_json = city.fails("events", "verify", "--json")
+    data = json.loads(as_json.stdout)
+    assert data["ok"] is False and data["broken_position"] == 3 and data["checked"] == 2
+
+
+def test_projections_rebuild_gives_back_the_same_state(city):
+    moved = assign(city, "--lead", "SKHDT", "--deadline", "31/03/2023")
+    done = assign(city, "--lead", "SXD", "--period", "2023Q2", "--coordinate", "STC")
+    city.ok("task", "progress", done, "--percent", "50", "--on", "01/04/2023")
+    city.ok("task", "extend", done, "--to", "31/07/2023", "--on", "20/06/2023")
+    city.ok("task", "complete", done, "--on", "15/07/2023")
+    wrong = city.json("task", "history", done)[-1]["id"]
+    city.ok("correct", wrong, "--reason", "Nhầm ngày")
+    city.ok("task", "complete", done, "--on", "16/07/2023")
+    city.ok(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "1/TB-VP",
+        "--on",
+        "01/04/2023",
+        "--head",
+        "SXD",
+        "--field",
+        "xây dựng",
+        "--task",
+        moved,
+        "--task",
+        done,
+    )
+    city.ok(
+        "agency", "dissolve", "SKHDT", "--on", "01/05/2023", "--reason", "Sáp nhập", "--into", "STC"
+    )
+    before = snapshot_projections(city.db_url)
+    tasks_before = city.json("task", "list", "--as-of", "30/06/2023")
+    assert before["proj_tasks"] and before["proj_documents"]  # something to rebuild
+
+    result = city.ok("projections", "rebuild")
+    assert f"từ {city.event_count()} sự kiện" in result.stdout
+    assert snapshot_projections(city.db_url) == before
+    assert city.json("task", "list", "--as-of", "30/06/2023") == tasks_before
