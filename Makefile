@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	scripts/ensure-chromium.sh
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -26,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench
+	$(BIN)/python -m benchmarks.html_bench
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache nhiemvu-demo.db*

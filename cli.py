@@ -762,9 +762,11 @@ def demo(ctx, demo_file):
 def _register_command_modules() -> None:
     """Commands kept in their own modules, attached to the one `nhiemvu` group."""
     from cli_escalation import escalate, letters, scheduler
+    from cli_html import report_html
     from cli_ratings import assess, rating, score
     from cli_reports import report
 
+    report.add_command(report_html)
     for command in (report, score, rating, assess, escalate, scheduler, letters):
         cli.add_command(command)
 

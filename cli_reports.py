@@ -39,7 +39,14 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
         period = Period(None, cutoff, f"tính đến ngày {format_date(cutoff)}")
     else:
         kind, start, end = chosen
-        period = Period(start, end, period_label(kind, start, end))
+        label = period_label(kind, start, end)
+        if end > app.today():
+            # A period not over yet is counted up to today, never at its future end.
+            end = app.today()
+            label += f" (tạm tính đến ngày {format_date(end)})"
+        if end < start:
+            raise click.UsageError("Kỳ báo cáo chưa bắt đầu.")
+        period = Period(start, end, label)
     with app.engine.connect() as connection:
         data = reporting.task_report(connection, period, agency.strip().upper() if agency else None)
     rows = data["agencies"] + [{"agency": "TỔNG CỘNG", **data["total"]}]
