@@ -73,6 +73,9 @@ def catch_up(store: EventStore, projection: Projection, batch_size: int = DEFAUL
     applied = 0
     while True:
         with store.transaction() as tx:
+            # Hold the log's write lock, as appenders applying the projection
+            # in their own transactions do, so that no event is applied twice.
+            tx.lock()
             connection = tx.connection
             checkpoint = get_checkpoint(connection, projection.name)
             batch = next(
@@ -87,6 +90,7 @@ def catch_up(store: EventStore, projection: Projection, batch_size: int = DEFAUL
 
 def rebuild(store: EventStore, projection: Projection, batch_size: int = DEFAULT_BATCH) -> int:
     with store.transaction() as tx:
+        tx.lock()
         projection.reset(tx.connection)
         set_checkpoint(tx.connection, projection.name, 0)
     return catch_up(store, projection, batch_size)

@@ -267,6 +267,11 @@ class StoreTransaction:
                     "Một phần các sự kiện của lần ghi này đã có trong sổ "
                     f"({len(existing)}/{len(new_events)}); không ghi gì cả."
                 )
+            if any(e.stream_id != stream_id for e in existing):
+                raise IdempotencyConflict(
+                    "Các sự kiện của lần ghi này đã có trong sổ nhưng thuộc luồng "
+                    f"'{existing[0].stream_id}', không phải '{stream_id}'; không ghi gì cả."
+                )
             return AppendResult(stream_id, existing, duplicate=True)
 
         current = self.stream_version(stream_id)

@@ -139,7 +139,7 @@ def test_run_pass_raises_and_logs_in_vietnamese(db_url, caplog):
         assert run_pass(db_url, "scheduler") == 0
     messages = [r.getMessage() for r in caplog.records]
     assert any("đã ghi 4 bước" in m for m in messages)
-    assert any("S0 — Đôn đốc: quá hạn (mức 1), đến hạn 06/03/2024" in m for m in messages)
+    assert any("S0 — Đôn đốc: quá hạn 1 ngày (mức 1), đến hạn 06/03/2024" in m for m in messages)
     assert any("đã ghi 0 bước" in m for m in messages)
     assert {e.actor for e in escalated(db_url)} == {"scheduler"}
 

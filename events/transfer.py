@@ -1,0 +1,389 @@
+"""Moving the whole event log between databases as a JSON Lines file.
+
+The file holds one event per line, every column of the `events` table in a
+fixed order, each line the canonical encoding of its row (see `encode_line`).
+Because the encoding is canonical, exporting, importing elsewhere and
+exporting again gives the same bytes, whatever the backends.
+
+The importer does not go through `append`: that would allocate new positions
+and recording times and so produce a different (and differently hashed) log.
+It inserts the rows as they are, after checking each one against the hash
+chain, in a single transaction that also moves the log head; a file that fails
+any check leaves the database exactly as it was.
+
+Both directions read and write in batches, so memory does not grow with the
+size of the log (a city decade is a few million events).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from json.encoder import encode_basestring
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .database import WRITE
+from .errors import EventStoreError
+from .registry import EventRegistry
+from .schema import events as events_table
+from .schema import log_head
+from .serialization import (
+    GENESIS_HASH,
+    event_digest,
+    format_instant,
+    hashed_fields,
+)
+
+# Column order of every line; it is part of the file format.
+EXPORT_FIELDS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "causation_id",
+    "correlation_id",
+    "payload",
+    "metadata",
+    "hash",
+)
+_INT_FIELDS = ("position", "stream_version", "schema_version")
+_STR_FIELDS = ("event_id", "stream_id", "event_type", "actor", "hash")
+_OPTIONAL_STR_FIELDS = ("causation_id", "correlation_id")
+_INSTANT_FIELDS = ("occurred_at", "recorded_at")
+_OBJECT_FIELDS = ("payload", "metadata")
+
+EXPORT_BATCH = 1000
+IMPORT_BATCH = 500
+# No real event comes near this; the limit keeps a corrupt file without line
+# breaks from being read into memory whole.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+Progress = Callable[[int], None]
+
+
+class TransferError(EventStoreError):
+    """The log cannot be exported or the file cannot be imported; nothing was written."""
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    count: int
+    last_hash: str
+
+
+# -- the line format -------------------------------------------------------------------
+
+
+def encode_line(row: Mapping[str, Any]) -> bytes:
+    """The canonical line of one stored event, newline included.
+
+    Keys in EXPORT_FIELDS order, no spaces, UTF-8 text unescaped, instants as
+    `format_instant`, payload and metadata with sorted keys at every depth.
+    """
+    return _line({**row, **{k: format_instant(row[k]) for k in _INSTANT_FIELDS}})
+
+
+# The same encoding as `canonical_json`, built once: json.dumps with options
+# builds a new encoder on every call, which dominates the cost of a large import.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_KEYS = tuple(f'"{key}":' for key in EXPORT_FIELDS)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_basestring(value)
+    return str(int(value))
+
+
+def _line(fields: Mapping[str, Any]) -> bytes:
+    """Encode a row whose instants are already text."""
+    parts = []
+    for key, prefix in zip(EXPORT_FIELDS, _KEYS, strict=True):
+        value = fields[key]
+        text = _CANONICAL(value) if key in _OBJECT_FIELDS else _scalar(value)
+        parts.append(prefix + text)
+    return ("{" + ",".join(parts) + "}\n").encode("utf-8")
+
+
+def decode_line(line: bytes, line_number: int) -> dict[str, Any]:
+    """A row from one line (newline included), refusing anything not in canonical form."""
+    where = f"Dòng {line_number}"
+    if not line.endswith(b"\n"):
+        raise TransferError(
+            f"{where} không kết thúc bằng ký tự xuống dòng: tệp bị cắt cụt hoặc chưa ghi xong."
+        )
+    try:
+        obj = json.loads(line[:-1].decode("utf-8"))
+    except UnicodeDecodeError:
+        raise TransferError(f"{where} không phải văn bản UTF-8 hợp lệ: tệp bị hỏng.") from None
+    except json.JSONDecodeError as exc:
+        raise TransferError(
+            f"{where} không phải JSON hợp lệ (ký tự thứ {exc.pos + 1}): tệp bị hỏng hoặc bị sửa."
+        ) from None
+    if not isinstance(obj, dict) or list(obj) != list(EXPORT_FIELDS):
+        raise TransferError(
+            f"{where} không có đúng các trường của một sự kiện theo thứ tự quy định "
+            f"({', '.join(EXPORT_FIELDS)})."
+        )
+    where = f"{where} (vị trí {obj['position']})"
+    problems = [
+        *(k for k in _INT_FIELDS if not isinstance(obj[k], int) or isinstance(obj[k], bool)),
+        *(k for k in _STR_FIELDS + _INSTANT_FIELDS if not isinstance(obj[k], str)),
+        *(k for k in _OPTIONAL_STR_FIELDS if obj[k] is not None and not isinstance(obj[k], str)),
+        *(k for k in _OBJECT_FIELDS if not isinstance(obj[k], dict)),
+    ]
+    if problems:
+        raise TransferError(f"{where}: trường {', '.join(problems)} sai kiểu dữ liệu.")
+    row = dict(obj)
+    for key in _INSTANT_FIELDS:
+        row[key] = _parse_instant(obj[key], key, where)
+    # Any other difference from the canonical form (spacing, escapes, a second
+    # copy of a key…) means the line was not written by the exporter.
+    if _line(obj) != line:
+        raise TransferError(
+            f"{where} không ở dạng chuẩn của tệp xuất (khoảng trắng, thứ tự khóa hoặc cách "
+            "viết ký tự khác): tệp đã bị sửa ngoài hệ thống."
+        )
+    return row
+
+
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+def _parse_instant(text: str, key: str, where: str) -> datetime:
+    """The exact text `format_instant` writes, back to an aware UTC instant.
+
+    Faster than strptime; with the fixed shape checked first, formatting the
+    result again gives the same text, so the hash is computed over what the
+    file says.
+    """
+    try:
+        if not _INSTANT.fullmatch(text):
+            raise ValueError(text)
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise TransferError(
+            f"{where}: thời điểm {key} '{text}' không đúng dạng 2023-03-31T01:02:03.000000Z."
+        ) from None
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+def export_lines(engine: Engine, batch_size: int = EXPORT_BATCH) -> Iterator[bytes]:
+    """The log as canonical lines, read in keyset batches up to the head seen at the start."""
+    for line, _ in _export(engine, batch_size):
+        yield line
+
+
+def _export(engine: Engine, batch_size: int) -> Iterator[tuple[bytes, str]]:
+    """Lines with their hashes.
+
+    The chain is checked on the way: a file that the importer would refuse is
+    not worth writing, and the operator learns at once that the log is damaged.
+    """
+    with engine.connect() as connection:
+        # Positions up to the head are committed and never change (the table
+        # is append-only), so appends made during the export cannot tear it.
+        head = connection.execute(sa.select(log_head)).mappings().one()
+        last, head_hash = head["last_position"], head["last_hash"]
+        prev_hash, expected = GENESIS_HASH, 1
+        while expected <= last:
+            rows = (
+                connection.execute(
+                    sa.select(events_table)
+                    .where(events_table.c.position >= expected)
+                    .where(events_table.c.position <= last)
+                    .order_by(events_table.c.position)
+                    .limit(batch_size)
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                break
+            for row in rows:
+                _check_link(row, expected, prev_hash, "trong cơ sở dữ liệu")
+                prev_hash, expected = row["hash"], expected + 1
+                yield encode_line(row), prev_hash
+        if expected - 1 != last or prev_hash != head_hash:
+            raise TransferError(
+                f"Sổ sự kiện không khớp với đầu sổ (event_log_head: vị trí {last}); đã đọc được "
+                f"{expected - 1} sự kiện. Chạy `nhiemvu events verify` để xem chỗ hỏng."
+            )
+
+
+def export_log(
+    engine: Engine,
+    out: BinaryIO,
+    batch_size: int = EXPORT_BATCH,
+    progress: Progress | None = None,
+) -> TransferResult:
+    """Write the whole log to a binary stream; `progress` gets the number of events written."""
+    count, last_hash, pending = 0, GENESIS_HASH, 0
+    for line, line_hash in _export(engine, batch_size):
+        out.write(line)
+        count += 1
+        last_hash = line_hash
+        pending += 1
+        if progress is not None and pending >= batch_size:
+            progress(pending)
+            pending = 0
+    if progress is not None and pending:
+        progress(pending)
+    return TransferResult(count, last_hash)
+
+
+# -- import ----------------------------------------------------------------------------
+
+
+def import_log(
+    engine: Engine,
+    source: BinaryIO,
+    registry: EventRegistry | None = None,
+    batch_size: int = IMPORT_BATCH,
+    progress: Progress | None = None,
+    expect_hash: str | None = None,
+) -> TransferResult:
+    """Load an exported log into a database whose log is empty, all or nothing.
+
+    Each line is checked before it is inserted: canonical form, consecutive
+    positions from 1, the recomputed hash against the file's, and (with a
+    registry) an event type this software knows. `progress` gets the number of
+    bytes consumed. `expect_hash` is the last hash the exporter reported: a file
+    cut exactly at a line break is a valid shorter log and only that catches it.
+    """
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{WRITE: True})
+        with connection.begin():
+            head = (
+                connection.execute(sa.select(log_head).where(log_head.c.id == 1).with_for_update())
+                .mappings()
+                .one()
+            )
+            present = connection.execute(sa.select(events_table.c.position).limit(1)).first()
+            if head["last_position"] or present is not None:
+                raise TransferError(
+                    f"Cơ sở dữ liệu đích đã có sự kiện (đầu sổ ở vị trí {head['last_position']}). "
+                    "Chỉ nhập sổ sự kiện vào một cơ sở dữ liệu trống (vừa chạy `nhiemvu init`)."
+                )
+            try:
+                result = _import_rows(connection, source, registry, batch_size, progress)
+                if expect_hash is not None and result.last_hash != expect_hash.strip().lower():
+                    raise TransferError(
+                        f"Mã băm cuối của tệp ({result.last_hash}) khác mã băm mong đợi "
+                        f"({expect_hash.strip()}): tệp thiếu các sự kiện cuối hoặc không phải "
+                        "tệp đã xuất."
+                    )
+            except TransferError as exc:
+                # Leaving the `with` rolls back every row inserted so far.
+                raise TransferError(f"{exc} Đã hủy nhập: không ghi gì vào cơ sở dữ liệu.") from None
+    return result
+
+
+def _import_rows(
+    connection: Connection,
+    source: BinaryIO,
+    registry: EventRegistry | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> TransferResult:
+    prev_hash, expected, line_number = GENESIS_HASH, 1, 0
+    batch: list[dict[str, Any]] = []
+    first_line_of_batch, batch_bytes = 1, 0
+    last_recorded_at = None
+    while True:
+        line = source.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            break
+        line_number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise TransferError(
+                f"Dòng {line_number} dài quá {MAX_LINE_BYTES // (1024 * 1024)} MB: "
+                "không phải tệp xuất sổ sự kiện."
+            )
+        row = decode_line(line, line_number)
+        _check_link(row, expected, prev_hash, f"ở dòng {line_number} của tệp")
+        if registry is not None:
+            _check_type(registry, row, line_number)
+        prev_hash, expected = row["hash"], expected + 1
+        last_recorded_at = row["recorded_at"]
+        if not batch:
+            first_line_of_batch = line_number
+        batch.append(row)
+        batch_bytes += len(line)
+        if len(batch) >= batch_size:
+            _insert(connection, batch, first_line_of_batch, line_number)
+            batch = []
+            if progress is not None:
+                progress(batch_bytes)
+            batch_bytes = 0
+    if batch:
+        _insert(connection, batch, first_line_of_batch, line_number)
+        if progress is not None:
+            progress(batch_bytes)
+    count = expected - 1
+    if count == 0:
+        raise TransferError("Tệp không có sự kiện nào: không phải tệp xuất, hoặc tệp đã bị cắt.")
+    connection.execute(
+        log_head.update()
+        .where(log_head.c.id == 1)
+        .values(last_position=count, last_hash=prev_hash, last_recorded_at=last_recorded_at)
+    )
+    return TransferResult(count, prev_hash)
+
+
+def _check_link(row: Mapping[str, Any], expected: int, prev_hash: str, where: str) -> None:
+    """Position `expected` must come next and its hash must follow from `prev_hash`."""
+    position = row["position"]
+    if position != expected:
+        if position > expected:
+            detail = f"thiếu sự kiện ở vị trí {expected} (sự kiện tiếp theo mang vị trí {position})"
+        else:
+            detail = f"vị trí {position} lặp lại hoặc sai thứ tự (mong đợi vị trí {expected})"
+        raise TransferError(f"Chuỗi sự kiện bị đứt {where}: {detail}.")
+    if event_digest(prev_hash, hashed_fields(row)) != row["hash"]:
+        raise TransferError(
+            f"Mã băm không khớp {where} (vị trí {position}): nội dung sự kiện đã bị sửa "
+            "hoặc bị hỏng."
+        )
+
+
+def _check_type(registry: EventRegistry, row: Mapping[str, Any], line_number: int) -> None:
+    name = row["event_type"]
+    if name not in registry:
+        raise TransferError(
+            f"Dòng {line_number} (vị trí {row['position']}): loại sự kiện '{name}' không có trong "
+            "phiên bản nhiemvu này; hãy cập nhật phần mềm trước khi nhập."
+        )
+    known = registry.get(name).version
+    if row["schema_version"] > known:
+        raise TransferError(
+            f"Dòng {line_number} (vị trí {row['position']}): sự kiện '{name}' có phiên bản "
+            f"{row['schema_version']}, mới hơn phần mềm ({known}); hãy cập nhật nhiemvu."
+        )
+
+
+def _insert(connection: Connection, rows: list[dict[str, Any]], first: int, last: int) -> None:
+    try:
+        connection.execute(events_table.insert(), rows)
+    except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+        # A consistent chain with a repeated event id or stream version can only
+        # come from a file whose hashes were recomputed after editing.
+        raise TransferError(
+            f"Các dòng {first}–{last} vi phạm ràng buộc của sổ (trùng mã sự kiện, trùng phiên "
+            f"bản luồng hoặc giá trị quá dài): {exc.orig.__class__.__name__}."
+        ) from None

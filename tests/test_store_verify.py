@@ -1,0 +1,152 @@
+"""The hash chain detects rows edited or removed behind the store's back.
+
+To tamper at all, the tests first drop the triggers that make `events`
+append-only: that is what someone with direct database access would do.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from events import EventRegistry, EventStore, NewEvent
+from events.schema import events as events_table
+from events.schema import log_head
+from events.serialization import event_digest, hashed_fields
+from events.verify import VerifyResult, verify_chain
+
+T0 = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
+N_EVENTS = 6
+
+
+@pytest.fixture
+def store(engine) -> EventStore:
+    registry = EventRegistry()
+    registry.register("task.noted")
+    store = EventStore(engine, registry, clock=lambda: T0)
+    # One multi-event append, so that a batch boundary lies inside the chain.
+    for batch in ([1], [2], [3, 4], [5], [6]):
+        store.append(
+            f"task-{batch[0] % 2}",
+            [NewEvent("task.noted", {"n": n}, T0 + timedelta(minutes=n)) for n in batch],
+            actor="vanthu",
+        )
+    assert store.head_position() == N_EVENTS
+    return store
+
+
+def drop_triggers(engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP TRIGGER events_no_update ON events")
+            conn.exec_driver_sql("DROP TRIGGER events_no_truncate ON events")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER events_no_update")
+            conn.exec_driver_sql("DROP TRIGGER events_no_delete")
+
+
+def raw_row(engine, position: int) -> dict:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                sa.select(events_table).where(events_table.c.position == position)
+            ).mappings().one()
+        )
+
+
+def test_intact_log_verifies(store):
+    result = verify_chain(store.engine)
+    assert result.ok and result.checked == N_EVENTS
+    assert result.broken_position is None and result.reason is None
+    # Batch size must not matter, including one that splits the log unevenly.
+    for batch_size in (1, 4, 5000):
+        assert verify_chain(store.engine, batch_size=batch_size).ok
+
+
+def test_empty_log_verifies(engine):
+    assert verify_chain(engine) == VerifyResult(True, 0)
+
+
+EDITS = {
+    "payload": {"n": 999},
+    "actor": "mallory",
+    "occurred_at": T0 - timedelta(days=30),
+    "recorded_at": T0 + timedelta(seconds=1),
+    "stream_id": "task-9",
+    "event_type": "task.closed",
+    "metadata": {"forged": True},
+}
+
+
+@pytest.mark.parametrize("column", EDITS.keys())
+@pytest.mark.parametrize("position", [1, 4, N_EVENTS])
+def test_edited_row_is_named(store, column, position):
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        updated = conn.execute(
+            events_table.update()
+            .where(events_table.c.position == position)
+            .values({column: EDITS[column]})
+        ).rowcount
+    assert updated == 1
+
+    result = verify_chain(store.engine)
+    assert not result.ok
+    assert result.broken_position == position
+    assert result.checked == position - 1
+    assert result.reason
+
+
+def test_rehashed_edit_is_caught_at_the_next_link(store):
+    """A forger who also recomputes the edited row's hash breaks the next link."""
+    drop_triggers(store.engine)
+    row = raw_row(store.engine, 2)
+    row["payload"] = {"n": 999}
+    with store.engine.connect() as conn:
+        prev_hash = conn.execute(
+            sa.select(events_table.c.hash).where(events_table.c.position == 1)
+        ).scalar_one()
+    forged_hash = event_digest(prev_hash, hashed_fields(row))
+    with store.engine.begin() as conn:
+        conn.execute(
+            events_table.update()
+            .where(events_table.c.position == 2)
+            .values(payload=row["payload"], hash=forged_hash)
+        )
+    result = verify_chain(store.engine)
+    assert not result.ok and result.broken_position == 3
+
+
+def test_deleted_last_row_is_detected_by_the_head(store):
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(events_table.delete().where(events_table.c.position == N_EVENTS))
+    result = verify_chain(store.engine)
+    assert not result.ok
+    assert result.checked == N_EVENTS - 1
+    assert result.broken_position == N_EVENTS
+
+
+def test_deleted_middle_row_is_a_gap(store):
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(events_table.delete().where(events_table.c.position == 3))
+    result = verify_chain(store.engine)
+    assert not result.ok and result.broken_position == 3 and result.checked == 2
+
+
+def test_truncated_log_is_detected(store):
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(events_table.delete())
+    result = verify_chain(store.engine)
+    assert not result.ok and result.checked == 0 and result.broken_position == 1
+
+
+def test_edited_head_is_detected(store):
+    with store.engine.begin() as conn:
+        conn.execute(log_head.update().values(last_hash="f" * 64))
+    result = verify_chain(store.engine)
+    assert not result.ok and result.checked == N_EVENTS
