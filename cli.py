@@ -113,7 +113,7 @@ def _redact(url: str) -> str:
 
 @cli.group()
 def events():
-    """Sổ sự kiện: kiểm tra tính toàn vẹn."""
+    """Sổ sự kiện: kiểm tra, xuất, nhập."""
 
 
 @events.command("verify")
@@ -765,8 +765,12 @@ def _register_command_modules() -> None:
     from cli_html import report_html
     from cli_ratings import assess, rating, score
     from cli_reports import report
+    from cli_transfer import events_export, events_import, import_
 
     report.add_command(report_html)
+    events.add_command(events_export)
+    events.add_command(events_import)
+    cli.add_command(import_)
     for command in (report, score, rating, assess, escalate, scheduler, letters):
         cli.add_command(command)
 

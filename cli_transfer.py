@@ -1,0 +1,271 @@
+"""Moving data in and out: `nhiemvu events export|import` and `nhiemvu import xlsx|template`.
+
+`events_export` and `events_import` belong to the `events` group of cli.py;
+`import_` is the `import` group. Long runs show a progress bar on stderr, only
+when stderr is a terminal, so that scripts and logs get clean output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+
+from cli_support import emit_json, json_option, render_table
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator:
+    """A callback advancing a progress bar by n, or None when nobody is watching."""
+    if length and sys.stderr.isatty():
+        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+            yield bar.update
+    else:
+        yield None
+
+
+@contextmanager
+def _output(path: str) -> Iterator[BinaryIO]:
+    """The export target, written under a temporary name and renamed when complete:
+    an interrupted export never leaves a file that looks like a (shorter) good one."""
+    if path == "-":
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    from events.transfer import TransferError
+
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except OSError as exc:
+        raise TransferError(f"Không ghi được tệp '{path}': {exc.strerror or exc}.") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    metavar="FILE.jsonl",
+    help="Tệp đích (JSON Lines, mỗi dòng một sự kiện); '-' để ghi ra stdout.",
+)
+@json_option
+@click.pass_context
+def events_export(ctx, out_path, as_json):
+    """Xuất toàn bộ sổ sự kiện ra tệp JSON Lines (kiểm tra chuỗi mã băm khi đọc)."""
+    from cli import get_app
+    from events.transfer import export_log
+
+    app = get_app(ctx)
+    total = app.store.head_position()
+    with _progress(total, "Đang xuất sổ sự kiện") as tick, _output(out_path) as out:
+        result = export_log(app.engine, out, progress=tick)
+    to_stderr = out_path == "-"
+    if as_json:
+        data = {"file": out_path, "events": result.count, "last_hash": result.last_hash}
+        if to_stderr:
+            click.echo(json.dumps(data, ensure_ascii=False), err=True)
+        else:
+            emit_json(data)
+        return
+    click.echo(
+        f"Đã xuất {result.count} sự kiện vào {out_path}. Mã băm cuối: {result.last_hash} "
+        "(dùng với `nhiemvu events import --expect-hash` để phát hiện tệp bị thiếu dòng cuối).",
+        err=to_stderr,
+    )
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--expect-hash",
+    default=None,
+    metavar="HASH",
+    help="Mã băm cuối do lệnh export báo; từ chối tệp kết thúc ở chỗ khác.",
+)
+@json_option
+@click.pass_context
+def events_import(ctx, file, expect_hash, as_json):
+    """Nạp sổ sự kiện từ tệp JSON Lines vào một cơ sở dữ liệu trống, rồi dựng lại các bảng
+    dẫn xuất. Tệp bị sửa, bị cắt hoặc thiếu dòng bị từ chối; khi đó không ghi gì cả."""
+    from cli import get_app
+    from events.catalog import REGISTRY
+    from events.projections import rebuild
+    from events.transfer import TransferError, import_log
+
+    app = get_app(ctx)
+    try:
+        handle = open(file, "rb")  # noqa: SIM115 - closed below, after the progress bar
+    except FileNotFoundError:
+        raise TransferError(f"Không tìm thấy tệp '{file}'.") from None
+    try:
+        size = os.fstat(handle.fileno()).st_size
+        with _progress(size, "Đang kiểm tra và nạp sổ sự kiện") as tick:
+            result = import_log(
+                app.engine, handle, REGISTRY, progress=tick, expect_hash=expect_hash
+            )
+    except TransferError as exc:
+        raise TransferError(f"Tệp {file}: {exc}") from None
+    finally:
+        handle.close()
+    if not as_json:
+        click.echo(f"Đã nạp {result.count} sự kiện; đang dựng lại các bảng dẫn xuất…", err=True)
+    rebuilt = rebuild(app.store, app.ledger.projection)
+    if as_json:
+        emit_json({"file": file, "events": result.count, "last_hash": result.last_hash,
+                   "projected": rebuilt})
+        return
+    click.echo(
+        f"Đã nạp {result.count} sự kiện từ {file} (vị trí 1–{result.count}), chuỗi mã băm "
+        f"hợp lệ; mã băm cuối: {result.last_hash}. Đã dựng lại các bảng dẫn xuất."
+    )
+
+
+@click.group("import")
+def import_():
+    """Nhập dữ liệu từ sổ theo dõi nhiệm vụ Excel."""
+
+
+@import_.command("xlsx")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--sheet", default=None, metavar="NAME", help="Trang cần đọc (mặc định: trang "
+              "đầu tiên có dòng tiêu đề đủ cột).")
+@click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra và báo sẽ làm gì; không ghi gì.")
+@click.option(
+    "--skip-invalid", is_flag=True, help="Ghi các dòng hợp lệ, bỏ qua và liệt kê các dòng lỗi."
+)
+@json_option
+@click.pass_context
+def import_xlsx(ctx, file, sheet, dry_run, skip_invalid, as_json):
+    """Nhập văn bản, nhiệm vụ và việc hoàn thành từ sổ theo dõi (.xlsx), mỗi dòng một
+    nhiệm vụ. Có dòng lỗi thì không ghi gì (trừ khi --skip-invalid); nhập lại cùng tệp
+    không tạo trùng."""
+    from application.xlsx_import import import_workbook
+    from cli import get_app
+
+    report = import_workbook(get_app(ctx), file, sheet, dry_run, skip_invalid)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(_human_report(report))
+    if report.refused:
+        click.echo(
+            f"Lỗi: có {report.count('invalid')} dòng không hợp lệ nên không ghi gì cả. Sửa các "
+            "dòng đó rồi nhập lại, hoặc dùng --skip-invalid để chỉ ghi các dòng hợp lệ.",
+            err=True,
+        )
+        ctx.exit(1)
+
+
+def _human_report(report) -> str:
+    from application.xlsx_import import STATUS_LABELS
+
+    lines = [f"Tệp {report.file}, trang '{report.sheet}', dòng tiêu đề {report.header_row}."]
+    if report.ignored_columns:
+        lines.append("Không dùng các cột: " + "; ".join(report.ignored_columns) + ".")
+    if report.skipped_rows:
+        lines.append(
+            "Bỏ qua các dòng không phải nhiệm vụ (tiêu đề nhóm, dòng ví dụ): "
+            + ", ".join(str(r) for r in report.skipped_rows)
+            + "."
+        )
+    if not report.rows:
+        lines.append("Không có dòng nhiệm vụ nào.")
+        return "\n".join(lines)
+    lines.append("")
+    lines.append(
+        render_table(
+            [
+                {
+                    "row": r.row,
+                    "status": STATUS_LABELS[r.status],
+                    "task": r.task or "",
+                    "directive": r.directive or "",
+                    "what": "; ".join(r.actions) if r.actions else _first_error(r),
+                }
+                for r in report.rows
+            ],
+            [
+                ("row", "Dòng"),
+                ("status", "Kết quả"),
+                ("task", "Nhiệm vụ"),
+                ("directive", "Văn bản"),
+                ("what", "Việc làm / lý do"),
+            ],
+        )
+    )
+    problems = [r for r in report.rows if r.errors]
+    if problems:
+        lines.append("")
+        lines.append("Các dòng lỗi:")
+        for r in problems:
+            for error in r.errors:
+                lines.append(f"  Dòng {r.row}: {error}")
+    noted = [r for r in report.rows if r.warnings]
+    if noted:
+        lines.append("")
+        lines.append("Lưu ý:")
+        for r in noted:
+            for warning in r.warnings:
+                lines.append(f"  Dòng {r.row}: {warning}")
+    lines.append("")
+    created, existing = report.count("created"), report.count("exists")
+    would, invalid = report.count("would_create"), report.count("invalid")
+    if report.written:
+        lines.append(
+            f"Đã ghi {created} nhiệm vụ mới; {existing} dòng đã có"
+            + (f"; bỏ qua {invalid} dòng lỗi." if invalid else ".")
+        )
+    elif report.dry_run:
+        lines.append(
+            f"Chạy thử, không ghi gì: {would} dòng sẽ tạo, {existing} dòng đã có, "
+            f"{invalid} dòng lỗi."
+        )
+    elif invalid and not report.skip_invalid:
+        lines.append(f"Không ghi gì: {invalid} dòng lỗi; {would} dòng hợp lệ chưa được ghi.")
+    else:
+        lines.append(f"Không có gì mới để ghi: {existing} dòng đã có, {invalid} dòng lỗi.")
+    return "\n".join(lines)
+
+
+def _first_error(row) -> str:
+    if not row.errors:
+        return "đã có trong sổ" if row.status == "exists" else ""
+    text = row.errors[0]
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+@import_.command("template")
+@click.option("--out", "out_path", required=True, metavar="FILE.xlsx", help="Tệp sẽ ghi.")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Ghi sổ ví dụ (nhiệm vụ của Báo cáo 71/BC-UBND, có cả dòng sai) thay cho tệp mẫu trống.",
+)
+def import_template(out_path, sample):
+    """Ghi tệp Excel mẫu để điền sổ theo dõi nhiệm vụ (kèm trang hướng dẫn từng cột)."""
+    from application.xlsx_import import write_sample, write_template
+
+    if sample:
+        write_sample(out_path)
+        click.echo(
+            f"Đã ghi sổ ví dụ {out_path}. Thử: nhiemvu demo, rồi "
+            f"nhiemvu --db nhiemvu-demo.db import xlsx {out_path} --dry-run"
+        )
+    else:
+        write_template(out_path)
+        click.echo(f"Đã ghi tệp mẫu {out_path} (trang 'Nhiệm vụ' và trang 'Hướng dẫn').")

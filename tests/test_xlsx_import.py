@@ -1,0 +1,581 @@
+"""`nhiemvu import xlsx` / `import template`: the secretariat's tracking workbook.
+
+Workbooks are built in each test with openpyxl, the way people fill them:
+headings in any case, with or without diacritics, with the common variants;
+dates as date cells or as text; deadlines as quarters or "thường xuyên".
+What was written is checked through `task list --json` and the event count —
+a refused import must leave the log exactly as it was.
+
+Business dates are in 2023, well before the wall clock, so the ledger's
+"not in the future" rule never depends on when the suite runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
+
+from application.xlsx_import import (
+    COLUMNS,
+    SAMPLE_FILE,
+    SAMPLE_FIRST_ROW,
+    SAMPLE_ROWS,
+    TEMPLATE_FILE,
+    fold_header,
+    parse_deadline,
+    task_id_for,
+    write_sample,
+)
+from cli import cli
+from events.catalog import REGISTRY
+from events.database import make_engine
+from events.store import EventStore
+
+try:
+    import cli_transfer
+except ModuleNotFoundError:  # until pyproject lists it in py-modules (editable install)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import cli_transfer
+
+cli.add_command(cli_transfer.import_, "import")
+
+AGENCIES = [
+    ("SXD", "Sở Xây dựng"),
+    ("STC", "Sở Tài chính"),
+    ("SKHDT", "Sở Kế hoạch và Đầu tư"),
+    ("STNMT", "Sở Tài nguyên và Môi trường"),
+    ("UBND-NQ", "Ủy ban nhân dân quận Ngô Quyền"),
+    ("CTHUE", "Cục Thuế thành phố Hải Phòng"),
+]
+STANDARD = (
+    "STT", "Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ", "Đơn vị chủ trì",
+    "Đơn vị phối hợp", "Thời hạn", "Tình trạng", "Ngày hoàn thành", "Ghi chú",
+)
+TB129 = ("129/TB-UBND", date(2023, 4, 5),
+         "Kết luận của Chủ tịch UBND thành phố tại Phiên họp thường kỳ tháng 3/2023")
+CT02 = ("02/CT-UBND", "19/01/2023",
+        "Về nhiệm vụ, giải pháp chủ yếu chỉ đạo, điều hành thực hiện Kế hoạch phát triển kinh "
+        "tế - xã hội năm 2023")
+
+
+class Nhiemvu:
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def run(self, *args: str):
+        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
+
+    def ok(self, *args: str):
+        result = self.run(*args)
+        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    def event_count(self) -> int:
+        engine = make_engine(self.db_url)
+        try:
+            return EventStore(engine, REGISTRY).count()
+        finally:
+            engine.dispose()
+
+    def tasks(self) -> dict[str, dict]:
+        rows = self.json("task", "list", "--as-of", "31/12/2023")
+        return {r["id"]: r for r in rows}
+
+    def import_json(self, path: Path, *flags: str, code: int = 0) -> dict:
+        result = self.run("import", "xlsx", str(path), *flags, "--json")
+        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def nv(db_url) -> Nhiemvu:
+    nv = Nhiemvu(db_url)
+    for code, name in AGENCIES:
+        nv.ok("agency", "add", code, "--name", name, "--kind", "so")
+    return nv
+
+
+def workbook(path: Path, headers, rows, title_rows: int = 0, sheet: str = "Nhiệm vụ") -> Path:
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    for r in range(title_rows):
+        ws.cell(row=r + 1, column=1, value="SỔ THEO DÕI NHIỆM VỤ" if r == 0 else None)
+    for col, heading in enumerate(headers, start=1):
+        ws.cell(row=title_rows + 1, column=col, value=heading)
+    for offset, values in enumerate(rows, start=title_rows + 2):
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=offset, column=col, value=value)
+            if isinstance(value, date):
+                cell.number_format = "DD/MM/YYYY"
+    book.save(path)
+    return path
+
+
+def row(title, leads, deadline, status=None, completed=None, coordinators=None,
+        directive=TB129, note=None, stt=None):
+    number, issued, summary = directive
+    return (stt, number, issued, summary, title, leads, coordinators, deadline, status,
+            completed, note)
+
+
+# -- headers -------------------------------------------------------------------------------
+
+VARIANTS = {
+    "no-diacritics-upper": (
+        "STT", "SO VB", "NGAY VAN BAN", "TRICH YEU", "NOI DUNG NHIEM VU", "CO QUAN CHU TRI",
+        "DON VI PHOI HOP", "HAN HOAN THANH", "KET QUA", "NGAY HOAN THANH", "GHI CHU",
+    ),
+    "spacing-and-hints": (
+        " stt ", "Số  hiệu\nvăn bản", "Ngày ban hành (dd/mm/yyyy)", "  Trích yếu ",
+        "Nội dung", "Đơn vị   thực hiện", "Cơ quan phối hợp", "Thời hạn hoàn thành",
+        "Tình trạng", "Ngày hoàn thành", "Ghi chú",
+    ),
+    "lower-case": (
+        "tt", "số văn bản", "ngày vb", "trích yếu nội dung", "nhiệm vụ", "chủ trì", "phối hợp",
+        "thời hạn", "trạng thái", "ngày hoàn thành", "ghi chú",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_tolerant_headers(nv, tmp_path, variant):
+    path = workbook(
+        tmp_path / "book.xlsx",
+        (*VARIANTS[variant], "Người theo dõi"),
+        [(*row("Rà soát các dự án chậm tiến độ", "Sở Xây dựng", "Quý II/2023",
+               "Đã hoàn thành", date(2023, 6, 20), coordinators="STC"), "chị Lan")],
+        title_rows=2,
+    )
+    report = nv.import_json(path)
+    assert report["header_row"] == 3
+    assert report["created"] == 1 and report["invalid"] == 0
+    assert any("Người theo dõi" in c for c in report["ignored_columns"])
+    (task,) = nv.tasks().values()
+    assert task["leads"] == ["SXD"] and task["coordinators"] == ["STC"]
+    assert task["deadline"] == "2023-06-30" and task["status"] == "done_on_time"
+
+
+def test_header_folding():
+    assert fold_header("  ĐƠN VỊ\nCHỦ TRÌ (ghi mã) ") == "don vi chu tri"
+    names = {fold_header(n) for c in COLUMNS for n in (c.header, *c.aliases)}
+    for heading in ("Số VB", "Số hiệu văn bản", "Cơ quan chủ trì", "Đơn vị thực hiện",
+                    "Hạn hoàn thành", "Thời hạn hoàn thành", "Ngày hoàn thành", "Kết quả"):
+        assert fold_header(heading) in names
+
+
+def test_missing_required_column_is_an_error(nv, tmp_path):
+    headers = tuple(h for h in STANDARD if h != "Đơn vị chủ trì")
+    path = workbook(tmp_path / "book.xlsx", headers, [("1", "129/TB-UBND")])
+    result = nv.run("import", "xlsx", str(path))
+    assert result.exit_code == 1
+    assert "Lỗi:" in result.stderr and "'Đơn vị chủ trì'" in result.stderr
+    assert nv.event_count() == len(AGENCIES)
+
+
+def test_sheet_is_found_or_chosen(nv, tmp_path):
+    path = workbook(tmp_path / "book.xlsx", STANDARD, [row("Việc ở trang thứ hai", "SXD",
+                                                          "30/06/2023")], sheet="Nhiệm vụ 2023")
+    book = load_workbook(path)
+    notes = book.create_sheet("Ghi chú chung", 0)
+    notes["A1"] = "Trang này không có bảng nhiệm vụ"
+    book.save(path)
+
+    report = nv.import_json(path, "--dry-run")
+    assert report["sheet"] == "Nhiệm vụ 2023" and report["would_create"] == 1
+    assert nv.import_json(path, "--dry-run", "--sheet", "NHIEM VU 2023")["would_create"] == 1
+    result = nv.run("import", "xlsx", str(path), "--sheet", "Năm 2022")
+    assert result.exit_code == 1
+    assert "Tệp không có trang 'Năm 2022'" in result.stderr and "'Nhiệm vụ 2023'" in result.stderr
+
+
+def test_not_a_workbook_is_an_error(nv, tmp_path):
+    path = tmp_path / "so.xlsx"
+    path.write_text("Số văn bản;Nội dung\n129/TB-UBND;Việc\n", encoding="utf-8")
+    result = nv.run("import", "xlsx", str(path))
+    assert result.exit_code == 1 and "Lỗi: Không đọc được tệp" in result.stderr
+    result = nv.run("import", "xlsx", str(tmp_path / "khong-co.xlsx"))
+    assert result.exit_code == 1 and "Không tìm thấy tệp" in result.stderr
+
+
+# -- good rows ---------------------------------------------------------------------------
+
+
+def test_good_rows_create_directives_tasks_and_completions(nv, tmp_path):
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Báo cáo kết quả giải ngân vốn đầu tư công", "Sở Kế hoạch và Đầu tư",
+                date(2023, 4, 30), "Đã hoàn thành", date(2023, 4, 28)),
+            row("Đề xuất phương án thu gom rác thải", "stnmt", "31/5/2023", "đang thực hiện"),
+            row("Rà soát quỹ đất sạch", "Sở XD", "quý 2 năm 2023"),
+            row("Chống thất thu thuế trên địa bàn", "Cục Thuế thành phố", "Thường xuyên"),
+            row("Xây dựng kế hoạch chỉnh trang đô thị", "Các Sở: Xây dựng, Tài chính",
+                "trước ngày 15/6/2023", "Đã hoàn thành ngày 10/06/2023 (Báo cáo số 88/BC-SXD)",
+                coordinators="UBND quận Ngô Quyền; STNMT"),
+            row("Xây dựng kế hoạch hành động thực hiện Chỉ thị", "UBND-NQ", "Quý I/2023",
+                "Hoàn thành quá hạn", "05/04/2023", directive=CT02),
+        ],
+    )
+    before = nv.event_count()
+    report = nv.import_json(path)
+    assert [r["status"] for r in report["rows"]] == ["created"] * 6
+    assert report["created"] == 6 and report["existing"] == 0 and report["invalid"] == 0
+    assert [r["row"] for r in report["rows"]] == [2, 3, 4, 5, 6, 7]
+    # 2 directives, 6 assignments, 3 completions
+    assert nv.event_count() == before + 11
+
+    tasks = nv.tasks()
+    by_row = {r["row"]: tasks[r["task"]] for r in report["rows"]}
+    assert all(r["task"].startswith("XL-") for r in report["rows"])
+    assert by_row[2]["status"] == "done_on_time" and by_row[2]["completed_on"] == "2023-04-28"
+    assert by_row[3]["leads"] == ["STNMT"] and by_row[3]["deadline"] == "2023-05-31"
+    assert by_row[3]["status"] == "overdue"
+    assert by_row[4]["leads"] == ["SXD"]
+    assert (by_row[4]["deadline_kind"], by_row[4]["deadline_spec"]) == ("period", "2023Q2")
+    assert by_row[4]["deadline"] == "2023-06-30"
+    assert by_row[5]["leads"] == ["CTHUE"] and by_row[5]["deadline"] is None
+    assert by_row[5]["status"] == "ongoing"
+    assert by_row[6]["leads"] == ["SXD", "STC"]
+    assert by_row[6]["coordinators"] == ["UBND-NQ", "STNMT"]
+    assert by_row[6]["deadline"] == "2023-06-14"  # "trước ngày 15/6" = by the 14th
+    assert by_row[6]["completed_on"] == "2023-06-10"
+    assert by_row[6]["completion_doc"] == "88/BC-SXD"
+    assert by_row[7]["directive"] == "02/CT-UBND" and by_row[7]["status"] == "done_late"
+    assert by_row[7]["assigned_on"] == "2023-01-19"
+
+    directives = {d["number"]: d for d in nv.json("directive", "list")}
+    assert directives["129/TB-UBND"]["issued_on"] == "2023-04-05"
+    assert directives["129/TB-UBND"]["kind"] == "Thông báo"  # inferred from "TB"
+    assert directives["129/TB-UBND"]["tasks"] == 5
+    assert directives["02/CT-UBND"]["kind"] == "Chỉ thị"
+
+
+def test_directive_heading_rows_and_blank_numbers_mean_the_directive_above(nv, tmp_path):
+    """Books that do not merge cells: the directive on its own line, its tasks below
+    with the number left blank; group headings in between."""
+    number, issued, summary = TB129
+    path = workbook(tmp_path / "book.xlsx", STANDARD, [
+        ("I", None, None, "LĨNH VỰC KINH TẾ", None, None, None, None, None, None, None),
+        ("1", number, issued, summary, None, None, None, None, None, None, None),
+        ("1.1", None, None, None, "Việc thứ nhất", "SXD", None, "30/06/2023", None, None, None),
+        ("1.2", None, None, None, "Việc thứ hai", "STC", None, "Quý III/2023", None, None, None),
+        ("2", *CT02, "Việc của chỉ thị", "STNMT", None, "Quý I/2023", None, None, None),
+        ("2.1", None, None, None, "Việc tiếp theo của chỉ thị", "STC", None, "Năm 2023", None,
+         None, None),
+        ("3", "05/KH-UBND", None, None, "Việc thiếu thời hạn và chủ trì", None, None, None,
+         None, None, None),
+    ])
+    report = nv.import_json(path, "--skip-invalid")
+    assert report["skipped_rows"] == [2, 3]
+    statuses = {r["row"]: (r["status"], r["directive"]) for r in report["rows"]}
+    assert statuses == {
+        4: ("created", "129/TB-UBND"),
+        5: ("created", "129/TB-UBND"),
+        6: ("created", "02/CT-UBND"),
+        7: ("created", "02/CT-UBND"),
+        8: ("invalid", "05/KH-UBND"),
+    }
+    assert "Thiếu đơn vị chủ trì" in " ".join(report["rows"][-1]["errors"])
+    assert {t["directive"] for t in nv.tasks().values()} == {"129/TB-UBND", "02/CT-UBND"}
+
+
+def test_existing_directive_is_used_not_registered_again(nv, tmp_path):
+    nv.ok("directive", "add", "129/TB-UBND", "--date", "05/04/2023", "--title", TB129[2],
+          "--kind", "Thông báo kết luận")
+    before = nv.event_count()
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Việc có cùng văn bản", "SXD", "30/06/2023"),
+            row("Văn bản ghi sai ngày", "SXD", "30/06/2023",
+                directive=("129/TB-UBND", "06/04/2023", TB129[2])),
+        ],
+    )
+    report = nv.import_json(path, "--skip-invalid")
+    first, second = report["rows"]
+    assert first["status"] == "created" and first["actions"] == ["giao nhiệm vụ"]
+    assert second["status"] == "invalid"
+    assert "05/04/2023" in second["errors"][0] and "06/04/2023" in second["errors"][0]
+    assert nv.event_count() == before + 1
+    directives = {d["number"]: d for d in nv.json("directive", "list")}
+    assert directives["129/TB-UBND"]["kind"] == "Thông báo kết luận"
+
+
+# -- bad rows ------------------------------------------------------------------------------
+
+
+def mixed_book(path: Path) -> Path:
+    return workbook(
+        path,
+        STANDARD,
+        [
+            row("Việc hợp lệ thứ nhất", "SXD", "30/06/2023"),  # row 2
+            row("Việc của cơ quan chưa đăng ký", "Sở Du lịch", "30/06/2023"),  # 3
+            row("Việc có ngày không có thật", "STC", "31/06/2023"),  # 4
+            row("Việc có hạn trước ngày văn bản", "STC", "01/03/2023"),  # 5
+            row("Việc hoàn thành trước khi giao", "STC", "30/06/2023", "Đã hoàn thành",
+                date(2023, 4, 1)),  # 6
+            row(None, "STC", "30/06/2023"),  # 7: no title
+            row("Việc hợp lệ thứ hai", "Sở Tài chánh, STNMT", "Quý III/2023"),  # 8: typo
+            row("Việc hợp lệ thứ ba", "STNMT", "Quý III/2023", "Đã hoàn thành"),  # 9: no date
+            row("Việc hợp lệ thứ tư", "UBND quận Ngô Quyền", "Thường xuyên"),  # 10
+        ],
+    )
+
+
+EXPECTED_ERRORS = {
+    3: ["Sở Du lịch"],
+    4: ["'Thời hạn'", "31/06/2023", "không tồn tại"],
+    5: ["01/03/2023", "trước ngày giao", "05/04/2023"],
+    6: ["Ngày hoàn thành 01/04/2023 trước ngày giao nhiệm vụ 05/04/2023"],
+    7: ["Thiếu nội dung nhiệm vụ", "'Nội dung nhiệm vụ'"],
+    8: ["Sở Tài chánh", "Có phải ý bạn là", "Sở Tài chính (STC)"],
+    9: ["không có ngày hoàn thành", "'Ngày hoàn thành'"],
+}
+
+
+def check_invalid_rows(report: dict) -> None:
+    invalid = {r["row"]: r for r in report["rows"] if r["status"] == "invalid"}
+    assert sorted(invalid) == sorted(EXPECTED_ERRORS)
+    for number, fragments in EXPECTED_ERRORS.items():
+        text = " ".join(invalid[number]["errors"])
+        for fragment in fragments:
+            assert fragment in text, (number, fragment, text)
+    assert report["invalid"] == len(EXPECTED_ERRORS)
+
+
+def test_any_invalid_row_means_nothing_is_written(nv, tmp_path):
+    path = mixed_book(tmp_path / "mixed.xlsx")
+    before = nv.event_count()
+    report = nv.import_json(path, code=1)
+    check_invalid_rows(report)
+    assert {r["row"]: r["status"] for r in report["rows"] if r["status"] != "invalid"} == {
+        2: "would_create",
+        10: "would_create",
+    }
+    assert report["created"] == 0 and report["written"] is False
+    assert nv.event_count() == before
+    assert nv.tasks() == {}
+    assert nv.json("directive", "list") == []
+
+    human = nv.run("import", "xlsx", str(path))
+    assert human.exit_code == 1
+    for number in EXPECTED_ERRORS:
+        assert f"Dòng {number}: " in human.stdout
+    assert "Lỗi: có 7 dòng không hợp lệ nên không ghi gì cả" in human.stderr
+    assert nv.event_count() == before
+
+
+def test_dry_run_writes_nothing(nv, tmp_path):
+    good = workbook(tmp_path / "good.xlsx", STANDARD, [
+        row("Việc hợp lệ", "SXD", "30/06/2023", "Đã hoàn thành", date(2023, 6, 1)),
+        row("Việc hợp lệ khác", "STC", "Quý III/2023"),
+    ])
+    before = nv.event_count()
+    report = nv.import_json(good, "--dry-run")
+    assert [r["status"] for r in report["rows"]] == ["would_create", "would_create"]
+    assert report["rows"][0]["actions"] == [
+        "ghi văn bản 129/TB-UBND", "giao nhiệm vụ", "ghi hoàn thành ngày 01/06/2023"
+    ]
+    assert nv.event_count() == before
+    # The dry run predicted the ids the real import uses.
+    real = nv.import_json(good)
+    assert [r["task"] for r in real["rows"]] == [r["task"] for r in report["rows"]]
+    assert nv.event_count() == before + 4
+
+    mixed = nv.import_json(mixed_book(tmp_path / "mixed.xlsx"), "--dry-run", code=1)
+    check_invalid_rows(mixed)
+    assert nv.event_count() == before + 4
+
+
+def test_skip_invalid_writes_only_the_good_rows(nv, tmp_path):
+    path = mixed_book(tmp_path / "mixed.xlsx")
+    before = nv.event_count()
+    report = nv.import_json(path, "--skip-invalid")
+    check_invalid_rows(report)
+    created = {r["row"]: r["task"] for r in report["rows"] if r["status"] == "created"}
+    assert sorted(created) == [2, 10]
+    assert report["written"] is True and report["created"] == 2
+    assert nv.event_count() == before + 3  # the directive and two tasks
+    assert set(nv.tasks()) == set(created.values())
+
+
+def test_reimport_creates_nothing_new(nv, tmp_path):
+    rows = [
+        row("Việc một", "SXD", "30/06/2023", "Đã hoàn thành", date(2023, 6, 1)),
+        row("Việc hai", "Sở Tài chính", "Quý III/2023"),
+    ]
+    path = workbook(tmp_path / "book.xlsx", STANDARD, rows)
+    first = nv.import_json(path)
+    assert first["created"] == 2
+    count = nv.event_count()
+
+    again = nv.import_json(path)
+    assert [r["status"] for r in again["rows"]] == ["exists", "exists"]
+    assert [r["task"] for r in again["rows"]] == [r["task"] for r in first["rows"]]
+    assert again["created"] == 0 and again["existing"] == 2
+    assert all(not r["warnings"] for r in again["rows"])
+    assert nv.event_count() == count
+    assert "Đã có" in nv.ok("import", "xlsx", str(path)).stdout
+
+    # The book updated a month later: same tasks, one now completed, one new row.
+    rows[1] = row("Việc hai", "stc", "Quý III/2023", "Đã hoàn thành", date(2023, 9, 20))
+    rows.append(row("Việc ba", "STNMT", "Quý IV/2023"))
+    updated = nv.import_json(workbook(tmp_path / "book2.xlsx", STANDARD, rows))
+    assert [r["status"] for r in updated["rows"]] == ["exists", "exists", "created"]
+    assert "nhiemvu task complete" in updated["rows"][1]["warnings"][0]
+    assert nv.event_count() == count + 1
+
+
+def test_duplicate_row_in_one_file_is_invalid(nv, tmp_path):
+    path = workbook(tmp_path / "book.xlsx", STANDARD, [
+        row("Việc lặp lại", "SXD", "30/06/2023"),
+        row("Việc  lặp lại", "Sở Xây dựng", "30/06/2023"),
+    ])
+    report = nv.import_json(path, code=1)
+    assert report["rows"][1]["status"] == "invalid"
+    assert "Trùng với dòng 2" in report["rows"][1]["errors"][0]
+
+
+def test_task_ids_are_stable():
+    a = task_id_for("129/TB-UBND", "2.3", "Rà soát  quỹ đất", ["SXD", "STC"])
+    assert a == task_id_for("129/TB-UBND", "2.3", "rà soát quỹ đất", ["STC", "SXD"])
+    assert a != task_id_for("129/TB-UBND", "2.4", "Rà soát quỹ đất", ["SXD", "STC"])
+    assert a.startswith("XL-") and len(a) == 13
+
+
+@pytest.mark.parametrize(
+    "cell, kind, value",
+    [
+        (date(2023, 3, 31), "date", date(2023, 3, 31)),
+        (datetime(2023, 3, 31, 0, 0), "date", date(2023, 3, 31)),
+        ("31/03/2023", "date", date(2023, 3, 31)),
+        ("2023-03-31", "date", date(2023, 3, 31)),
+        ("trong ngày 31/3/2023", "date", date(2023, 3, 31)),
+        ("Trước ngày 15/02/2023", "date", date(2023, 2, 14)),
+        ("Quý II/2023", "period", "2023Q2"),
+        ("quý 2 năm 2023", "period", "2023Q2"),
+        ("Hoàn thành trong quý IV năm 2023", "period", "2023Q4"),
+        ("QUY III/2023", "period", "2023Q3"),
+        ("tháng 10/2023", "period", "2023-10"),
+        ("Năm 2023", "period", "2023"),
+        ("10 ngày làm việc", "working_days", 10),
+        ("Thường xuyên", "none", None),
+        ("thuong xuyen", "none", None),
+    ],
+)
+def test_deadline_forms(cell, kind, value):
+    deadline, warnings = parse_deadline(cell)
+    assert (deadline.kind, deadline.value) == (kind, value)
+    assert warnings == []
+
+
+@pytest.mark.parametrize("cell", ["31/06/2023", "sớm", "Quý V/2023"])
+def test_unreadable_deadlines_are_refused(cell):
+    from workflow.errors import DomainError
+
+    with pytest.raises(DomainError):
+        parse_deadline(cell)
+
+
+# -- template and sample -------------------------------------------------------------------
+
+
+def test_template_is_accepted_by_the_importer(nv, tmp_path):
+    path = tmp_path / "mau.xlsx"
+    result = nv.run("import", "template", "--out", str(path))
+    assert result.exit_code == 0 and "Đã ghi tệp mẫu" in result.stdout
+    book = load_workbook(path)
+    assert book.sheetnames == ["Nhiệm vụ", "Hướng dẫn"]
+    ws = book["Nhiệm vụ"]
+    headers = [c.value for c in ws[1]]
+    assert headers[:3] == ["STT", "Số văn bản", "Ngày văn bản"]
+    date_column = headers.index("Ngày văn bản") + 1
+    assert ws.cell(row=2, column=date_column).number_format == "DD/MM/YYYY"
+    assert ws.cell(row=3, column=date_column).number_format == "DD/MM/YYYY"
+    notes = "\n".join(str(c.value) for r in book["Hướng dẫn"].iter_rows() for c in r if c.value)
+    assert "Thường xuyên" in notes and "Đơn vị chủ trì" in notes
+
+    # As written: the example row is skipped, nothing else to do.
+    report = nv.import_json(path)
+    assert report["rows"] == [] and report["skipped_rows"] == [2]
+    assert report["ignored_columns"] == []
+
+    # Filled in by a user: accepted.
+    values = {
+        "Số văn bản": "129/TB-UBND", "Ngày văn bản": date(2023, 4, 5), "Trích yếu": TB129[2],
+        "Nội dung nhiệm vụ": "Việc điền vào mẫu", "Đơn vị chủ trì": "SXD",
+        "Thời hạn": "Quý II/2023", "STT": 1,
+    }
+    for key, value in values.items():
+        ws.cell(row=3, column=headers.index(key) + 1, value=value)
+    book.save(path)
+    report = nv.import_json(path)
+    assert [r["status"] for r in report["rows"]] == ["created"]
+
+    # The example row itself is a valid task (given at the meeting before the notice).
+    ws.cell(row=2, column=1, value=2)
+    book.save(path)
+    report = nv.import_json(path)
+    assert [r["status"] for r in report["rows"]] == ["created", "exists"]
+    warnings = " ".join(report["rows"][0]["warnings"])
+    assert "trước ngày ban hành" in warnings
+    assert "Trích yếu khác với văn bản 129/TB-UBND" in warnings  # row 3 registered it
+    example = nv.tasks()[report["rows"][0]["task"]]
+    assert (example["assigned_on"], example["deadline"]) == ("2023-03-27", "2023-03-31")
+    assert example["leads"] == ["STC"] and example["status"] == "done_on_time"
+
+
+def test_shipped_workbooks_match_their_generators(tmp_path):
+    """application/data/ is regenerated by `python -m application.xlsx_import`."""
+    from application.xlsx_import import write_template
+
+    for shipped, generate in ((SAMPLE_FILE, write_sample), (TEMPLATE_FILE, write_template)):
+        fresh = generate(tmp_path / shipped.name)
+        a, b = load_workbook(shipped), load_workbook(fresh)
+        assert a.sheetnames == b.sheetnames
+        for name in a.sheetnames:
+            assert [[c.value for c in r] for r in a[name].iter_rows()] == [
+                [c.value for c in r] for r in b[name].iter_rows()
+            ], (shipped.name, name)
+
+
+def test_sample_workbook_against_the_demo_agencies(db_url, tmp_path):
+    """The sample's good rows import into a ledger with the demo's agencies; its three
+    wrong rows are refused for the reasons written next to them."""
+    from application.demo import load_data
+
+    nv = Nhiemvu(db_url)
+    for agency in load_data()["agencies"]:
+        nv.ok("agency", "add", agency["code"], "--name", agency["name"], "--kind", agency["kind"])
+    path = write_sample(tmp_path / "sample.xlsx")
+    report = nv.import_json(path, code=1)
+    bad = {r["row"]: " ".join(r["errors"]) for r in report["rows"] if r["status"] == "invalid"}
+    last = SAMPLE_FIRST_ROW + len(SAMPLE_ROWS) - 1
+    assert sorted(bad) == [last - 2, last - 1, last]
+    assert "Sở Du lịch" in bad[last - 2]
+    assert "31/06/2022" in bad[last - 1]
+    assert "trước ngày giao" in bad[last]
+
+    report = nv.import_json(path, "--skip-invalid")
+    assert report["created"] == len(SAMPLE_ROWS) - 3
+    tasks = {r["row"]: r["task"] for r in report["rows"] if r["status"] == "created"}
+    listed = nv.tasks()
+    first = listed[tasks[SAMPLE_FIRST_ROW]]
+    assert first["leads"] == ["SKHDT"] and first["completion_doc"] == "1520/SKHĐT-TH"
+    assert first["directive"] == "71/BC-UBND" and first["status"] == "done_on_time"
+    assert listed[tasks[SAMPLE_FIRST_ROW + 4]]["leads"] == ["SXD"]  # "Sở XD"
+    assert listed[tasks[SAMPLE_FIRST_ROW + 3]]["leads"] == ["CTHUE"]  # "Cục Thuế thành phố"
