@@ -12,34 +12,15 @@ import unicodedata
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
+from nhiemvu_cli import Nhiemvu as CliTool
 
-from cli import cli
 from events.database import make_engine
 
 DIRECTIVE = "129/TB-UBND"
 
 
-class Nhiemvu:
-    """`nhiemvu --db URL --actor tester …` in-process (same helper as test_cli_ledger)."""
-
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
-        self.runner = CliRunner()
-
-    def run(self, *args: str):
-        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
-
-    def ok(self, *args: str):
-        result = self.run(*args)
-        assert result.exit_code == 0, (
-            f"nhiemvu {' '.join(args)} → exit {result.exit_code}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}\nexception: {result.exception!r}"
-        )
-        return result
-
-    def json(self, *args: str):
-        return json.loads(self.ok(*args, "--json").stdout)
+class Nhiemvu(CliTool):
+    """The shared CLI helper, with statuses at a cut-off and quick assignment."""
 
     def task(self, task_id: str, as_of: str, *extra: str) -> dict:
         return self.json("task", "show", task_id, "--as-of", as_of, *extra)

@@ -1,0 +1,228 @@
+"""Scores, ratings and reports through the CLI, on DOMAIN.md's worked example (2024).
+
+SCT: head Phan Văn A until 30/04/2024, Trịnh Thị B from 01/05/2024; tasks K1–K7
+and four documents exactly as DOMAIN.md lists them. Expected figures are DOMAIN.md's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from nhiemvu_cli import Nhiemvu
+from openpyxl import load_workbook
+
+DIRECTIVE = "1/TB-UBND"
+
+
+@pytest.fixture
+def sct(db_url) -> Nhiemvu:
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SCT", "--name", "Sở Công Thương", "--kind", "so")
+    nv.ok("agency", "head", "SCT", "--name", "Phan Văn A", "--from", "01/01/2020")
+    nv.ok("agency", "head", "SCT", "--name", "Trịnh Thị B", "--from", "01/05/2024")
+    nv.ok(
+        "agency",
+        "deputy",
+        "SCT",
+        "--name",
+        "Lê Văn C",
+        "--field",
+        "thương mại",
+        "--from",
+        "01/01/2020",
+    )
+    nv.ok("directive", "add", DIRECTIVE, "--date", "01/11/2023", "--title", "Kết luận")
+
+    def task(task_id, *deadline):
+        nv.ok(
+            "task",
+            "assign",
+            "--directive",
+            DIRECTIVE,
+            "--title",
+            task_id,
+            "--lead",
+            "SCT",
+            "--id",
+            task_id,
+            *deadline,
+        )
+
+    task("K1", "--deadline", "31/01/2024")
+    nv.ok("task", "complete", "K1", "--on", "25/01/2024")
+    task("K2", "--deadline", "15/12/2023")
+    nv.ok("task", "complete", "K2", "--on", "10/02/2024")
+    task("K3", "--deadline", "31/05/2024")
+    nv.ok("task", "extend", "K3", "--to", "30/06/2024", "--on", "20/05/2024")
+    nv.ok("task", "complete", "K3", "--on", "28/06/2024")
+    task("K4", "--deadline", "31/07/2024")
+    nv.ok("task", "extend", "K4", "--to", "31/08/2024", "--on", "05/08/2024")
+    nv.ok("task", "complete", "K4", "--on", "20/08/2024")
+    task("K5", "--deadline", "30/11/2024")
+    task("K6", "--no-deadline")
+    task("K7", "--deadline", "31/10/2024")
+    nv.ok("task", "cancel", "K7", "--on", "01/10/2024", "--reason", "Không còn cần thiết")
+    nv.ok(
+        "reprimand",
+        "issue",
+        "--kind",
+        "nhac-nho",
+        "--doc",
+        "10/UBND-TH",
+        "--on",
+        "20/03/2024",
+        "--agency",
+        "SCT",
+    )
+    nv.ok(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "20/UBND-TH",
+        "--on",
+        "10/09/2024",
+        "--head",
+        "SCT",
+        "--field",
+        "thương mại",
+    )
+    nv.ok(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "30/UBND-TH",
+        "--on",
+        "01/11/2024",
+        "--person",
+        "Lê Văn C",
+    )
+    nv.ok("commend", "--doc", "40/UBND-TH", "--on", "15/06/2024", "--agency", "SCT")
+    return nv
+
+
+def by_head(rows):
+    return {r["head"]: r for r in rows}
+
+
+def test_worked_example_ratings_of_heads(sct):
+    heads = by_head(sct.json("rating", "compute", "--year", "2024"))
+    a, b = heads["Phan Văn A"], heads["Trịnh Thị B"]
+    assert (a["rated"], a["band"], a["rank"], a["days_in_office"]) == (False, "KXL", None, 121)
+    assert (a["N"], a["on_time"], a["late"], a["T"], a["score"]) == (2, 1, 1, 52.5, 80.5)
+    assert (a["reminders"], a["criticisms"], a["deductions"]) == (1, 0, 2.0)
+    assert (b["rated"], b["band"], b["rank"], b["days_in_office"]) == (True, "HT", 1, 245)
+    assert (b["N"], b["on_time"], b["late"], b["overdue"]) == (3, 1, 1, 1)
+    assert (b["T"], b["G"], b["deductions"], b["bonus"], b["score"]) == (35.0, 30.0, 5.0, 2.0, 62.0)
+    assert (b["criticisms"], b["commendations"]) == (1, 1)
+    text = "\n".join(b["explanation"])
+    assert "20/UBND-TH" in text and "10/09/2024" in text  # the deduction names its document
+    assert "30/UBND-TH" not in text  # addressed to the deputy only: no deduction
+    assert "qd44-2019-haiphong" in text
+
+
+def test_worked_example_agency_score(sct):
+    (row,) = sct.json("score", "--year", "2024", "--agency", "sct")
+    assert (row["agency"], row["N"], row["on_time"], row["late"], row["overdue"]) == (
+        "SCT",
+        5,
+        2,
+        2,
+        1,
+    )
+    assert (row["reminders"], row["criticisms"], row["commendations"]) == (1, 1, 1)
+    assert (row["score"], row["band"]) == (67.0, "HT")
+
+
+def test_finalized_rating_survives_a_later_correction(sct):
+    first = sct.json("rating", "finalize", "--year", "2024")
+    assert first["revision"] == 1
+    completion = next(e for e in sct.json("task", "history", "K1") if e["type"] == "task.completed")
+    sct.ok("correct", completion["id"], "--reason", "Ghi nhầm: chưa có báo cáo hoàn thành")
+
+    shown = by_head(sct.json("rating", "show", "--year", "2024")["ratings"])
+    assert shown["Phan Văn A"]["score"] == 80.5  # the official result is unchanged
+    recomputed = by_head(sct.json("rating", "compute", "--year", "2024"))
+    # K1 is now overdue since 31/01 (A's tenure): T = 70 × 0.5 / 2 = 17.5, S = 17.5 + 30 − 2
+    assert (recomputed["Phan Văn A"]["overdue"], recomputed["Phan Văn A"]["score"]) == (1, 45.5)
+
+    again = sct.run("rating", "finalize", "--year", "2024")
+    assert again.exit_code == 1 and "--reason" in again.stderr
+    second = sct.json("rating", "finalize", "--year", "2024", "--reason", "Điều chỉnh K1")
+    assert second["revision"] == 2
+    latest = sct.json("rating", "show", "--year", "2024")
+    assert latest["revision"] == 2 and latest["reason"] == "Điều chỉnh K1"
+    assert by_head(latest["ratings"])["Phan Văn A"]["score"] == 45.5
+    original = sct.json("rating", "show", "--year", "2024", "--revision", "1")
+    assert by_head(original["ratings"])["Phan Văn A"]["score"] == 80.5
+
+
+def test_assessment_lowers_general_criteria(sct):
+    sct.ok(
+        "assess",
+        "SCT",
+        "--year",
+        "2024",
+        "--criterion",
+        "phoi_hop",
+        "--points",
+        "7",
+        "--reason",
+        "Chậm phối hợp",
+    )
+    (row,) = sct.json("score", "--year", "2024", "--agency", "SCT")
+    assert (row["G"], row["score"]) == (27.0, 64.0)
+    bad = sct.run(
+        "assess",
+        "SCT",
+        "--year",
+        "2024",
+        "--criterion",
+        "phoi_hop",
+        "--points",
+        "11",
+        "--reason",
+        "x",
+    )
+    assert bad.exit_code == 1 and "0–10" in bad.stderr
+
+
+def test_reports_of_the_year(sct):
+    reprimands = sct.json("report", "reprimands", "--year", "2024")
+    assert (reprimands["reminder_docs"], reprimands["reminder_targets"]) == (1, 1)
+    # head B + cascaded deputy C; the later document to C alone reaches no one new
+    assert (reprimands["criticism_docs"], reprimands["criticism_targets"]) == (2, 2)
+    assert reprimands["commendation_docs"] == 1
+    assert reprimands["sentence"].startswith(
+        "Trong năm 2024, Lãnh đạo Ủy ban nhân dân thành phố đã ban hành 01 văn bản nhắc nhở"
+    )
+    tasks = sct.json("report", "tasks", "--year", "2024")["total"]
+    assert (tasks["done_on_time"], tasks["done_late"], tasks["overdue"]) == (2, 2, 1)
+    assert (tasks["ongoing"], tasks["cancelled"], tasks["total"]) == (1, 1, 6)
+    assert (tasks["overdue_rate_all"], tasks["overdue_rate_with_deadline"]) == (16.67, 20.0)
+
+
+def test_excel_exports_are_real_workbooks(sct, tmp_path):
+    path = tmp_path / "xep-loai.xlsx"
+    sct.ok("rating", "compute", "--year", "2024", "--xlsx", str(path))
+    sheet = load_workbook(path).worksheets[0]
+    headings = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "Hạng")]
+    assert "Người đứng đầu" in headings and "Điểm" in headings
+    path = tmp_path / "van-ban.xlsx"
+    sct.ok("report", "reprimands", "--year", "2024", "--xlsx", str(path))
+    documents = load_workbook(path)["Văn bản"]
+    dates = [row[2].value for row in documents.iter_rows(min_row=2)]
+    assert len(dates) == 4 and all(hasattr(d, "year") for d in dates)  # dates, not text
+
+
+def test_broken_rulebook_is_refused_naming_the_parameter(sct, tmp_path):
+    from workflow.rulebook import default_rulebooks_dir
+
+    text = (default_rulebooks_dir() / "rulebook_qd44_2019_haiphong.toml").read_text("utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("phe_binh = { value = 5,", "phe_binh = { value = -5,"), "utf-8")
+    result = sct.run("rating", "compute", "--year", "2024", "--rulebook", str(broken))
+    assert result.exit_code == 1
+    assert "deductions.phe_binh" in result.stderr
