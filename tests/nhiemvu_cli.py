@@ -15,12 +15,14 @@ from events.store import EventStore
 class Nhiemvu:
     """`nhiemvu --db URL --actor tester …` in-process, plus a look at the log it leaves."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, actor: str | None = "tester") -> None:
         self.db_url = db_url
+        self.actor = actor
         self.runner = CliRunner()
 
     def run(self, *args: str):
-        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
+        actor = ["--actor", self.actor] if self.actor else []
+        return self.runner.invoke(cli, ["--db", self.db_url, *actor, *args])
 
     def ok(self, *args: str):
         result = self.run(*args)

@@ -14,32 +14,19 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
+from nhiemvu_cli import Nhiemvu as CliTool
 
 from application import tables as t
 from application.app import App
 from application.ledger import DeadlineInput
-from cli import cli
 from events.database import make_engine
 from workflow.documents import Addressees
 
 DIRECTIVE = "129/TB-UBND"
 
 
-class Nhiemvu:
-    """`nhiemvu --db URL --actor tester …` in-process (same helper as test_cli_ledger)."""
-
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
-        self.runner = CliRunner()
-
-    def run(self, *args: str):
-        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
-
-    def ok(self, *args: str):
-        result = self.run(*args)
-        assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
-        return result
+class Nhiemvu(CliTool):
+    """The shared CLI helper, plus a snapshot of everything the database holds."""
 
     def state(self) -> tuple[int, dict[str, list[str]]]:
         """The number of events and every projection row, canonical and sorted."""

@@ -20,7 +20,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +42,8 @@ from workflow.tasks import derive_task
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # until pyproject's py-modules lists cli_escalation
     sys.path.insert(0, str(REPO))
+
+from nhiemvu_cli import Nhiemvu as CliTool  # noqa: E402
 
 from cli import cli  # noqa: E402
 from cli_escalation import escalate, letters, scheduler  # noqa: E402
@@ -393,28 +394,11 @@ def test_day_by_day_equals_catch_up(deadline_offset, extensions, closed, downtim
 # -- through the CLI and the store, on both backends -------------------------------------
 
 
-class Nhiemvu:
-    """`nhiemvu --db URL …` in-process, plus a look at the log."""
+class Nhiemvu(CliTool):
+    """The shared CLI helper (no --actor by default), plus the escalation steps logged."""
 
     def __init__(self, db_url: str, actor: str | None = None) -> None:
-        self.db_url = db_url
-        self.actor = actor
-        self.runner = CliRunner()
-
-    def run(self, *args: str):
-        actor = ["--actor", self.actor] if self.actor else []
-        return self.runner.invoke(cli, ["--db", self.db_url, *actor, *args])
-
-    def ok(self, *args: str):
-        result = self.run(*args)
-        assert result.exit_code == 0, (
-            f"nhiemvu {' '.join(args)} → exit {result.exit_code}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}\nexception: {result.exception!r}"
-        )
-        return result
-
-    def json(self, *args: str):
-        return json.loads(self.ok(*args, "--json").stdout)
+        super().__init__(db_url, actor)
 
     def escalated(self) -> list:
         engine = make_engine(self.db_url)

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from application.xlsx_import import (
@@ -33,9 +32,6 @@ from application.xlsx_import import (
     write_sample,
 )
 from cli import cli
-from events.catalog import REGISTRY
-from events.database import make_engine
-from events.store import EventStore
 
 try:
     import cli_transfer
@@ -54,38 +50,35 @@ AGENCIES = [
     ("CTHUE", "Cục Thuế thành phố Hải Phòng"),
 ]
 STANDARD = (
-    "STT", "Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ", "Đơn vị chủ trì",
-    "Đơn vị phối hợp", "Thời hạn", "Tình trạng", "Ngày hoàn thành", "Ghi chú",
+    "STT",
+    "Số văn bản",
+    "Ngày văn bản",
+    "Trích yếu",
+    "Nội dung nhiệm vụ",
+    "Đơn vị chủ trì",
+    "Đơn vị phối hợp",
+    "Thời hạn",
+    "Tình trạng",
+    "Ngày hoàn thành",
+    "Ghi chú",
 )
-TB129 = ("129/TB-UBND", date(2023, 4, 5),
-         "Kết luận của Chủ tịch UBND thành phố tại Phiên họp thường kỳ tháng 3/2023")
-CT02 = ("02/CT-UBND", "19/01/2023",
-        "Về nhiệm vụ, giải pháp chủ yếu chỉ đạo, điều hành thực hiện Kế hoạch phát triển kinh "
-        "tế - xã hội năm 2023")
+from nhiemvu_cli import Nhiemvu as CliTool  # noqa: E402
+
+TB129 = (
+    "129/TB-UBND",
+    date(2023, 4, 5),
+    "Kết luận của Chủ tịch UBND thành phố tại Phiên họp thường kỳ tháng 3/2023",
+)
+CT02 = (
+    "02/CT-UBND",
+    "19/01/2023",
+    "Về nhiệm vụ, giải pháp chủ yếu chỉ đạo, điều hành thực hiện Kế hoạch phát triển kinh "
+    "tế - xã hội năm 2023",
+)
 
 
-class Nhiemvu:
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
-        self.runner = CliRunner()
-
-    def run(self, *args: str):
-        return self.runner.invoke(cli, ["--db", self.db_url, "--actor", "tester", *args])
-
-    def ok(self, *args: str):
-        result = self.run(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-        return result
-
-    def json(self, *args: str):
-        return json.loads(self.ok(*args, "--json").stdout)
-
-    def event_count(self) -> int:
-        engine = make_engine(self.db_url)
-        try:
-            return EventStore(engine, REGISTRY).count()
-        finally:
-            engine.dispose()
+class Nhiemvu(CliTool):
+    """The shared CLI helper, plus the tasks as `task list --json` gives them."""
 
     def tasks(self) -> dict[str, dict]:
         rows = self.json("task", "list", "--as-of", "31/12/2023")
@@ -122,28 +115,74 @@ def workbook(path: Path, headers, rows, title_rows: int = 0, sheet: str = "Nhi�
     return path
 
 
-def row(title, leads, deadline, status=None, completed=None, coordinators=None,
-        directive=TB129, note=None, stt=None):
+def row(
+    title,
+    leads,
+    deadline,
+    status=None,
+    completed=None,
+    coordinators=None,
+    directive=TB129,
+    note=None,
+    stt=None,
+):
     number, issued, summary = directive
-    return (stt, number, issued, summary, title, leads, coordinators, deadline, status,
-            completed, note)
+    return (
+        stt,
+        number,
+        issued,
+        summary,
+        title,
+        leads,
+        coordinators,
+        deadline,
+        status,
+        completed,
+        note,
+    )
 
 
 # -- headers -------------------------------------------------------------------------------
 
 VARIANTS = {
     "no-diacritics-upper": (
-        "STT", "SO VB", "NGAY VAN BAN", "TRICH YEU", "NOI DUNG NHIEM VU", "CO QUAN CHU TRI",
-        "DON VI PHOI HOP", "HAN HOAN THANH", "KET QUA", "NGAY HOAN THANH", "GHI CHU",
+        "STT",
+        "SO VB",
+        "NGAY VAN BAN",
+        "TRICH YEU",
+        "NOI DUNG NHIEM VU",
+        "CO QUAN CHU TRI",
+        "DON VI PHOI HOP",
+        "HAN HOAN THANH",
+        "KET QUA",
+        "NGAY HOAN THANH",
+        "GHI CHU",
     ),
     "spacing-and-hints": (
-        " stt ", "Số  hiệu\nvăn bản", "Ngày ban hành (dd/mm/yyyy)", "  Trích yếu ",
-        "Nội dung", "Đơn vị   thực hiện", "Cơ quan phối hợp", "Thời hạn hoàn thành",
-        "Tình trạng", "Ngày hoàn thành", "Ghi chú",
+        " stt ",
+        "Số  hiệu\nvăn bản",
+        "Ngày ban hành (dd/mm/yyyy)",
+        "  Trích yếu ",
+        "Nội dung",
+        "Đơn vị   thực hiện",
+        "Cơ quan phối hợp",
+        "Thời hạn hoàn thành",
+        "Tình trạng",
+        "Ngày hoàn thành",
+        "Ghi chú",
     ),
     "lower-case": (
-        "tt", "số văn bản", "ngày vb", "trích yếu nội dung", "nhiệm vụ", "chủ trì", "phối hợp",
-        "thời hạn", "trạng thái", "ngày hoàn thành", "ghi chú",
+        "tt",
+        "số văn bản",
+        "ngày vb",
+        "trích yếu nội dung",
+        "nhiệm vụ",
+        "chủ trì",
+        "phối hợp",
+        "thời hạn",
+        "trạng thái",
+        "ngày hoàn thành",
+        "ghi chú",
     ),
 }
 
@@ -153,8 +192,19 @@ def test_tolerant_headers(nv, tmp_path, variant):
     path = workbook(
         tmp_path / "book.xlsx",
         (*VARIANTS[variant], "Người theo dõi"),
-        [(*row("Rà soát các dự án chậm tiến độ", "Sở Xây dựng", "Quý II/2023",
-               "Đã hoàn thành", date(2023, 6, 20), coordinators="STC"), "chị Lan")],
+        [
+            (
+                *row(
+                    "Rà soát các dự án chậm tiến độ",
+                    "Sở Xây dựng",
+                    "Quý II/2023",
+                    "Đã hoàn thành",
+                    date(2023, 6, 20),
+                    coordinators="STC",
+                ),
+                "chị Lan",
+            )
+        ],
         title_rows=2,
     )
     report = nv.import_json(path)
@@ -169,8 +219,16 @@ def test_tolerant_headers(nv, tmp_path, variant):
 def test_header_folding():
     assert fold_header("  ĐƠN VỊ\nCHỦ TRÌ (ghi mã) ") == "don vi chu tri"
     names = {fold_header(n) for c in COLUMNS for n in (c.header, *c.aliases)}
-    for heading in ("Số VB", "Số hiệu văn bản", "Cơ quan chủ trì", "Đơn vị thực hiện",
-                    "Hạn hoàn thành", "Thời hạn hoàn thành", "Ngày hoàn thành", "Kết quả"):
+    for heading in (
+        "Số VB",
+        "Số hiệu văn bản",
+        "Cơ quan chủ trì",
+        "Đơn vị thực hiện",
+        "Hạn hoàn thành",
+        "Thời hạn hoàn thành",
+        "Ngày hoàn thành",
+        "Kết quả",
+    ):
         assert fold_header(heading) in names
 
 
@@ -184,8 +242,12 @@ def test_missing_required_column_is_an_error(nv, tmp_path):
 
 
 def test_sheet_is_found_or_chosen(nv, tmp_path):
-    path = workbook(tmp_path / "book.xlsx", STANDARD, [row("Việc ở trang thứ hai", "SXD",
-                                                          "30/06/2023")], sheet="Nhiệm vụ 2023")
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [row("Việc ở trang thứ hai", "SXD", "30/06/2023")],
+        sheet="Nhiệm vụ 2023",
+    )
     book = load_workbook(path)
     notes = book.create_sheet("Ghi chú chung", 0)
     notes["A1"] = "Trang này không có bảng nhiệm vụ"
@@ -216,16 +278,31 @@ def test_good_rows_create_directives_tasks_and_completions(nv, tmp_path):
         tmp_path / "book.xlsx",
         STANDARD,
         [
-            row("Báo cáo kết quả giải ngân vốn đầu tư công", "Sở Kế hoạch và Đầu tư",
-                date(2023, 4, 30), "Đã hoàn thành", date(2023, 4, 28)),
+            row(
+                "Báo cáo kết quả giải ngân vốn đầu tư công",
+                "Sở Kế hoạch và Đầu tư",
+                date(2023, 4, 30),
+                "Đã hoàn thành",
+                date(2023, 4, 28),
+            ),
             row("Đề xuất phương án thu gom rác thải", "stnmt", "31/5/2023", "đang thực hiện"),
             row("Rà soát quỹ đất sạch", "Sở XD", "quý 2 năm 2023"),
             row("Chống thất thu thuế trên địa bàn", "Cục Thuế thành phố", "Thường xuyên"),
-            row("Xây dựng kế hoạch chỉnh trang đô thị", "Các Sở: Xây dựng, Tài chính",
-                "trước ngày 15/6/2023", "Đã hoàn thành ngày 10/06/2023 (Báo cáo số 88/BC-SXD)",
-                coordinators="UBND quận Ngô Quyền; STNMT"),
-            row("Xây dựng kế hoạch hành động thực hiện Chỉ thị", "UBND-NQ", "Quý I/2023",
-                "Hoàn thành quá hạn", "05/04/2023", directive=CT02),
+            row(
+                "Xây dựng kế hoạch chỉnh trang đô thị",
+                "Các Sở: Xây dựng, Tài chính",
+                "trước ngày 15/6/2023",
+                "Đã hoàn thành ngày 10/06/2023 (Báo cáo số 88/BC-SXD)",
+                coordinators="UBND quận Ngô Quyền; STNMT",
+            ),
+            row(
+                "Xây dựng kế hoạch hành động thực hiện Chỉ thị",
+                "UBND-NQ",
+                "Quý I/2023",
+                "Hoàn thành quá hạn",
+                "05/04/2023",
+                directive=CT02,
+            ),
         ],
     )
     before = nv.event_count()
@@ -266,17 +343,55 @@ def test_directive_heading_rows_and_blank_numbers_mean_the_directive_above(nv, t
     """Books that do not merge cells: the directive on its own line, its tasks below
     with the number left blank; group headings in between."""
     number, issued, summary = TB129
-    path = workbook(tmp_path / "book.xlsx", STANDARD, [
-        ("I", None, None, "LĨNH VỰC KINH TẾ", None, None, None, None, None, None, None),
-        ("1", number, issued, summary, None, None, None, None, None, None, None),
-        ("1.1", None, None, None, "Việc thứ nhất", "SXD", None, "30/06/2023", None, None, None),
-        ("1.2", None, None, None, "Việc thứ hai", "STC", None, "Quý III/2023", None, None, None),
-        ("2", *CT02, "Việc của chỉ thị", "STNMT", None, "Quý I/2023", None, None, None),
-        ("2.1", None, None, None, "Việc tiếp theo của chỉ thị", "STC", None, "Năm 2023", None,
-         None, None),
-        ("3", "05/KH-UBND", None, None, "Việc thiếu thời hạn và chủ trì", None, None, None,
-         None, None, None),
-    ])
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            ("I", None, None, "LĨNH VỰC KINH TẾ", None, None, None, None, None, None, None),
+            ("1", number, issued, summary, None, None, None, None, None, None, None),
+            ("1.1", None, None, None, "Việc thứ nhất", "SXD", None, "30/06/2023", None, None, None),
+            (
+                "1.2",
+                None,
+                None,
+                None,
+                "Việc thứ hai",
+                "STC",
+                None,
+                "Quý III/2023",
+                None,
+                None,
+                None,
+            ),
+            ("2", *CT02, "Việc của chỉ thị", "STNMT", None, "Quý I/2023", None, None, None),
+            (
+                "2.1",
+                None,
+                None,
+                None,
+                "Việc tiếp theo của chỉ thị",
+                "STC",
+                None,
+                "Năm 2023",
+                None,
+                None,
+                None,
+            ),
+            (
+                "3",
+                "05/KH-UBND",
+                None,
+                None,
+                "Việc thiếu thời hạn và chủ trì",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ],
+    )
     report = nv.import_json(path, "--skip-invalid")
     assert report["skipped_rows"] == [2, 3]
     statuses = {r["row"]: (r["status"], r["directive"]) for r in report["rows"]}
@@ -292,16 +407,29 @@ def test_directive_heading_rows_and_blank_numbers_mean_the_directive_above(nv, t
 
 
 def test_existing_directive_is_used_not_registered_again(nv, tmp_path):
-    nv.ok("directive", "add", "129/TB-UBND", "--date", "05/04/2023", "--title", TB129[2],
-          "--kind", "Thông báo kết luận")
+    nv.ok(
+        "directive",
+        "add",
+        "129/TB-UBND",
+        "--date",
+        "05/04/2023",
+        "--title",
+        TB129[2],
+        "--kind",
+        "Thông báo kết luận",
+    )
     before = nv.event_count()
     path = workbook(
         tmp_path / "book.xlsx",
         STANDARD,
         [
             row("Việc có cùng văn bản", "SXD", "30/06/2023"),
-            row("Văn bản ghi sai ngày", "SXD", "30/06/2023",
-                directive=("129/TB-UBND", "06/04/2023", TB129[2])),
+            row(
+                "Văn bản ghi sai ngày",
+                "SXD",
+                "30/06/2023",
+                directive=("129/TB-UBND", "06/04/2023", TB129[2]),
+            ),
         ],
     )
     report = nv.import_json(path, "--skip-invalid")
@@ -326,8 +454,13 @@ def mixed_book(path: Path) -> Path:
             row("Việc của cơ quan chưa đăng ký", "Sở Du lịch", "30/06/2023"),  # 3
             row("Việc có ngày không có thật", "STC", "31/06/2023"),  # 4
             row("Việc có hạn trước ngày văn bản", "STC", "01/03/2023"),  # 5
-            row("Việc hoàn thành trước khi giao", "STC", "30/06/2023", "Đã hoàn thành",
-                date(2023, 4, 1)),  # 6
+            row(
+                "Việc hoàn thành trước khi giao",
+                "STC",
+                "30/06/2023",
+                "Đã hoàn thành",
+                date(2023, 4, 1),
+            ),  # 6
             row(None, "STC", "30/06/2023"),  # 7: no title
             row("Việc hợp lệ thứ hai", "Sở Tài chánh, STNMT", "Quý III/2023"),  # 8: typo
             row("Việc hợp lệ thứ ba", "STNMT", "Quý III/2023", "Đã hoàn thành"),  # 9: no date
@@ -380,15 +513,21 @@ def test_any_invalid_row_means_nothing_is_written(nv, tmp_path):
 
 
 def test_dry_run_writes_nothing(nv, tmp_path):
-    good = workbook(tmp_path / "good.xlsx", STANDARD, [
-        row("Việc hợp lệ", "SXD", "30/06/2023", "Đã hoàn thành", date(2023, 6, 1)),
-        row("Việc hợp lệ khác", "STC", "Quý III/2023"),
-    ])
+    good = workbook(
+        tmp_path / "good.xlsx",
+        STANDARD,
+        [
+            row("Việc hợp lệ", "SXD", "30/06/2023", "Đã hoàn thành", date(2023, 6, 1)),
+            row("Việc hợp lệ khác", "STC", "Quý III/2023"),
+        ],
+    )
     before = nv.event_count()
     report = nv.import_json(good, "--dry-run")
     assert [r["status"] for r in report["rows"]] == ["would_create", "would_create"]
     assert report["rows"][0]["actions"] == [
-        "ghi văn bản 129/TB-UBND", "giao nhiệm vụ", "ghi hoàn thành ngày 01/06/2023"
+        "ghi văn bản 129/TB-UBND",
+        "giao nhiệm vụ",
+        "ghi hoàn thành ngày 01/06/2023",
     ]
     assert nv.event_count() == before
     # The dry run predicted the ids the real import uses.
@@ -441,10 +580,14 @@ def test_reimport_creates_nothing_new(nv, tmp_path):
 
 
 def test_duplicate_row_in_one_file_is_invalid(nv, tmp_path):
-    path = workbook(tmp_path / "book.xlsx", STANDARD, [
-        row("Việc lặp lại", "SXD", "30/06/2023"),
-        row("Việc  lặp lại", "Sở Xây dựng", "30/06/2023"),
-    ])
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Việc lặp lại", "SXD", "30/06/2023"),
+            row("Việc  lặp lại", "Sở Xây dựng", "30/06/2023"),
+        ],
+    )
     report = nv.import_json(path, code=1)
     assert report["rows"][1]["status"] == "invalid"
     assert "Trùng với dòng 2" in report["rows"][1]["errors"][0]
@@ -516,9 +659,13 @@ def test_template_is_accepted_by_the_importer(nv, tmp_path):
 
     # Filled in by a user: accepted.
     values = {
-        "Số văn bản": "129/TB-UBND", "Ngày văn bản": date(2023, 4, 5), "Trích yếu": TB129[2],
-        "Nội dung nhiệm vụ": "Việc điền vào mẫu", "Đơn vị chủ trì": "SXD",
-        "Thời hạn": "Quý II/2023", "STT": 1,
+        "Số văn bản": "129/TB-UBND",
+        "Ngày văn bản": date(2023, 4, 5),
+        "Trích yếu": TB129[2],
+        "Nội dung nhiệm vụ": "Việc điền vào mẫu",
+        "Đơn vị chủ trì": "SXD",
+        "Thời hạn": "Quý II/2023",
+        "STT": 1,
     }
     for key, value in values.items():
         ws.cell(row=3, column=headers.index(key) + 1, value=value)
