@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from events.projections import apply_in_transaction
-from events.store import NO_STREAM, EventStore, NewEvent, StoreTransaction
+from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
 from workflow import tasks as tk
@@ -70,8 +70,11 @@ class Ledger:
             apply_in_transaction(tx, self.projection)
 
     def _append(self, tx, stream_id, event_type, data, on: date | None, expected=None, **extra):
+        # Commands validate under the log's lock, so the stream cannot move between
+        # what they read and what they append: without an explicit expectation,
+        # any version is the one they saw.
         occurred = start_of_day(on) if on is not None else self.now()
-        expected_version = tx.stream_version(stream_id) if expected is None else expected
+        expected_version = ANY_VERSION if expected is None else expected
         event = NewEvent(event_type, data, occurred, **extra)
         return tx.append(stream_id, [event], expected_version, self.actor).events
 

@@ -34,11 +34,12 @@ class _FactCache:
         self.table = table
         self.key_column = table.c[key_column]
         self.loaded: dict[str, list[dict[str, Any]] | None] = {}
+        self.original: dict[str, list[dict[str, Any]] | None] = {}
         self.dirty: set[str] = set()
 
     def get(self, key: str) -> list[dict[str, Any]] | None:
         if key not in self.loaded:
-            self.loaded[key] = self.connection.execute(
+            self.loaded[key] = self.original[key] = self.connection.execute(
                 sa.select(self.table.c.facts).where(self.key_column == key)
             ).scalar()
         return self.loaded[key]
@@ -99,6 +100,12 @@ class LedgerProjection:
         for task_id in cache.dirty:
             facts = cache.loaded[task_id]
             assignment = next((f for f in facts if f["type"] == "task.assigned"), None)
+            if _same_row(cache.original[task_id], facts, assignment):
+                # The common case (progress, completion…): only the facts change.
+                connection.execute(
+                    t.tasks.update().where(t.tasks.c.task_id == task_id).values(facts=facts)
+                )
+                continue
             connection.execute(t.tasks.delete().where(t.tasks.c.task_id == task_id))
             connection.execute(t.task_leads.delete().where(t.task_leads.c.task_id == task_id))
             if assignment is None:
@@ -212,6 +219,18 @@ class LedgerProjection:
                 data=event.data,
             )
         )
+
+
+def _same_row(before, after, assignment) -> bool:
+    """Whether the task keeps its row and lead index, so that only its facts change."""
+    if before is None or assignment is None:
+        return False
+    before_assignment = next((f for f in before if f["type"] == "task.assigned"), None)
+    return (
+        before_assignment is not None
+        and before_assignment["id"] == assignment["id"]
+        and _all_leads(before) == _all_leads(after)
+    )
 
 
 def _all_leads(facts: list[dict[str, Any]]) -> list[str]:
