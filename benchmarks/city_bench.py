@@ -9,7 +9,7 @@ See benchmarks/README.md for what each figure means. In short, per backend:
 1. commands/s in process, one transaction per command;
 2. load events/s of the city through the ledger's commands (no batch API yet);
 3. projection rebuild from scratch: events/s and peak memory (in a fresh child
-   process: its ru_maxrss after the rebuild minus its RSS just before);
+   process: its peak RSS (VmHWM) after the rebuild minus its RSS just before);
 4. `rating compute` for the last year and `report tasks` for its December;
 5. the month-end escalation pass at the end of the last year;
 6. wall time of whole `nhiemvu` processes: `task show ID --json`,
@@ -258,15 +258,25 @@ class Point:
         return self.rebuild_events / median(self.rebuild_s)
 
 
-def current_rss_kib() -> int:
-    """Resident set size now (Linux /proc), in KiB; ru_maxrss is the peak since start."""
+def memory_status() -> dict[str, int]:
+    """VmRSS, VmHWM, RssAnon, RssFile, RssShmem of this process (Linux /proc), in KiB."""
+    keys = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        lines = Path("/proc/self/status").read_text().splitlines()
     except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {}
+    return {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(keys)}
+
+
+def current_rss_kib() -> int:
+    """Resident set size now, in KiB."""
+    return memory_status().get("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_rss_kib() -> int:
+    """Peak RSS of this process image, in KiB. Not ru_maxrss: on Linux it survives
+    exec, so a child spawned by a big parent reports the parent's size at fork."""
+    return memory_status().get("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def rebuild_child(url: str, trace: bool) -> None:
@@ -284,7 +294,7 @@ def rebuild_child(url: str, trace: bool) -> None:
     count = rebuild(app.store, app.ledger.projection)
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else None
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_rss_kib()
     app.close()
     print(
         json.dumps(
@@ -292,8 +302,9 @@ def rebuild_child(url: str, trace: bool) -> None:
                 "events": count,
                 "seconds": elapsed,
                 "rss_before_kib": before,
-                "maxrss_after_kib": after,
+                "peak_rss_after_kib": after,
                 "tracemalloc_peak_bytes": peak,
+                "status_after_kib": memory_status(),
             }
         )
     )
@@ -315,9 +326,9 @@ def measure_rebuild(point: Point, url: str, settings: Settings) -> None:
         point.rebuild_events = result["events"]
         point.rebuild_s.append(result["seconds"])
         point.rebuild_rss_delta_mb.append(
-            (result["maxrss_after_kib"] - result["rss_before_kib"]) / 1024
+            (result["peak_rss_after_kib"] - result["rss_before_kib"]) / 1024
         )
-        point.rebuild_rss_peak_mb.append(result["maxrss_after_kib"] / 1024)
+        point.rebuild_rss_peak_mb.append(result["peak_rss_after_kib"] / 1024)
     if settings.tracemalloc:
         result = run_rebuild_child(url, trace=True)
         point.rebuild_tracemalloc_mb = result["tracemalloc_peak_bytes"] / 2**20
@@ -671,7 +682,7 @@ def print_point(point: Point, backend: str) -> None:
         f"3. rebuild from scratch: {point.rebuild_events:,} events in "
         f"{median(point.rebuild_s):,.2f} s = {point.rebuild_eps:,.0f} events/s "
         f"(runs {spread(point.rebuild_s, '{:.2f}')} s); peak memory (fresh child process: "
-        f"ru_maxrss after − RSS before) {max(point.rebuild_rss_delta_mb):,.0f} MB, process peak "
+        f"peak RSS (VmHWM) after − RSS before) {max(point.rebuild_rss_delta_mb):,.0f} MB, process peak "
         f"{max(point.rebuild_rss_peak_mb):,.0f} MB{rebuild_note}"
     )
     total = point.report_total
@@ -947,6 +958,22 @@ def parse(argv: list[str] | None) -> Settings | None:
     )
 
 
+def code_version() -> str:
+    """The commit measured, and tracked files changed since (read-only git commands)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        changed = subprocess.run(
+            ["git", "-C", str(REPO), "diff", "--name-only", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return head + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = parse(argv)
     if settings is None:
@@ -959,6 +986,7 @@ def main(argv: list[str] | None = None) -> None:
         + (" (--quick)" if settings.quick else "")
         + (" (--national)" if settings.national else "")
     )
+    say(f"code: {code_version()}")
     say(
         f"city: seed {settings.seed}, {settings.agencies} agencies, "
         f"{settings.tasks_per_year:,} tasks/year from {settings.start_year}, "
