@@ -33,9 +33,30 @@ class App:
             # "as known at" questions agree with "today".
             self.store = EventStore(self.engine, REGISTRY, clock=lambda: now().astimezone(UTC))
             self.ledger = Ledger(self.store, actor, now)
+        if check_schema:
+            self.bring_projections_up_to_date()
 
     def today(self):
         return self.ledger.today()
 
+    def bring_projections_up_to_date(self) -> int:
+        """Catch the ledger projection up with the log, if it is behind; the events applied.
+
+        It is behind only when something wrote to the log without it, or after a
+        migration that emptied it (a new projection schema): then it is rebuilt.
+        Commands would catch it up under their lock anyway; this is for the reads.
+        """
+        from events.projections import catch_up, get_checkpoint, rebuild  # noqa: PLC0415
+
+        with self.engine.connect() as connection:
+            checkpoint = get_checkpoint(connection, self.ledger.projection.name)
+            head = self.store.head_position(connection)
+        if checkpoint >= head:
+            return 0
+        if checkpoint == 0:
+            return rebuild(self.store, self.ledger.projection)
+        return catch_up(self.store, self.ledger.projection)
+
     def close(self) -> None:
+        self.store.close()
         self.engine.dispose()

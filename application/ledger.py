@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from events.projections import apply_in_transaction
 from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
@@ -58,16 +57,72 @@ class Ledger:
         self.now = now
         self.projection = LedgerProjection()
         self._calendar_factory = calendar_factory
+        self._batch: StoreTransaction | None = None
+        self._batch_failed = False
 
     def today(self) -> date:
         return self.now().astimezone(LOCAL_TZ).date()
 
     @contextmanager
     def command(self) -> Iterator[StoreTransaction]:
-        with self.store.transaction() as tx:
+        """One command's transaction (or, inside `batch()`, the batch's)."""
+        if self._batch is not None:
+            if self._batch_failed:
+                raise DomainError(
+                    "Một lệnh trước trong lô đã lỗi; cả lô sẽ không được ghi. "
+                    "Sửa lệnh đó rồi chạy lại cả lô."
+                )
+            try:
+                yield self._batch
+            except BaseException:
+                self._batch_failed = True  # its appends may be half done: nothing commits
+                raise
+            return
+        with self.store.transaction(projections=[self.projection]) as tx:
             tx.lock()
             yield tx
-            apply_in_transaction(tx, self.projection)
+
+    @contextmanager
+    def batch(self) -> Iterator[Ledger]:
+        """Run many commands in one transaction: each is validated as it comes, against
+        the ledger as the commands before it in the batch left it, and the batch is
+        written at the end — all of it, or, if any command fails, nothing."""
+        if self._batch is not None:
+            raise RuntimeError("batches do not nest")
+        with self.store.transaction(projections=[self.projection]) as tx:
+            tx.lock()
+            self._batch, self._batch_failed = tx, False
+            try:
+                yield self
+                if self._batch_failed:
+                    raise DomainError(
+                        "Một lệnh trong lô đã lỗi nên không ghi gì cả. Sửa lệnh đó rồi chạy lại."
+                    )
+            finally:
+                self._batch = None
+
+    # -- what commands read, from the projection the transaction keeps current ----
+
+    def _session(self, tx: StoreTransaction):
+        return tx.session(self.projection)
+
+    def _task(self, tx: StoreTransaction, task_id: str) -> tk.Task:
+        task_id = task_id.strip().upper()
+        task = self._session(tx).task(task_id)
+        if task is None:
+            known = loading.task_ids(tx.connection)
+            raise NotFound("nhiệm vụ", task_id, known)
+        return task
+
+    def _agency(self, tx: StoreTransaction, code: str) -> ag.Agency:
+        agency = self._session(tx).agency(code)
+        if agency is None:
+            raise NotFound("cơ quan", code, loading.agency_codes(tx.connection))
+        return agency
+
+    def _directive(self, tx: StoreTransaction, number: str):
+        row = self._session(tx).directive(number)
+        return row if row is not None else loading.directive_row(tx.connection, number)
 
     def _append(self, tx, stream_id, event_type, data, on: date | None, expected=None, **extra):
         # Commands validate under the log's lock, so the stream cannot move between
@@ -75,6 +130,9 @@ class Ledger:
         # any version is the one they saw.
         occurred = start_of_day(on) if on is not None else self.now()
         expected_version = ANY_VERSION if expected is None else expected
+        # A fresh id, named by the store: no one can retry this very event, so the
+        # store need not look for it in the log first.
+        extra.setdefault("event_id", None)
         event = NewEvent(event_type, data, occurred, **extra)
         return tx.append(stream_id, [event], expected_version, self.actor).events
 
@@ -99,7 +157,7 @@ class Ledger:
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
         with self.command() as tx:
-            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency = self._agency(tx, norm_code(code))
             stream = streams.agency(agency.code)
             data = {"name": nfc(name), "on": iso(on)}
             return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))
@@ -107,7 +165,7 @@ class Ledger:
     def appoint_head(self, code: str, person: str, start: date) -> CommandResult:
         person = nfc(person)
         with self.command() as tx:
-            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency = self._agency(tx, norm_code(code))
             agency.check_head_appointment(person, start)
             stream = streams.agency(agency.code)
             data = {"person": person, "from": iso(start)}
@@ -118,7 +176,7 @@ class Ledger:
         if not field:
             raise DomainError("Hãy ghi lĩnh vực phụ trách của cấp phó (--field).")
         with self.command() as tx:
-            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency = self._agency(tx, norm_code(code))
             agency.check_active(start)
             stream = streams.agency(agency.code)
             data = {"person": person, "field": field, "from": iso(start)}
@@ -128,11 +186,11 @@ class Ledger:
     def dissolve_agency(self, code: str, on: date, reason: str, into: str | None = None):
         """Dissolve an agency; merging moves its open tasks to the successor."""
         with self.command() as tx:
-            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency = self._agency(tx, norm_code(code))
             agency.check_active(on)
             successor = None
             if into is not None:
-                successor = loading.load_agency(tx.connection, norm_code(into))
+                successor = self._agency(tx, norm_code(into))
                 successor.check_active(on)
                 if successor.code == agency.code:
                     raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
@@ -212,7 +270,7 @@ class Ledger:
                 f"{', '.join(both)} vừa là cơ quan chủ trì vừa là cơ quan phối hợp; chọn một vai trò."
             )
         with self.command() as tx:
-            row = loading.directive_row(tx.connection, nfc(directive))
+            row = self._directive(tx, nfc(directive))
             on = assigned_on or row["issued_on"]
             warnings = []
             if on < row["issued_on"]:
@@ -225,7 +283,7 @@ class Ledger:
                 )
             self._not_future(on, "giao nhiệm vụ")
             for agency_code in lead_codes + coordinator_codes:
-                loading.load_agency(tx.connection, agency_code).check_active(on)
+                self._agency(tx, agency_code).check_active(on)
             due = self._resolve_deadline(deadline, on)
             task_id = norm_code(task_id) if task_id else self._next_task_id(tx)
             stream = streams.task(task_id)
@@ -277,26 +335,20 @@ class Ledger:
         return self._calendar_factory()
 
     def _next_task_id(self, tx: StoreTransaction) -> str:
-        count = tx.connection.execute(
-            sa.select(sa.func.count(sa.distinct(sa.text("stream_id"))))
-            .select_from(sa.table("events"))
-            .where(sa.text("stream_id LIKE 'task:%'"))
-        ).scalar_one()
-        number = count + 1
-        while tx.stream_version(streams.task(f"NV-{number:05d}")):
-            number += 1
-        return f"NV-{number:05d}"
+        # A counter, not a count of streams: ids are never reused, even when an
+        # assignment is retracted, and finding the next one costs nothing.
+        return f"NV-{self._session(tx).task_counter() + 1:05d}"
 
     def report_progress(self, task_id: str, percent: int, on: date, note: str | None):
         with self.command() as tx:
-            task = loading.load_task(tx.connection, nfc(task_id))
+            task = self._task(tx, nfc(task_id))
             task.check_progress(percent, on, self.today())
             data = {"on": iso(on), "percent": percent, "note": nfc(note)}
             return self._task_event(tx, task, tk.PROGRESS, data, on)
 
     def approve_extension(self, task_id: str, to: date, on: date, reason: str | None):
         with self.command() as tx:
-            task = loading.load_task(tx.connection, nfc(task_id))
+            task = self._task(tx, nfc(task_id))
             task.check_extension(to, on, self.today())
             data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
             result = self._task_event(tx, task, tk.EXTENDED, data, on)
@@ -314,7 +366,7 @@ class Ledger:
 
     def refuse_extension(self, task_id: str, to: date, on: date, reason: str | None):
         with self.command() as tx:
-            task = loading.load_task(tx.connection, nfc(task_id))
+            task = self._task(tx, nfc(task_id))
             task.check_open("xử lý đề nghị gia hạn")
             task.check_business_date(on, self.today(), "từ chối gia hạn")
             data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
@@ -322,7 +374,7 @@ class Ledger:
 
     def complete(self, task_id: str, on: date, doc: str | None):
         with self.command() as tx:
-            task = loading.load_task(tx.connection, nfc(task_id))
+            task = self._task(tx, nfc(task_id))
             task.check_completion(on, self.today())
             data = {"on": iso(on), "doc": nfc(doc)}
             return self._task_event(tx, task, tk.COMPLETED, data, on)
@@ -331,7 +383,7 @@ class Ledger:
         if not nfc(reason):
             raise DomainError("Hãy ghi lý do hủy nhiệm vụ (--reason).")
         with self.command() as tx:
-            task = loading.load_task(tx.connection, nfc(task_id))
+            task = self._task(tx, nfc(task_id))
             task.check_cancellation(on, self.today())
             data = {"on": iso(on), "reason": nfc(reason)}
             return self._task_event(tx, task, tk.CANCELLED_EVENT, data, on)
@@ -341,11 +393,11 @@ class Ledger:
         if not codes:
             raise DomainError("Hãy chỉ rõ cơ quan chủ trì mới (--lead).")
         with self.command() as tx:
-            task = loading.load_task(tx.connection, nfc(task_id))
+            task = self._task(tx, nfc(task_id))
             task.check_open("giao lại")
             task.check_business_date(on, self.today(), "giao lại")
             for agency_code in codes:
-                loading.load_agency(tx.connection, agency_code).check_active(on)
+                self._agency(tx, agency_code).check_active(on)
             if sorted(codes) == sorted(task.leads):
                 raise DomainError(f"{', '.join(codes)} đã là cơ quan chủ trì của nhiệm vụ này.")
             data = {"on": iso(on), "from": task.leads, "to": codes, "reason": nfc(reason) or ""}
@@ -384,12 +436,12 @@ class Ledger:
             if tx.stream_version(stream):
                 raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
             agencies = {
-                c: loading.load_agency(tx.connection, c)
+                c: self._agency(tx, c)
                 for c in addressees.agencies + addressees.heads
             }
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
             for task_id in task_ids:
-                loading.load_task(tx.connection, task_id)
+                self._task(tx, task_id)
             targets, warnings = docs.resolve_targets(kind, on, addressees, agencies, nfc(field))
             data = {
                 "number": number,
@@ -424,7 +476,7 @@ class Ledger:
         if year > self.today().year:
             raise DomainError(f"Năm {year} chưa đến; không đánh giá trước.")
         with self.command() as tx:
-            agency = loading.load_agency(tx.connection, norm_code(code))
+            agency = self._agency(tx, norm_code(code))
             stream = streams.assessment(agency.code, year)
             data = {
                 "agency": agency.code,

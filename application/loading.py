@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.sql import Raw
 from workflow.agencies import Agency, derive_agency
 from workflow.errors import NotFound
-from workflow.tasks import Task, derive_task
+from workflow.tasks import Task, TaskState, derive_task
 
 from . import tables as t
 
@@ -39,14 +42,17 @@ def load_agencies(connection: Connection) -> dict[str, Agency]:
     return result
 
 
+def task_ids(connection: Connection) -> list[str]:
+    return list(connection.execute(sa.select(t.tasks.c.task_id)).scalars())
+
+
 def task_facts(connection: Connection, task_id: str) -> list[dict]:
     task_id = task_id.strip().upper()
     facts = connection.execute(
         sa.select(t.tasks.c.facts).where(t.tasks.c.task_id == task_id)
     ).scalar()
     if facts is None:
-        known = list(connection.execute(sa.select(t.tasks.c.task_id)).scalars())
-        raise NotFound("nhiệm vụ", task_id, known)
+        raise NotFound("nhiệm vụ", task_id, task_ids(connection))
     return facts
 
 
@@ -86,3 +92,75 @@ def iter_tasks(connection: Connection, agency: str | None = None, as_of: date | 
         task = derive_task(facts, as_of)
         if task is not None and (agency is None or agency in task.leads):
             yield task
+
+
+_STATE_COLUMNS = (
+    "task_id, leads, assigned_on, original_deadline, effective_deadline, current_deadline, "
+    "completed_on, cancelled_on"
+)
+
+
+def task_states(
+    connection: Connection,
+    as_of: date,
+    active_since: date | None = None,
+    agency: str | None = None,
+    with_deadline: bool = False,
+) -> Iterator[TaskState]:
+    """The tasks assigned by `as_of`, each as it stood on `as_of`, in assignment order.
+
+    A task whose facts are all dated on or before `as_of` stood then as it stands
+    now, so it is read from the state columns; only the others are derived from
+    their facts (read for those alone). `active_since` keeps the tasks that still
+    mattered on or after that day — assigned then or later, open then, closed then
+    or later, or due then or later — which leaves out the settled history that no
+    report or rating of a later period counts. `agency`: tasks it led on `as_of`.
+    """
+    raw = Raw(connection)
+    dialect = raw.dialect
+    where = ["assigned_on <= :as_of"]
+    params: dict[str, Any] = {"as_of": dialect.day(as_of)}
+    if active_since is not None:
+        where.append(
+            "(assigned_on >= :since OR closed_on IS NULL OR closed_on >= :since "
+            "OR current_deadline >= :since)"
+        )
+        params["since"] = dialect.day(active_since)
+    if with_deadline:
+        where.append("original_deadline IS NOT NULL")
+    if agency is not None:
+        where.append("task_id IN (SELECT task_id FROM proj_task_leads WHERE agency = :agency)")
+        params["agency"] = agency
+    sql = (
+        f"SELECT {_STATE_COLUMNS}, CASE WHEN last_fact_on > :as_of THEN facts END "
+        f"FROM proj_tasks WHERE {' AND '.join(where)} ORDER BY assigned_on, task_id"
+    )
+    day, to_json = dialect.to_day, dialect.to_json
+    for row in raw.all(sql, params):
+        if row[8] is not None:
+            state = derive_task(to_json(row[8]), as_of)
+            if state is None:
+                continue
+        else:
+            state = TaskState(
+                row[0], to_json(row[1]), day(row[2]), day(row[3]), day(row[4]), day(row[5]),
+                day(row[6]), day(row[7]),
+            )  # fmt: skip
+        if agency is None or agency in state.leads:
+            yield state
+
+
+def tasks_by_id(connection: Connection, task_ids, as_of: date | None = None) -> dict[str, Task]:
+    """Whole tasks (from their facts) for these ids, as of a date."""
+    raw = Raw(connection)
+    found: dict[str, Task] = {}
+    ids = list(dict.fromkeys(task_ids))
+    for start in range(0, len(ids), 500):
+        placeholders, params = raw.in_list("t", ids[start : start + 500])
+        for task_id, facts in raw.all(
+            f"SELECT task_id, facts FROM proj_tasks WHERE task_id IN {placeholders}", params
+        ):
+            task = derive_task(raw.dialect.to_json(facts), as_of)
+            if task is not None:
+                found[task_id] = task
+    return found

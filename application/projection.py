@@ -1,239 +1,65 @@
 """The ledger projection: agencies, directives, tasks, documents, assessments, ratings.
 
-It runs inside the command's transaction (incremental) and from the log
-(`nhiemvu projections rebuild`); both paths go through `apply`, so they cannot
-disagree. Within one `apply` call, fact lists are cached and written once.
+The projection is fed one event at a time through a session (events.feeds): the
+commands' transactions feed it each event they append, and `nhiemvu projections
+rebuild` feeds it the whole log — the same `LedgerSession.apply`, so the two
+cannot disagree.
+
+Tasks and agencies are kept in the session's memory (their facts still in force,
+retracted ones removed) and written out when the transaction flushes, so that
+the commands of a batch read and update them without a round trip. A task row
+also carries its state as columns (see tables.tasks), computed from its facts
+when the row is written. Directives, documents, assessments and ratings are few
+and are written through as their events arrive.
+
+A bulk session (a rebuild) keeps a bounded working set: the tasks least recently
+touched are written out and forgotten, and read back if a later event needs them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
+from events.sql import Raw, dumps
 from events.store import RecordedEvent
+from workflow.agencies import Agency, derive_agency
+from workflow.tasks import Task, derive_task, fact_date
 
-from . import streams
 from . import tables as t
 
 RETRACTED = "event.retracted"
+PASS_COMPLETED = "escalation.pass_completed"
+TASK_COUNTER = "task_number"
+TASK_NUMBER = re.compile(r"^NV-(\d+)$")
+# Tasks a rebuild keeps in memory (a few KB each); the rest are written out.
+BULK_WORKING_SET = 20_000
+
+_UNSET = object()
+
+_TASK_COLUMNS = (
+    "task_id", "version", "directive", "assigned_on", "leads", "original_deadline",
+    "effective_deadline", "current_deadline", "completed_on", "cancelled_on", "closed_on",
+    "last_fact_on", "escalation_level", "last_position", "facts",
+)  # fmt: skip
+_INSERT_TASK = (
+    f"INSERT INTO proj_tasks ({', '.join(_TASK_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _TASK_COLUMNS)})"
+)
+_SELECT_TASK = f"SELECT {', '.join(_TASK_COLUMNS)} FROM proj_tasks WHERE task_id"
+_DATE_COLUMNS = frozenset(
+    ("assigned_on", "original_deadline", "effective_deadline", "current_deadline",
+     "completed_on", "cancelled_on", "closed_on", "last_fact_on")
+)  # fmt: skip
 
 
 def _fact(event: RecordedEvent) -> dict[str, Any]:
     return {"id": event.event_id, "type": event.type, "data": event.data}
 
 
-class _FactCache:
-    """Fact lists of one table keyed by primary key, loaded lazily, flushed once."""
-
-    def __init__(self, connection: Connection, table: sa.Table, key_column: str) -> None:
-        self.connection = connection
-        self.table = table
-        self.key_column = table.c[key_column]
-        self.loaded: dict[str, list[dict[str, Any]] | None] = {}
-        self.original: dict[str, list[dict[str, Any]] | None] = {}
-        self.dirty: set[str] = set()
-
-    def get(self, key: str) -> list[dict[str, Any]] | None:
-        if key not in self.loaded:
-            self.loaded[key] = self.original[key] = self.connection.execute(
-                sa.select(self.table.c.facts).where(self.key_column == key)
-            ).scalar()
-        return self.loaded[key]
-
-    def put(self, key: str, facts: list[dict[str, Any]]) -> None:
-        if key not in self.loaded:
-            self.get(key)
-        self.loaded[key] = facts
-        self.dirty.add(key)
-
-    def exists_in_db(self, key: str) -> bool:
-        return (
-            self.connection.execute(sa.select(sa.literal(1)).where(self.key_column == key)).first()
-            is not None
-        )
-
-
-class LedgerProjection:
-    name = "ledger"
-
-    def reset(self, connection: Connection) -> None:
-        for table in t.PROJECTION_TABLES:
-            connection.execute(table.delete())
-
-    def apply(self, connection: Connection, events: Sequence[RecordedEvent]) -> None:
-        tasks = _FactCache(connection, t.tasks, "task_id")
-        agencies = _FactCache(connection, t.agencies, "code")
-        for event in events:
-            kind = streams.kind_of(event.stream_id)
-            key = streams.key_of(event.stream_id)
-            if kind == "task":
-                self._task_event(tasks, key, event)
-            elif kind == "agency":
-                self._agency_event(agencies, key, event)
-            elif kind == "directive":
-                self._directive_event(connection, key, event)
-            elif kind == "document":
-                self._document_event(connection, tasks, key, event)
-            elif kind == "assessment":
-                self._assessment_event(connection, event)
-            elif kind == "rating":
-                self._rating_event(connection, key, event)
-        self._flush_tasks(tasks)
-        self._flush_agencies(agencies)
-
-    # -- tasks --------------------------------------------------------------
-
-    def _task_event(self, cache: _FactCache, task_id: str, event: RecordedEvent) -> None:
-        facts = list(cache.get(task_id) or [])
-        if event.type == RETRACTED:
-            facts = [f for f in facts if f["id"] != event.data["event_id"]]
-        else:
-            facts.append(_fact(event))
-        cache.put(task_id, facts)
-
-    def _flush_tasks(self, cache: _FactCache) -> None:
-        connection = cache.connection
-        for task_id in cache.dirty:
-            facts = cache.loaded[task_id]
-            assignment = next((f for f in facts if f["type"] == "task.assigned"), None)
-            if _same_row(cache.original[task_id], facts, assignment):
-                # The common case (progress, completion…): only the facts change.
-                connection.execute(
-                    t.tasks.update().where(t.tasks.c.task_id == task_id).values(facts=facts)
-                )
-                continue
-            connection.execute(t.tasks.delete().where(t.tasks.c.task_id == task_id))
-            connection.execute(t.task_leads.delete().where(t.task_leads.c.task_id == task_id))
-            if assignment is None:
-                continue  # the assignment was retracted: the task no longer exists
-            data = assignment["data"]
-            connection.execute(
-                t.tasks.insert().values(
-                    task_id=task_id,
-                    directive=data["directive"],
-                    assigned_on=date.fromisoformat(data["assigned_on"]),
-                    facts=facts,
-                )
-            )
-            leads = _all_leads(facts)
-            if leads:
-                connection.execute(
-                    t.task_leads.insert(), [{"task_id": task_id, "agency": a} for a in leads]
-                )
-
-    # -- agencies -----------------------------------------------------------
-
-    def _agency_event(self, cache: _FactCache, code: str, event: RecordedEvent) -> None:
-        facts = list(cache.get(code) or [])
-        if event.type == RETRACTED:
-            facts = [f for f in facts if f["id"] != event.data["event_id"]]
-        else:
-            facts.append(_fact(event))
-        cache.put(code, facts)
-
-    def _flush_agencies(self, cache: _FactCache) -> None:
-        connection = cache.connection
-        for code in cache.dirty:
-            facts = cache.loaded[code]
-            connection.execute(t.agencies.delete().where(t.agencies.c.code == code))
-            if any(f["type"] == "agency.registered" for f in facts):
-                connection.execute(t.agencies.insert().values(code=code, facts=facts))
-
-    # -- the rest ---------------------------------------------------------------
-
-    def _directive_event(self, connection: Connection, key: str, event: RecordedEvent):
-        if event.type == RETRACTED:
-            numbers = connection.execute(sa.select(t.directives.c.number)).scalars()
-            retracted = [n for n in numbers if n.upper() == key]
-            connection.execute(t.directives.delete().where(t.directives.c.number.in_(retracted)))
-            return
-        data = event.data
-        connection.execute(
-            t.directives.insert().values(
-                number=data["number"],
-                issued_on=date.fromisoformat(data["issued_on"]),
-                kind=data.get("kind"),
-                issuer=data.get("issuer"),
-                title=data["title"],
-            )
-        )
-
-    def _document_event(self, connection, tasks: _FactCache, key: str, event):
-        if event.type == RETRACTED:
-            issued = t.documents.c.event_id == event.data["event_id"]
-            row = connection.execute(sa.select(t.documents.c.data).where(issued)).scalar()
-            connection.execute(t.documents.delete().where(issued))
-            for task_id in (row or {}).get("tasks", []):
-                facts = tasks.get(task_id) or []
-                tasks.put(task_id, [f for f in facts if f["id"] != event.data["event_id"]])
-            return
-        data = event.data
-        connection.execute(
-            t.documents.insert().values(
-                number=data["number"],
-                event_id=event.event_id,
-                kind=data["kind"],
-                issued_on=date.fromisoformat(data["issued_on"]),
-                data=data,
-            )
-        )
-        for task_id in data.get("tasks", []):
-            facts = tasks.get(task_id)
-            if facts is not None:
-                tasks.put(task_id, [*facts, _fact(event)])
-
-    def _assessment_event(self, connection: Connection, event: RecordedEvent) -> None:
-        if event.type == RETRACTED:
-            connection.execute(
-                t.assessments.delete().where(t.assessments.c.event_id == event.data["event_id"])
-            )
-            return
-        data = event.data
-        connection.execute(
-            t.assessments.insert().values(
-                event_id=event.event_id,
-                position=event.position,
-                agency=data["agency"],
-                year=data["year"],
-                criterion=data["criterion"],
-                points=data["points"],
-                reason=data["reason"],
-            )
-        )
-
-    def _rating_event(self, connection: Connection, year: str, event: RecordedEvent) -> None:
-        if event.type == RETRACTED:
-            connection.execute(
-                t.ratings.delete().where(t.ratings.c.event_id == event.data["event_id"])
-            )
-            return
-        connection.execute(
-            t.ratings.insert().values(
-                year=int(year),
-                revision=event.data["revision"],
-                event_id=event.event_id,
-                data=event.data,
-            )
-        )
-
-
-def _same_row(before, after, assignment) -> bool:
-    """Whether the task keeps its row and lead index, so that only its facts change."""
-    if before is None or assignment is None:
-        return False
-    before_assignment = next((f for f in before if f["type"] == "task.assigned"), None)
-    return (
-        before_assignment is not None
-        and before_assignment["id"] == assignment["id"]
-        and _all_leads(before) == _all_leads(after)
-    )
-
-
-def _all_leads(facts: list[dict[str, Any]]) -> list[str]:
+def all_leads(facts: list[dict[str, Any]]) -> list[str]:
     """Every agency that has led the task at some time: "as of" queries filter on
     these and then keep the task only if the agency led it on that date."""
     leads: list[str] = []
@@ -243,3 +69,481 @@ def _all_leads(facts: list[dict[str, Any]]) -> list[str]:
         elif fact["type"] == "task.reassigned":
             leads.extend(fact["data"]["to"])
     return list(dict.fromkeys(leads))
+
+
+class TaskRow:
+    """One task in a session: its facts in force, its stream version, its row's fate."""
+
+    __slots__ = ("task_id", "facts", "version", "stored_leads", "dirty", "last_position",
+                 "written", "_task")  # fmt: skip
+
+    def __init__(self, task_id, facts, version, last_position, written=None) -> None:
+        self.task_id = task_id
+        self.facts: list[dict[str, Any]] = facts
+        self.version: int = version
+        # The row's columns as stored (None: no row): an update writes only what
+        # changed, so that an index is rewritten only when its column changes.
+        self.written: dict[str, Any] | None = written
+        self.stored_leads = all_leads(facts) if written is not None else None
+        self.dirty = False
+        self.last_position: int = last_position
+        self._task: Any = _UNSET
+
+    @property
+    def stored(self) -> bool:
+        return self.written is not None
+
+    @property
+    def task(self) -> Task | None:
+        """The task now (None: not assigned, or its assignment retracted)."""
+        if self._task is _UNSET:
+            self._task = derive_task(self.facts) if self.facts else None
+        return self._task
+
+    def changed(self, facts: list[dict[str, Any]]) -> None:
+        if not any(f["type"] == "task.assigned" for f in facts):
+            facts = []  # the task no longer exists: what follows starts afresh
+        self.facts = facts
+        self._task = _UNSET
+        self.dirty = True
+
+
+class AgencyRow:
+    __slots__ = ("code", "facts", "stored", "dirty", "_agency")
+
+    def __init__(self, code, facts, stored) -> None:
+        self.code = code
+        self.facts: list[dict[str, Any]] = facts
+        self.stored = stored
+        self.dirty = False
+        self._agency: Any = _UNSET
+
+    @property
+    def agency(self) -> Agency | None:
+        if self._agency is _UNSET:
+            self._agency = derive_agency(self.facts) if self.facts else None
+        return self._agency
+
+    def changed(self, facts: list[dict[str, Any]]) -> None:
+        if not any(f["type"] == "agency.registered" for f in facts):
+            facts = []
+        self.facts = facts
+        self._agency = _UNSET
+        self.dirty = True
+
+
+class LedgerProjection:
+    name = "ledger"
+
+    def reset(self, connection) -> None:
+        for table in t.PROJECTION_TABLES:
+            connection.execute(table.delete())
+
+    def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
+        return LedgerSession(raw, BULK_WORKING_SET if bulk else None)
+
+    def apply(self, connection, events) -> None:
+        """Apply events in one go (the plain projection protocol)."""
+        session = self.open_session(Raw(connection))
+        for event in events:
+            session.apply(event)
+        session.flush()
+
+
+class LedgerSession:
+    def __init__(self, raw: Raw, working_set: int | None = None) -> None:
+        self.raw = raw
+        self.dialect = raw.dialect
+        self.working_set = working_set
+        self.tasks: OrderedDict[str, TaskRow | None] = OrderedDict()
+        self.agencies: dict[str, AgencyRow | None] = {}
+        self._counter: int | None = None
+        self._counter_stored = False
+        self._counter_dirty = False
+
+    # -- reads ------------------------------------------------------------------
+
+    def task_row(self, task_id: str) -> TaskRow | None:
+        if task_id in self.tasks:
+            if self.working_set is not None:
+                self.tasks.move_to_end(task_id)
+            return self.tasks[task_id]
+        self.prefetch_tasks([task_id])
+        return self.tasks[task_id]
+
+    def task(self, task_id: str) -> Task | None:
+        row = self.task_row(task_id)
+        return None if row is None else row.task
+
+    def prefetch_tasks(self, task_ids) -> None:
+        """Load the rows of these tasks (one statement) unless already held."""
+        wanted = [i for i in dict.fromkeys(task_ids) if i not in self.tasks]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            placeholders, params = self.raw.in_list("t", chunk)
+            found = {}
+            for values in self.raw.all(f"{_SELECT_TASK} IN {placeholders}", params):
+                written = self._as_written(dict(zip(_TASK_COLUMNS, values, strict=True)))
+                found[written["task_id"]] = TaskRow(
+                    written["task_id"],
+                    self.dialect.to_json(written.pop("facts")),
+                    written["version"],
+                    written["last_position"],
+                    written,
+                )
+            for task_id in chunk:
+                self.tasks[task_id] = found.get(task_id)
+
+    def agency(self, code: str) -> Agency | None:
+        row = self.agency_row(code)
+        return None if row is None else row.agency
+
+    def agency_row(self, code: str) -> AgencyRow | None:
+        if code not in self.agencies:
+            self.prefetch_agencies([code])
+        return self.agencies[code]
+
+    def prefetch_agencies(self, codes) -> None:
+        wanted = [c for c in dict.fromkeys(codes) if c not in self.agencies]
+        if not wanted:
+            return
+        placeholders, params = self.raw.in_list("a", wanted)
+        found = dict(
+            self.raw.all(f"SELECT code, facts FROM proj_agencies WHERE code IN {placeholders}", params)
+        )
+        for code in wanted:
+            facts = found.get(code)
+            self.agencies[code] = (
+                None if facts is None else AgencyRow(code, self.dialect.to_json(facts), True)
+            )
+
+    def directive(self, number: str) -> dict[str, Any] | None:
+        row = self.raw.one(
+            "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
+            "WHERE number = :number",
+            {"number": number},
+        )
+        if row is None:
+            return None
+        return {
+            "number": row[0],
+            "issued_on": self.dialect.to_day(row[1]),
+            "kind": row[2],
+            "issuer": row[3],
+            "title": row[4],
+        }
+
+    def task_counter(self) -> int:
+        """The highest number of an `NV-…` task id ever assigned."""
+        if self._counter is None:
+            row = self.raw.one(
+                "SELECT value FROM proj_counters WHERE name = :name", {"name": TASK_COUNTER}
+            )
+            self._counter_stored = row is not None
+            self._counter = row[0] if row else 0
+        return self._counter
+
+    def stream_version(self, stream_id: str) -> int | None:
+        """The version of a task stream this session holds (see events.feeds)."""
+        if not stream_id.startswith("task:"):
+            return None
+        task_id = stream_id[5:]
+        row = self.tasks.get(task_id)
+        if row is not None:
+            return row.version
+        number = TASK_NUMBER.match(task_id)
+        if number and int(number.group(1)) > self.task_counter():
+            return 0  # never assigned: every task stream begins with its assignment
+        return None
+
+    # -- applying events -----------------------------------------------------------
+
+    def apply(self, event: RecordedEvent) -> None:
+        kind, _, key = event.stream_id.partition(":")
+        if kind == "task":
+            self._task_event(key, event)
+        elif kind == "agency":
+            self._agency_event(key, event)
+        elif kind == "directive":
+            self._directive_event(key, event)
+        elif kind == "document":
+            self._document_event(event)
+        elif kind == "assessment":
+            self._assessment_event(event)
+        elif kind == "rating":
+            self._rating_event(key, event)
+        elif kind == "escalation":
+            self._pass_event(event)
+
+    def _task_event(self, task_id: str, event: RecordedEvent) -> None:
+        if event.stream_version == 1:
+            row = None  # the first event of a stream: nothing to read back
+            self.tasks[task_id] = None
+        else:
+            row = self.task_row(task_id)
+        if row is None:
+            row = self.tasks[task_id] = TaskRow(task_id, [], 0, event.position)
+        if event.type == RETRACTED:
+            facts = [f for f in row.facts if f["id"] != event.data["event_id"]]
+        else:
+            facts = [*row.facts, _fact(event)]
+            if event.type == "task.assigned":
+                self._count_task(task_id)
+        row.version = event.stream_version
+        row.last_position = event.position
+        row.changed(facts)
+
+    def _count_task(self, task_id: str) -> None:
+        number = TASK_NUMBER.match(task_id)
+        if number and int(number.group(1)) > self.task_counter():
+            self._counter = int(number.group(1))
+            self._counter_dirty = True
+
+    def _agency_event(self, code: str, event: RecordedEvent) -> None:
+        row = self.agency_row(code)
+        if row is None:
+            row = self.agencies[code] = AgencyRow(code, [], False)
+        if event.type == RETRACTED:
+            row.changed([f for f in row.facts if f["id"] != event.data["event_id"]])
+        else:
+            row.changed([*row.facts, _fact(event)])
+
+    def _directive_event(self, key: str, event: RecordedEvent) -> None:
+        if event.type == RETRACTED:
+            numbers = [n for (n,) in self.raw.all("SELECT number FROM proj_directives")]
+            for number in numbers:
+                if number.upper() == key:
+                    self.raw.execute(
+                        "DELETE FROM proj_directives WHERE number = :number", {"number": number}
+                    )
+            return
+        data = event.data
+        self.raw.execute(
+            "INSERT INTO proj_directives (number, issued_on, kind, issuer, title) "
+            "VALUES (:number, :issued_on, :kind, :issuer, :title)",
+            {
+                "number": data["number"],
+                "issued_on": data["issued_on"],
+                "kind": data.get("kind"),
+                "issuer": data.get("issuer"),
+                "title": data["title"],
+            },
+        )
+
+    def _document_event(self, event: RecordedEvent) -> None:
+        if event.type == RETRACTED:
+            retracted = event.data["event_id"]
+            row = self.raw.one(
+                "SELECT data FROM proj_documents WHERE event_id = :e", {"e": retracted}
+            )
+            self.raw.execute("DELETE FROM proj_documents WHERE event_id = :e", {"e": retracted})
+            for task_id in (self.dialect.to_json(row[0]) if row else {}).get("tasks", []):
+                task = self.task_row(task_id)
+                if task is not None:
+                    task.changed([f for f in task.facts if f["id"] != retracted])
+            return
+        data = event.data
+        self.raw.execute(
+            "INSERT INTO proj_documents (number, event_id, kind, issued_on, data) "
+            "VALUES (:number, :event_id, :kind, :issued_on, :data)",
+            {
+                "number": data["number"],
+                "event_id": event.event_id,
+                "kind": data["kind"],
+                "issued_on": data["issued_on"],
+                "data": dumps(data),
+            },
+        )
+        for task_id in data.get("tasks", []):
+            task = self.task_row(task_id)
+            if task is not None and task.facts:
+                task.changed([*task.facts, _fact(event)])
+
+    def _assessment_event(self, event: RecordedEvent) -> None:
+        if event.type == RETRACTED:
+            self.raw.execute(
+                "DELETE FROM proj_assessments WHERE event_id = :e", {"e": event.data["event_id"]}
+            )
+            return
+        data = event.data
+        self.raw.execute(
+            "INSERT INTO proj_assessments "
+            "(event_id, position, agency, year, criterion, points, reason) "
+            "VALUES (:event_id, :position, :agency, :year, :criterion, :points, :reason)",
+            {
+                "event_id": event.event_id,
+                "position": event.position,
+                "agency": data["agency"],
+                "year": data["year"],
+                "criterion": data["criterion"],
+                "points": data["points"],
+                "reason": data["reason"],
+            },
+        )
+
+    def _rating_event(self, year: str, event: RecordedEvent) -> None:
+        if event.type == RETRACTED:
+            self.raw.execute(
+                "DELETE FROM proj_ratings WHERE event_id = :e", {"e": event.data["event_id"]}
+            )
+            return
+        self.raw.execute(
+            "INSERT INTO proj_ratings (year, revision, event_id, data) "
+            "VALUES (:year, :revision, :event_id, :data)",
+            {
+                "year": int(year),
+                "revision": event.data["revision"],
+                "event_id": event.event_id,
+                "data": dumps(event.data),
+            },
+        )
+
+    def _pass_event(self, event: RecordedEvent) -> None:
+        if event.type == RETRACTED:
+            # Forget the ladder's last pass: the next one scans every task again.
+            self.raw.execute(
+                "DELETE FROM proj_escalation_passes WHERE event_id = :e",
+                {"e": event.data["event_id"]},
+            )
+            return
+        if event.type != PASS_COMPLETED:
+            return
+        data = event.data
+        ladder = data["ladder"]
+        current = self.raw.one(
+            "SELECT as_of FROM proj_escalation_passes WHERE ladder = :ladder", {"ladder": ladder}
+        )
+        values = {
+            "ladder": ladder,
+            "as_of": data["as_of"],
+            "through_position": data["through_position"],
+            "event_id": event.event_id,
+        }
+        if current is None:
+            self.raw.execute(
+                "INSERT INTO proj_escalation_passes (ladder, as_of, through_position, event_id) "
+                "VALUES (:ladder, :as_of, :through_position, :event_id)",
+                values,
+            )
+        elif self.dialect.to_day(current[0]) <= date.fromisoformat(data["as_of"]):
+            self.raw.execute(
+                "UPDATE proj_escalation_passes SET as_of = :as_of, "
+                "through_position = :through_position, event_id = :event_id "
+                "WHERE ladder = :ladder",
+                values,
+            )
+
+    # -- writing out ------------------------------------------------------------------
+
+    def end_batch(self) -> None:
+        """Between the batches of a long feed: keep the working set bounded."""
+        if self.working_set is None or len(self.tasks) <= self.working_set:
+            return
+        evicted = []
+        while len(self.tasks) > self.working_set * 3 // 4:
+            evicted.append(self.tasks.popitem(last=False)[1])
+        self._write_tasks([row for row in evicted if row is not None and row.dirty])
+
+    def flush(self) -> None:
+        self._write_tasks([row for row in self.tasks.values() if row is not None and row.dirty])
+        self._write_agencies()
+        self._write_counter()
+
+    def _as_written(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Stored values in the form `_task_values` gives them (PostgreSQL parses them)."""
+        for column in _DATE_COLUMNS:
+            value = values[column]
+            if value is not None and not isinstance(value, str):
+                values[column] = value.isoformat()
+        if not isinstance(values["leads"], str):
+            values["leads"] = dumps(values["leads"])
+        return values
+
+    def _write_tasks(self, rows: list[TaskRow]) -> None:
+        inserts, deletes = [], []
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        lead_rows, lead_resets = [], []
+        for row in rows:
+            task = row.task
+            row.dirty = False
+            if task is None:
+                if row.stored:
+                    deletes.append({"task_id": row.task_id})
+                row.written, row.stored_leads = None, None
+                continue
+            values = self._task_values(row, task)
+            leads = all_leads(row.facts)
+            if row.stored:
+                changed = {k: v for k, v in values.items() if row.written.get(k, _UNSET) != v}
+                changed["task_id"] = row.task_id
+                updates.setdefault(tuple(changed), []).append(changed)
+                if leads != row.stored_leads:
+                    lead_resets.append({"task_id": row.task_id})
+                    lead_rows.extend({"task_id": row.task_id, "agency": a} for a in leads)
+            else:
+                inserts.append(values)
+                lead_rows.extend({"task_id": row.task_id, "agency": a} for a in leads)
+            row.written, row.stored_leads = values, leads
+        raw = self.raw
+        if deletes:
+            raw.executemany("DELETE FROM proj_tasks WHERE task_id = :task_id", deletes)
+            raw.executemany("DELETE FROM proj_task_leads WHERE task_id = :task_id", deletes)
+        if lead_resets:
+            raw.executemany("DELETE FROM proj_task_leads WHERE task_id = :task_id", lead_resets)
+        for columns, group in updates.items():
+            assignments = ", ".join(f"{c} = :{c}" for c in columns if c != "task_id")
+            raw.executemany(f"UPDATE proj_tasks SET {assignments} WHERE task_id = :task_id", group)
+        raw.executemany(_INSERT_TASK, inserts)
+        raw.executemany(
+            "INSERT INTO proj_task_leads (task_id, agency) VALUES (:task_id, :agency)", lead_rows
+        )
+
+    def _task_values(self, row: TaskRow, task: Task) -> dict[str, Any]:
+        day = self.dialect.day
+        closed = [d for d in (task.completed_on, task.cancelled_on) if d is not None]
+        return {
+            "task_id": row.task_id,
+            "version": row.version,
+            "directive": task.directive,
+            "assigned_on": day(task.assigned_on),
+            "leads": dumps(task.leads),
+            "original_deadline": day(task.original_deadline),
+            "effective_deadline": day(task.effective_deadline),
+            "current_deadline": day(task.current_deadline),
+            "completed_on": day(task.completed_on),
+            "cancelled_on": day(task.cancelled_on),
+            "closed_on": day(min(closed)) if closed else None,
+            "last_fact_on": day(max(fact_date(f) for f in row.facts)),
+            "escalation_level": task.escalation_level,
+            "last_position": row.last_position,
+            "facts": dumps(row.facts),
+        }
+
+    def _write_agencies(self) -> None:
+        for row in self.agencies.values():
+            if row is None or not row.dirty:
+                continue
+            row.dirty = False
+            params = {"code": row.code, "facts": dumps(row.facts)}
+            if not row.facts:
+                if row.stored:
+                    self.raw.execute("DELETE FROM proj_agencies WHERE code = :code", params)
+                row.stored = False
+            elif row.stored:
+                self.raw.execute("UPDATE proj_agencies SET facts = :facts WHERE code = :code", params)
+            else:
+                self.raw.execute(
+                    "INSERT INTO proj_agencies (code, facts) VALUES (:code, :facts)", params
+                )
+                row.stored = True
+
+    def _write_counter(self) -> None:
+        if not self._counter_dirty:
+            return
+        params = {"name": TASK_COUNTER, "value": self._counter}
+        if self._counter_stored:
+            self.raw.execute("UPDATE proj_counters SET value = :value WHERE name = :name", params)
+        else:
+            self.raw.execute("INSERT INTO proj_counters (name, value) VALUES (:name, :value)", params)
+            self._counter_stored = True
+        self._counter_dirty = False

@@ -13,9 +13,26 @@ tasks = sa.Table(
     "proj_tasks",
     metadata,
     sa.Column("task_id", sa.String(100), primary_key=True),
+    # The version of the task's stream after its last event: the expected version
+    # of the next append.
+    sa.Column("version", sa.Integer, nullable=False),
     sa.Column("directive", sa.String(100), nullable=False, index=True),
     sa.Column("assigned_on", sa.Date, nullable=False),
+    # The task's state now, copied out of the facts so that reports, ratings and
+    # escalation select and classify tasks without reading the facts. A state "as
+    # of" a date equals this one when no fact is dated after it (`last_fact_on`).
+    sa.Column("leads", sa.JSON, nullable=False),
+    sa.Column("original_deadline", sa.Date, nullable=True),
+    sa.Column("effective_deadline", sa.Date, nullable=True),
+    sa.Column("current_deadline", sa.Date, nullable=True),
+    sa.Column("completed_on", sa.Date, nullable=True),
+    sa.Column("cancelled_on", sa.Date, nullable=True),
+    sa.Column("closed_on", sa.Date, nullable=True, index=True),  # completed or cancelled
+    sa.Column("last_fact_on", sa.Date, nullable=False),
+    sa.Column("escalation_level", sa.Integer, nullable=False),  # for the current deadline
+    sa.Column("last_position", sa.BigInteger, nullable=False),  # of the last event applied
     sa.Column("facts", sa.JSON, nullable=False),
+    sa.Index(None, "current_deadline"),
 )
 
 task_leads = sa.Table(
@@ -74,6 +91,35 @@ ratings = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
 )
 
-PROJECTION_TABLES = [tasks, task_leads, agencies, directives, documents, assessments, ratings]
+# Counters of the ledger that must never go back, such as the number of the last
+# task id handed out (`NV-00042`): a retracted assignment does not free its id.
+counters = sa.Table(
+    "proj_counters",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# The latest completed escalation pass per ladder: what the next pass may skip.
+escalation_passes = sa.Table(
+    "proj_escalation_passes",
+    metadata,
+    sa.Column("ladder", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("through_position", sa.BigInteger, nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+)
+
+PROJECTION_TABLES = [
+    tasks,
+    task_leads,
+    agencies,
+    directives,
+    documents,
+    assessments,
+    ratings,
+    counters,
+    escalation_passes,
+]
 
 __all__ = ["metadata", "PROJECTION_TABLES"]

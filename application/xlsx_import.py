@@ -970,9 +970,11 @@ class _SavepointStore(EventStore):
         self._connection = connection
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTransaction]:
+    def transaction(self, projections=()) -> Iterator[StoreTransaction]:
         with self._connection.begin_nested():
-            yield StoreTransaction(self, self._connection)
+            tx = StoreTransaction(self, self._connection, projections)
+            yield tx
+            tx.flush()
 
     @contextmanager
     def _reading(self, connection: Connection | None) -> Iterator[Connection]:

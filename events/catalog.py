@@ -28,6 +28,8 @@ EVENT_TYPES: dict[str, int] = {
     "task.cancelled": 1,
     "task.reassigned": 1,
     "task.escalated": 1,
+    # a completed escalation pass: every step due by its date is on the log
+    "escalation.pass_completed": 1,
     # reprimands and commendations
     "document.issued": 1,
     # year-end evaluation

@@ -58,7 +58,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         write = connection.get_execution_options().get(WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # On the DB-API connection: SQLAlchemy's execution machinery would cost
+        # more than the BEGIN itself, and every command begins a transaction.
+        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def current_revision(engine: Engine) -> str | None:

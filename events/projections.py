@@ -2,6 +2,11 @@
 
 A projection's checkpoint is written in the same transaction as its output,
 so a crash leaves it either fully applied up to the checkpoint or not at all.
+
+Commands keep their projections current by naming them when they open the
+transaction (`store.transaction(projections=[…])`, see events.feeds). The
+functions here serve the rest: `apply_in_transaction` for a transaction that
+did not name the projection, `catch_up` for one that fell behind, and `rebuild`.
 """
 
 from __future__ import annotations
@@ -9,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import projection_checkpoints
+from .feeds import open_session, write_checkpoint
+from .sql import Raw
 from .store import DEFAULT_BATCH, EventStore, RecordedEvent, StoreTransaction
+
+# A rebuild reads the log in large batches: it holds the lock anyway.
+REBUILD_BATCH = 10_000
 
 
 class Projection(Protocol):
@@ -26,28 +34,30 @@ class Projection(Protocol):
         """Empty the projection's tables."""
 
 
+def _stored_checkpoint(raw: Raw, name: str) -> int | None:
+    """The last position applied (the head's, if the projection follows it); None: no row."""
+    row = raw.one(
+        "SELECT COALESCE(c.position, h.last_position) FROM projection_checkpoints c, "
+        "event_log_head h WHERE c.name = :name AND h.id = 1",
+        {"name": name},
+    )
+    return None if row is None else row[0]
+
+
 def get_checkpoint(connection: Connection, name: str) -> int:
-    value = connection.execute(
-        sa.select(projection_checkpoints.c.position).where(projection_checkpoints.c.name == name)
-    ).scalar()
-    return value or 0
+    return _stored_checkpoint(Raw(connection), name) or 0
 
 
 def set_checkpoint(connection: Connection, name: str, position: int) -> None:
-    updated = connection.execute(
-        projection_checkpoints.update()
-        .where(projection_checkpoints.c.name == name)
-        .values(position=position)
-    ).rowcount
-    if not updated:
-        connection.execute(projection_checkpoints.insert().values(name=name, position=position))
+    raw = Raw(connection)
+    write_checkpoint(raw, name, position, exists=_stored_checkpoint(raw, name) is not None)
 
 
 def apply_in_transaction(tx: StoreTransaction, projection: Projection) -> None:
     """Bring a projection up to the end of this transaction's appends.
 
-    Called after the appends of a command, inside its transaction: the
-    projection first catches up with anything it missed, then applies the new
+    For a projection the transaction was not opened with: called after the
+    appends, it first catches up with anything it missed, then applies the new
     events, and its checkpoint moves with them.
     """
     if not tx.appended:
@@ -76,21 +86,46 @@ def catch_up(store: EventStore, projection: Projection, batch_size: int = DEFAUL
             # Hold the log's write lock, as appenders applying the projection
             # in their own transactions do, so that no event is applied twice.
             tx.lock()
-            connection = tx.connection
-            checkpoint = get_checkpoint(connection, projection.name)
-            batch = next(
-                store.read_batches(checkpoint + 1, batch_size, connection=connection), []
-            )
-            if not batch:
+            count = _feed(tx, projection, get_checkpoint(tx.raw.connection, projection.name),
+                          batch_size, batches=1)  # fmt: skip
+            if not count:
                 return applied
-            projection.apply(connection, batch)
-            set_checkpoint(connection, projection.name, batch[-1].position)
-            applied += len(batch)
+            applied += count
 
 
-def rebuild(store: EventStore, projection: Projection, batch_size: int = DEFAULT_BATCH) -> int:
+def rebuild(store: EventStore, projection: Projection, batch_size: int = REBUILD_BATCH) -> int:
+    """Empty the projection and apply the whole log, in one transaction.
+
+    Readers see the old state until the new one commits. The log is streamed in
+    batches and the projection's session may write as it goes (a bulk session
+    keeps a bounded working set), so memory does not grow with the log.
+    """
     with store.transaction() as tx:
         tx.lock()
-        projection.reset(tx.connection)
-        set_checkpoint(tx.connection, projection.name, 0)
-    return catch_up(store, projection, batch_size)
+        projection.reset(tx.raw.connection)
+        return _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
+
+
+def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None = None,
+          bulk: bool = False, reset: bool = False) -> int:  # fmt: skip
+    """Apply the log after `checkpoint` (at most `batches` batches) and move the checkpoint."""
+    raw = tx.raw
+    exists = _stored_checkpoint(raw, projection.name) is not None
+    if reset:
+        write_checkpoint(raw, projection.name, 0, exists)
+        exists = True
+    session = open_session(projection, raw, bulk=bulk)
+    applied, last = 0, checkpoint
+    read = tx.store.read_batches(checkpoint + 1, batch_size, connection=raw.connection)
+    for done, batch in enumerate(read, start=1):
+        for event in batch:
+            session.apply(event)
+        session.end_batch()
+        applied += len(batch)
+        last = batch[-1].position
+        if batches is not None and done >= batches:
+            break
+    session.flush()
+    if applied or reset:
+        write_checkpoint(raw, projection.name, last, exists)
+    return applied

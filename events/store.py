@@ -6,10 +6,21 @@ allocation, so global positions are gapless and follow commit order on SQLite
 and PostgreSQL alike, and a rolled-back append gives its numbers back. Under the
 same lock the store checks idempotency and the expected stream version, so both
 checks are free of races.
+
+A transaction keeps its new rows in memory and writes them when it commits (or
+earlier, when someone needs the database to show them): a command then costs one
+INSERT, one UPDATE of the head and the projections' own writes, however many
+events it appends, and a batch of commands costs one INSERT per thousand events.
+A stream's version comes from the transaction's own appends, from a projection
+it feeds (which knows the versions of the aggregates it holds), or from the log.
+The INSERT checks it once more: each row is written only if its stream stands,
+at that moment, at the version just before it, so the database itself refuses a
+gap or a duplicate version whatever the writer believed.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,27 +28,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .database import WRITE
 from .errors import ConcurrencyError, IdempotencyConflict, InvalidEvent
+from .feeds import Feeds
 from .registry import EventRegistry
-from .schema import events as events_table
-from .schema import log_head
+from .schema import CONTIGUOUS_VERSIONS_MESSAGE
 from .serialization import (
+    canonical_json,
+    chain_digest,
     check_json_data,
-    event_digest,
-    hashed_fields,
+    event_body,
     require_aware,
     to_utc,
 )
+from .sql import Raw, dialect_named
 
 NO_STREAM = 0
 ANY_VERSION: Literal["any"] = "any"
 ExpectedVersion = int | Literal["any"]
 
 DEFAULT_BATCH = 1000
+# Rows kept in memory before a long transaction (a batch of commands) writes them.
+FLUSH_ROWS = 2000
 
 
 def utc_now() -> datetime:
@@ -50,10 +64,15 @@ def new_event_id() -> str:
 
 @dataclass(frozen=True)
 class NewEvent:
+    """An event to append. Its id makes appends idempotent: appending the same
+    NewEvent again (a retry) stores nothing and returns the original. `event_id=None`
+    lets the store name it with a fresh id — for an event that no one can retry,
+    which spares the store the lookup."""
+
     type: str
     data: dict[str, Any]
     occurred_at: datetime
-    event_id: str = field(default_factory=new_event_id)
+    event_id: str | None = field(default_factory=new_event_id)
     causation_id: str | None = None
     correlation_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -92,6 +111,20 @@ class AppendResult:
         return self.events[-1].position
 
 
+_COLUMNS = (
+    "position, event_id, stream_id, stream_version, event_type, schema_version, payload, "
+    "occurred_at, recorded_at, actor, causation_id, correlation_id, metadata, hash"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM events"
+
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join(':' + c for c in _COLUMNS.split(', '))})"
+_STREAM_VERSION = "SELECT MAX(stream_version) FROM events WHERE stream_id = :stream_id"
+_ADVANCE_HEAD = (
+    "UPDATE event_log_head SET last_position = :position, last_hash = :hash, "
+    "last_recorded_at = :recorded_at WHERE id = 1"
+)
+
+
 class EventStore:
     def __init__(
         self,
@@ -102,16 +135,55 @@ class EventStore:
         self.engine = engine
         self.registry = registry
         self.clock = clock
+        self.dialect = dialect_named(engine.dialect.name)
+        self._writers = threading.local()
+        self._open_writers: list[Connection] = []
+        self._writers_lock = threading.Lock()
 
     # -- writing ---------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTransaction]:
-        """A write transaction: appends and projection updates commit together."""
-        with self.engine.connect() as connection:
-            connection = connection.execution_options(**{WRITE: True})
+    def transaction(self, projections: Sequence[Any] = ()) -> Iterator[StoreTransaction]:
+        """A write transaction: appends and projection updates commit together.
+
+        `projections` are kept up to date inside it: caught up when the lock is
+        taken, then fed every event appended (see events.projections).
+        """
+        connection = self._writer()
+        try:
             with connection.begin():
-                yield StoreTransaction(self, connection)
+                tx = StoreTransaction(self, connection, projections)
+                yield tx
+                tx.finish()
+        except BaseException:
+            self._drop_writer(connection)  # rolled back; the next one starts afresh
+            raise
+
+    def _writer(self) -> Connection:
+        """This thread's connection for write transactions, kept between them:
+        checking one out of the pool would cost as much as a small command."""
+        connection = getattr(self._writers, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self.engine.connect().execution_options(**{WRITE: True})
+            self._writers.connection = connection
+            with self._writers_lock:
+                self._open_writers.append(connection)
+        return connection
+
+    def _drop_writer(self, connection: Connection) -> None:
+        self._writers.connection = None
+        with self._writers_lock:
+            if connection in self._open_writers:
+                self._open_writers.remove(connection)
+        connection.close()
+
+    def close(self) -> None:
+        """Give back the kept write connections (of every thread) to the engine's pool."""
+        with self._writers_lock:
+            writers, self._open_writers = self._open_writers, []
+        for connection in writers:
+            connection.close()
+        self._writers = threading.local()
 
     def append(
         self,
@@ -132,14 +204,11 @@ class EventStore:
         known_at: datetime | None = None,
         connection: Connection | None = None,
     ) -> list[RecordedEvent]:
-        query = (
-            sa.select(events_table)
-            .where(events_table.c.stream_id == stream_id)
-            .order_by(events_table.c.stream_version)
-        )
-        query = _time_filters(query, as_of, known_at)
-        with self._reading(connection) as conn:
-            return [self._decode(row) for row in conn.execute(query).mappings()]
+        where, params = _time_filters(["stream_id = :stream_id"], as_of, known_at, self.dialect)
+        params["stream_id"] = stream_id
+        sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY stream_version"
+        with self._reading(connection) as raw:
+            return [self._decode(row, raw) for row in raw.all(sql, params)]
 
     def read_all(
         self,
@@ -165,74 +234,79 @@ class EventStore:
         to_position: int | None = None,
         connection: Connection | None = None,
     ) -> Iterator[list[RecordedEvent]]:
-        after = from_position - 1
+        where, params = _time_filters(["position > :after"], as_of, known_at, self.dialect)
+        if to_position is not None:
+            where.append("position <= :to_position")
+            params["to_position"] = to_position
+        sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY position LIMIT {int(batch_size)}"
+        params["after"] = from_position - 1
         while True:
-            query = (
-                sa.select(events_table)
-                .where(events_table.c.position > after)
-                .order_by(events_table.c.position)
-                .limit(batch_size)
-            )
-            if to_position is not None:
-                query = query.where(events_table.c.position <= to_position)
-            query = _time_filters(query, as_of, known_at)
-            with self._reading(connection) as conn:
-                rows = conn.execute(query).mappings().all()
-            if not rows:
+            with self._reading(connection) as raw:
+                rows = raw.all(sql, params)
+                batch = [self._decode(row, raw) for row in rows]
+            if not batch:
                 return
-            yield [self._decode(row) for row in rows]
-            after = rows[-1]["position"]
-            if len(rows) < batch_size:
+            yield batch
+            params["after"] = batch[-1].position
+            if len(batch) < batch_size:
                 return
 
     def head_position(self, connection: Connection | None = None) -> int:
-        with self._reading(connection) as conn:
-            return conn.execute(sa.select(log_head.c.last_position)).scalar_one()
+        with self._reading(connection) as raw:
+            return raw.one("SELECT last_position FROM event_log_head WHERE id = 1")[0]
 
     def count(self, connection: Connection | None = None) -> int:
-        with self._reading(connection) as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(events_table)).scalar_one()
+        with self._reading(connection) as raw:
+            return raw.one("SELECT COUNT(*) FROM events")[0]
 
     def get_event(self, event_id: str, connection: Connection | None = None) -> RecordedEvent | None:
-        query = sa.select(events_table).where(events_table.c.event_id == event_id)
-        with self._reading(connection) as conn:
-            row = conn.execute(query).mappings().first()
-        return None if row is None else self._decode(row)
+        with self._reading(connection) as raw:
+            row = raw.one(f"{_SELECT} WHERE event_id = :event_id", {"event_id": event_id})
+            return None if row is None else self._decode(row, raw)
 
     @contextmanager
-    def _reading(self, connection: Connection | None) -> Iterator[Connection]:
+    def _reading(self, connection: Connection | None) -> Iterator[Raw]:
         if connection is not None:
-            yield connection
+            yield Raw(connection)
         else:
             with self.engine.connect() as conn:
-                yield conn
+                yield Raw(conn)
 
-    def _decode(self, row) -> RecordedEvent:
-        event_type = self.registry.get(row["event_type"])
+    def _decode(self, row, raw: Raw) -> RecordedEvent:
+        (position, event_id, stream_id, version, type_, schema_version, payload, occurred,
+         recorded, actor, causation, correlation, metadata, hash_) = row  # fmt: skip
+        dialect = raw.dialect
+        event_type = self.registry.get(type_)
+        data = dialect.to_json(payload)
+        if schema_version != event_type.version:
+            data = event_type.upcast(data, schema_version)
         return RecordedEvent(
-            position=row["position"],
-            event_id=row["event_id"],
-            stream_id=row["stream_id"],
-            stream_version=row["stream_version"],
-            type=row["event_type"],
+            position=position,
+            event_id=event_id,
+            stream_id=stream_id,
+            stream_version=version,
+            type=type_,
             schema_version=event_type.version,
-            data=event_type.upcast(row["payload"], row["schema_version"]),
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            actor=row["actor"],
-            causation_id=row["causation_id"],
-            correlation_id=row["correlation_id"],
-            metadata=row["metadata"],
-            hash=row["hash"],
+            data=data,
+            occurred_at=dialect.to_instant(occurred),
+            recorded_at=dialect.to_instant(recorded),
+            actor=actor,
+            causation_id=causation,
+            correlation_id=correlation,
+            metadata=dialect.to_json(metadata),
+            hash=hash_,
         )
 
 
-def _time_filters(query, as_of: datetime | None, known_at: datetime | None):
+def _time_filters(where: list[str], as_of, known_at, dialect) -> tuple[list[str], dict]:
+    params: dict[str, Any] = {}
     if as_of is not None:
-        query = query.where(events_table.c.occurred_at <= require_aware(as_of, "as_of"))
+        where.append("occurred_at <= :as_of")
+        params["as_of"] = dialect.instant(require_aware(as_of, "as_of"))
     if known_at is not None:
-        query = query.where(events_table.c.recorded_at <= require_aware(known_at, "known_at"))
-    return query
+        where.append("recorded_at <= :known_at")
+        params["known_at"] = dialect.instant(require_aware(known_at, "known_at"))
+    return where, params
 
 
 @dataclass
@@ -243,13 +317,35 @@ class _Head:
 
 
 class StoreTransaction:
-    """One write transaction. `connection` is shared with projection updates."""
+    """One write transaction.
 
-    def __init__(self, store: EventStore, connection: Connection) -> None:
+    `connection` is the SQLAlchemy connection of the transaction, for statements
+    of one's own; reading it first writes out everything kept in memory (events
+    and projection state), so what such a statement sees is complete.
+    """
+
+    def __init__(
+        self, store: EventStore, connection: Connection, projections: Sequence[Any] = ()
+    ) -> None:
         self.store = store
-        self.connection = connection
+        self._connection = connection
+        self.raw = Raw(connection)
         self._head: _Head | None = None
+        self._written_head: int | None = None  # head position as stored in the database
         self.appended: list[RecordedEvent] = []
+        self._rows: list[dict[str, Any]] = []  # appended, not yet written
+        self._unwritten_ids: dict[str, RecordedEvent] = {}
+        self._versions: dict[str, int] = {}  # stream versions as this transaction left them
+        self.feeds = Feeds(self, projections)
+
+    @property
+    def connection(self) -> Connection:
+        self.flush()
+        return self._connection
+
+    def session(self, projection):
+        """The in-memory state of a projection kept up to date by this transaction."""
+        return self.feeds.session(projection)
 
     def append(
         self,
@@ -260,7 +356,8 @@ class StoreTransaction:
     ) -> AppendResult:
         self._validate(stream_id, new_events, expected_version, actor)
         head = self.lock()
-        existing = self._already_stored([e.event_id for e in new_events])
+        named = [e.event_id for e in new_events if e.event_id is not None]
+        existing = self._already_stored(named) if named else []
         if existing:
             if len(existing) != len(new_events):
                 raise IdempotencyConflict(
@@ -284,37 +381,78 @@ class StoreTransaction:
         if head.recorded_at is not None and recorded_at < head.recorded_at:
             recorded_at = head.recorded_at  # never decreasing along the position
 
-        rows = []
+        registry = self.store.registry
+        instant = self.raw.dialect.instant
+        stored_recorded_at = instant(recorded_at)
+        recorded = []
         prev_hash = head.hash
         for offset, new in enumerate(new_events, start=1):
             row = {
                 "position": head.position + offset,
-                "event_id": new.event_id,
+                "event_id": new.event_id or new_event_id(),
                 "stream_id": stream_id,
                 "stream_version": current + offset,
                 "event_type": new.type,
-                "schema_version": self.store.registry.get(new.type).version,
+                "schema_version": registry.get(new.type).version,
                 "occurred_at": to_utc(new.occurred_at),
                 "recorded_at": recorded_at,
                 "actor": actor,
                 "causation_id": new.causation_id,
                 "correlation_id": new.correlation_id,
-                "payload": new.data,
-                "metadata": new.metadata,
             }
-            row["hash"] = prev_hash = event_digest(prev_hash, hashed_fields(row))
-            rows.append(row)
-        self.connection.execute(events_table.insert(), rows)
-        self._advance_head(rows[-1]["position"], prev_hash, recorded_at)
-        recorded = [self.store._decode(row) for row in rows]
+            # Stored in canonical form: the text hashed is the text kept.
+            payload = canonical_json(new.data)
+            metadata = canonical_json(new.metadata) if new.metadata else "{}"
+            prev_hash = chain_digest(prev_hash, event_body(row, payload, metadata))
+            event = RecordedEvent(
+                position=row["position"],
+                event_id=row["event_id"],
+                stream_id=stream_id,
+                stream_version=row["stream_version"],
+                type=new.type,
+                schema_version=row["schema_version"],
+                data=new.data,
+                occurred_at=row["occurred_at"],
+                recorded_at=recorded_at,
+                actor=actor,
+                causation_id=new.causation_id,
+                correlation_id=new.correlation_id,
+                metadata=new.metadata,
+                hash=prev_hash,
+            )
+            row.update(
+                payload=payload,
+                metadata=metadata,
+                hash=prev_hash,
+                occurred_at=instant(row["occurred_at"]),
+                recorded_at=stored_recorded_at,
+            )
+            self._rows.append(row)
+            self._unwritten_ids[event.event_id] = event
+            recorded.append(event)
+        self._versions[stream_id] = current + len(new_events)
+        self._head = _Head(recorded[-1].position, prev_hash, recorded_at)
         self.appended.extend(recorded)
+        self.feeds.apply(recorded)
+        if len(self._rows) >= FLUSH_ROWS:
+            self.flush_events()
         return AppendResult(stream_id, recorded)
 
     def stream_version(self, stream_id: str) -> int:
-        query = sa.select(sa.func.max(events_table.c.stream_version)).where(
-            events_table.c.stream_id == stream_id
-        )
-        return self.connection.execute(query).scalar() or 0
+        """The stream's version now: from this transaction's appends, else from a
+        projection it feeds (current under the lock), else from the log."""
+        version = self._versions.get(stream_id)
+        if version is None:
+            version = self.feeds.known_version(stream_id)
+            if version is None:
+                version = self._stored_version(stream_id)
+            self._versions[stream_id] = version
+        return version
+
+    def _stored_version(self, stream_id: str) -> int:
+        version = self.raw.one(_STREAM_VERSION, {"stream_id": stream_id})[0] or 0
+        self._versions[stream_id] = version
+        return version
 
     def read_stream(self, stream_id: str, **filters) -> list[RecordedEvent]:
         return self.store.read_stream(stream_id, connection=self.connection, **filters)
@@ -330,7 +468,7 @@ class StoreTransaction:
             raise InvalidEvent(f"Phiên bản mong đợi không hợp lệ: {expected_version!r}.")
         if not actor:
             raise InvalidEvent("Thiếu người ghi (actor).")
-        ids = [e.event_id for e in new_events]
+        ids = [e.event_id for e in new_events if e.event_id is not None]
         if len(set(ids)) != len(ids):
             raise InvalidEvent("Hai sự kiện trong cùng một lần ghi có cùng mã.")
         for new in new_events:
@@ -345,27 +483,76 @@ class StoreTransaction:
         """Take the log's write lock now (idempotent); held until commit or rollback.
 
         Commands call it before validating, so that what they validate cannot
-        change before they append.
+        change before they append. The projections of the transaction catch up
+        with the log here, so they are current from the first read on.
         """
         if self._head is None:
-            row = self.connection.execute(
-                sa.select(log_head).where(log_head.c.id == 1).with_for_update()
-            ).mappings().one()
-            self._head = _Head(row["last_position"], row["last_hash"], row["last_recorded_at"])
+            self._head = _Head(*self.feeds.lock())
+            self._written_head = self._head.position
         return self._head
 
-    def _advance_head(self, position: int, last_hash: str, recorded_at: datetime) -> None:
-        self.connection.execute(
-            log_head.update()
-            .where(log_head.c.id == 1)
-            .values(last_position=position, last_hash=last_hash, last_recorded_at=recorded_at)
+    def flush_events(self) -> None:
+        """Write the appended rows and the new head (the projections' state stays)."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        self._unwritten_ids.clear()
+        try:
+            self.raw.executemany(_INSERT, rows)
+        except self.raw.integrity_errors as exc:
+            if CONTIGUOUS_VERSIONS_MESSAGE not in str(exc):
+                raise
+            raise self._out_of_sequence(rows) from None
+        head = self._head
+        self.raw.execute(
+            _ADVANCE_HEAD,
+            {
+                "position": head.position,
+                "hash": head.hash,
+                "recorded_at": self.raw.dialect.instant(head.recorded_at),
+            },
         )
-        self._head = _Head(position, last_hash, recorded_at)
+        self._written_head = head.position
+
+    def flush(self) -> None:
+        """Write everything kept in memory: events, head, projections and checkpoints."""
+        self.flush_events()
+        self.feeds.flush()
+
+    def finish(self) -> None:
+        """The last flush, and the commit. On PostgreSQL the statements and the COMMIT
+        go in one round trip (psycopg's pipeline mode); SQLAlchemy's commit then finds
+        the driver idle and does nothing. A failure surfaces before the COMMIT takes
+        effect: the server skips everything after an error in a pipeline."""
+        if self.raw.dialect.sqlite or not self.appended:
+            self.flush()
+            return
+        driver = self.raw.driver
+        with driver.pipeline():
+            self.flush()
+            driver.commit()
+
+    def _out_of_sequence(self, rows: list[dict[str, Any]]) -> ConcurrencyError:
+        """The database refused a row that was not its stream's next version (the
+        transaction is lost): name the first stream whose versions were not as believed."""
+        for stream_id in dict.fromkeys(r["stream_id"] for r in rows):
+            first = next(r for r in rows if r["stream_id"] == stream_id)
+            try:
+                stored = self.raw.one(_STREAM_VERSION, {"stream_id": stream_id})[0] or 0
+            except self.raw.errors:
+                stored = "?"  # PostgreSQL: the failed transaction answers nothing more
+            if stored != first["stream_version"] - 1:
+                return ConcurrencyError(stream_id, first["stream_version"] - 1, stored)
+        return ConcurrencyError(rows[0]["stream_id"], rows[0]["stream_version"] - 1, "?")
 
     def _already_stored(self, event_ids: Iterable[str]) -> list[RecordedEvent]:
-        query = (
-            sa.select(events_table)
-            .where(events_table.c.event_id.in_(list(event_ids)))
-            .order_by(events_table.c.position)
-        )
-        return [self.store._decode(row) for row in self.connection.execute(query).mappings()]
+        event_ids = list(event_ids)
+        found = {i: self._unwritten_ids[i] for i in event_ids if i in self._unwritten_ids}
+        missing = [i for i in event_ids if i not in found]
+        if missing:
+            placeholders, params = self.raw.in_list("id", missing)
+            sql = f"{_SELECT} WHERE event_id IN {placeholders}"
+            for row in self.raw.all(sql, params):
+                event = self.store._decode(row, self.raw)
+                found[event.event_id] = event
+        return sorted(found.values(), key=lambda e: e.position)

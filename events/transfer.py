@@ -32,7 +32,7 @@ from .database import WRITE
 from .errors import EventStoreError
 from .registry import EventRegistry
 from .schema import events as events_table
-from .schema import log_head
+from .schema import log_head, projection_checkpoints
 from .serialization import (
     GENESIS_HASH,
     event_digest,
@@ -280,6 +280,13 @@ def import_log(
                     f"Cơ sở dữ liệu đích đã có sự kiện (đầu sổ ở vị trí {head['last_position']}). "
                     "Chỉ nhập sổ sự kiện vào một cơ sở dữ liệu trống (vừa chạy `nhiemvu init`)."
                 )
+            # Projections that follow the head have seen nothing of what comes in:
+            # they start from the beginning (the caller rebuilds them).
+            connection.execute(
+                projection_checkpoints.update()
+                .where(projection_checkpoints.c.position.is_(None))
+                .values(position=0)
+            )
             try:
                 result = _import_rows(connection, source, registry, batch_size, progress)
                 if expect_hash is not None and result.last_hash != expect_hash.strip().lower():

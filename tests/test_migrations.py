@@ -21,8 +21,8 @@ from events.verify import verify_chain
 
 STORE_TABLES = {"events", "event_log_head", "projection_checkpoints"}
 TRIGGERS = {
-    "sqlite": {"events_no_update", "events_no_delete"},
-    "postgresql": {"events_no_update", "events_no_truncate"},
+    "sqlite": {"events_no_update", "events_no_delete", "events_contiguous_versions"},
+    "postgresql": {"events_no_update", "events_no_truncate", "events_contiguous_versions"},
 }
 
 

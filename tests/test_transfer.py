@@ -378,8 +378,8 @@ def synthetic_log(path: Path, count: int, paragraphs: int = 4) -> int:
             row = {
                 "position": position,
                 "event_id": str(uuid.UUID(int=position)),
-                "stream_id": f"task:SYN-{position // 10:06d}",
-                "stream_version": position % 10 + 1,
+                "stream_id": f"task:SYN-{(position - 1) // 10:06d}",
+                "stream_version": (position - 1) % 10 + 1,  # each stream from version 1
                 "event_type": "task.progress_reported",
                 "schema_version": 1,
                 "occurred_at": instant,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from events.schema import UTCDateTime
+from events.schema import IMMUTABLE_EVENTS, UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -20,26 +20,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GENESIS_HASH = "0" * 64
-
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-       BEGIN SELECT RAISE(ABORT, 'events is append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-       BEGIN SELECT RAISE(ABORT, 'events is append-only: DELETE refused'); END""",
-]
-
-POSTGRES_TRIGGERS = [
-    """CREATE FUNCTION events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         RAISE EXCEPTION 'events is append-only: % refused', TG_OP
-           USING ERRCODE = 'insufficient_privilege';
-       END $$""",
-    """CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events
-       FOR EACH ROW EXECUTE FUNCTION events_refuse_change()""",
-    """CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
-       FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change()""",
-]
-
 
 def upgrade() -> None:
     op.create_table(
@@ -85,8 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_projection_checkpoints")),
     )
 
-    dialect = op.get_bind().dialect.name
-    for statement in POSTGRES_TRIGGERS if dialect == "postgresql" else SQLITE_TRIGGERS:
+    for statement in IMMUTABLE_EVENTS[op.get_bind().dialect.name]:
         op.execute(statement)
 
 

@@ -1,0 +1,167 @@
+"""The projections a write transaction keeps current.
+
+A projection either keeps a session — in-memory state fed one event at a time
+and written out on flush (`open_session(raw, bulk=False)` returning an object
+with `apply(event)`, `flush()` and `end_batch()`, called between the batches of
+a long feed such as a rebuild, and optionally `stream_version(stream_id)` for the
+streams whose version it knows) — or only has `apply(connection, events)`, in
+which case the events are handed to it in one call when the transaction flushes.
+
+When the transaction takes the log's lock, one statement reads the head and
+every projection's checkpoint; a projection behind the head is caught up from
+the log there and then, so a command validates against a current projection.
+Each checkpoint is written with the projection's output, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+CHECKPOINT_UPDATE = "UPDATE projection_checkpoints SET position = :position WHERE name = :name"
+CHECKPOINT_INSERT = "INSERT INTO projection_checkpoints (name, position) VALUES (:name, :position)"
+
+
+def open_session(projection, raw, bulk: bool = False):
+    """The projection's own session, or events buffered for its `apply`."""
+    if hasattr(projection, "open_session"):
+        return projection.open_session(raw, bulk=bulk)
+    return _Buffered(projection, raw.connection)
+
+
+class _Buffered:
+    def __init__(self, projection, connection) -> None:
+        self.projection = projection
+        self.connection = connection
+        self.events: list = []
+
+    def apply(self, event) -> None:
+        self.events.append(event)
+
+    def flush(self) -> None:
+        if self.events:
+            events, self.events = self.events, []
+            self.projection.apply(self.connection, events)
+
+    end_batch = flush  # a long feed hands the events over batch by batch
+
+
+def write_checkpoint(raw, name: str, position: int | None, exists: bool) -> None:
+    """Store a checkpoint; None means the projection follows the head (see Feeds)."""
+    raw.execute(CHECKPOINT_UPDATE if exists else CHECKPOINT_INSERT, {"name": name, "position": position})
+
+
+_MISSING = object()  # no checkpoint row yet
+FOLLOWING = None  # the row's position is NULL: every event of the log is applied
+
+
+class Feeds:
+    """The projections of one transaction, and every projection's checkpoint.
+
+    A projection fed by every transaction that appends is always at the head, so
+    its checkpoint says so once (position NULL: it *follows* the head) instead of
+    being rewritten by each command — one row, one page fewer per commit. A
+    transaction that appends without feeding a following projection writes that
+    projection's checkpoint down to the head it found, so the projection knows
+    what it missed; one that feeds a projection behind sets it following again.
+    """
+
+    def __init__(self, tx, projections) -> None:
+        self.tx = tx
+        self.projections = list(projections)
+        self._sessions: dict[str, Any] = {}
+        self._stored: dict[str, Any] = {}  # checkpoint as stored: int, FOLLOWING or _MISSING
+        self._seen: dict[str, int] = {}  # the last position each session has been fed
+        self._locked_at = 0  # the head position when the lock was taken
+        self._others_following = 0  # following projections this transaction does not feed
+
+    def lock(self) -> tuple[int, str, datetime | None]:
+        """Lock the head; return (position, hash, recorded_at); catch the projections up."""
+        raw = self.tx.raw
+        row = raw.one(*self._lock_statement(raw))
+        position = row[0]
+        self._locked_at = position
+        self._others_following = row[3]
+        for projection, checkpoint in zip(self.projections, row[4:], strict=True):
+            session = open_session(projection, raw)
+            name = projection.name
+            self._sessions[name] = session
+            if checkpoint is None:
+                self._stored[name], self._seen[name] = _MISSING, 0
+            elif checkpoint < 0:
+                self._stored[name], self._seen[name] = FOLLOWING, position
+            else:
+                self._stored[name], self._seen[name] = checkpoint, checkpoint
+            if self._seen[name] < position:
+                self._catch_up(name, session, position)
+        return position, row[1], raw.dialect.to_instant(row[2])
+
+    def _lock_statement(self, raw) -> tuple[str, dict[str, str]]:
+        names = {f"p{i}": p.name for i, p in enumerate(self.projections)}
+        others = f" AND name NOT IN ({', '.join(':' + k for k in names)})" if names else ""
+        # Per projection: NULL when it has no row, -1 when it follows the head.
+        checkpoints = "".join(
+            f", (SELECT COALESCE(position, -1) FROM projection_checkpoints WHERE name = :{key})"
+            for key in names
+        )
+        sql = (
+            "SELECT last_position, last_hash, last_recorded_at, "
+            f"(SELECT COUNT(*) FROM projection_checkpoints WHERE position IS NULL{others})"
+            f"{checkpoints} FROM event_log_head WHERE id = 1"
+        )
+        if not raw.dialect.sqlite:
+            sql += " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE already holds the write lock
+        return sql, names
+
+    def _catch_up(self, name: str, session, position: int) -> None:
+        store = self.tx.store
+        for batch in store.read_batches(
+            self._seen[name] + 1, to_position=position, connection=self.tx.raw.connection
+        ):
+            for event in batch:
+                session.apply(event)
+        self._seen[name] = position
+
+    def session(self, projection):
+        self.tx.lock()
+        try:
+            return self._sessions[projection.name]
+        except KeyError:
+            raise LookupError(
+                f"projection {projection.name!r} is not one of this transaction's"
+            ) from None
+
+    def known_version(self, stream_id: str) -> int | None:
+        """A stream's version, if a session knows it (it has seen every event)."""
+        for session in self._sessions.values():
+            known = getattr(session, "stream_version", None)
+            version = known(stream_id) if known is not None else None
+            if version is not None:
+                return version
+        return None
+
+    def apply(self, events) -> None:
+        for name, session in self._sessions.items():
+            for event in events:
+                session.apply(event)
+            self._seen[name] = events[-1].position
+
+    def flush(self) -> None:
+        """Write the sessions' state and the checkpoints (after the events are written)."""
+        raw = self.tx.raw
+        if self._others_following and self.tx.appended:
+            names = {f"p{i}": name for i, name in enumerate(self._sessions)}
+            others = f" AND name NOT IN ({', '.join(':' + k for k in names)})" if names else ""
+            raw.execute(
+                "UPDATE projection_checkpoints SET position = :head "
+                f"WHERE position IS NULL{others}",
+                {"head": self._locked_at, **names},
+            )
+            self._others_following = 0
+        for name, session in self._sessions.items():
+            session.flush()
+            stored = self._stored[name]
+            if stored is FOLLOWING or (stored is _MISSING and not self._seen[name]):
+                continue
+            write_checkpoint(raw, name, FOLLOWING, exists=stored is not _MISSING)
+            self._stored[name] = FOLLOWING

@@ -1,0 +1,139 @@
+"""Hand-written statements on the DB-API cursor, for the paths every command takes.
+
+SQLAlchemy Core builds, caches and executes a statement in some 100 µs; a command
+runs half a dozen of them, which on SQLite is most of its cost. The few statements
+on the hot paths (lock, append, projection rows, reads of the log) are therefore
+written once per dialect and run on the DB-API cursor of the SQLAlchemy
+connection, inside the transaction SQLAlchemy opened. Everything else (schema,
+migrations, reports) stays SQLAlchemy Core.
+
+Values are stored exactly as SQLAlchemy's own types store them, so both paths
+read each other's rows: on SQLite instants are naive UTC text
+`YYYY-MM-DD HH:MM:SS.ffffff`, dates ISO text and JSON `json.dumps` text; on
+PostgreSQL instants are `timestamptz`, and psycopg parses `json` and `date`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def dumps(value: Any) -> str:
+    """JSON text as SQLAlchemy's JSON type writes it (the default `json.dumps`)."""
+    return json.dumps(value)
+
+
+class Dialect:
+    """What the raw statements need to know about one backend."""
+
+    def __init__(self, name: str) -> None:
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database dialect: {name}")
+        self.name = name
+        self.sqlite = name == "sqlite"
+        self._sql: dict[str, str] = {}
+
+    def sql(self, text: str) -> tuple[str, tuple[str, ...] | None]:
+        """The statement in the driver's style, and for PostgreSQL the names of its
+        positional parameters (psycopg binds a tuple faster than a mapping)."""
+        try:
+            return self._sql[text]
+        except KeyError:
+            if self.sqlite:
+                converted = (text, None)
+            else:
+                converted = (_NAMED.sub("%s", text), tuple(_NAMED.findall(text)))
+            self._sql[text] = converted
+            return converted
+
+    # -- values going in --------------------------------------------------------
+
+    def instant(self, value: datetime | None):
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        if self.sqlite:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    @staticmethod
+    def day(value: date | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    # -- values coming out ------------------------------------------------------
+
+    def to_instant(self, value) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @staticmethod
+    def to_day(value) -> date | None:
+        if value is None or isinstance(value, date):
+            return value
+        return date.fromisoformat(value)
+
+    @staticmethod
+    def to_json(value):
+        return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+_DIALECTS: dict[str, Dialect] = {}
+
+
+def dialect_named(name: str) -> Dialect:
+    if name not in _DIALECTS:
+        _DIALECTS[name] = Dialect(name)
+    return _DIALECTS[name]
+
+
+class Raw:
+    """The DB-API cursor of one SQLAlchemy connection, in its current transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = dialect_named(connection.dialect.name)
+        self.driver = connection.connection.dbapi_connection
+        self.cursor = self.driver.cursor()
+        dbapi = connection.dialect.dbapi
+        self.errors = dbapi.Error
+        self.integrity_errors = dbapi.IntegrityError
+
+    def execute(self, text: str, params: Mapping[str, Any] | None = None):
+        sql, names = self.dialect.sql(text)
+        if names is None:
+            self.cursor.execute(sql, params or {})
+        else:
+            self.cursor.execute(sql, tuple([params[n] for n in names]) if names else None)
+        return self.cursor
+
+    def executemany(self, text: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for each row."""
+        if not rows:
+            return
+        sql, names = self.dialect.sql(text)
+        if names is None:
+            self.cursor.executemany(sql, rows)
+        else:
+            self.cursor.executemany(sql, [tuple([row[n] for n in names]) for row in rows])
+
+    def one(self, text: str, params: Mapping[str, Any] | None = None):
+        return self.execute(text, params).fetchone()
+
+    def all(self, text: str, params: Mapping[str, Any] | None = None) -> list:
+        return self.execute(text, params).fetchall()
+
+    def in_list(self, prefix: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:
+        """`(:p0, :p1, …)` and its parameters, for `… IN (…)`."""
+        params = {f"{prefix}{i}": v for i, v in enumerate(values)}
+        return "(" + ", ".join(f":{k}" for k in params) + ")", params
