@@ -57,7 +57,7 @@ from workflow.tasks import (
     OVERDUE,
     STATUS_LABELS,
     STATUSES,
-    Task,
+    TaskState,
 )
 
 from . import loading
@@ -102,6 +102,13 @@ class ReportWindow:
     @property
     def provisional(self) -> bool:
         return self.cutoff < self.end
+
+    @property
+    def active_since(self) -> date | None:
+        """The first day any figure of the page looks at (None: every task, --as-of)."""
+        if self.start is None:
+            return None
+        return min(self.start, self.trend_points[0].replace(day=1), date(self.rating_year, 1, 1))
 
     def task_period(self) -> reports.Period:
         return reports.Period(self.start, self.cutoff, self.label)
@@ -185,7 +192,7 @@ def _trend_points(first_month: date, cutoff: date) -> tuple[date, ...]:
 
 def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
     """Every figure on the page, JSON-like (ISO dates): what the template shows."""
-    tasks = list(loading.iter_tasks(connection, as_of=window.cutoff))
+    tasks = list(loading.task_states(connection, window.cutoff, active_since=window.active_since))
     agencies = loading.load_agencies(connection)
     names = {code: agency.name for code, agency in agencies.items()}
 
@@ -208,7 +215,7 @@ def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
         "tasks": task_figures,
         "reprimands": reprimands,
         "trend": overdue_trend(tasks, window.trend_points),
-        "overdue": overdue_tasks(tasks, window.cutoff, names),
+        "overdue": overdue_tasks(connection, tasks, window.cutoff, names),
         "ratings": heads,
         "band_counts": Counter(h["band"] for h in heads),
         "rulebook": rulebook.name,
@@ -218,7 +225,7 @@ def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
 
 def _rate_heads(
     connection: Connection,
-    tasks: Sequence[Task],
+    tasks: Sequence[TaskState],
     window: ReportWindow,
     rulebook: Rulebook,
     names: dict[str, str],
@@ -230,19 +237,9 @@ def _rate_heads(
     tasks as of the same cut-off, so the scoring rules get the same facts. The
     browser test compares the result with `rating compute --json`.
     """
-    scored = [
-        scoring.ScoredTask(
-            task_id=task.id,
-            leads=tuple(task.leads),
-            effective_deadline=task.effective_deadline,
-            completed_on=task.completed_on,
-            cancelled_on=task.cancelled_on,
-        )
-        for task in tasks
-    ]
     results = scoring.rate_heads(
-        scored,
-        ratings._documents(connection, window.cutoff),
+        ratings.scored(tasks),
+        ratings._documents(connection, window.cutoff, date(window.rating_year, 1, 1)),
         ratings._assessments(connection),
         ratings._tenures(connection),
         window.rating_year,
@@ -257,7 +254,7 @@ def _rate_heads(
     return rows
 
 
-def overdue_trend(tasks: Sequence[Task], points: Iterable[date]) -> list[dict[str, Any]]:
+def overdue_trend(tasks: Sequence[TaskState], points: Iterable[date]) -> list[dict[str, Any]]:
     """Number of tasks overdue at each point (a month end, or the cut-off)."""
     tasks = [t for t in tasks if t.effective_deadline is not None]  # the others never are
     trend = []
@@ -273,8 +270,12 @@ def overdue_trend(tasks: Sequence[Task], points: Iterable[date]) -> list[dict[st
     return trend
 
 
-def overdue_tasks(tasks: Iterable[Task], cutoff: date, names: dict[str, str]) -> list[dict]:
-    """Tasks overdue at the cut-off, most days overdue first."""
+def overdue_tasks(
+    connection: Connection, tasks: Iterable[TaskState], cutoff: date, names: dict[str, str]
+) -> list[dict]:
+    """Tasks overdue at the cut-off, most days overdue first (read whole for their titles)."""
+    overdue = [task.id for task in tasks if task.status(cutoff) == OVERDUE]
+    whole = loading.tasks_by_id(connection, overdue, cutoff)
     rows = [
         {
             "id": task.id,
@@ -287,8 +288,7 @@ def overdue_tasks(tasks: Iterable[Task], cutoff: date, names: dict[str, str]) ->
             "days_overdue": task.days_overdue(cutoff),
             "leader": task.leader,
         }
-        for task in tasks
-        if task.status(cutoff) == OVERDUE
+        for task in (whole[task_id] for task_id in overdue)
     ]
     rows.sort(key=lambda r: (-r["days_overdue"], r["deadline"], r["id"]))
     return rows

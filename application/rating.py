@@ -26,7 +26,7 @@ def choose_rulebook(cutoff: date, path: str | Path | None = None) -> Rulebook:
     return load_rulebook(path) if path else rulebook_in_force(cutoff)
 
 
-def _scored_tasks(connection: Connection, cutoff: date) -> list[scoring.ScoredTask]:
+def scored(tasks) -> list[scoring.ScoredTask]:
     return [
         scoring.ScoredTask(
             task_id=task.id,
@@ -35,11 +35,21 @@ def _scored_tasks(connection: Connection, cutoff: date) -> list[scoring.ScoredTa
             completed_on=task.completed_on,
             cancelled_on=task.cancelled_on,
         )
-        for task in loading.iter_tasks(connection, as_of=cutoff)
+        for task in tasks
     ]
 
 
-def _documents(connection: Connection, cutoff: date) -> list[scoring.Document]:
+def _scored_tasks(connection: Connection, cutoff: date, window_start: date):
+    # Only tasks that may be due in the window: those settled before it began (closed,
+    # with every deadline before it) cannot be, and are most of a long history.
+    return scored(
+        loading.task_states(connection, cutoff, active_since=window_start, with_deadline=True)
+    )
+
+
+def _documents(
+    connection: Connection, cutoff: date, since: date | None = None
+) -> list[scoring.Document]:
     return [
         scoring.Document(
             number=row["number"],
@@ -57,7 +67,7 @@ def _documents(connection: Connection, cutoff: date) -> list[scoring.Document]:
             ),
             tasks=tuple(row.get("tasks", [])),
         )
-        for row in document_rows(connection, cutoff)
+        for row in document_rows(connection, cutoff, since)
     ]
 
 
@@ -92,8 +102,8 @@ def score(
             if a.closed_on is None or a.closed_on > window.start
         )
     results = scoring.score_agencies(
-        _scored_tasks(connection, cutoff),
-        _documents(connection, cutoff),
+        _scored_tasks(connection, cutoff, window.start),
+        _documents(connection, cutoff, window.start),
         _assessments(connection),
         window,
         cutoff,
@@ -106,8 +116,8 @@ def score(
 def rate(connection: Connection, year: int, cutoff: date, rulebook: Rulebook) -> list[dict]:
     agencies = loading.load_agencies(connection)
     ratings = scoring.rate_heads(
-        _scored_tasks(connection, cutoff),
-        _documents(connection, cutoff),
+        _scored_tasks(connection, cutoff, date(year, 1, 1)),
+        _documents(connection, cutoff, date(year, 1, 1)),
         _assessments(connection),
         _tenures(connection),
         year,

@@ -14,22 +14,28 @@ from . import loading
 from . import tables as t
 
 
-def documents(connection: Connection, until: date | None = None) -> list[dict]:
+def documents(
+    connection: Connection, until: date | None = None, since: date | None = None
+) -> list[dict]:
     query = sa.select(t.documents.c.data).order_by(t.documents.c.issued_on)
     if until is not None:
         query = query.where(t.documents.c.issued_on <= until)
+    if since is not None:
+        query = query.where(t.documents.c.issued_on >= since)
     return [data for (data,) in connection.execute(query)]
 
 
 def task_report(connection: Connection, period: reports.Period, agency: str | None = None) -> dict:
     if agency is not None:
         loading.load_agency(connection, agency)
-    tasks = loading.iter_tasks(connection, as_of=period.end)
+    # The period's tasks are those assigned in it and those still open when it
+    # began; anything settled before it began is neither.
+    tasks = loading.task_states(connection, period.end, active_since=period.start, agency=agency)
     return reports.task_report(tasks, period, agency)
 
 
 def reprimand_report(connection: Connection, start: date, end: date, label: str) -> dict:
-    return reports.reprimand_report(documents(connection, end), start, end, label)
+    return reports.reprimand_report(documents(connection, end, start), start, end, label)
 
 
 TASK_REPORT_COLUMNS = (

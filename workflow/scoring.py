@@ -333,11 +333,11 @@ def score_agencies(
     agencies: Sequence[str],
 ) -> list[AgencyScore]:
     """Each agency's score over the window, as of the cut-off, in the order given."""
-    tasks, documents = list(tasks), list(documents)
+    led, documents = _by_lead(tasks), list(documents)
     general = _latest_assessments(assessments)
     results = []
     for agency in agencies:
-        outcomes = _due_outcomes(tasks, agency, window, cutoff)
+        outcomes = _due_outcomes(led.get(agency, ()), agency, window, cutoff)
         counted = _counted_documents(documents, agency, window, cutoff)
         evaluation = _evaluate(
             outcomes, counted, general.get((agency, window.end.year), {}), rulebook, cutoff
@@ -382,7 +382,7 @@ def rate_heads(
     and name.
     """
     window = Window.of_year(year)
-    tasks, documents = list(tasks), list(documents)
+    led, documents = _by_lead(tasks), list(documents)
     general = _latest_assessments(assessments)
     by_agency: dict[str, list[Tenure]] = defaultdict(list)
     for tenure in tenures:
@@ -392,7 +392,7 @@ def rate_heads(
     ratings = []
     for agency in sorted(by_agency):
         agency_tenures = by_agency[agency]
-        outcomes = _due_outcomes(tasks, agency, window, cutoff)
+        outcomes = _due_outcomes(led.get(agency, ()), agency, window, cutoff)
         counted = _counted_documents(documents, agency, window, cutoff)
         assessed = general.get((agency, year), {})
         # Each outcome and document goes to whoever was head on its decisive date.
@@ -510,8 +510,17 @@ def _rank_key(rating: HeadRating, key: str) -> Any:
 # -- the computation shared by both ------------------------------------------------
 
 
+def _by_lead(tasks: Iterable[ScoredTask]) -> dict[str, list[ScoredTask]]:
+    """The tasks each agency leads (a task with two leads is in both lists)."""
+    led: dict[str, list[ScoredTask]] = defaultdict(list)
+    for task in tasks:
+        for agency in dict.fromkeys(task.leads):
+            led[agency].append(task)
+    return led
+
+
 def _due_outcomes(
-    tasks: list[ScoredTask], agency: str, window: Window, cutoff: date
+    tasks: Sequence[ScoredTask], agency: str, window: Window, cutoff: date
 ) -> list[TaskOutcome]:
     """The agency's due tasks D, each classified as of the cut-off."""
     outcomes = []

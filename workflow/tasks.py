@@ -77,34 +77,22 @@ class Extension:
     in_time: bool  # approved on or before the deadline then in force
 
 
-@dataclass
-class Task:
+@dataclass(slots=True)
+class TaskState:
+    """What decides a task's status on a day: enough to count and to score it.
+
+    The projection stores these as columns, so reports and ratings read them
+    without deriving the task from its facts; a `Task` is one too.
+    """
+
     id: str
-    directive: str
-    clause: str | None
-    title: str
     leads: list[str]
-    coordinators: list[str]
-    leader: str | None
     assigned_on: date
-    deadline_kind: str
-    deadline_spec: Any
     original_deadline: date | None
     effective_deadline: date | None = None  # for scoring: late extensions don't count
     current_deadline: date | None = None  # latest approved, late ones included
-    extensions: list[Extension] = field(default_factory=list)
-    refusals: list[dict[str, Any]] = field(default_factory=list)
-    progress_percent: int | None = None
-    progress_on: date | None = None
-    progress_note: str | None = None
     completed_on: date | None = None
-    completion_doc: str | None = None
     cancelled_on: date | None = None
-    cancel_reason: str | None = None
-    escalations: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-
-    # -- status -------------------------------------------------------------
 
     def status(self, cutoff: date) -> str:
         if self.cancelled_on is not None and self.cancelled_on <= cutoff:
@@ -127,6 +115,26 @@ class Task:
     @property
     def is_closed(self) -> bool:
         return self.completed_on is not None or self.cancelled_on is not None
+
+
+@dataclass(kw_only=True)
+class Task(TaskState):
+    directive: str
+    clause: str | None
+    title: str
+    coordinators: list[str]
+    leader: str | None
+    deadline_kind: str
+    deadline_spec: Any
+    extensions: list[Extension] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    progress_percent: int | None = None
+    progress_on: date | None = None
+    progress_note: str | None = None
+    completion_doc: str | None = None
+    cancel_reason: str | None = None
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def escalation_level(self) -> int:
