@@ -6,28 +6,36 @@ id, so re-runs, overlapping passes and two scheduler processes append each step
 once. The pass only avoids pointless writes by skipping steps already on the
 task's stream.
 
-One write transaction per task that has something to raise: the log's write lock
+What the pass reads. A pass that completes records it (`escalation.pass_completed`,
+with its date, its ladder and the last position it had read), so the next pass
+with the same ladder need not look again at what that one settled: a task closed
+on or before that date and unchanged since had every step due while it was open
+raised then. The candidates are therefore the tasks due (or nearly: the reminder
+comes some working days before) that are open and not yet at the ladder's top,
+those closed after the last pass, and those changed since; the state columns of
+the projection select them, and only they are derived from their facts. Without
+such a record (the first pass, a new ladder) every task is a candidate.
+
+Writes go in batches of tasks, one transaction each: the log's write lock
 serialises every command of the secretariat, so a catch-up pass over thousands of
-tasks must not hold it for the whole pass; a task's steps still commit together,
-and the task is re-read under the lock so a completion recorded meanwhile is seen.
-A commit per task costs little next to a daily pass that writes a few dozen
-steps; the tasks with nothing due (almost all) cost one read and no transaction.
+tasks must not hold it for the whole pass; a task's steps commit together, and
+each task is read again under the lock, so a completion recorded meanwhile is seen.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
 from events.errors import IdempotencyConflict
+from events.sql import Raw
 from events.store import ANY_VERSION, NewEvent
 from workflow import tasks as tk
 from workflow.dates import format_date, iso, start_of_day
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError
 from workflow.escalation import (
     DEFAULT_LADDER,
     Calendar,
@@ -38,13 +46,17 @@ from workflow.escalation import (
 )
 from workflow.rulebook import rulebook_in_force
 
-from . import loading, streams
-from . import tables as t
+from . import streams
 from .ledger import Ledger
 
 log = logging.getLogger(__name__)
 
-SCAN_BATCH = 500
+PASS_COMPLETED = "escalation.pass_completed"
+PASSES_STREAM = "escalation:passes"
+# Tasks per write transaction: long enough to amortise a commit, short enough
+# that the secretariat's commands never wait long for the lock.
+WRITE_BATCH = 200
+_BEFORE_ANY_PASS = date(1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,16 @@ class PassResult:
     as_of: date
     dry_run: bool
     outcomes: list[Outcome]  # raised by this pass (or, dry run, that it would raise)
+    candidates: int = 0  # tasks the pass derived and checked
+
+
+def ladder_key(ladder: Ladder) -> str:
+    """What identifies a ladder for "the last pass with this ladder": its step
+    codes, levels and days (labels do not change what is due)."""
+    text = f"{ladder.reminder_working_days}|" + "|".join(
+        f"{s.code}:{s.level}:{s.days_overdue}" for s in ladder.steps
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _leads_on(facts: list[dict[str, Any]], fallback: list[str]):
@@ -88,15 +110,51 @@ def _pending(facts, as_of: date, calendar: Calendar, ladder: Ladder) -> list[Ste
     return pending_steps(task, as_of, calendar, ladder, _leads_on(facts, task.leads))
 
 
-def scan(connection, as_of: date, calendar: Calendar, ladder: Ladder = DEFAULT_LADDER):
-    """(task id, pending steps) for every task with a step due and not yet raised."""
-    query = (
-        sa.select(t.tasks.c.task_id, t.tasks.c.facts)
-        .where(t.tasks.c.assigned_on <= as_of)
-        .order_by(t.tasks.c.assigned_on, t.tasks.c.task_id)
-        .execution_options(yield_per=SCAN_BATCH)
+@dataclass(frozen=True)
+class LastPass:
+    as_of: date
+    through_position: int
+
+
+def last_pass(connection, ladder: Ladder) -> LastPass | None:
+    raw = Raw(connection)
+    row = raw.one(
+        "SELECT as_of, through_position FROM proj_escalation_passes WHERE ladder = :ladder",
+        {"ladder": ladder_key(ladder)},
     )
-    for task_id, facts in connection.execute(query):
+    return None if row is None else LastPass(raw.dialect.to_day(row[0]), row[1])
+
+
+def candidates(connection, as_of: date, calendar: Calendar, ladder: Ladder, since=None):
+    """(task id, facts) of every task that may have a step due by `as_of` and not raised."""
+    raw = Raw(connection)
+    day = raw.dialect.day
+    # A deadline after this has every step after `as_of`, the reminder included.
+    horizon = calendar.add_working_days(as_of, ladder.reminder_working_days + 1)
+    top = max((s.level for s in ladder.steps), default=0)
+    sql = (
+        "SELECT task_id, facts FROM proj_tasks "
+        "WHERE assigned_on <= :as_of AND original_deadline IS NOT NULL "
+        "AND original_deadline <= :horizon "
+        "AND ((closed_on IS NULL AND escalation_level < :top) "
+        "OR closed_on > :passed OR last_position > :through) "
+        "ORDER BY assigned_on, task_id"
+    )
+    params = {
+        "as_of": day(as_of),
+        "horizon": day(horizon),
+        "top": top,
+        "passed": day(since.as_of if since else _BEFORE_ANY_PASS),
+        "through": since.through_position if since else 0,
+    }
+    to_json = raw.dialect.to_json
+    for task_id, facts in raw.all(sql, params):
+        yield task_id, to_json(facts)
+
+
+def scan(connection, as_of: date, calendar: Calendar, ladder: Ladder = DEFAULT_LADDER, since=None):
+    """(task id, pending steps) for every task with a step due and not yet raised."""
+    for task_id, facts in candidates(connection, as_of, calendar, ladder, since):
         steps = _pending(facts, as_of, calendar, ladder)
         if steps:
             yield task_id, steps
@@ -124,28 +182,53 @@ def run_escalation_pass(
     calendar = calendar or ledger.calendar()
     if ladder is None:
         ladder = ladder_from_rulebook(rulebook_in_force(as_of))
-    # The scan reads the projection without the lock and keeps only the few tasks
-    # with something pending; its read transaction ends before the first write, and
-    # each write re-reads its task under the lock.
-    with ledger.store.engine.connect() as connection:
-        candidates = list(scan(connection, as_of, calendar, ladder))
+    # The scan reads the projection without the lock and keeps only the tasks with
+    # something pending; its read transaction ends before the first write, and each
+    # write reads its task again under the lock.
+    with ledger.reading() as connection:
+        through = ledger.store.head_position(connection)
+        since = last_pass(connection, ladder)
+        checked = 0
+        found = []
+        for task_id, facts in candidates(connection, as_of, calendar, ladder, since):
+            checked += 1
+            steps = _pending(facts, as_of, calendar, ladder)
+            if steps:
+                found.append((task_id, steps))
     if dry_run:
-        outcomes = [Outcome(s, False) for _, steps in candidates for s in steps]
+        outcomes = [Outcome(s, False) for _, steps in found for s in steps]
     else:
         outcomes = []
-        for task_id, _ in candidates:
-            outcomes.extend(_raise_for_task(ledger, task_id, as_of, calendar, ladder))
+        for start in range(0, len(found), WRITE_BATCH):
+            chunk = [task_id for task_id, _ in found[start : start + WRITE_BATCH]]
+            with ledger.batch():
+                for task_id in chunk:
+                    outcomes.extend(_raise_for_task(ledger, task_id, as_of, calendar, ladder))
+        if since is None or as_of > since.as_of or outcomes:
+            # A pass again on the same day that found nothing teaches nothing new.
+            _record_pass(ledger, as_of, ladder, through, len(outcomes))
     outcomes.sort(key=lambda o: (o.step.due_on, o.step.task_id, o.step.level))
-    return PassResult(as_of, dry_run, outcomes)
+    return PassResult(as_of, dry_run, outcomes, checked)
+
+
+def _record_pass(ledger: Ledger, as_of: date, ladder: Ladder, through: int, raised: int) -> None:
+    data = {
+        "as_of": iso(as_of),
+        "ladder": ladder_key(ladder),
+        "through_position": through,
+        "raised": raised,
+    }
+    with ledger.command() as tx:
+        tx.append(PASSES_STREAM, [NewEvent(PASS_COMPLETED, data, start_of_day(as_of), None)],
+                  ANY_VERSION, ledger.actor)  # fmt: skip
 
 
 def _raise_for_task(ledger: Ledger, task_id: str, as_of: date, calendar, ladder) -> list[Outcome]:
     with ledger.command() as tx:
-        try:
-            facts = loading.task_facts(tx.connection, task_id)
-        except NotFound:
+        task = ledger._session(tx).task_row(task_id)
+        if task is None or not task.facts:
             return []  # its assignment was retracted since the scan
-        steps = _pending(facts, as_of, calendar, ladder)
+        steps = _pending(task.facts, as_of, calendar, ladder)
         if not steps:
             return []  # raised meanwhile by another pass, or the task was closed
         stream = streams.task(task_id)

@@ -88,7 +88,8 @@ class Ledger:
         the ledger as the commands before it in the batch left it, and the batch is
         written at the end — all of it, or, if any command fails, nothing."""
         if self._batch is not None:
-            raise RuntimeError("batches do not nest")
+            yield self  # inside a batch already: its commands join it
+            return
         with self.store.transaction(projections=[self.projection]) as tx:
             tx.lock()
             self._batch, self._batch_failed = tx, False
@@ -100,6 +101,16 @@ class Ledger:
                     )
             finally:
                 self._batch = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """A connection that sees the ledger as commands do: inside a batch, the
+        batch's own (written out first); otherwise a fresh one."""
+        if self._batch is not None:
+            yield self._batch.connection
+        else:
+            with self.store.engine.connect() as connection:
+                yield connection
 
     # -- what commands read, from the projection the transaction keeps current ----
 
