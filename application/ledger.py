@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from events.memory import collector_paused
 from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
@@ -90,7 +91,7 @@ class Ledger:
         if self._batch is not None:
             yield self  # inside a batch already: its commands join it
             return
-        with self.store.transaction(projections=[self.projection]) as tx:
+        with collector_paused(), self.store.transaction(projections=[self.projection]) as tx:
             tx.lock()
             self._batch, self._batch_failed = tx, False
             try:
@@ -362,18 +363,16 @@ class Ledger:
             task = self._task(tx, nfc(task_id))
             task.check_extension(to, on, self.today())
             data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
-            result = self._task_event(tx, task, tk.EXTENDED, data, on)
+            warnings = ()
+            # Read before appending: the task then moves on to the new deadline.
             if task.effective_deadline is not None and on > task.effective_deadline:
-                result = CommandResult(
-                    result.stream_id,
-                    result.events,
-                    (
-                        f"Gia hạn được duyệt ngày {format_date(on)}, sau hạn đang có hiệu lực "
-                        f"{format_date(task.effective_deadline)}: hạn mới dùng cho việc đôn đốc, "
-                        "nhưng khi chấm điểm nhiệm vụ vẫn tính là quá hạn.",
-                    ),
+                warnings = (
+                    f"Gia hạn được duyệt ngày {format_date(on)}, sau hạn đang có hiệu lực "
+                    f"{format_date(task.effective_deadline)}: hạn mới dùng cho việc đôn đốc, "
+                    "nhưng khi chấm điểm nhiệm vụ vẫn tính là quá hạn.",
                 )
-            return result
+            result = self._task_event(tx, task, tk.EXTENDED, data, on)
+            return CommandResult(result.stream_id, result.events, warnings)
 
     def refuse_extension(self, task_id: str, to: date, on: date, reason: str | None):
         with self.command() as tx:

@@ -18,15 +18,17 @@ touched are written out and forgotten, and read back if a later event needs them
 
 from __future__ import annotations
 
+import json
 import re
 from collections import OrderedDict
 from datetime import date
+from json.encoder import encode_basestring
 from typing import Any
 
 from events.sql import Raw, dumps
 from events.store import RecordedEvent
 from workflow.agencies import Agency, derive_agency
-from workflow.tasks import Task, derive_task, fact_date
+from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
 from . import tables as t
 
@@ -59,6 +61,19 @@ def _fact(event: RecordedEvent) -> dict[str, Any]:
     return {"id": event.event_id, "type": event.type, "data": event.data}
 
 
+def _fact_json(event) -> str | None:
+    """The fact's JSON spliced around the stored payload text (events read from the
+    log have it), so that a rebuild does not encode what it has just decoded."""
+    data = getattr(event, "data_json", None)
+    if data is None:
+        return None
+    return f'{{"id":{encode_basestring(event.event_id)},"type":{encode_basestring(event.type)},"data":{data}}}'
+
+
+# Facts are stored compact, Vietnamese unescaped: a third of json.dumps' size.
+facts_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def all_leads(facts: list[dict[str, Any]]) -> list[str]:
     """Every agency that has led the task at some time: "as of" queries filter on
     these and then keep the task only if the agency led it on that date."""
@@ -74,12 +89,15 @@ def all_leads(facts: list[dict[str, Any]]) -> list[str]:
 class TaskRow:
     """One task in a session: its facts in force, its stream version, its row's fate."""
 
-    __slots__ = ("task_id", "facts", "version", "stored_leads", "dirty", "last_position",
-                 "written", "_task")  # fmt: skip
+    __slots__ = ("task_id", "facts", "facts_json", "version", "stored_leads", "dirty",
+                 "last_position", "written", "_task")  # fmt: skip
 
-    def __init__(self, task_id, facts, version, last_position, written=None) -> None:
+    def __init__(self, task_id, facts, version, last_position, written=None, facts_json=None):
         self.task_id = task_id
         self.facts: list[dict[str, Any]] = facts
+        # The facts as JSON text, kept in step with `facts` when a fact is added, so
+        # that writing the row does not encode every fact again (None: encode).
+        self.facts_json: str | None = facts_json
         self.version: int = version
         # The row's columns as stored (None: no row): an update writes only what
         # changed, so that an index is rewritten only when its column changes.
@@ -100,10 +118,30 @@ class TaskRow:
             self._task = derive_task(self.facts) if self.facts else None
         return self._task
 
+    def added(self, fact: dict[str, Any], text: str | None = None) -> None:
+        """One more fact at the end (`text`: its JSON, if known): the task folds it in
+        place, without a new derivation. Commands read the task before they append."""
+        if fact["type"] == "task.assigned":
+            self.changed([*self.facts, fact])
+            if text is not None:
+                self.facts_json = f"[{text}]"
+            return
+        if not self.facts:
+            return  # no assignment (retracted): nothing to add it to
+        self.facts = [*self.facts, fact]
+        if self.facts_json is not None:
+            self.facts_json = f"{self.facts_json[:-1]},{text or facts_text(fact)}]"
+        if self._task is not _UNSET and self._task is not None:
+            apply_fact(self._task, fact)
+        self.dirty = True
+
     def changed(self, facts: list[dict[str, Any]]) -> None:
-        if not any(f["type"] == "task.assigned" for f in facts):
-            facts = []  # the task no longer exists: what follows starts afresh
+        # The assignment is the first fact of a task; without it the task no longer
+        # exists, and what follows starts afresh.
+        if not facts or facts[0]["type"] != "task.assigned":
+            facts = []
         self.facts = facts
+        self.facts_json = None
         self._task = _UNSET
         self.dirty = True
 
@@ -125,8 +163,8 @@ class AgencyRow:
         return self._agency
 
     def changed(self, facts: list[dict[str, Any]]) -> None:
-        if not any(f["type"] == "agency.registered" for f in facts):
-            facts = []
+        if not facts or facts[0]["type"] != "agency.registered":
+            facts = []  # its registration was retracted
         self.facts = facts
         self._agency = _UNSET
         self.dirty = True
@@ -180,16 +218,22 @@ class LedgerSession:
         wanted = [i for i in dict.fromkeys(task_ids) if i not in self.tasks]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            placeholders, params = self.raw.in_list("t", chunk)
+            if len(chunk) == 1:
+                sql, params = f"{_SELECT_TASK} = :t", {"t": chunk[0]}
+            else:
+                placeholders, params = self.raw.in_list("t", chunk)
+                sql = f"{_SELECT_TASK} IN {placeholders}"
             found = {}
-            for values in self.raw.all(f"{_SELECT_TASK} IN {placeholders}", params):
+            for values in self.raw.all(sql, params):
                 written = self._as_written(dict(zip(_TASK_COLUMNS, values, strict=True)))
+                stored = written.pop("facts")
                 found[written["task_id"]] = TaskRow(
                     written["task_id"],
-                    self.dialect.to_json(written.pop("facts")),
+                    self.dialect.to_json(stored),
                     written["version"],
                     written["last_position"],
                     written,
+                    stored if isinstance(stored, str) else None,
                 )
             for task_id in chunk:
                 self.tasks[task_id] = found.get(task_id)
@@ -283,15 +327,14 @@ class LedgerSession:
             row = self.task_row(task_id)
         if row is None:
             row = self.tasks[task_id] = TaskRow(task_id, [], 0, event.position)
-        if event.type == RETRACTED:
-            facts = [f for f in row.facts if f["id"] != event.data["event_id"]]
-        else:
-            facts = [*row.facts, _fact(event)]
-            if event.type == "task.assigned":
-                self._count_task(task_id)
         row.version = event.stream_version
         row.last_position = event.position
-        row.changed(facts)
+        if event.type == RETRACTED:
+            row.changed([f for f in row.facts if f["id"] != event.data["event_id"]])
+            return
+        if event.type == "task.assigned":
+            self._count_task(task_id)
+        row.added(_fact(event), _fact_json(event))
 
     def _count_task(self, task_id: str) -> None:
         number = TASK_NUMBER.match(task_id)
@@ -356,8 +399,8 @@ class LedgerSession:
         )
         for task_id in data.get("tasks", []):
             task = self.task_row(task_id)
-            if task is not None and task.facts:
-                task.changed([*task.facts, _fact(event)])
+            if task is not None:
+                task.added(_fact(event), _fact_json(event))
 
     def _assessment_event(self, event: RecordedEvent) -> None:
         if event.type == RETRACTED:
@@ -516,8 +559,14 @@ class LedgerSession:
             "last_fact_on": day(max(fact_date(f) for f in row.facts)),
             "escalation_level": task.escalation_level,
             "last_position": row.last_position,
-            "facts": dumps(row.facts),
+            "facts": self._facts_json(row),
         }
+
+    @staticmethod
+    def _facts_json(row: TaskRow) -> str:
+        if row.facts_json is None:
+            row.facts_json = facts_text(row.facts)
+        return row.facts_json
 
     def _write_agencies(self) -> None:
         for row in self.agencies.values():

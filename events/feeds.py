@@ -115,7 +115,7 @@ class Feeds:
 
     def _catch_up(self, name: str, session, position: int) -> None:
         store = self.tx.store
-        for batch in store.read_batches(
+        for batch in store.feed_batches(
             self._seen[name] + 1, to_position=position, connection=self.tx.raw.connection
         ):
             for event in batch:

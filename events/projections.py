@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy.engine import Connection
 
 from .feeds import open_session, write_checkpoint
+from .memory import collector_paused
 from .sql import Raw
 from .store import DEFAULT_BATCH, EventStore, RecordedEvent, StoreTransaction
 
@@ -70,7 +71,7 @@ def apply_in_transaction(tx: StoreTransaction, projection: Projection) -> None:
     pending = [e for e in tx.appended if e.position > checkpoint]
     first_new = pending[0].position
     if checkpoint < first_new - 1:
-        for batch in tx.store.read_batches(
+        for batch in tx.store.feed_batches(
             checkpoint + 1, to_position=first_new - 1, connection=connection
         ):
             projection.apply(connection, batch)
@@ -100,7 +101,7 @@ def rebuild(store: EventStore, projection: Projection, batch_size: int = REBUILD
     batches and the projection's session may write as it goes (a bulk session
     keeps a bounded working set), so memory does not grow with the log.
     """
-    with store.transaction() as tx:
+    with collector_paused(), store.transaction() as tx:
         tx.lock()
         projection.reset(tx.raw.connection)
         return _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
@@ -116,7 +117,7 @@ def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None 
         exists = True
     session = open_session(projection, raw, bulk=bulk)
     applied, last = 0, checkpoint
-    read = tx.store.read_batches(checkpoint + 1, batch_size, connection=raw.connection)
+    read = tx.store.feed_batches(checkpoint + 1, batch_size, connection=raw.connection)
     for done, batch in enumerate(read, start=1):
         for event in batch:
             session.apply(event)

@@ -20,8 +20,8 @@ gap or a duplicate version whatever the writer believed.
 
 from __future__ import annotations
 
+import os
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +43,7 @@ from .serialization import (
     require_aware,
     to_utc,
 )
-from .sql import Raw, dialect_named
+from .sql import Raw, dialect_named, loads
 
 NO_STREAM = 0
 ANY_VERSION: Literal["any"] = "any"
@@ -59,7 +59,9 @@ def utc_now() -> datetime:
 
 
 def new_event_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as `str(uuid.uuid4())` gives, at a third of its cost."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,21 @@ class RecordedEvent:
     correlation_id: str | None
     metadata: dict[str, Any]
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectedEvent:
+    """An event as projections are fed it from the log: what it says, without how it
+    was recorded. `data_json` is the stored payload text when no upcaster changed
+    it, for a projection that keeps the payload as text."""
+
+    position: int
+    event_id: str
+    stream_id: str
+    stream_version: int
+    type: str
+    data: dict[str, Any]
+    data_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +266,40 @@ class EventStore:
             yield batch
             params["after"] = batch[-1].position
             if len(batch) < batch_size:
+                return
+
+    def feed_batches(
+        self,
+        from_position: int = 1,
+        batch_size: int = DEFAULT_BATCH,
+        to_position: int | None = None,
+        connection: Connection | None = None,
+    ) -> Iterator[list[ProjectedEvent]]:
+        """The log from a position onward for projections, in batches by keyset:
+        seven columns of each row instead of fourteen, and no instants to parse."""
+        payload = "payload" if self.dialect.sqlite else "CAST(payload AS text)"
+        where = "position > :after" + (" AND position <= :to" if to_position is not None else "")
+        sql = (
+            "SELECT position, event_id, stream_id, stream_version, event_type, schema_version, "
+            f"{payload} FROM events WHERE {where} ORDER BY position LIMIT {int(batch_size)}"
+        )
+        params = {"after": from_position - 1, "to": to_position}
+        types = self.registry
+        while True:
+            with self._reading(connection) as raw:
+                rows = raw.all(sql, params)
+            if not rows:
+                return
+            batch = []
+            for position, event_id, stream_id, version, type_, schema_version, text in rows:
+                event_type = types.get(type_)
+                data = loads(text)
+                if schema_version != event_type.version:
+                    data, text = event_type.upcast(data, schema_version), None
+                batch.append(ProjectedEvent(position, event_id, stream_id, version, type_, data, text))
+            yield batch
+            params["after"] = batch[-1].position
+            if len(rows) < batch_size:
                 return
 
     def head_position(self, connection: Connection | None = None) -> int:

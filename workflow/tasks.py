@@ -221,6 +221,12 @@ def derive_task(facts: list[dict[str, Any]], as_of: date | None = None) -> Task 
     return task
 
 
+def apply_fact(task: Task, fact: dict[str, Any]) -> None:
+    """Fold one more fact (not an assignment) into a task, in place: what
+    `derive_task` does for each fact after the assignment."""
+    _APPLY[fact["type"]](task, fact)
+
+
 def _assigned(data: dict[str, Any]) -> Task:
     deadline = from_iso(data["deadline"]["due"])
     return Task(
