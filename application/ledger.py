@@ -93,6 +93,7 @@ class Ledger:
             return
         with collector_paused(), self.store.transaction(projections=[self.projection]) as tx:
             tx.lock()
+            self._session(tx).prefetch_all_agencies()
             self._batch, self._batch_failed = tx, False
             try:
                 yield self
@@ -102,6 +103,12 @@ class Ledger:
                     )
             finally:
                 self._batch = None
+
+    def prefetch(self, task_ids) -> None:
+        """Inside a batch: read these tasks now, in one round trip, rather than one by
+        one as its commands come to them (unknown ids are simply not found later)."""
+        if self._batch is not None:
+            self._session(self._batch).prefetch_tasks([i.strip().upper() for i in task_ids])
 
     @contextmanager
     def reading(self) -> Iterator[Any]:

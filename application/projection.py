@@ -37,7 +37,7 @@ PASS_COMPLETED = "escalation.pass_completed"
 TASK_COUNTER = "task_number"
 TASK_NUMBER = re.compile(r"^NV-(\d+)$")
 # Tasks a rebuild keeps in memory (a few KB each); the rest are written out.
-BULK_WORKING_SET = 20_000
+BULK_WORKING_SET = 10_000
 
 _UNSET = object()
 
@@ -189,12 +189,15 @@ class LedgerProjection:
 
 
 class LedgerSession:
+    writes_blindly = True  # its flush only writes (see events.feeds)
+
     def __init__(self, raw: Raw, working_set: int | None = None) -> None:
         self.raw = raw
         self.dialect = raw.dialect
         self.working_set = working_set
         self.tasks: OrderedDict[str, TaskRow | None] = OrderedDict()
         self.agencies: dict[str, AgencyRow | None] = {}
+        self.directives: dict[str, dict[str, Any] | None] = {}
         self._counter: int | None = None
         self._counter_stored = False
         self._counter_dirty = False
@@ -262,20 +265,30 @@ class LedgerSession:
             )
 
     def directive(self, number: str) -> dict[str, Any] | None:
+        """The directive with exactly this number (kept: its tasks come one by one)."""
+        if number in self.directives:
+            return self.directives[number]
         row = self.raw.one(
             "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
             "WHERE number = :number",
             {"number": number},
         )
-        if row is None:
-            return None
-        return {
+        found = None if row is None else {
             "number": row[0],
             "issued_on": self.dialect.to_day(row[1]),
             "kind": row[2],
             "issuer": row[3],
             "title": row[4],
-        }
+        }  # fmt: skip
+        self.directives[number] = found
+        return found
+
+    def prefetch_all_agencies(self) -> None:
+        """Every agency in one statement (a batch touches most of them)."""
+        found = self.raw.all("SELECT code, facts FROM proj_agencies")
+        for code, facts in found:
+            if code not in self.agencies:
+                self.agencies[code] = AgencyRow(code, self.dialect.to_json(facts), True)
 
     def task_counter(self) -> int:
         """The highest number of an `NV-…` task id ever assigned."""
@@ -352,6 +365,7 @@ class LedgerSession:
             row.changed([*row.facts, _fact(event)])
 
     def _directive_event(self, key: str, event: RecordedEvent) -> None:
+        self.directives.clear()  # few, and cheap to read again
         if event.type == RETRACTED:
             numbers = [n for (n,) in self.raw.all("SELECT number FROM proj_directives")]
             for number in numbers:

@@ -814,6 +814,7 @@ class Runner:
             if pending and (command is None or len(pending) >= batch_size):
                 started = time.perf_counter()
                 with self.ledger.batch():
+                    self.ledger.prefetch(self._known_tasks(pending))
                     for queued in pending:
                         self._timed(queued, stats, batched=True)
                 stats.seconds += time.perf_counter() - started
@@ -825,6 +826,17 @@ class Runner:
             if command is not None:
                 pending.append(command)
         return stats
+
+    def _known_tasks(self, commands: list[Command]) -> list[str]:
+        """Ids of the existing tasks these commands name (read in one go by a batch)."""
+        refs = [
+            value
+            for command in commands
+            for value in (*command.args, *(v for _, v in command.kwargs))
+            for value in (value if isinstance(value, tuple) else (value,))
+            if isinstance(value, TaskRef) and value.n in self.task_ids
+        ]
+        return [self.task_ids[ref.n] for ref in refs]
 
     def _timed(self, command: Command, stats: RunStats, batched: bool = False) -> None:
         started = time.perf_counter()

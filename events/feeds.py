@@ -3,8 +3,9 @@
 A projection either keeps a session — in-memory state fed one event at a time
 and written out on flush (`open_session(raw, bulk=False)` returning an object
 with `apply(event)`, `flush()` and `end_batch()`, called between the batches of
-a long feed such as a rebuild, and optionally `stream_version(stream_id)` for the
-streams whose version it knows) — or only has `apply(connection, events)`, in
+a long feed such as a rebuild; optionally `stream_version(stream_id)` for the
+streams whose version it knows, and `writes_blindly = True` when its flush reads
+nothing back, which lets PostgreSQL pipeline the last flush with the COMMIT) — or only has `apply(connection, events)`, in
 which case the events are handed to it in one call when the transaction flushes.
 
 When the transaction takes the log's lock, one statement reads the head and
@@ -139,6 +140,11 @@ class Feeds:
             if version is not None:
                 return version
         return None
+
+    def writes_blindly(self) -> bool:
+        """Whether every session flushes without reading what its statements return
+        (`writes_blindly = True`), so the flush can be pipelined."""
+        return all(getattr(s, "writes_blindly", False) for s in self._sessions.values())
 
     def apply(self, events) -> None:
         for name, session in self._sessions.items():

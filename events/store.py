@@ -387,6 +387,7 @@ class StoreTransaction:
         self._rows: list[dict[str, Any]] = []  # appended, not yet written
         self._unwritten_ids: dict[str, RecordedEvent] = {}
         self._versions: dict[str, int] = {}  # stream versions as this transaction left them
+        self._written_rows: list[dict[str, Any]] = []
         self.feeds = Feeds(self, projections)
 
     @property
@@ -548,12 +549,9 @@ class StoreTransaction:
             return
         rows, self._rows = self._rows, []
         self._unwritten_ids.clear()
-        try:
+        self._written_rows = rows
+        with self._refusals_explained():
             self.raw.executemany(_INSERT, rows)
-        except self.raw.integrity_errors as exc:
-            if CONTIGUOUS_VERSIONS_MESSAGE not in str(exc):
-                raise
-            raise self._out_of_sequence(rows) from None
         head = self._head
         self.raw.execute(
             _ADVANCE_HEAD,
@@ -572,16 +570,28 @@ class StoreTransaction:
 
     def finish(self) -> None:
         """The last flush, and the commit. On PostgreSQL the statements and the COMMIT
-        go in one round trip (psycopg's pipeline mode); SQLAlchemy's commit then finds
-        the driver idle and does nothing. A failure surfaces before the COMMIT takes
-        effect: the server skips everything after an error in a pipeline."""
-        if self.raw.dialect.sqlite or not self.appended:
+        go in one round trip (psycopg's pipeline mode) when no projection needs the
+        result of its writes (no results come back until the end); SQLAlchemy's commit
+        then finds the driver idle and does nothing. A failure surfaces before the
+        COMMIT takes effect: the server skips everything after an error in a pipeline."""
+        if self.raw.dialect.sqlite or not self.appended or not self.feeds.writes_blindly():
             self.flush()
             return
         driver = self.raw.driver
-        with driver.pipeline():
+        with self._refusals_explained(), driver.pipeline():
             self.flush()
             driver.commit()
+
+    @contextmanager
+    def _refusals_explained(self) -> Iterator[None]:
+        """The database's refusal of a version out of sequence, as a ConcurrencyError
+        (in a pipeline it surfaces only when the pipeline is synchronised)."""
+        try:
+            yield
+        except self.raw.integrity_errors as exc:
+            if CONTIGUOUS_VERSIONS_MESSAGE not in str(exc):
+                raise
+            raise self._out_of_sequence(self._written_rows) from None
 
     def _out_of_sequence(self, rows: list[dict[str, Any]]) -> ConcurrencyError:
         """The database refused a row that was not its stream's next version (the

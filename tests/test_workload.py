@@ -6,6 +6,7 @@ is a real ledger. A small city (15 agencies, 100 tasks a year) on SQLite.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from collections import Counter
@@ -19,12 +20,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `benchmarks` is not an installed package
     sys.path.insert(0, str(REPO))
 
-from application import loading, queries  # noqa: E402
+from application import escalation, loading, queries, rating, reporting  # noqa: E402
 from application import tables as t  # noqa: E402
 from benchmarks.workload import City, CityConfig, Runner  # noqa: E402
 from events.projections import rebuild  # noqa: E402
 from events.schema import events as event_rows  # noqa: E402
 from events.verify import verify_chain  # noqa: E402
+from workflow import reports, scoring  # noqa: E402
+from workflow.errors import DomainError  # noqa: E402
+from workflow.reports import Period  # noqa: E402
+from workflow.tasks import derive_task  # noqa: E402
 
 SMALL = CityConfig(seed=11, tasks_per_year=100, agencies=15, documents_per_year=20)
 END_2020 = date(2020, 12, 31)
@@ -158,3 +163,103 @@ def test_the_same_plan_writes_the_same_log(city_url):
     finally:
         first.close()
         second.close()
+
+
+def test_the_batch_api_writes_the_same_log(city_url):
+    """Commands in batches (escalation passes among them) give the log one by one does."""
+    single = load(city_url("a"))
+    batched = Runner(city_url("b"))
+    try:
+        stats = batched.run(City(SMALL).commands_until(END_2020), batch_size=37)
+        assert stats.batches > 10
+        assert log_rows(batched.app.engine) == log_rows(single.app.engine)
+        assert verify_chain(batched.app.engine).ok
+    finally:
+        single.close()
+        batched.close()
+
+
+def test_a_failed_command_leaves_its_batch_unwritten(city_url):
+    runner = Runner(city_url("a"))
+    try:
+        commands = list(City(SMALL).commands_until(date(2020, 3, 31)))
+        runner.run(commands[:40])
+        before = runner.app.store.head_position()
+        with pytest.raises(DomainError), runner.ledger.batch():
+            runner.execute(commands[40])
+            runner.ledger.complete("NV-99999", date(2020, 2, 1), None)  # no such task
+        with pytest.raises(DomainError), runner.ledger.batch():
+            runner.execute(commands[41])
+            with contextlib.suppress(DomainError):  # swallowed: the batch must not commit
+                runner.ledger.cancel("NV-99999", date(2020, 2, 1), "Nhầm")
+            runner.execute(commands[42])
+        assert runner.app.store.head_position() == before
+    finally:
+        runner.close()
+
+
+def _state(task) -> tuple:
+    return (task.id, list(task.leads), task.assigned_on, task.original_deadline,
+            task.effective_deadline, task.current_deadline, task.completed_on, task.cancelled_on)  # fmt: skip
+
+
+def test_task_states_read_from_columns_are_the_derived_ones(city_url):
+    """At any cut-off the state columns (or the facts, for a task with later facts)
+    give exactly the derivation from facts; the period filters keep every task the
+    reports and ratings count."""
+    runner = load(city_url("a"))
+    try:
+        with runner.app.engine.connect() as connection:
+            every = dict(connection.execute(sa.select(t.tasks.c.task_id, t.tasks.c.facts)).all())
+            for cutoff in [date(2020, m, 28) for m in range(1, 13)] + [END_2020]:
+                derived = [derive_task(facts, cutoff) for facts in every.values()]
+                derived = sorted(
+                    (d for d in derived if d is not None), key=lambda d: (d.assigned_on, d.id)
+                )
+                states = list(loading.task_states(connection, cutoff))
+                assert [_state(s) for s in states] == [_state(d) for d in derived], cutoff
+
+                start = cutoff.replace(day=1)
+                period = Period(start, cutoff, "tháng")
+                assert reporting.task_report(connection, period) == reports.task_report(
+                    derived, period
+                ), cutoff
+                year_rating = rating.rate(
+                    connection, 2020, cutoff, rating.choose_rulebook(cutoff)
+                )
+                everything = scoring.rate_heads(
+                    rating.scored(derived),
+                    rating._documents(connection, cutoff),
+                    rating._assessments(connection),
+                    rating._tenures(connection),
+                    2020,
+                    cutoff,
+                    rating.choose_rulebook(cutoff),
+                )
+                assert [{k: v for k, v in r.items() if k != "name"} for r in year_rating] == [
+                    r.to_dict() for r in everything
+                ], cutoff
+    finally:
+        runner.close()
+
+
+def test_the_passes_recorded_leave_nothing_a_full_scan_would_find(city_url):
+    """Monthly passes, each reading only what the last one did not settle, raised
+    every step a pass reading every task finds; and both scans agree on any day."""
+    runner = load(city_url("a"))
+    try:
+        calendar = runner.ledger.calendar()
+        with runner.app.engine.connect() as connection:
+            for as_of in (END_2020, date(2021, 1, 4), date(2021, 1, 20), date(2021, 2, 28)):
+                ladder = escalation.ladder_from_rulebook(rating.choose_rulebook(as_of))
+                since = escalation.last_pass(connection, ladder)
+                assert since is not None and since.as_of == END_2020
+                limited = list(escalation.scan(connection, as_of, calendar, ladder, since))
+                full = list(escalation.scan(connection, as_of, calendar, ladder, None))
+                assert limited == full, as_of
+                if as_of == END_2020:
+                    assert full == []  # the 31/12 pass raised everything due by then
+                read = sum(1 for _ in escalation.candidates(connection, as_of, calendar, ladder, since))
+                assert read < len(list(escalation.candidates(connection, as_of, calendar, ladder)))
+    finally:
+        runner.close()
