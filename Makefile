@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,18 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Figures, never timed tests: the whole city benchmark takes an hour or so
+# (a decade of a 20,000-task city on both engines); bench-quick a few minutes.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.store_bench
+	$(BIN)/python -m benchmarks.html_bench --city-years 3
+	$(BIN)/python -m benchmarks.city_bench
+
+bench-quick: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.html_bench
+	$(BIN)/python -m benchmarks.city_bench --quick
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache nhiemvu-demo.db*

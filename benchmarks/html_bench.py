@@ -1,6 +1,12 @@
 """Render time of `nhiemvu report html --year 2023` for a city-sized year.
 
     python -m benchmarks.html_bench [--agencies 100] [--tasks 3000] [--keep FILE.db]
+    python -m benchmarks.html_bench --city-years 3 [--tasks 20000]
+
+`--city-years N` renders instead the last year of N years of the synthetic city of
+benchmarks/workload.py (20,000 tasks a year unless --tasks says otherwise, loaded
+through the batch API), so the page is measured on a real-size year with the
+history of the years before it.
 
 Builds a synthetic 2023 ledger in a temporary SQLite file through the same
 Ledger commands the secretariat uses (a fixed clock in January 2024): agencies
@@ -160,17 +166,36 @@ def _follow_up(ledger, rng, task_id, assigned, due, counts) -> None:
         counts["completed"] += 1
 
 
-def render_once(url: str) -> dict[str, float]:
-    """One `report html --year` render (read the ledger, draw, fill the template), timed."""
-    app = App(url, "benchmark", now=lambda: NOW)
+def build_city(url: str, years: int, tasks: int) -> tuple[int, datetime]:
+    """`years` of the workload city through the batch API; (its last year, a "now" after it)."""
+    from .workload import City, CityConfig, Runner
+
+    config = CityConfig(tasks_per_year=tasks)
+    last = config.start_year + years - 1
+    runner = Runner(url)
     try:
-        window = html_report.report_window(NOW.date(), year=YEAR)
+        started = time.perf_counter()
+        stats = runner.run(City(config).commands_until(date(last, 12, 31)), batch_size=2000)
+        print(
+            f"Built {years} year(s) of the city in {time.perf_counter() - started:.1f} s: "
+            f"{stats.events:,} events, {tasks:,} tasks a year."
+        )
+    finally:
+        runner.close()
+    return last, datetime(last + 1, 1, 15, 9, 0, tzinfo=LOCAL_TZ)
+
+
+def render_once(url: str, year: int = YEAR, now: datetime = NOW) -> dict[str, float]:
+    """One `report html --year` render (read the ledger, draw, fill the template), timed."""
+    app = App(url, "benchmark", now=lambda: now)
+    try:
+        window = html_report.report_window(now.date(), year=year)
         cpu = time.process_time()
         start = time.perf_counter()
         with app.engine.connect() as connection:
             figures = html_report.gather(connection, window)
         gathered = time.perf_counter()
-        page = html_report.render(figures, NOW)
+        page = html_report.render(figures, now)
         rendered = time.perf_counter()
         cpu = time.process_time() - cpu
         # The charts once more on their own, to split the render time.
@@ -192,30 +217,36 @@ def render_once(url: str) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.html_bench")
     parser.add_argument("--agencies", type=int, default=100)
-    parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--tasks", type=int, default=None, help="3000 (20000 with --city-years)")
     parser.add_argument(
         "--keep", metavar="FILE.db", help="build the ledger in this file and keep it"
     )
+    parser.add_argument("--city-years", type=int, default=None, metavar="N")
     args = parser.parse_args(argv)
 
+    year, now = YEAR, NOW
     with tempfile.TemporaryDirectory(prefix="nhiemvu-html-bench-") as directory:
         path = Path(args.keep) if args.keep else Path(directory) / "city.db"
         url = f"sqlite:///{path}"
-        if not (args.keep and path.exists()):
+        if args.city_years:
+            if not (args.keep and path.exists()):
+                upgrade(url)
+            year, now = build_city(url, args.city_years, args.tasks or 20_000)
+        elif not (args.keep and path.exists()):
             upgrade(url)
             started = time.perf_counter()
-            counts = build_city_year(url, args.agencies, args.tasks)
+            counts = build_city_year(url, args.agencies, args.tasks or 3000)
             built = time.perf_counter() - started
             print(
                 f"Built a {YEAR} ledger in {built:.1f} s: {counts['agencies']} agencies, "
                 f"{counts['tasks']} tasks ({counts['completed']} completed), "
                 f"{counts['documents']} documents, {counts['events']} events."
             )
-        cold = render_once(url)
-        runs = [render_once(url) for _ in range(REPEATS)]
+        cold = render_once(url, year, now)
+        runs = [render_once(url, year, now) for _ in range(REPEATS)]
     median = statistics.median(r["total"] for r in runs)
     middle = sorted(runs, key=lambda r: r["total"])[REPEATS // 2]
-    print(f"report html --year {YEAR} (SQLite), render time:")
+    print(f"report html --year {year} (SQLite), render time:")
     print(f"  first render in the process (imports matplotlib, Jinja2): {cold['total']:.2f} s")
     spread = ", ".join(f"{r['total']:.2f}" for r in runs)
     print(f"  median of {REPEATS}: {median:.2f} s  ({spread})")
