@@ -58,9 +58,14 @@ def overdue_by_agency(
     whose lead table holds today's leads, not those before a reassignment.
     """
     result: dict[str, list[Task]] = {}
-    for task in loading.iter_tasks(connection, None, as_of):
-        if task.status(as_of) != OVERDUE:
-            continue
+    # Overdue on `as_of` means still open then: the tasks settled before are not read.
+    overdue = [
+        state.id
+        for state in loading.task_states(connection, as_of, active_since=as_of)
+        if state.status(as_of) == OVERDUE
+    ]
+    whole = loading.tasks_by_id(connection, overdue, as_of)
+    for task in (whole[task_id] for task_id in overdue):
         for lead in task.leads:
             if agency is None or lead == agency:
                 result.setdefault(lead, []).append(task)

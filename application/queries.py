@@ -13,7 +13,7 @@ from events.store import EventStore, RecordedEvent
 from workflow.agencies import KINDS, Agency
 from workflow.dates import end_of_day, iso
 from workflow.errors import DomainError, NotFound
-from workflow.tasks import STATUS_LABELS, STATUSES, Task, derive_task
+from workflow.tasks import OPEN_STATUSES, STATUS_LABELS, STATUSES, Task, derive_task
 
 from . import loading, streams
 from . import tables as t
@@ -118,13 +118,18 @@ def list_tasks(
         )
     if agency is not None:
         loading.load_agency(connection, agency)
-    result = []
-    for task in loading.iter_tasks(connection, agency, as_of):
-        if agency is not None and agency not in task.leads:
-            continue
-        if status is None or task.status(as_of) == status:
-            result.append(task_to_dict(task, as_of))
-    return result
+    if status is None:
+        return [task_to_dict(task, as_of) for task in loading.iter_tasks(connection, agency, as_of)]
+    # Statuses from the state columns first; only the matching tasks are read whole.
+    # An open status on `as_of` leaves out every task settled before it.
+    since = as_of if status in OPEN_STATUSES else None
+    matching = [
+        state.id
+        for state in loading.task_states(connection, as_of, active_since=since, agency=agency)
+        if state.status(as_of) == status
+    ]
+    whole = loading.tasks_by_id(connection, matching, as_of)
+    return [task_to_dict(whole[task_id], as_of) for task_id in matching]
 
 
 def task_history(store: EventStore, connection: Connection, task_id: str) -> list[dict[str, Any]]:
