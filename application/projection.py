@@ -25,7 +25,7 @@ from datetime import date
 from json.encoder import encode_basestring
 from typing import Any
 
-from events.sql import Raw, dumps
+from events.sql import Raw, dumps, loads
 from events.store import RecordedEvent
 from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
@@ -36,8 +36,10 @@ RETRACTED = "event.retracted"
 PASS_COMPLETED = "escalation.pass_completed"
 TASK_COUNTER = "task_number"
 TASK_NUMBER = re.compile(r"^NV-(\d+)$")
-# Tasks a rebuild keeps in memory (a few KB each); the rest are written out.
-BULK_WORKING_SET = 10_000
+# Tasks a rebuild keeps in memory (a few KB each: facts as text, the task folded
+# from them) — the tasks of some two years, which get nearly all their events then;
+# the rest are written out and read back if an event comes for them.
+BULK_WORKING_SET = 40_000
 
 _UNSET = object()
 
@@ -89,12 +91,12 @@ def all_leads(facts: list[dict[str, Any]]) -> list[str]:
 class TaskRow:
     """One task in a session: its facts in force, its stream version, its row's fate."""
 
-    __slots__ = ("task_id", "facts", "facts_json", "version", "stored_leads", "dirty",
-                 "last_position", "written", "_task")  # fmt: skip
+    __slots__ = ("task_id", "_facts", "facts_json", "version", "stored_leads", "dirty",
+                 "last_position", "written", "_task", "_last_fact_on", "_leads_ever")  # fmt: skip
 
     def __init__(self, task_id, facts, version, last_position, written=None, facts_json=None):
         self.task_id = task_id
-        self.facts: list[dict[str, Any]] = facts
+        self._facts: list[dict[str, Any]] | None = facts
         # The facts as JSON text, kept in step with `facts` when a fact is added, so
         # that writing the row does not encode every fact again (None: encode).
         self.facts_json: str | None = facts_json
@@ -106,10 +108,45 @@ class TaskRow:
         self.dirty = False
         self.last_position: int = last_position
         self._task: Any = _UNSET
+        self._last_fact_on: date | None = None  # None: work it out from the facts
+        self._leads_ever: list[str] | None = None  # likewise
+
+    @property
+    def leads_ever(self) -> list[str]:
+        """Every agency that has led the task (see all_leads)."""
+        if self._leads_ever is None:
+            self._leads_ever = all_leads(self.facts)
+        return self._leads_ever
+
+    @property
+    def last_fact_on(self) -> date:
+        """The latest business date among the facts."""
+        if self._last_fact_on is None:
+            self._last_fact_on = max(fact_date(f) for f in self.facts)
+        return self._last_fact_on
 
     @property
     def stored(self) -> bool:
         return self.written is not None
+
+    @property
+    def facts(self) -> list[dict[str, Any]]:
+        if self._facts is None:  # kept as text only (see lighten): parse it again
+            self._facts = loads(self.facts_json)
+        return self._facts
+
+    @facts.setter
+    def facts(self, facts: list[dict[str, Any]]) -> None:
+        self._facts = facts
+
+    def lighten(self) -> None:
+        """For a bulk session holding many tasks: keep the facts as text only (the task
+        folded from them stays, so adding a fact needs neither), and after a write
+        forget the stored values (the next write then writes every column)."""
+        if self.facts_json is not None and self._task is not _UNSET:
+            self._facts = None
+        if self.written:
+            self.written = {}
 
     @property
     def task(self) -> Task | None:
@@ -125,12 +162,20 @@ class TaskRow:
             self.changed([*self.facts, fact])
             if text is not None:
                 self.facts_json = f"[{text}]"
+            if len(self.facts) == 1:
+                self._last_fact_on = fact_date(fact)
+                self._leads_ever = list(dict.fromkeys(fact["data"]["leads"]))
             return
-        if not self.facts:
-            return  # no assignment (retracted): nothing to add it to
-        self.facts = [*self.facts, fact]
+        if self._facts is not None:
+            if not self._facts:
+                return  # no assignment (retracted): nothing to add it to
+            self._facts = [*self._facts, fact]
         if self.facts_json is not None:
             self.facts_json = f"{self.facts_json[:-1]},{text or facts_text(fact)}]"
+        if self._last_fact_on is not None:
+            self._last_fact_on = max(self._last_fact_on, fact_date(fact))
+        if self._leads_ever is not None and fact["type"] == "task.reassigned":
+            self._leads_ever = list(dict.fromkeys([*self._leads_ever, *fact["data"]["to"]]))
         if self._task is not _UNSET and self._task is not None:
             apply_fact(self._task, fact)
         self.dirty = True
@@ -143,6 +188,7 @@ class TaskRow:
         self.facts = facts
         self.facts_json = None
         self._task = _UNSET
+        self._last_fact_on = self._leads_ever = None
         self.dirty = True
 
 
@@ -348,6 +394,9 @@ class LedgerSession:
         if event.type == "task.assigned":
             self._count_task(task_id)
         row.added(_fact(event), _fact_json(event))
+        if self.working_set is not None:
+            row.task  # noqa: B018 - fold it now, so that the facts can stay text
+            row.lighten()
 
     def _count_task(self, task_id: str) -> None:
         number = TASK_NUMBER.match(task_id)
@@ -529,7 +578,7 @@ class LedgerSession:
                 row.written, row.stored_leads = None, None
                 continue
             values = self._task_values(row, task)
-            leads = all_leads(row.facts)
+            leads = row.leads_ever
             if row.stored:
                 changed = {k: v for k, v in values.items() if row.written.get(k, _UNSET) != v}
                 changed["task_id"] = row.task_id
@@ -570,7 +619,7 @@ class LedgerSession:
             "completed_on": day(task.completed_on),
             "cancelled_on": day(task.cancelled_on),
             "closed_on": day(min(closed)) if closed else None,
-            "last_fact_on": day(max(fact_date(f) for f in row.facts)),
+            "last_fact_on": day(row.last_fact_on),
             "escalation_level": task.escalation_level,
             "last_position": row.last_position,
             "facts": self._facts_json(row),

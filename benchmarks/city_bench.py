@@ -772,6 +772,11 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float | None]:
     return slope, exponent
 
 
+def _per_year_s(point: Point, before: Point | None) -> float:
+    years = point.years - (before.years if before else 0)
+    return (point.segment.seconds + point.sample.seconds) / years
+
+
 def _per_command_ms(sample: RunStats) -> float:
     values = [v for k, vs in sample.by_kind.items() if k != "escalate" for v in vs]
     return statistics.fmean(values) * 1000 if values else 0.0
@@ -780,6 +785,13 @@ def _per_command_ms(sample: RunStats) -> float:
 def growth_rows(points: list[Point]) -> list[tuple[str, list[float], str]]:
     return [
         ("load, cumulative command seconds", [p.cumulative_command_s for p in points], "s"),
+        (
+            # The first year starts from an empty city (nothing carried over), so the
+            # cumulative figure bends up until the city reaches its steady state.
+            "load seconds per year of the segment",
+            [_per_year_s(p, q) for p, q in zip(points, [None, *points[:-1]], strict=True)],
+            "s",
+        ),
         (
             "ms per command, one transaction each",
             [_per_command_ms(p.sample) for p in points],
