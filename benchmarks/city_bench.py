@@ -67,6 +67,7 @@ GOAL_HELP_S = 0.3
 GOAL_EXPONENT = 1.15  # cost ∝ years^b: b ≤ 1.15 counts as linear on a noisy machine
 MIN_JUDGED_S = 0.1  # below this at the largest point, growth is noise: not judged
 NATIONAL_EVENTS = 10_000_000
+NATIONAL_SAMPLE_COMMANDS = 20_000
 
 
 def say(*parts: Any) -> None:
@@ -217,6 +218,9 @@ class Settings:
     json_path: Path | None
     skip_side: bool = False
     batch_size: int = 2000
+    # One transaction per command for at most this many of the last month's commands
+    # (a national month is ~800,000: the rest go through the batch API).
+    sample_limit: int | None = None
 
     def city_config(self) -> CityConfig:
         return CityConfig(
@@ -379,7 +383,7 @@ def measure_escalation(
     point: Point, city_db, runner: Runner, held: Command, settings: Settings, final: bool
 ) -> None:
     """The held month-end pass: on copies (repeats − 1), then for real on the city."""
-    runner.app.engine.dispose()  # PostgreSQL copies need the template to be idle
+    runner.app.close()  # PostgreSQL copies need the template idle (the app reconnects)
     for _ in range(max(settings.repeats - 1, 0)):
         with city_db.copy() as url:
             seconds, steps = timed_pass(url, held)
@@ -552,10 +556,18 @@ def event_mix(engine) -> dict[str, int]:
     return dict(sorted(rows, key=lambda r: -r[1]))
 
 
-def load_until(city: City, runner: Runner, last_day: date, label: str, batch_size: int):
+def load_until(
+    city: City,
+    runner: Runner,
+    last_day: date,
+    label: str,
+    batch_size: int,
+    sample_limit: int | None = None,
+):
     """Every command up to `last_day`, in recording order: through the batch API up to
     the last month, then the last month one command per transaction (the per-command
-    figures); the month-end pass of `last_day` is held back (returned) for figure 5.
+    figures; only its last `sample_limit` commands if given); the month-end pass of
+    `last_day` is held back (returned) for figure 5.
     Returns (bulk stats, per-command stats, held pass)."""
     held: list[Command] = []
     sample_from = last_day.replace(day=1)
@@ -566,6 +578,9 @@ def load_until(city: City, runner: Runner, last_day: date, label: str, batch_siz
             held.append(command)
         else:
             (bulk if command.day < sample_from else sample).append(command)
+    if sample_limit is not None and len(sample) > sample_limit:
+        bulk.extend(sample[:-sample_limit])
+        sample = sample[-sample_limit:]
 
     def progress(count: int, stats: RunStats) -> None:
         log(
@@ -598,7 +613,12 @@ def bench_backend(backend: str, settings: Settings) -> dict[str, Any]:
             last_day = date(settings.start_year + years - 1, 12, 31)
             log(f"[{backend}] loading the city up to {last_day:%d/%m/%Y}")
             stats, sample, held = load_until(
-                city, runner, last_day, f"{backend} ≤{last_day.year}", settings.batch_size
+                city,
+                runner,
+                last_day,
+                f"{backend} ≤{last_day.year}",
+                settings.batch_size,
+                settings.sample_limit,
             )
             point = Point(years, last_day, segment=stats, sample=sample)
             command_s = stats.seconds + sample.seconds
@@ -614,7 +634,7 @@ def bench_backend(backend: str, settings: Settings) -> dict[str, Any]:
             point.db_mb = city_db.size_mb()
             print_load(point, backend, settings.batch_size)
             log(f"[{backend}] {years}y: rebuild ×{settings.rebuild_repeats}")
-            runner.app.engine.dispose()
+            runner.app.close()
             measure_rebuild(point, city_db.url, settings)
             log(f"[{backend}] {years}y: rating and report ×{settings.repeats}")
             measure_reads(point, runner, settings)
@@ -671,7 +691,7 @@ def print_load(point: Point, backend: str, batch_size: int) -> None:
     )
     rows = sorted(sample.by_kind.items(), key=lambda kv: -len(kv[1]))
     say(
-        f"1. per command, one transaction each, the last month of the segment "
+        f"1. per command, one transaction each, the last commands of the segment's last month "
         f"({sample.commands:,} commands; median ms, p90 ms, commands/s = 1 / mean):"
     )
     for kind, values in rows:
@@ -987,6 +1007,7 @@ def parse(argv: list[str] | None) -> Settings | None:
         json_path=args.json,
         skip_side=args.skip_side or args.national,
         batch_size=args.batch_size,
+        sample_limit=NATIONAL_SAMPLE_COMMANDS if args.national else None,
     )
 
 

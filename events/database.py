@@ -38,6 +38,8 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # A server restart must cost the next command nothing but a reconnect.
+    kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
 
 

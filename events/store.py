@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ ExpectedVersion = int | Literal["any"]
 DEFAULT_BATCH = 1000
 # Rows kept in memory before a long transaction (a batch of commands) writes them.
 FLUSH_ROWS = 2000
+# Seconds a kept write connection may sit idle before it is checked out afresh.
+WRITER_IDLE_S = 5.0
 
 
 def utc_now() -> datetime:
@@ -180,11 +183,18 @@ class EventStore:
         """This thread's connection for write transactions, kept between them:
         checking one out of the pool would cost as much as a small command."""
         connection = getattr(self._writers, "connection", None)
+        now = time.monotonic()
+        if connection is not None and now - self._writers.used_at > WRITER_IDLE_S:
+            # A connection idle this long may have been cut by the server (restart,
+            # idle timeout): hand it back and let the pool check a fresh one.
+            self._drop_writer(connection)
+            connection = None
         if connection is None or connection.closed or connection.invalidated:
             connection = self.engine.connect().execution_options(**{WRITE: True})
             self._writers.connection = connection
             with self._writers_lock:
                 self._open_writers.append(connection)
+        self._writers.used_at = now
         return connection
 
     def _drop_writer(self, connection: Connection) -> None:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events import EventRegistry, EventStore, NewEvent
+from events.database import make_engine
 from events.errors import ConcurrencyError
 from events.projections import catch_up, get_checkpoint, rebuild
 from events.schema import events as events_table
@@ -292,3 +293,25 @@ def test_a_failed_transaction_leaves_projection_and_checkpoint_as_they_were(stor
     assert counts(engine) == {"a": 1}
     assert stored_checkpoint(engine, "counts") is None
     assert store.head_position() == 1
+
+
+# -- the kept write connection ----------------------------------------------------------
+
+
+def test_a_write_connection_cut_by_the_server_costs_the_next_append_nothing(
+    postgres_server, monkeypatch
+):
+    engine = make_engine(postgres_server.new_database())
+    store = EventStore(engine, registry())
+    try:
+        store.append("a", [note(1)])
+        with store._writer().begin():
+            pid = store._writer().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with engine.connect() as admin:
+            assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar()
+        monkeypatch.setattr("events.store.WRITER_IDLE_S", 0.0)  # as if idle for long
+        store.append("a", [note(2)])
+        assert [e.data["n"] for e in store.read_stream("a")] == [1, 2]
+    finally:
+        store.close()
+        engine.dispose()
