@@ -516,6 +516,17 @@ def _task_human(task: dict) -> str:
 @click.pass_context
 def task_show(ctx, task_id, as_of, known_at, as_json):
     """Xem một nhiệm vụ."""
+    if known_at is None:
+        from application.quick import QuickReads
+
+        quick = QuickReads.open(ctx.find_root().obj["db"])
+        if quick is not None:
+            try:
+                data = quick.show_task(task_id.strip(), as_of or quick.today())
+            finally:
+                quick.close()
+            output(data, as_json, _task_human)
+            return
     from application import queries
     from workflow.dates import end_of_day
 

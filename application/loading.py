@@ -15,6 +15,7 @@ from workflow.errors import NotFound
 from workflow.tasks import Task, TaskState, derive_task
 
 from . import tables as t
+from . import task_reads
 
 
 def agency_codes(connection: Connection) -> list[str]:
@@ -47,20 +48,11 @@ def task_ids(connection: Connection) -> list[str]:
 
 
 def task_facts(connection: Connection, task_id: str) -> list[dict]:
-    task_id = task_id.strip().upper()
-    facts = connection.execute(
-        sa.select(t.tasks.c.facts).where(t.tasks.c.task_id == task_id)
-    ).scalar()
-    if facts is None:
-        raise NotFound("nhiệm vụ", task_id, task_ids(connection))
-    return facts
+    return task_reads.task_facts(Raw(connection), task_id)
 
 
 def load_task(connection: Connection, task_id: str, as_of: date | None = None) -> Task:
-    task = derive_task(task_facts(connection, task_id), as_of)
-    if task is None:
-        raise NotFound("nhiệm vụ", task_id)
-    return task
+    return task_reads.load_task(Raw(connection), task_id, as_of)
 
 
 def directive_row(connection: Connection, number: str):

@@ -31,6 +31,7 @@ from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
 from . import tables as t
+from .streams import LEDGER_PROJECTION
 
 RETRACTED = "event.retracted"
 PASS_COMPLETED = "escalation.pass_completed"
@@ -217,7 +218,7 @@ class AgencyRow:
 
 
 class LedgerProjection:
-    name = "ledger"
+    name = LEDGER_PROJECTION
 
     def reset(self, connection) -> None:
         for table in t.PROJECTION_TABLES:

@@ -13,52 +13,11 @@ from events.store import EventStore, RecordedEvent
 from workflow.agencies import KINDS, Agency
 from workflow.dates import end_of_day, iso
 from workflow.errors import DomainError, NotFound
-from workflow.tasks import OPEN_STATUSES, STATUS_LABELS, STATUSES, Task, derive_task
+from workflow.tasks import OPEN_STATUSES, STATUSES, derive_task
 
 from . import loading, streams
 from . import tables as t
-
-
-def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:
-    status = task.status(cutoff)
-    return {
-        "id": task.id,
-        "title": task.title,
-        "directive": task.directive,
-        "clause": task.clause,
-        "leads": task.leads,
-        "coordinators": task.coordinators,
-        "leader": task.leader,
-        "assigned_on": iso(task.assigned_on),
-        "deadline_kind": task.deadline_kind,
-        "deadline_spec": task.deadline_spec,
-        "deadline": iso(task.effective_deadline),
-        "original_deadline": iso(task.original_deadline),
-        "current_deadline": iso(task.current_deadline),
-        "status": status,
-        "status_label": STATUS_LABELS[status],
-        "as_of": iso(cutoff),
-        "completed_on": iso(task.completed_on),
-        "completion_doc": task.completion_doc,
-        "cancelled_on": iso(task.cancelled_on),
-        "cancel_reason": task.cancel_reason,
-        "days_overdue": task.days_overdue(cutoff),
-        "progress": task.progress_percent,
-        "progress_on": iso(task.progress_on),
-        "progress_note": task.progress_note,
-        "escalation_level": task.escalation_level,
-        "extensions": [
-            {
-                "approved_on": iso(e.approved_on),
-                "to": iso(e.to),
-                "reason": e.reason,
-                "in_time": e.in_time,
-                "event_id": e.event_id,
-            }
-            for e in task.extensions
-        ],
-        "documents": task.documents,
-    }
+from .task_reads import task_to_dict
 
 
 def facts_from_events(events: list[RecordedEvent]) -> list[dict[str, Any]]:

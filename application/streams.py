@@ -34,3 +34,7 @@ def kind_of(stream_id: str) -> str:
 
 def key_of(stream_id: str) -> str:
     return stream_id.split(":", 1)[1]
+
+
+# The projection of tasks, agencies and directives (application.projection).
+LEDGER_PROJECTION = "ledger"

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .driver import SQLITE_BUSY_TIMEOUT_S
 from .errors import SchemaOutOfDate
+from .locations import DB_ENV_VAR, DEFAULT_SQLITE_FILE, resolve_url
 
-DB_ENV_VAR = "NHIEMVU_DB"
-DEFAULT_SQLITE_FILE = "nhiemvu.db"
-SQLITE_BUSY_TIMEOUT_S = 30
+__all__ = [
+    "DB_ENV_VAR",
+    "DEFAULT_SQLITE_FILE",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "WRITE",
+    "current_revision",
+    "make_engine",
+    "require_schema",
+    "resolve_url",
+]
+
 # Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
 WRITE = "nhiemvu_write"
-
-
-def resolve_url(url: str | None = None) -> str:
-    """--db, then $NHIEMVU_DB, then an SQLite file in the working directory.
-
-    A bare path is taken as an SQLite file; `postgresql://` gets the psycopg driver.
-    """
-    url = url or os.environ.get(DB_ENV_VAR) or DEFAULT_SQLITE_FILE
-    if "://" not in url:
-        return f"sqlite:///{url}"
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:

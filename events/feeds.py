@@ -47,6 +47,16 @@ class _Buffered:
     end_batch = flush  # a long feed hands the events over batch by batch
 
 
+def stored_checkpoint(raw, name: str) -> int | None:
+    """The last position applied (the head's, if the projection follows it); None: no row."""
+    row = raw.one(
+        "SELECT COALESCE(c.position, h.last_position) FROM projection_checkpoints c, "
+        "event_log_head h WHERE c.name = :name AND h.id = 1",
+        {"name": name},
+    )
+    return None if row is None else row[0]
+
+
 def write_checkpoint(raw, name: str, position: int | None, exists: bool) -> None:
     """Store a checkpoint; None means the projection follows the head (see Feeds)."""
     raw.execute(CHECKPOINT_UPDATE if exists else CHECKPOINT_INSERT, {"name": name, "position": position})

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
-from .feeds import open_session, write_checkpoint
+from .feeds import open_session, stored_checkpoint, write_checkpoint
 from .memory import collector_paused
 from .sql import Raw
 from .store import DEFAULT_BATCH, EventStore, RecordedEvent, StoreTransaction
@@ -35,23 +35,13 @@ class Projection(Protocol):
         """Empty the projection's tables."""
 
 
-def _stored_checkpoint(raw: Raw, name: str) -> int | None:
-    """The last position applied (the head's, if the projection follows it); None: no row."""
-    row = raw.one(
-        "SELECT COALESCE(c.position, h.last_position) FROM projection_checkpoints c, "
-        "event_log_head h WHERE c.name = :name AND h.id = 1",
-        {"name": name},
-    )
-    return None if row is None else row[0]
-
-
 def get_checkpoint(connection: Connection, name: str) -> int:
-    return _stored_checkpoint(Raw(connection), name) or 0
+    return stored_checkpoint(Raw(connection), name) or 0
 
 
 def set_checkpoint(connection: Connection, name: str, position: int) -> None:
     raw = Raw(connection)
-    write_checkpoint(raw, name, position, exists=_stored_checkpoint(raw, name) is not None)
+    write_checkpoint(raw, name, position, exists=stored_checkpoint(raw, name) is not None)
 
 
 def apply_in_transaction(tx: StoreTransaction, projection: Projection) -> None:
@@ -111,7 +101,7 @@ def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None 
           bulk: bool = False, reset: bool = False) -> int:  # fmt: skip
     """Apply the log after `checkpoint` (at most `batches` batches) and move the checkpoint."""
     raw = tx.raw
-    exists = _stored_checkpoint(raw, projection.name) is not None
+    exists = stored_checkpoint(raw, projection.name) is not None
     if reset:
         write_checkpoint(raw, projection.name, 0, exists)
         exists = True

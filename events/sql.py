@@ -19,9 +19,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -111,14 +113,26 @@ def dialect_named(name: str) -> Dialect:
 
 
 class Raw:
-    """The DB-API cursor of one SQLAlchemy connection, in its current transaction."""
+    """The DB-API cursor of one SQLAlchemy connection, in its current transaction
+    (or of a bare driver connection, see `over_driver`)."""
 
     def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.dialect = dialect_named(connection.dialect.name)
-        self.driver = connection.connection.dbapi_connection
-        self.cursor = self.driver.cursor()
-        dbapi = connection.dialect.dbapi
+        self.connection: Connection | None = connection
+        self._use(connection.connection.dbapi_connection, connection.dialect.name)
+
+    @classmethod
+    def over_driver(cls, driver: Any, dialect_name: str) -> Raw:
+        """Over a DB-API connection opened without SQLAlchemy (events.driver)."""
+        raw = cls.__new__(cls)
+        raw.connection = None
+        raw._use(driver, dialect_name)
+        return raw
+
+    def _use(self, driver: Any, dialect_name: str) -> None:
+        self.dialect = dialect_named(dialect_name)
+        self.driver = driver
+        self.cursor = driver.cursor()
+        dbapi = import_module(type(driver).__module__.partition(".")[0])
         self.errors = dbapi.Error
         self.integrity_errors = dbapi.IntegrityError
 

@@ -1,0 +1,70 @@
+"""One task read back from its projection row, over any connection's `Raw` cursor:
+SQLAlchemy's, or the bare driver's of the fast read commands (application.quick)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from events.sql import Raw
+from workflow.dates import iso
+from workflow.errors import NotFound
+from workflow.tasks import STATUS_LABELS, Task, derive_task
+
+
+def task_facts(raw: Raw, task_id: str) -> list[dict]:
+    task_id = task_id.strip().upper()
+    row = raw.one("SELECT facts FROM proj_tasks WHERE task_id = :task_id", {"task_id": task_id})
+    if row is None:
+        known = [r[0] for r in raw.all("SELECT task_id FROM proj_tasks")]
+        raise NotFound("nhiệm vụ", task_id, known)
+    return raw.dialect.to_json(row[0])
+
+
+def load_task(raw: Raw, task_id: str, as_of: date | None = None) -> Task:
+    task = derive_task(task_facts(raw, task_id), as_of)
+    if task is None:
+        raise NotFound("nhiệm vụ", task_id)
+    return task
+
+
+def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:
+    status = task.status(cutoff)
+    return {
+        "id": task.id,
+        "title": task.title,
+        "directive": task.directive,
+        "clause": task.clause,
+        "leads": task.leads,
+        "coordinators": task.coordinators,
+        "leader": task.leader,
+        "assigned_on": iso(task.assigned_on),
+        "deadline_kind": task.deadline_kind,
+        "deadline_spec": task.deadline_spec,
+        "deadline": iso(task.effective_deadline),
+        "original_deadline": iso(task.original_deadline),
+        "current_deadline": iso(task.current_deadline),
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "as_of": iso(cutoff),
+        "completed_on": iso(task.completed_on),
+        "completion_doc": task.completion_doc,
+        "cancelled_on": iso(task.cancelled_on),
+        "cancel_reason": task.cancel_reason,
+        "days_overdue": task.days_overdue(cutoff),
+        "progress": task.progress_percent,
+        "progress_on": iso(task.progress_on),
+        "progress_note": task.progress_note,
+        "escalation_level": task.escalation_level,
+        "extensions": [
+            {
+                "approved_on": iso(e.approved_on),
+                "to": iso(e.to),
+                "reason": e.reason,
+                "in_time": e.in_time,
+                "event_id": e.event_id,
+            }
+            for e in task.extensions
+        ],
+        "documents": task.documents,
+    }

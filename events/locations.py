@@ -1,0 +1,21 @@
+"""Where the database is: --db, $NHIEMVU_DB or the embedded default (no driver needed)."""
+
+from __future__ import annotations
+
+import os
+
+DB_ENV_VAR = "NHIEMVU_DB"
+DEFAULT_SQLITE_FILE = "nhiemvu.db"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """--db, then $NHIEMVU_DB, then an SQLite file in the working directory.
+
+    A bare path is taken as an SQLite file; `postgresql://` gets the psycopg driver.
+    """
+    url = url or os.environ.get(DB_ENV_VAR) or DEFAULT_SQLITE_FILE
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
