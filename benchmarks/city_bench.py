@@ -1011,6 +1011,17 @@ def parse(argv: list[str] | None) -> Settings | None:
     )
 
 
+def cpu_reference() -> float:
+    """The best of three timings of a fixed pure-Python loop: the same machine is
+    twice as fast on one day as on another, and every figure here moves with it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def code_version() -> str:
     """The commit measured, and tracked files changed since (read-only git commands)."""
     try:
@@ -1040,6 +1051,10 @@ def main(argv: list[str] | None = None) -> None:
         + (" (--national)" if settings.national else "")
     )
     say(f"code: {code_version()}")
+    say(
+        f"CPU reference: a pure-Python loop of 10 million additions takes {cpu_reference():.2f} s "
+        "here (compare runs on other days or machines by it)"
+    )
     say(
         f"city: seed {settings.seed}, {settings.agencies} agencies, "
         f"{settings.tasks_per_year:,} tasks/year from {settings.start_year}, "

@@ -32,6 +32,7 @@ from pathlib import Path
 from application import html_report
 from application.app import App
 from application.ledger import DeadlineInput
+from benchmarks.city_bench import cpu_reference
 from events.migrate import upgrade
 from workflow.dates import LOCAL_TZ
 from workflow.documents import Addressees
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     median = statistics.median(r["total"] for r in runs)
     middle = sorted(runs, key=lambda r: r["total"])[REPEATS // 2]
     print(f"report html --year {year} (SQLite), render time:")
+    print(f"  (CPU reference: 10 million additions in {cpu_reference():.2f} s here)")
     print(f"  first render in the process (imports matplotlib, Jinja2): {cold['total']:.2f} s")
     spread = ", ".join(f"{r['total']:.2f}" for r in runs)
     print(f"  median of {REPEATS}: {median:.2f} s  ({spread})")
