@@ -33,6 +33,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -238,7 +239,8 @@ def _rate_heads(
     browser test compares the result with `rating compute --json`.
     """
     results = scoring.rate_heads(
-        ratings.scored(tasks),
+        # What rating.rate selects: a task that never had a deadline is never due.
+        ratings.scored(t for t in tasks if t.original_deadline is not None),
         ratings._documents(connection, window.cutoff, date(window.rating_year, 1, 1)),
         ratings._assessments(connection),
         ratings._tenures(connection),
@@ -255,11 +257,29 @@ def _rate_heads(
 
 
 def overdue_trend(tasks: Sequence[TaskState], points: Iterable[date]) -> list[dict[str, Any]]:
-    """Number of tasks overdue at each point (a month end, or the cut-off)."""
-    tasks = [t for t in tasks if t.effective_deadline is not None]  # the others never are
-    trend = []
-    for point in points:
-        count = sum(1 for t in tasks if t.assigned_on <= point and t.status(point) == OVERDUE)
+    """Number of tasks overdue at each point (a month end, or the cut-off; ascending).
+
+    A task is overdue at `p` (TaskState.status) when it was assigned by `p`, its
+    deadline is before `p`, and it was neither completed nor cancelled by `p`: one
+    run of consecutive points, found by bisection — not tasks × points statuses.
+    """
+    points = list(points)
+    if points != sorted(points):
+        raise ValueError("trend points must be in ascending order")
+    changes = [0] * (len(points) + 1)
+    for task in tasks:
+        deadline = task.effective_deadline
+        if deadline is None:
+            continue  # never overdue
+        first = max(bisect_right(points, deadline), bisect_left(points, task.assigned_on))
+        closed = [d for d in (task.completed_on, task.cancelled_on) if d is not None]
+        stop = bisect_left(points, min(closed)) if closed else len(points)
+        if first < stop:
+            changes[first] += 1
+            changes[stop] -= 1
+    trend, count = [], 0
+    for point, change in zip(points, changes, strict=False):
+        count += change
         trend.append(
             {
                 "date": point.isoformat(),

@@ -167,12 +167,20 @@ def _follow_up(ledger, rng, task_id, assigned, due, counts) -> None:
         counts["completed"] += 1
 
 
-def build_city(url: str, years: int, tasks: int) -> tuple[int, datetime]:
-    """`years` of the workload city through the batch API; (its last year, a "now" after it)."""
+def city_span(years: int, tasks: int) -> tuple[int, datetime]:
+    """The workload city's last year, and a "now" just after it."""
+    from .workload import CityConfig
+
+    last = CityConfig(tasks_per_year=tasks).start_year + years - 1
+    return last, datetime(last + 1, 1, 15, 9, 0, tzinfo=LOCAL_TZ)
+
+
+def build_city(url: str, years: int, tasks: int) -> None:
+    """`years` of the workload city through the batch API."""
     from .workload import City, CityConfig, Runner
 
     config = CityConfig(tasks_per_year=tasks)
-    last = config.start_year + years - 1
+    last, _ = city_span(years, tasks)
     runner = Runner(url)
     try:
         started = time.perf_counter()
@@ -183,7 +191,6 @@ def build_city(url: str, years: int, tasks: int) -> tuple[int, datetime]:
         )
     finally:
         runner.close()
-    return last, datetime(last + 1, 1, 15, 9, 0, tzinfo=LOCAL_TZ)
 
 
 def render_once(url: str, year: int = YEAR, now: datetime = NOW) -> dict[str, float]:
@@ -230,9 +237,10 @@ def main(argv: list[str] | None = None) -> None:
         path = Path(args.keep) if args.keep else Path(directory) / "city.db"
         url = f"sqlite:///{path}"
         if args.city_years:
-            if not (args.keep and path.exists()):
+            year, now = city_span(args.city_years, args.tasks or 20_000)
+            if not (args.keep and path.exists()):  # a kept city is measured again as it is
                 upgrade(url)
-            year, now = build_city(url, args.city_years, args.tasks or 20_000)
+                build_city(url, args.city_years, args.tasks or 20_000)
         elif not (args.keep and path.exists()):
             upgrade(url)
             started = time.perf_counter()

@@ -23,17 +23,19 @@ from pathlib import Path
 import browser
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from application.app import App
 from application.demo import run_demo
-from application.html_report import report_window, vn_number
+from application.html_report import overdue_trend, report_window, vn_number
 from application.ledger import DeadlineInput
 from cli import cli
 from cli_reports import report
 from workflow.dates import LOCAL_TZ
 from workflow.documents import Addressees
 from workflow.errors import DomainError
-from workflow.tasks import STATUSES
+from workflow.tasks import OVERDUE, STATUSES, TaskState
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -401,3 +403,36 @@ def test_an_unwritable_destination_is_a_vietnamese_error(db_url, tmp_path):
     )
     assert result.exit_code == 1 and "Không ghi được tệp" in result.output
     assert not list(Path(tmp_path).glob("**/*.tmp"))
+
+
+# -- the overdue trend counts what TaskState.status says, point by point ---------------------
+
+_day = st.dates(min_value=date(2023, 1, 1), max_value=date(2024, 12, 31))
+
+
+@st.composite
+def _task_states(draw):
+    assigned = draw(_day)
+    later = st.one_of(st.none(), st.dates(min_value=assigned, max_value=date(2025, 3, 31)))
+    deadline = draw(later)
+    return TaskState(
+        id="NV-1",
+        leads=["SXD"],
+        assigned_on=assigned,
+        original_deadline=deadline,
+        effective_deadline=deadline,
+        current_deadline=deadline,
+        completed_on=draw(later),
+        cancelled_on=draw(later),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_task_states(), max_size=40), st.lists(_day, min_size=1, max_size=14, unique=True))
+def test_overdue_trend_counts_the_tasks_overdue_at_each_point(tasks, points):
+    points = sorted(points)
+    trend = overdue_trend(tasks, points)
+    assert [row["date"] for row in trend] == [p.isoformat() for p in points]
+    assert [row["overdue"] for row in trend] == [
+        sum(1 for t in tasks if t.assigned_on <= p and t.status(p) == OVERDUE) for p in points
+    ]

@@ -104,12 +104,12 @@ class Document:
                 f"{', '.join(DOCUMENT_KINDS)}."
             )
 
-    def reaches(self, agency: str) -> bool:
-        """Addressed to the agency or to its head (a cascaded deputy does not count)."""
-        return any(
-            t.kind in _SCORED_TARGETS and t.agency == agency and not t.cascaded
-            for t in self.targets
-        )
+    def agencies_reached(self) -> set[str]:
+        """The agencies it counts for: addressed to them or to their heads (a cascaded
+        deputy does not count)."""
+        return {
+            t.agency for t in self.targets if t.kind in _SCORED_TARGETS and not t.cascaded
+        }
 
 
 @dataclass(frozen=True)
@@ -333,12 +333,12 @@ def score_agencies(
     agencies: Sequence[str],
 ) -> list[AgencyScore]:
     """Each agency's score over the window, as of the cut-off, in the order given."""
-    led, documents = _by_lead(tasks), list(documents)
+    led, reaching = _by_lead(tasks), _documents_reaching(documents, window, cutoff)
     general = _latest_assessments(assessments)
     results = []
     for agency in agencies:
         outcomes = _due_outcomes(led.get(agency, ()), agency, window, cutoff)
-        counted = _counted_documents(documents, agency, window, cutoff)
+        counted = reaching.get(agency, ())
         evaluation = _evaluate(
             outcomes, counted, general.get((agency, window.end.year), {}), rulebook, cutoff
         )
@@ -382,7 +382,7 @@ def rate_heads(
     and name.
     """
     window = Window.of_year(year)
-    led, documents = _by_lead(tasks), list(documents)
+    led, reaching = _by_lead(tasks), _documents_reaching(documents, window, cutoff)
     general = _latest_assessments(assessments)
     by_agency: dict[str, list[Tenure]] = defaultdict(list)
     for tenure in tenures:
@@ -393,7 +393,7 @@ def rate_heads(
     for agency in sorted(by_agency):
         agency_tenures = by_agency[agency]
         outcomes = _due_outcomes(led.get(agency, ()), agency, window, cutoff)
-        counted = _counted_documents(documents, agency, window, cutoff)
+        counted = reaching.get(agency, ())
         assessed = general.get((agency, year), {})
         # Each outcome and document goes to whoever was head on its decisive date.
         their_outcomes: dict[str | None, list[TaskOutcome]] = defaultdict(list)
@@ -562,17 +562,21 @@ def _on_or_before(day: date | None, cutoff: date) -> bool:
     return day is not None and day <= cutoff
 
 
-def _counted_documents(
-    documents: list[Document], agency: str, window: Window, cutoff: date
-) -> list[Document]:
-    """Documents that count for the agency: once each, however they name it."""
-    # A set: the same document handed in twice is still one document.
-    found = {
-        d
-        for d in documents
-        if d.issued_on in window and d.issued_on <= cutoff and d.reaches(agency)
+def _documents_reaching(
+    documents: Iterable[Document], window: Window, cutoff: date
+) -> dict[str, list[Document]]:
+    """The documents that count for each agency (Document.agencies_reached): once each,
+    however often they name it, in date order."""
+    found: dict[str, set[Document]] = defaultdict(set)
+    for document in documents:
+        if document.issued_on not in window or document.issued_on > cutoff:
+            continue
+        for agency in document.agencies_reached():
+            found[agency].add(document)
+    return {
+        agency: sorted(docs, key=lambda d: (d.issued_on, d.number))
+        for agency, docs in found.items()
     }
-    return sorted(found, key=lambda d: (d.issued_on, d.number))
 
 
 def _latest_assessments(
