@@ -202,7 +202,7 @@ def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
         row["name"] = names.get(row["agency"], row["agency"])
 
     reprimands = reports.reprimand_report(
-        document_rows(connection, window.cutoff),
+        document_rows(connection, window.cutoff, window.reprimand_start),
         window.reprimand_start,
         window.cutoff,
         window.reprimand_label,
