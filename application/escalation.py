@@ -200,9 +200,12 @@ def run_escalation_pass(
     else:
         outcomes = []
         for start in range(0, len(found), WRITE_BATCH):
-            chunk = [task_id for task_id, _ in found[start : start + WRITE_BATCH]]
+            chunk = found[start : start + WRITE_BATCH]
             with ledger.batch():
-                for task_id in chunk:
+                # One statement each for the chunk's tasks and step ids, not one per task.
+                ledger.prefetch([task_id for task_id, _ in chunk])
+                ledger.prefetch_event_ids([s.event_id for _, steps in chunk for s in steps])
+                for task_id, _ in chunk:
                     outcomes.extend(_raise_for_task(ledger, task_id, as_of, calendar, ladder))
         if since is None or as_of > since.as_of or outcomes:
             # A pass again on the same day that found nothing teaches nothing new.

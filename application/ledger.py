@@ -110,6 +110,11 @@ class Ledger:
         if self._batch is not None:
             self._session(self._batch).prefetch_tasks([i.strip().upper() for i in task_ids])
 
+    def prefetch_event_ids(self, event_ids) -> None:
+        """Inside a batch: look up in one go the event ids its commands will name."""
+        if self._batch is not None:
+            self._batch.prefetch_event_ids(event_ids)
+
     @contextmanager
     def reading(self) -> Iterator[Any]:
         """A connection that sees the ledger as commands do: inside a batch, the

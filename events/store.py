@@ -396,6 +396,7 @@ class StoreTransaction:
         self.appended: list[RecordedEvent] = []
         self._rows: list[dict[str, Any]] = []  # appended, not yet written
         self._unwritten_ids: dict[str, RecordedEvent] = {}
+        self._absent_ids: set[str] = set()  # looked up under the lock: not in the log
         self._versions: dict[str, int] = {}  # stream versions as this transaction left them
         self._written_rows: list[dict[str, Any]] = []
         self.feeds = Feeds(self, projections)
@@ -491,6 +492,7 @@ class StoreTransaction:
             )
             self._rows.append(row)
             self._unwritten_ids[event.event_id] = event
+            self._absent_ids.discard(event.event_id)
             recorded.append(event)
         self._versions[stream_id] = current + len(new_events)
         self._head = _Head(recorded[-1].position, prev_hash, recorded_at)
@@ -552,6 +554,19 @@ class StoreTransaction:
             self._head = _Head(*self.feeds.lock())
             self._written_head = self._head.position
         return self._head
+
+    def prefetch_event_ids(self, event_ids: Iterable[str]) -> None:
+        """Look these ids up now, in one statement per 500, for appends to come that
+        name them (an escalation pass does, one lookup per task otherwise). Under the
+        lock, so an id found absent stays absent until this transaction appends it."""
+        self.lock()
+        wanted = [i for i in dict.fromkeys(event_ids) if i not in self._unwritten_ids]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            placeholders, params = self.raw.in_list("id", chunk)
+            sql = f"SELECT event_id FROM events WHERE event_id IN {placeholders}"
+            present = {row[0] for row in self.raw.all(sql, params)}
+            self._absent_ids.update(i for i in chunk if i not in present)
 
     def flush_events(self) -> None:
         """Write the appended rows and the new head (the projections' state stays)."""
@@ -619,7 +634,7 @@ class StoreTransaction:
     def _already_stored(self, event_ids: Iterable[str]) -> list[RecordedEvent]:
         event_ids = list(event_ids)
         found = {i: self._unwritten_ids[i] for i in event_ids if i in self._unwritten_ids}
-        missing = [i for i in event_ids if i not in found]
+        missing = [i for i in event_ids if i not in found and i not in self._absent_ids]
         if missing:
             placeholders, params = self.raw.in_list("id", missing)
             sql = f"{_SELECT} WHERE event_id IN {placeholders}"

@@ -315,3 +315,17 @@ def test_a_write_connection_cut_by_the_server_costs_the_next_append_nothing(
     finally:
         store.close()
         engine.dispose()
+
+
+def test_ids_looked_up_ahead_still_catch_every_duplicate(store, monkeypatch):
+    stored, fresh = str(uuid.uuid4()), str(uuid.uuid4())
+    store.append("a", [note(1, event_id=stored)])
+    monkeypatch.setattr("events.store.FLUSH_ROWS", 1)  # rows written as they come
+    with store.transaction() as tx:
+        tx.prefetch_event_ids([stored, fresh])
+        assert tx.append("a", [note(1, event_id=stored)]).duplicate  # found ahead
+        assert not tx.append("b", [note(2, event_id=fresh)]).duplicate
+        tx.append("c", [note(3)])  # flushes: `fresh` is now in the table, not in memory
+        again = tx.append("b", [note(2, event_id=fresh)])
+        assert again.duplicate and again.events[0].stream_id == "b"
+    assert [e.data["n"] for e in store.read_all()] == [1, 2, 3]
