@@ -44,7 +44,7 @@ def load_agencies(connection: Connection) -> dict[str, Agency]:
 
 
 def task_ids(connection: Connection) -> list[str]:
-    return list(connection.execute(sa.select(t.tasks.c.task_id)).scalars())
+    return task_reads.task_ids(Raw(connection))
 
 
 def task_facts(connection: Connection, task_id: str) -> list[dict]:

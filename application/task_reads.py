@@ -16,9 +16,12 @@ def task_facts(raw: Raw, task_id: str) -> list[dict]:
     task_id = task_id.strip().upper()
     row = raw.one("SELECT facts FROM proj_tasks WHERE task_id = :task_id", {"task_id": task_id})
     if row is None:
-        known = [r[0] for r in raw.all("SELECT task_id FROM proj_tasks")]
-        raise NotFound("nhiệm vụ", task_id, known)
+        raise NotFound("nhiệm vụ", task_id, task_ids(raw))
     return raw.dialect.to_json(row[0])
+
+
+def task_ids(raw: Raw) -> list[str]:
+    return [row[0] for row in raw.all("SELECT task_id FROM proj_tasks")]
 
 
 def load_task(raw: Raw, task_id: str, as_of: date | None = None) -> Task:

@@ -118,21 +118,21 @@ class Raw:
 
     def __init__(self, connection: Connection) -> None:
         self.connection: Connection | None = connection
-        self._use(connection.connection.dbapi_connection, connection.dialect.name)
+        dialect = connection.dialect
+        self._use(connection.connection.dbapi_connection, dialect.name, dialect.dbapi)
 
     @classmethod
     def over_driver(cls, driver: Any, dialect_name: str) -> Raw:
         """Over a DB-API connection opened without SQLAlchemy (events.driver)."""
         raw = cls.__new__(cls)
         raw.connection = None
-        raw._use(driver, dialect_name)
+        raw._use(driver, dialect_name, import_module(type(driver).__module__.partition(".")[0]))
         return raw
 
-    def _use(self, driver: Any, dialect_name: str) -> None:
+    def _use(self, driver: Any, dialect_name: str, dbapi: Any) -> None:
         self.dialect = dialect_named(dialect_name)
         self.driver = driver
         self.cursor = driver.cursor()
-        dbapi = import_module(type(driver).__module__.partition(".")[0])
         self.errors = dbapi.Error
         self.integrity_errors = dbapi.IntegrityError
 
