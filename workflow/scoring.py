@@ -524,19 +524,19 @@ def _due_outcomes(
 ) -> list[TaskOutcome]:
     """The agency's due tasks D, each classified as of the cut-off."""
     outcomes = []
+    start, end = window.start, window.end  # locals: this loop runs for every task of a year
     for task in tasks:
-        if agency not in task.leads or task.effective_deadline is None:
+        deadline = task.effective_deadline
+        if deadline is None or deadline > cutoff or agency not in task.leads:
             continue
         # Defensive: facts dated after the cut-off have not happened yet.
-        cancelled = task.cancelled_on is not None and task.cancelled_on <= cutoff
-        completed = task.completed_on if _on_or_before(task.completed_on, cutoff) else None
-        deadline = task.effective_deadline
-        if cancelled or deadline > cutoff:
+        if task.cancelled_on is not None and task.cancelled_on <= cutoff:
             continue
-        carried_over = deadline < window.start and (
-            completed is None or completed >= window.start
-        )
-        if deadline not in window and not carried_over:
+        completed = task.completed_on
+        if completed is not None and completed > cutoff:
+            completed = None
+        carried_over = deadline < start and (completed is None or completed >= start)
+        if not (carried_over or start <= deadline <= end):
             continue
         if completed is None:
             status, decisive = OVERDUE, deadline
@@ -556,10 +556,6 @@ def _due_outcomes(
             )
         )
     return sorted(outcomes, key=lambda o: (o.deadline, o.task_id))
-
-
-def _on_or_before(day: date | None, cutoff: date) -> bool:
-    return day is not None and day <= cutoff
 
 
 def _documents_reaching(
