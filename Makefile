@@ -24,6 +24,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Figures, never timed tests: the whole city benchmark takes an hour or so
 # (a decade of a 20,000-task city on both engines); bench-quick a few minutes.

@@ -126,8 +126,14 @@ def events_import(ctx, file, expect_hash, as_json):
         click.echo(f"Đã nạp {result.count} sự kiện; đang dựng lại các bảng dẫn xuất…", err=True)
     rebuilt = rebuild(app.store, app.ledger.projection)
     if as_json:
-        emit_json({"file": file, "events": result.count, "last_hash": result.last_hash,
-                   "projected": rebuilt})
+        emit_json(
+            {
+                "file": file,
+                "events": result.count,
+                "last_hash": result.last_hash,
+                "projected": rebuilt,
+            }
+        )
         return
     click.echo(
         f"Đã nạp {result.count} sự kiện từ {file} (vị trí 1–{result.count}), chuỗi mã băm "
@@ -142,8 +148,12 @@ def import_():
 
 @import_.command("xlsx")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--sheet", default=None, metavar="NAME", help="Trang cần đọc (mặc định: trang "
-              "đầu tiên có dòng tiêu đề đủ cột).")
+@click.option(
+    "--sheet",
+    default=None,
+    metavar="NAME",
+    help="Trang cần đọc (mặc định: trang đầu tiên có dòng tiêu đề đủ cột).",
+)
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra và báo sẽ làm gì; không ghi gì.")
 @click.option(
     "--skip-invalid", is_flag=True, help="Ghi các dòng hợp lệ, bỏ qua và liệt kê các dòng lỗi."

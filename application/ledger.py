@@ -457,10 +457,7 @@ class Ledger:
             stream = streams.document(number)
             if tx.stream_version(stream):
                 raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
-            agencies = {
-                c: self._agency(tx, c)
-                for c in addressees.agencies + addressees.heads
-            }
+            agencies = {c: self._agency(tx, c) for c in addressees.agencies + addressees.heads}
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
             for task_id in task_ids:
                 self._task(tx, task_id)

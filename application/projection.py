@@ -303,7 +303,9 @@ class LedgerSession:
             return
         placeholders, params = self.raw.in_list("a", wanted)
         found = dict(
-            self.raw.all(f"SELECT code, facts FROM proj_agencies WHERE code IN {placeholders}", params)
+            self.raw.all(
+                f"SELECT code, facts FROM proj_agencies WHERE code IN {placeholders}", params
+            )
         )
         for code in wanted:
             facts = found.get(code)
@@ -643,7 +645,9 @@ class LedgerSession:
                     self.raw.execute("DELETE FROM proj_agencies WHERE code = :code", params)
                 row.stored = False
             elif row.stored:
-                self.raw.execute("UPDATE proj_agencies SET facts = :facts WHERE code = :code", params)
+                self.raw.execute(
+                    "UPDATE proj_agencies SET facts = :facts WHERE code = :code", params
+                )
             else:
                 self.raw.execute(
                     "INSERT INTO proj_agencies (code, facts) VALUES (:code, :facts)", params
@@ -657,6 +661,8 @@ class LedgerSession:
         if self._counter_stored:
             self.raw.execute("UPDATE proj_counters SET value = :value WHERE name = :name", params)
         else:
-            self.raw.execute("INSERT INTO proj_counters (name, value) VALUES (:name, :value)", params)
+            self.raw.execute(
+                "INSERT INTO proj_counters (name, value) VALUES (:name, :value)", params
+            )
             self._counter_stored = True
         self._counter_dirty = False

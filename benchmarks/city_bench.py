@@ -584,8 +584,7 @@ def load_until(
 
     def progress(count: int, stats: RunStats) -> None:
         log(
-            f"[{label}] {count:,} commands, {stats.events / max(stats.seconds, 1e-9):,.0f} "
-            "events/s"
+            f"[{label}] {count:,} commands, {stats.events / max(stats.seconds, 1e-9):,.0f} events/s"
         )
 
     bulk_stats = runner.run(bulk, on_progress=progress, batch_size=batch_size)

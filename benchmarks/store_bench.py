@@ -100,6 +100,7 @@ def run_once(url: str, n_events: int) -> dict[str, float]:
     engine = make_engine(url)
     store = EventStore(engine, registry())
     try:
+
         def single() -> int:
             for n in range(n_events):
                 store.append(f"task-{n % 50}", [event(n)])

@@ -28,9 +28,7 @@ WRITE = "nhiemvu_write"
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = resolve_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs
-        )
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs)
         _configure_sqlite(engine)
         return engine
     # A server restart must cost the next command nothing but a reconnect.

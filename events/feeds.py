@@ -59,7 +59,9 @@ def stored_checkpoint(raw, name: str) -> int | None:
 
 def write_checkpoint(raw, name: str, position: int | None, exists: bool) -> None:
     """Store a checkpoint; None means the projection follows the head (see Feeds)."""
-    raw.execute(CHECKPOINT_UPDATE if exists else CHECKPOINT_INSERT, {"name": name, "position": position})
+    raw.execute(
+        CHECKPOINT_UPDATE if exists else CHECKPOINT_INSERT, {"name": name, "position": position}
+    )
 
 
 _MISSING = object()  # no checkpoint row yet

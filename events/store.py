@@ -137,7 +137,9 @@ _COLUMNS = (
 )
 _SELECT = f"SELECT {_COLUMNS} FROM events"
 
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join(':' + c for c in _COLUMNS.split(', '))})"
+_INSERT = (
+    f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join(':' + c for c in _COLUMNS.split(', '))})"
+)
 _STREAM_VERSION = "SELECT MAX(stream_version) FROM events WHERE stream_id = :stream_id"
 _ADVANCE_HEAD = (
     "UPDATE event_log_head SET last_position = :position, last_hash = :hash, "
@@ -306,7 +308,9 @@ class EventStore:
                 data = loads(text)
                 if schema_version != event_type.version:
                     data, text = event_type.upcast(data, schema_version), None
-                batch.append(ProjectedEvent(position, event_id, stream_id, version, type_, data, text))
+                batch.append(
+                    ProjectedEvent(position, event_id, stream_id, version, type_, data, text)
+                )
             yield batch
             params["after"] = batch[-1].position
             if len(rows) < batch_size:
@@ -320,7 +324,9 @@ class EventStore:
         with self._reading(connection) as raw:
             return raw.one("SELECT COUNT(*) FROM events")[0]
 
-    def get_event(self, event_id: str, connection: Connection | None = None) -> RecordedEvent | None:
+    def get_event(
+        self, event_id: str, connection: Connection | None = None
+    ) -> RecordedEvent | None:
         with self._reading(connection) as raw:
             row = raw.one(f"{_SELECT} WHERE event_id = :event_id", {"event_id": event_id})
             return None if row is None else self._decode(row, raw)

@@ -30,24 +30,32 @@ def verify_chain(engine: Engine, batch_size: int = VERIFY_BATCH) -> VerifyResult
     with engine.connect() as connection:
         after = 0
         while True:
-            rows = connection.execute(
-                sa.select(events_table)
-                .where(events_table.c.position > after)
-                .order_by(events_table.c.position)
-                .limit(batch_size)
-            ).mappings().all()
+            rows = (
+                connection.execute(
+                    sa.select(events_table)
+                    .where(events_table.c.position > after)
+                    .order_by(events_table.c.position)
+                    .limit(batch_size)
+                )
+                .mappings()
+                .all()
+            )
             if not rows:
                 break
             for row in rows:
                 position = row["position"]
                 if position != expected_position:
                     return VerifyResult(
-                        False, checked, expected_position,
+                        False,
+                        checked,
+                        expected_position,
                         f"thiếu sự kiện ở vị trí {expected_position} (vị trí kế tiếp là {position})",
                     )
                 if event_digest(prev_hash, hashed_fields(row)) != row["hash"]:
                     return VerifyResult(
-                        False, checked, position,
+                        False,
+                        checked,
+                        position,
                         "mã băm không khớp: nội dung sự kiện đã bị sửa ngoài hệ thống",
                     )
                 prev_hash = row["hash"]
@@ -57,7 +65,9 @@ def verify_chain(engine: Engine, batch_size: int = VERIFY_BATCH) -> VerifyResult
         head = connection.execute(sa.select(log_head)).mappings().one()
     if head["last_position"] != checked or head["last_hash"] != prev_hash:
         return VerifyResult(
-            False, checked, checked + 1 if head["last_position"] > checked else checked,
+            False,
+            checked,
+            checked + 1 if head["last_position"] > checked else checked,
             "đầu sổ (event_log_head) không khớp với sự kiện cuối: sổ đã bị cắt bớt hoặc sửa",
         )
     return VerifyResult(True, checked)

@@ -31,9 +31,7 @@ def registry() -> EventRegistry:
 
 
 def batch_events(batch: str, k: int) -> list[NewEvent]:
-    return [
-        NewEvent("crash.noted", {"batch": batch, "i": i, "k": k}, T0) for i in range(1, k + 1)
-    ]
+    return [NewEvent("crash.noted", {"batch": batch, "i": i, "k": k}, T0) for i in range(1, k + 1)]
 
 
 def write_batch(store: EventStore, rng: random.Random, batch: str) -> None:

@@ -209,7 +209,7 @@ def test_counts_must_be_positive_integers(plain, n):
         ('[[working_days]]\nnote = "x"\n', "mục working_days thứ 1: thiếu 'date'"),
         ('[[days_off]]\ndate = "16/03/2024"\nnote = "x"\n', "'date' = '16/03/2024'"),
         ('[[days_off]]\ndate = 20240316\nnote = "x"\n', "không phải một ngày"),
-        ("[[days_off]]\ndate = 2024-03-16T08:00:00\nnote = \"x\"\n", "không phải một ngày"),
+        ('[[days_off]]\ndate = 2024-03-16T08:00:00\nnote = "x"\n', "không phải một ngày"),
         ("[[days_off]]\ndate = 2024-03-13\n", "ngày 13/03/2024): thiếu 'note'"),
         ('[[days_off]]\ndate = 2024-03-13\nnote = "  "\n', "thiếu 'note'"),
         (

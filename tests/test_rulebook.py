@@ -325,9 +325,7 @@ def test_a_missing_general_criterion_is_refused_by_the_total(name):
     # The set of criteria is data (an amendment may add one), so a missing one shows
     # as T + G no longer filling the 100-point scale; the message lists those present.
     error = refused(without(raw(), name))
-    assert "'task_results.max' + 'general_criteria' = 90, phải bằng 'score.max' = 100" in str(
-        error
-    )
+    assert "'task_results.max' + 'general_criteria' = 90, phải bằng 'score.max' = 100" in str(error)
     assert name not in str(error)
     assert error.parameter == "general_criteria"
 
@@ -342,7 +340,11 @@ def test_a_missing_general_criterion_is_refused_by_the_total(name):
         ("task_results.late_weight", 1.5, "'task_results.late_weight' = 1.5 nằm ngoài khoảng 0–1"),
         ("task_results.late_weight", -0.5, "'task_results.late_weight' = -0.5 nằm ngoài"),
         ("task_results.max", 120, "'task_results.max' = 120 nằm ngoài khoảng 0–100"),
-        ("task_results.when_no_tasks", 80, "'task_results.when_no_tasks' = 80 nằm ngoài khoảng 0–70"),
+        (
+            "task_results.when_no_tasks",
+            80,
+            "'task_results.when_no_tasks' = 80 nằm ngoài khoảng 0–70",
+        ),
         ("bonus.bieu_duong", -2, "'bonus.bieu_duong' = -2 nằm ngoài"),
         ("bonus.cap", 200, "'bonus.cap' = 200 nằm ngoài"),
         ("score.max", 120, "'score.max' = 120 nằm ngoài khoảng 0–100"),
@@ -393,7 +395,10 @@ def test_the_file_dates_must_be_in_order():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d["deductions"]["phe_binh"].pop("source"), "'deductions.phe_binh' thiếu 'source'"),
+        (
+            lambda d: d["deductions"]["phe_binh"].pop("source"),
+            "'deductions.phe_binh' thiếu 'source'",
+        ),
         (
             lambda d: d["deductions"]["phe_binh"].update(source="qd99"),
             "dẫn nguồn 'qd99' không có trong [[sources]]",
@@ -446,7 +451,9 @@ def write_book(folder: Path, name: str, **replacements: str) -> None:
 def test_the_default_directory_has_a_book_in_force_since_20_12_2019():
     assert rulebook_in_force(date(2024, 12, 31)).id == "qd44-2019-haiphong"
     assert rulebook_in_force(date(2019, 12, 20)).version == "1.0"
-    with pytest.raises(RulebookError, match="Không có sổ quy tắc nào có hiệu lực vào ngày 19/12/2019"):
+    with pytest.raises(
+        RulebookError, match="Không có sổ quy tắc nào có hiệu lực vào ngày 19/12/2019"
+    ):
         rulebook_in_force(date(2019, 12, 19))
 
 
@@ -469,7 +476,10 @@ def test_selection_by_date_latest_start_wins(tmp_path):
     with pytest.raises(RulebookError) as caught:
         rulebook_in_force(date(2019, 1, 1), tmp_path)
     message = str(caught.value)
-    assert "01/01/2019" in message and "qd-sua-doi-2024 phiên bản 2.0 (01/01/2024–31/12/2025)" in message
+    assert (
+        "01/01/2019" in message
+        and "qd-sua-doi-2024 phiên bản 2.0 (01/01/2024–31/12/2025)" in message
+    )
 
 
 def test_two_books_starting_the_same_day_are_ambiguous(tmp_path):

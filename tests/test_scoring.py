@@ -48,8 +48,9 @@ def doc(number, kind, issued_on, *targets, tasks=()):
     return Document(number, kind, issued_on, tuple(targets or (to_agency(),)), tuple(tasks))
 
 
-def score_one(rulebook, tasks=(), documents=(), assessments=(), agency="SCT", window=WINDOW,
-              cutoff=CUTOFF):
+def score_one(
+    rulebook, tasks=(), documents=(), assessments=(), agency="SCT", window=WINDOW, cutoff=CUTOFF
+):
     (result,) = score_agencies(tasks, documents, assessments, window, cutoff, rulebook, [agency])
     return result
 
@@ -80,8 +81,9 @@ DEPUTY = Target("deputy", "SCT", "Lê Văn C", "thương mại", cascaded=True)
 EXAMPLE_DOCUMENTS = [
     doc("15/UBND-VP", "nhac_nho", D(2024, 3, 20), to_agency()),
     doc("12/TB-UBND", "phe_binh", D(2024, 9, 10), to_head(field="thương mại"), DEPUTY),
-    doc("40/TB-UBND", "phe_binh", D(2024, 11, 1),
-        Target("deputy", "SCT", "Lê Văn C", "thương mại")),
+    doc(
+        "40/TB-UBND", "phe_binh", D(2024, 11, 1), Target("deputy", "SCT", "Lê Văn C", "thương mại")
+    ),
     doc("77/QĐ-UBND", "bieu_duong", D(2024, 6, 15), to_agency()),
 ]
 EXAMPLE_TENURES = [
@@ -92,9 +94,7 @@ EXAMPLE_TENURES = [
 
 @pytest.fixture(scope="module")
 def example_ratings(rulebook):
-    return rate_heads(
-        EXAMPLE_TASKS, EXAMPLE_DOCUMENTS, [], EXAMPLE_TENURES, YEAR, CUTOFF, rulebook
-    )
+    return rate_heads(EXAMPLE_TASKS, EXAMPLE_DOCUMENTS, [], EXAMPLE_TENURES, YEAR, CUTOFF, rulebook)
 
 
 def test_worked_example_head_a_is_listed_but_not_rated(example_ratings):
@@ -161,11 +161,20 @@ def test_results_are_json_ready(example_ratings, rulebook):
     assert json.loads(text)["score"] == 62.0
     assert b["T"] == 35.0 and b["N"] == 3 and b["rank"] == 1 and b["cutoff"] == "2024-12-31"
     assert b["rulebook"] == {"id": "qd44-2019-haiphong", "version": "1.0"}
-    assert {"task_id": "K4", "status": "done_late", "deadline": "2024-07-31",
-            "completed_on": "2024-08-20", "carried_over": False,
-            "decisive_on": "2024-07-31"} in b["tasks"]
-    assert {"number": "12/TB-UBND", "kind": "phe_binh", "issued_on": "2024-09-10",
-            "points": -5.0} in b["documents"]
+    assert {
+        "task_id": "K4",
+        "status": "done_late",
+        "deadline": "2024-07-31",
+        "completed_on": "2024-08-20",
+        "carried_over": False,
+        "decisive_on": "2024-07-31",
+    } in b["tasks"]
+    assert {
+        "number": "12/TB-UBND",
+        "kind": "phe_binh",
+        "issued_on": "2024-09-10",
+        "points": -5.0,
+    } in b["documents"]
     agency = score_one(rulebook, EXAMPLE_TASKS, EXAMPLE_DOCUMENTS).to_dict()
     json.dumps(agency)
     assert agency["window"] == {"start": "2024-01-01", "end": "2024-12-31"}
@@ -225,12 +234,15 @@ def test_rounding_is_explained(rulebook):
 
 
 def test_no_deadline_and_cancelled_tasks_are_not_due(rulebook):
-    result = score_one(rulebook, [
-        task("A", None),
-        task("B", None, completed=D(2024, 3, 1)),
-        task("C", D(2024, 6, 30), cancelled=D(2024, 5, 1)),
-        task("D", D(2024, 6, 30), cancelled=D(2024, 8, 1)),  # cancelled after its deadline
-    ])
+    result = score_one(
+        rulebook,
+        [
+            task("A", None),
+            task("B", None, completed=D(2024, 3, 1)),
+            task("C", D(2024, 6, 30), cancelled=D(2024, 5, 1)),
+            task("D", D(2024, 6, 30), cancelled=D(2024, 8, 1)),  # cancelled after its deadline
+        ],
+    )
     assert result.N == 0 and result.T == 70
 
 
@@ -240,13 +252,16 @@ def test_a_deadline_on_the_cutoff_day_still_open_counts_as_overdue(rulebook):
 
 
 def test_deadlines_after_the_window_and_tasks_closed_before_it_are_not_due(rulebook):
-    result = score_one(rulebook, [
-        task("next-year", D(2025, 1, 15)),
-        task("closed-2023", D(2023, 12, 1), completed=D(2023, 12, 20)),
-        task("early", D(2024, 2, 28), completed=D(2023, 11, 30)),  # due in the window: counts
-        # Completed on the window's first day: it was still open when the window began.
-        task("new-year-day", D(2023, 12, 15), completed=D(2024, 1, 1)),
-    ])
+    result = score_one(
+        rulebook,
+        [
+            task("next-year", D(2025, 1, 15)),
+            task("closed-2023", D(2023, 12, 1), completed=D(2023, 12, 20)),
+            task("early", D(2024, 2, 28), completed=D(2023, 11, 30)),  # due in the window: counts
+            # Completed on the window's first day: it was still open when the window began.
+            task("new-year-day", D(2023, 12, 15), completed=D(2024, 1, 1)),
+        ],
+    )
     assert [t.task_id for t in result.tasks] == ["new-year-day", "early"]
     assert (result.on_time, result.late) == (1, 1)
 
@@ -289,10 +304,15 @@ def test_latest_assessment_wins_and_other_years_are_ignored(rulebook):
 
 
 def test_assessments_outside_the_criterion_range_or_unknown_are_explained(rulebook):
-    result = score_one(rulebook, [], [], [
-        Assessment("SCT", 2024, "tham_muu", 12, "nhập nhầm"),
-        Assessment("SCT", 2024, "chuyen_doi_so", 3, "chưa có trong sổ quy tắc"),
-    ])
+    result = score_one(
+        rulebook,
+        [],
+        [],
+        [
+            Assessment("SCT", 2024, "tham_muu", 12, "nhập nhầm"),
+            Assessment("SCT", 2024, "chuyen_doi_so", 3, "chưa có trong sổ quy tắc"),
+        ],
+    )
     assert result.G == 30
     text = "\n".join(result.explanation)
     assert "Đánh giá 'Chất lượng tham mưu' = 12 ngoài khoảng 0–10: tính 10." in text
@@ -315,8 +335,12 @@ def test_assessments_outside_the_criterion_range_or_unknown_are_explained(rulebo
         # Naming several of the agency's tasks does not multiply it.
         ([doc("1", "phe_binh", D(2024, 2, 1), to_head(), tasks=("K1", "K2", "K3"))], 5, 0, 1),
         # Only to a deputy, or to another individual: reported, not deducted.
-        ([doc("1", "phe_binh", D(2024, 2, 1), Target("deputy", "SCT", "C", "thương mại"))],
-         0, 0, 0),
+        (
+            [doc("1", "phe_binh", D(2024, 2, 1), Target("deputy", "SCT", "C", "thương mại"))],
+            0,
+            0,
+            0,
+        ),
         ([doc("1", "nhac_nho", D(2024, 2, 1), Target("person", "SCT", "Chuyên viên D"))], 0, 0, 0),
         # The deputy reached by the §2.8 cascade adds nothing to the head's phê bình.
         ([doc("1", "phe_binh", D(2024, 2, 1), to_head(field="thương mại"), DEPUTY)], 5, 0, 1),
@@ -326,8 +350,9 @@ def test_assessments_outside_the_criterion_range_or_unknown_are_explained(rulebo
         ([doc("1", "phe_binh", D(2023, 12, 31)), doc("2", "nhac_nho", D(2025, 1, 1))], 0, 0, 0),
     ],
 )
-def test_which_documents_count_and_how_often(rulebook, documents, deductions, reminders,
-                                             criticisms):
+def test_which_documents_count_and_how_often(
+    rulebook, documents, deductions, reminders, criticisms
+):
     result = score_one(rulebook, [], documents)
     assert result.deductions == deductions
     assert (result.reminders, result.criticisms) == (reminders, criticisms)
@@ -356,8 +381,10 @@ def test_score_is_clamped_to_0_and_100(rulebook):
     assert next(x for x in top.explanation if x.startswith("Điểm S")).endswith(
         "= 70 + 30 − 0 + 6 = 100,00 (tính được 106, giới hạn trong 0–100)."
     )
-    zero_g = [Assessment("SCT", 2024, c, 0, "Không đạt") for c in
-              ("tham_muu", "phoi_hop", "che_do_bao_cao")]
+    zero_g = [
+        Assessment("SCT", 2024, c, 0, "Không đạt")
+        for c in ("tham_muu", "phoi_hop", "che_do_bao_cao")
+    ]
     criticisms = [doc(f"{i}/TB", "phe_binh", D(2024, 5, 1 + i)) for i in range(3)]
     bottom = score_one(rulebook, open_(1), criticisms, zero_g)
     assert (bottom.T, bottom.G, bottom.deductions) == (0, 0, 15)
@@ -396,11 +423,9 @@ PRAISE3 = [doc(f"{i}/QĐ", "bieu_duong", D(2024, 5, 1 + i)) for i in range(3)]
         # Exactly one half is not below 0.5.
         (done(1) + open_(1), [], "65.00", "HT", ()),
         # Scores on the thresholds.
-        (done(2) + open_(1), NN2 + [doc("5/UBND", "nhac_nho", D(2024, 4, 1))], "70.67", "HTT",
-         ()),
+        (done(2) + open_(1), NN2 + [doc("5/UBND", "nhac_nho", D(2024, 4, 1))], "70.67", "HTT", ()),
         (late(2), PB2 + [doc("30/TB", "phe_binh", D(2024, 4, 1))], "50.00", "HT", ()),
-        (late(2), PB2 + [doc("30/TB", "phe_binh", D(2024, 4, 1))] + NN2[:1], "48.00", "KHT",
-         ()),
+        (late(2), PB2 + [doc("30/TB", "phe_binh", D(2024, 4, 1))] + NN2[:1], "48.00", "KHT", ()),
     ],
 )
 def test_bands_and_gates(rulebook, tasks, documents, score, band, gates):
@@ -453,8 +478,9 @@ def test_as_of_a_cutoff_before_the_window_end(rulebook):
 
 def test_heads_as_of_an_earlier_cutoff(rulebook):
     tenures = EXAMPLE_TENURES + [Tenure("STC", "Người mới", D(2024, 9, 1), None)]
-    ratings = rate_heads(EXAMPLE_TASKS, EXAMPLE_DOCUMENTS, [], tenures, YEAR, D(2024, 6, 30),
-                         rulebook)
+    ratings = rate_heads(
+        EXAMPLE_TASKS, EXAMPLE_DOCUMENTS, [], tenures, YEAR, D(2024, 6, 30), rulebook
+    )
     assert [r.head for r in ratings] == ["Trịnh Thị B", "Phan Văn A"]
     b = by_head(ratings, "Trịnh Thị B")
     # Still head: counted to the year's end; not yet appointed at the cut-off: left out.
@@ -468,8 +494,10 @@ def test_heads_as_of_an_earlier_cutoff(rulebook):
 
 
 def test_carried_over_work_goes_to_the_head_at_the_window_start(rulebook):
-    tenures = [Tenure("SCT", "Cũ", D(2018, 1, 1), D(2024, 1, 10)),
-               Tenure("SCT", "Mới", D(2024, 1, 11), None)]
+    tenures = [
+        Tenure("SCT", "Cũ", D(2018, 1, 1), D(2024, 1, 10)),
+        Tenure("SCT", "Mới", D(2024, 1, 11), None),
+    ]
     tasks = [
         task("carried-late", D(2023, 12, 15), completed=D(2024, 2, 10)),
         task("carried-open", D(2023, 11, 30)),
@@ -484,10 +512,19 @@ def test_carried_over_work_goes_to_the_head_at_the_window_start(rulebook):
 
 
 def test_an_early_completion_before_the_window_goes_to_the_head_at_its_start(rulebook):
-    tenures = [Tenure("SCT", "Cũ", D(2018, 1, 1), D(2023, 12, 31)),
-               Tenure("SCT", "Mới", D(2024, 1, 1), None)]
-    ratings = rate_heads([task("early", D(2024, 1, 31), completed=D(2023, 12, 20))], [], [],
-                         tenures, YEAR, CUTOFF, rulebook)
+    tenures = [
+        Tenure("SCT", "Cũ", D(2018, 1, 1), D(2023, 12, 31)),
+        Tenure("SCT", "Mới", D(2024, 1, 1), None),
+    ]
+    ratings = rate_heads(
+        [task("early", D(2024, 1, 31), completed=D(2023, 12, 20))],
+        [],
+        [],
+        tenures,
+        YEAR,
+        CUTOFF,
+        rulebook,
+    )
     assert [r.head for r in ratings] == ["Mới"]
     assert ratings[0].on_time == 1
 
@@ -505,8 +542,10 @@ def test_documents_go_to_the_head_on_their_date(rulebook):
 
 
 def test_an_outcome_while_the_post_is_vacant_is_nobodys(rulebook):
-    tenures = [Tenure("SCT", "Cũ", D(2018, 1, 1), D(2024, 3, 31)),
-               Tenure("SCT", "Mới", D(2024, 5, 1), None)]
+    tenures = [
+        Tenure("SCT", "Cũ", D(2018, 1, 1), D(2024, 3, 31)),
+        Tenure("SCT", "Mới", D(2024, 5, 1), None),
+    ]
     tasks = [task("vacant", D(2024, 4, 15))]
     ratings = rate_heads(tasks, [], [], tenures, YEAR, CUTOFF, rulebook)
     assert sum(r.N for r in ratings) == 0
@@ -532,16 +571,19 @@ def test_minimum_tenure_and_leap_years(rulebook, year, end, days, rated):
 
 
 def test_overlapping_tenure_records_are_not_counted_twice(rulebook):
-    tenures = [Tenure("SCT", "X", D(2024, 1, 1), D(2024, 8, 31)),
-               Tenure("SCT", "X", D(2024, 6, 1), None)]
+    tenures = [
+        Tenure("SCT", "X", D(2024, 1, 1), D(2024, 8, 31)),
+        Tenure("SCT", "X", D(2024, 6, 1), None),
+    ]
     (rating,) = rate_heads([], [], [], tenures, YEAR, CUTOFF, rulebook)
     assert rating.days_in_office == 366
 
 
 def test_each_head_of_the_agency_gets_its_assessed_general_criteria(example_ratings, rulebook):
     assessments = [Assessment("SCT", 2024, "phoi_hop", 6, "Phối hợp chưa tốt")]
-    ratings = rate_heads(EXAMPLE_TASKS, EXAMPLE_DOCUMENTS, assessments, EXAMPLE_TENURES, YEAR,
-                         CUTOFF, rulebook)
+    ratings = rate_heads(
+        EXAMPLE_TASKS, EXAMPLE_DOCUMENTS, assessments, EXAMPLE_TENURES, YEAR, CUTOFF, rulebook
+    )
     assert [r.G for r in ratings] == [26, 26]
     assert by_head(ratings, "Trịnh Thị B").score == Decimal("58.00")
 
@@ -572,8 +614,16 @@ PB_1 = [doc("8/TB", "phe_binh", D(2024, 2, 1))]
 def test_tie_breaks_in_order(rulebook, case, p, q, first):
     def build(agency, spec):
         tasks, documents, off_g = spec
-        tasks = [task(f"{agency}-{t.task_id}", t.effective_deadline, t.completed_on,
-                      t.cancelled_on, leads=(agency,)) for t in tasks]
+        tasks = [
+            task(
+                f"{agency}-{t.task_id}",
+                t.effective_deadline,
+                t.completed_on,
+                t.cancelled_on,
+                leads=(agency,),
+            )
+            for t in tasks
+        ]
         documents = [doc(d.number, d.kind, d.issued_on, to_agency(agency)) for d in documents]
         assessments = [Assessment(agency, YEAR, "phoi_hop", 10 - off_g, "để bằng điểm")]
         return tasks, documents, assessments
@@ -590,8 +640,10 @@ def test_tie_breaks_in_order(rulebook, case, p, q, first):
 
 def test_equal_heads_of_one_agency_get_unique_ranks_by_name(rulebook):
     # 2024 has 366 days: two halves of 183 days are both rated, with equal figures.
-    tenures = [Tenure("SCT", "Nguyễn Văn Bình", D(2024, 1, 1), D(2024, 7, 1)),
-               Tenure("SCT", "Nguyễn Văn An", D(2024, 7, 2), None)]
+    tenures = [
+        Tenure("SCT", "Nguyễn Văn Bình", D(2024, 1, 1), D(2024, 7, 1)),
+        Tenure("SCT", "Nguyễn Văn An", D(2024, 7, 2), None),
+    ]
     ratings = rate_heads([], [], [], tenures, YEAR, CUTOFF, rulebook)
     assert [(r.head, r.days_in_office, r.rank) for r in ratings] == [
         ("Nguyễn Văn An", 183, 1),

@@ -172,7 +172,9 @@ def test_expected_version_semantics(store):
     with pytest.raises(ConcurrencyError) as caught:
         store.append("task-1", [ev(2)], NO_STREAM)
     assert (caught.value.stream_id, caught.value.expected, caught.value.actual) == (
-        "task-1", NO_STREAM, 1,
+        "task-1",
+        NO_STREAM,
+        1,
     )
     with pytest.raises(ConcurrencyError):
         store.append("task-1", [ev(2), ev(3)], 2)
@@ -318,8 +320,13 @@ def test_naive_clock_is_refused(engine):
 
 def test_recorded_at_never_decreases_even_if_the_clock_goes_back(store, clock):
     base = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    readings = [base, base - timedelta(hours=1), base + timedelta(hours=1),
-                base - timedelta(days=1), base + timedelta(hours=2)]
+    readings = [
+        base,
+        base - timedelta(hours=1),
+        base + timedelta(hours=1),
+        base - timedelta(days=1),
+        base + timedelta(hours=2),
+    ]
     for n, reading in enumerate(readings):
         clock.now = reading.astimezone(ICT) if n % 2 else reading
         store.append("task-1", [ev(n), ev(n)] if n == 3 else [ev(n)])
@@ -333,8 +340,14 @@ def test_recorded_at_never_decreases_even_if_the_clock_goes_back(store, clock):
     recorded = [e.recorded_at for e in store.read_all()]
     hour = timedelta(hours=1)
     assert recorded == [
-        base, base, base + hour, base + hour, base + hour, base + 2 * hour,
-        base + 3 * hour, base + 3 * hour,
+        base,
+        base,
+        base + hour,
+        base + hour,
+        base + hour,
+        base + 2 * hour,
+        base + 3 * hour,
+        base + 3 * hour,
     ]
     assert all(r.utcoffset() == timedelta(0) for r in recorded)
     assert verify_chain(store.engine).ok
@@ -346,11 +359,13 @@ def test_recorded_at_never_decreases_even_if_the_clock_goes_back(store, clock):
 def _doc_registry(version: int) -> EventRegistry:
     registry = make_registry(("doc.filed", version))
     if version >= 2:
+
         @registry.upcaster("doc.filed", 1)
         def title_to_subject(payload):
             return {"subject": payload["title"]}
 
     if version >= 3:
+
         @registry.upcaster("doc.filed", 2)
         def add_pages(payload):
             return {**payload, "pages": payload.get("pages", 1)}
@@ -369,8 +384,9 @@ def test_upcasting_old_rows_on_read_leaves_them_unchanged(engine, clock):
 
     with engine.connect() as conn:
         raw_before = conn.execute(
-            sa.select(events_table.c.schema_version, events_table.c.payload)
-            .order_by(events_table.c.position)
+            sa.select(events_table.c.schema_version, events_table.c.payload).order_by(
+                events_table.c.position
+            )
         ).all()
     assert [tuple(r) for r in raw_before] == [
         (1, {"title": "Công văn 12"}),
@@ -389,13 +405,15 @@ def test_upcasting_old_rows_on_read_leaves_them_unchanged(engine, clock):
     assert [e.data for e in new.read_all()] == expected
     assert new.get_event(stream[0].event_id).data == expected[0]
     assert [e.data for e in middle.read_all(to_position=2)] == [
-        {"subject": "Công văn 12"}, {"subject": "Tờ trình 7"},
+        {"subject": "Công văn 12"},
+        {"subject": "Tờ trình 7"},
     ]
 
     with engine.connect() as conn:
         raw_after = conn.execute(
-            sa.select(events_table.c.schema_version, events_table.c.payload)
-            .order_by(events_table.c.position)
+            sa.select(events_table.c.schema_version, events_table.c.payload).order_by(
+                events_table.c.position
+            )
         ).all()
     assert raw_after == raw_before
     assert verify_chain(engine).ok
@@ -462,7 +480,10 @@ def test_appends_in_one_transaction_are_consecutive(store):
         appended = list(tx.appended)
     assert [e.position for e in appended] == [2, 3, 4, 5]
     assert [(e.stream_id, e.stream_version) for e in appended] == [
-        ("task-1", 2), ("task-2", 1), ("task-2", 2), ("task-1", 3),
+        ("task-1", 2),
+        ("task-2", 1),
+        ("task-2", 2),
+        ("task-1", 3),
     ]
     assert list(store.read_all(from_position=2)) == appended
 

@@ -72,10 +72,14 @@ def write(db_url: str, index: int, seed: int) -> WriterLog:
                 # Read the version outside the write transaction, as a command
                 # deciding on stale state would: others may append meanwhile.
                 with engine.connect() as conn:
-                    expected = conn.execute(
-                        sa.select(sa.func.max(events_table.c.stream_version))
-                        .where(events_table.c.stream_id == stream)
-                    ).scalar() or NO_STREAM
+                    expected = (
+                        conn.execute(
+                            sa.select(sa.func.max(events_table.c.stream_version)).where(
+                                events_table.c.stream_id == stream
+                            )
+                        ).scalar()
+                        or NO_STREAM
+                    )
             else:
                 stream = private
                 expected = ANY_VERSION if rng.random() < 0.5 else None
@@ -138,8 +142,10 @@ def test_many_writers_and_a_tailer(db_url, engine):
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(
-                events_table.c.position, events_table.c.event_id,
-                events_table.c.stream_id, events_table.c.stream_version,
+                events_table.c.position,
+                events_table.c.event_id,
+                events_table.c.stream_id,
+                events_table.c.stream_version,
             ).order_by(events_table.c.position)
         ).all()
     stored = [tuple(r) for r in rows]
@@ -232,7 +238,6 @@ def test_writer_waits_for_the_lock_holder_then_loses(db_url, engine):
         engine_b.dispose()
     assert len(outcome) == 1 and isinstance(outcome[0], ConcurrencyError)
     assert [e.data for e in store_a.read_stream("contested")] == [{"a": 1}]
-
 
 
 class StreamCounts:

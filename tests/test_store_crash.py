@@ -89,8 +89,10 @@ def check_log(engine) -> dict[str, list[int]]:
     with engine.connect().execution_options(isolation_level=isolation) as conn, conn.begin():
         rows = conn.execute(
             sa.select(
-                events_table.c.position, events_table.c.stream_id,
-                events_table.c.stream_version, events_table.c.payload,
+                events_table.c.position,
+                events_table.c.stream_id,
+                events_table.c.stream_version,
+                events_table.c.payload,
             ).order_by(events_table.c.position)
         ).all()
         head = conn.execute(sa.text("SELECT last_position FROM event_log_head")).scalar_one()
@@ -147,4 +149,3 @@ def test_killed_writers_leave_a_consistent_log(db_url, engine):
     )
     assert [e.position for e in after.events] == [previous + 1, previous + 2]
     check_log(engine)
-

@@ -152,7 +152,9 @@ def test_the_database_refuses_a_version_out_of_sequence(store, engine):
     }  # fmt: skip
     for position, version in ((2, 3), (2, 1), (2, 0)):  # a gap, a repeat, nothing before 1
         with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
-            conn.execute(events_table.insert(), [{**row, "position": position, "stream_version": version}])
+            conn.execute(
+                events_table.insert(), [{**row, "position": position, "stream_version": version}]
+            )
     with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
         conn.execute(
             events_table.insert(),

@@ -90,8 +90,13 @@ class Stored:
 
 def observed(event: RecordedEvent) -> Stored:
     return Stored(
-        event.event_id, event.stream_id, event.stream_version, event.type,
-        event.data, event.occurred_at, event.actor,
+        event.event_id,
+        event.stream_id,
+        event.stream_version,
+        event.type,
+        event.data,
+        event.occurred_at,
+        event.actor,
     )
 
 
@@ -142,8 +147,15 @@ def test_store_behaves_like_the_model(backend, db_url, tmp_path, sqlite_template
             first = len(self.log)
             for offset, new in enumerate(batch, start=1):
                 self.log.append(
-                    Stored(new.event_id, stream_id, current + offset, new.type, new.data,
-                           new.occurred_at, "tester")
+                    Stored(
+                        new.event_id,
+                        stream_id,
+                        current + offset,
+                        new.type,
+                        new.data,
+                        new.occurred_at,
+                        "tester",
+                    )
                 )
             self.batches.append((stream_id, batch))
             return "stored", list(range(first, len(self.log)))

@@ -50,9 +50,9 @@ def drop_triggers(engine) -> None:
 def raw_row(engine, position: int) -> dict:
     with engine.connect() as conn:
         return dict(
-            conn.execute(
-                sa.select(events_table).where(events_table.c.position == position)
-            ).mappings().one()
+            conn.execute(sa.select(events_table).where(events_table.c.position == position))
+            .mappings()
+            .one()
         )
 
 

@@ -93,7 +93,7 @@ def source_url(tmp_path_factory) -> str:
                     correlation_id=str(uuid.uuid4()),
                     metadata={
                         "nguồn": "kiểm thử",
-                        "ghi chú": "dòng 1\ndòng 2\t\"trích\" \\ ü 中 \u2028",
+                        "ghi chú": 'dòng 1\ndòng 2\t"trích" \\ ü 中 \u2028',
                         "số": [1, 2.5, None, True, -0.125, 10**15],
                         "z": {"b": 1, "a": 2},
                     },
@@ -177,12 +177,14 @@ def test_source_is_realistic(source_file):
 def test_round_trip_is_byte_identical_and_projections_equal(
     source_url, source_file, db_url, tmp_path
 ):
-    exported = json.loads(run(source_url, "events", "export", "--out",
-                              str(tmp_path / "again.jsonl"), "--json").stdout)
+    exported = json.loads(
+        run(source_url, "events", "export", "--out", str(tmp_path / "again.jsonl"), "--json").stdout
+    )
     assert (tmp_path / "again.jsonl").read_bytes() == source_file.read_bytes()
 
-    result = run(db_url, "events", "import", str(source_file),
-                 "--expect-hash", exported["last_hash"])
+    result = run(
+        db_url, "events", "import", str(source_file), "--expect-hash", exported["last_hash"]
+    )
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert f"Đã nạp {exported['events']} sự kiện" in result.stdout
 
@@ -223,7 +225,9 @@ def refused(db_url: str, path: Path, *extra: str) -> str:
 
 
 def test_non_empty_database_is_refused(source_file, db_url):
-    assert run(db_url, "agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so").exit_code == 0
+    assert (
+        run(db_url, "agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so").exit_code == 0
+    )
     message = refused(db_url, source_file)
     assert "đã có sự kiện" in message
     assert state(db_url)[:2] == (1, 1)
@@ -235,12 +239,14 @@ def _lines(path: Path) -> list[bytes]:
 
 def test_edited_byte_in_a_payload_is_refused(source_file, db_url, tmp_path):
     lines = _lines(source_file)
-    number = next(i for i, line in enumerate(lines, 1) if b'"event_type":"task.assigned"' in line
-                  and i > 50)
+    number = next(
+        i for i, line in enumerate(lines, 1) if b'"event_type":"task.assigned"' in line and i > 50
+    )
     line = bytearray(lines[number - 1])
     start = line.index(b'"title":"') + len(b'"title":"')
-    offset = next(i for i in range(start, len(line)) if chr(line[i]).isascii()
-                  and chr(line[i]).isalpha())
+    offset = next(
+        i for i in range(start, len(line)) if chr(line[i]).isascii() and chr(line[i]).isalpha()
+    )
     line[offset] ^= 0x20  # one letter's case: still valid UTF-8 and JSON
     lines[number - 1] = bytes(line)
     edited = tmp_path / "edited.jsonl"

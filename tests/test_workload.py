@@ -224,9 +224,7 @@ def test_task_states_read_from_columns_are_the_derived_ones(city_url):
                 assert reporting.task_report(connection, period) == reports.task_report(
                     derived, period
                 ), cutoff
-                year_rating = rating.rate(
-                    connection, 2020, cutoff, rating.choose_rulebook(cutoff)
-                )
+                year_rating = rating.rate(connection, 2020, cutoff, rating.choose_rulebook(cutoff))
                 everything = scoring.rate_heads(
                     rating.scored(derived),
                     rating._documents(connection, cutoff),
@@ -259,7 +257,9 @@ def test_the_passes_recorded_leave_nothing_a_full_scan_would_find(city_url):
                 assert limited == full, as_of
                 if as_of == END_2020:
                     assert full == []  # the 31/12 pass raised everything due by then
-                read = sum(1 for _ in escalation.candidates(connection, as_of, calendar, ladder, since))
+                read = sum(
+                    1 for _ in escalation.candidates(connection, as_of, calendar, ladder, since)
+                )
                 assert read < len(list(escalation.candidates(connection, as_of, calendar, ladder)))
     finally:
         runner.close()

@@ -192,7 +192,9 @@ class Rulebook:
         return f"{self.id} phiên bản {self.version}"
 
     def in_force_on(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
     def parameter(self, name: str) -> Parameter:
         for parameter in self.parameters:
@@ -356,7 +358,8 @@ class _Reader:
                 pass
         raise self.fail(
             f"Sổ quy tắc: '{key}' = {value!r} không phải một ngày. Hãy viết dạng 2019-12-20"
-            + ("" if required else ", hoặc để trống \"\" nếu còn hiệu lực") + ".",
+            + ("" if required else ', hoặc để trống "" nếu còn hiệu lực')
+            + ".",
             key,
         )
 
@@ -390,9 +393,7 @@ class _Reader:
                     f"{where}.text_obtained",
                 )
             if fields["key"] in self.source_keys:
-                raise self.fail(
-                    f"Sổ quy tắc: khóa nguồn '{fields['key']}' bị lặp.", f"{where}.key"
-                )
+                raise self.fail(f"Sổ quy tắc: khóa nguồn '{fields['key']}' bị lặp.", f"{where}.key")
             self.source_keys.add(fields["key"])
             result.append(Source(text_obtained=obtained, **fields))
         return tuple(result)
@@ -549,7 +550,7 @@ class _Reader:
         if not isinstance(raw, dict) or "value" not in raw:
             raise self.fail(
                 f"Sổ quy tắc: tham số '{name}' phải có dạng "
-                "{ value = …, source = \"…\", modelled = true|false }.",
+                '{ value = …, source = "…", modelled = true|false }.',
                 name,
             )
         unknown = sorted(set(raw) - {"value", "source", "modelled", "note", "label"})
@@ -610,9 +611,7 @@ class _Reader:
         kind_ok = isinstance(value, int) if integer else isinstance(value, int | float)
         if isinstance(value, bool) or not kind_ok:
             wanted = "số nguyên" if integer else "số"
-            raise self.fail(
-                f"Sổ quy tắc: tham số '{name}' = {value!r} phải là {wanted}.", name
-            )
+            raise self.fail(f"Sổ quy tắc: tham số '{name}' = {value!r} phải là {wanted}.", name)
         # str() keeps 0.5 as 0.5 rather than the binary float's long expansion.
         number = Decimal(str(value))
         if not Decimal(low) <= number <= Decimal(high):

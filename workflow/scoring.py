@@ -107,9 +107,7 @@ class Document:
     def agencies_reached(self) -> set[str]:
         """The agencies it counts for: addressed to them or to their heads (a cascaded
         deputy does not count)."""
-        return {
-            t.agency for t in self.targets if t.kind in _SCORED_TARGETS and not t.cascaded
-        }
+        return {t.agency for t in self.targets if t.kind in _SCORED_TARGETS and not t.cascaded}
 
 
 @dataclass(frozen=True)
@@ -618,9 +616,7 @@ def _evaluate(
             f"{_points(scale.min)}–{_points(scale.max)})"
         )
     elif raw != score:
-        s_line += (
-            f" (làm tròn {scale.decimals} chữ số thập phân{_rounding_text(scale.rounding)})"
-        )
+        s_line += f" (làm tròn {scale.decimals} chữ số thập phân{_rounding_text(scale.rounding)})"
     lines.append(s_line + ".")
 
     criticisms = sum(1 for d in documents if d.kind == PHE_BINH)
@@ -738,9 +734,7 @@ def _document_points(
             signed = -rulebook.deductions.for_kind(document.kind)
             deductions -= signed
             lines.append(f"{_points(signed)}: {what}")
-        counted.append(
-            CountedDocument(document.number, document.kind, document.issued_on, signed)
-        )
+        counted.append(CountedDocument(document.number, document.kind, document.issued_on, signed))
     bonus = min(nominal_bonus, rulebook.bonus.cap)
     if bonus < nominal_bonus:
         lines.append(
@@ -811,10 +805,14 @@ def _band(
         band = new_band
     if not applied:
         return band, (), (f"Xếp loại: {by_score}.",)
-    return band, tuple(applied), (
-        f"Xếp loại theo điểm: {by_score}.",
-        *lines,
-        f"Xếp loại sau các điều kiện: {bands.label(band)} ({band}).",
+    return (
+        band,
+        tuple(applied),
+        (
+            f"Xếp loại theo điểm: {by_score}.",
+            *lines,
+            f"Xếp loại sau các điều kiện: {bands.label(band)} ({band}).",
+        ),
     )
 
 
@@ -830,8 +828,22 @@ def _shared_fields(evaluation: _Evaluation) -> dict[str, Any]:
 
 
 _SHARED_FIELDS = (
-    "score", "band", "N", "on_time", "late", "overdue", "reminders", "criticisms",
-    "commendations", "T", "G", "deductions", "bonus", "gates", "tasks", "documents",
+    "score",
+    "band",
+    "N",
+    "on_time",
+    "late",
+    "overdue",
+    "reminders",
+    "criticisms",
+    "commendations",
+    "T",
+    "G",
+    "deductions",
+    "bonus",
+    "gates",
+    "tasks",
+    "documents",
 )
 
 
@@ -861,4 +873,3 @@ def _score(value: Decimal, rulebook: Rulebook) -> str:
 
 def _rounding_text(mode: str) -> str:
     return ", nửa lên" if mode == "half_up" else ", nửa về số chẵn"
-

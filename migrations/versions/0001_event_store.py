@@ -7,6 +7,7 @@ Create Date: 2026-11-23
 The database itself refuses UPDATE and DELETE on `events` (and TRUNCATE on
 PostgreSQL): history is corrected with new events, never rewritten.
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GENESIS_HASH = "0" * 64
+
 
 def upgrade() -> None:
     op.create_table(
