@@ -248,6 +248,12 @@ def test_report_html_in_chromium_matches_the_cli(db_url, chromium, tmp_path):
     pdf = browser.print_pdf(chromium)
     (tmp_path / "bao-cao-2023.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+    # Every page is A4 portrait (595 × 842 pt), from the stylesheet's @page rule: without
+    # it Chromium prints on Letter.
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes and all(
+        abs(float(w) - 595.28) < 1.5 and abs(float(h) - 841.89) < 1.5 for w, h in boxes
+    ), boxes
 
 
 # -- without a browser ----------------------------------------------------------------------
