@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -62,6 +65,22 @@ def _configure_sqlite(engine: Engine) -> None:
         # On the DB-API connection: SQLAlchemy's execution machinery would cost
         # more than the BEGIN itself, and every command begins a transaction.
         connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def file_unmapped(raw) -> Iterator[None]:
+    """SQLite reads without its memory map for a while (`raw`: an events.sql.Raw).
+
+    A rebuild reads the whole file once: through the map, every page it touched would
+    stay in the process's resident set, which would then grow with the log."""
+    if not raw.dialect.sqlite:
+        yield
+        return
+    raw.execute("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
+from .database import file_unmapped
 from .feeds import open_session, stored_checkpoint, write_checkpoint
 from .memory import collector_paused
 from .sql import Raw
@@ -91,7 +92,7 @@ def rebuild(store: EventStore, projection: Projection, batch_size: int = REBUILD
     batches and the projection's session may write as it goes (a bulk session
     keeps a bounded working set), so memory does not grow with the log.
     """
-    with collector_paused(), store.transaction() as tx:
+    with collector_paused(), store.transaction() as tx, file_unmapped(tx.raw):
         tx.lock()
         projection.reset(tx.raw.connection)
         return _feed(tx, projection, 0, batch_size, bulk=True, reset=True)

@@ -394,3 +394,31 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
             assert get_checkpoint(connection, app.ledger.projection.name) == head
     finally:
         app.close()
+
+
+def test_a_sqlite_rebuild_reads_unmapped_and_gives_the_map_back(db_url, monkeypatch):
+    """A rebuild reads the whole file: through SQLite's memory map every page would stay
+    in the process's resident set. It turns the map off for itself, and the connection
+    it wrote with must read through the map again afterwards."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the memory map is SQLite's")
+    from events.database import SQLITE_MMAP_BYTES
+
+    app = App(db_url, "test", now=lambda: NOW)
+    try:
+        app.ledger.register_agency("SXD", "Sở Xây dựng", "so")
+        seen = []
+        original = projection.LedgerSession.apply
+
+        def apply(session, event):
+            seen.append(session.raw.one("PRAGMA mmap_size")[0])
+            return original(session, event)
+
+        monkeypatch.setattr(projection.LedgerSession, "apply", apply)
+        assert rebuild(app.store, app.ledger.projection) == 1
+        monkeypatch.undo()
+        assert seen == [0]
+        with app.store.transaction() as tx:  # the next write, on the writer the rebuild used
+            assert tx.raw.one("PRAGMA mmap_size")[0] == SQLITE_MMAP_BYTES
+    finally:
+        app.close()
