@@ -396,15 +396,17 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
         app.close()
 
 
-def test_a_sqlite_rebuild_reads_unmapped_and_gives_the_map_back(db_url, monkeypatch):
+def test_a_sqlite_rebuild_reads_unmapped_and_gives_the_map_back(
+    sqlite_template, tmp_path, monkeypatch
+):
     """A rebuild reads the whole file: through SQLite's memory map every page would stay
     in the process's resident set. It turns the map off for itself, and the connection
     it wrote with must read through the map again afterwards."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the memory map is SQLite's")
     from events.database import SQLITE_MMAP_BYTES
 
-    app = App(db_url, "test", now=lambda: NOW)
+    path = tmp_path / "nhiemvu.db"
+    shutil.copy(sqlite_template, path)
+    app = App(f"sqlite:///{path}", "test", now=lambda: NOW)
     try:
         app.ledger.register_agency("SXD", "Sở Xây dựng", "so")
         seen = []
