@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from datetime import date
 from json.encoder import encode_basestring
@@ -41,6 +42,8 @@ TASK_NUMBER = re.compile(r"^NV-(\d+)$")
 # from them) — the tasks of some two years, which get nearly all their events then;
 # the rest are written out and read back if an event comes for them.
 BULK_WORKING_SET = 40_000
+# Tasks a session kept between transactions holds at most (see LedgerProjection).
+KEPT_TASKS = 20_000
 
 _UNSET = object()
 
@@ -218,14 +221,46 @@ class AgencyRow:
 
 
 class LedgerProjection:
+    """The projection's sessions, and the one kept between the transactions of a thread.
+
+    A command reads the tasks, agencies and directives it needs from the session its
+    transaction feeds. The session a transaction leaves behind when it commits is
+    what the database holds at that head; as long as the head has not moved when the
+    next transaction of the same thread takes the lock, that one goes on with it
+    instead of reading the rows back (see events.feeds). Any write in between, from
+    any process, moves the head, and the kept session is then dropped.
+    """
+
     name = LEDGER_PROJECTION
 
+    def __init__(self) -> None:
+        self._kept = threading.local()
+
     def reset(self, connection) -> None:
+        self._kept = threading.local()
         for table in t.PROJECTION_TABLES:
             connection.execute(table.delete())
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
         return LedgerSession(raw, BULK_WORKING_SET if bulk else None)
+
+    def resume_session(self, raw: Raw, position: int) -> LedgerSession | None:
+        """The session kept at exactly this head, now over `raw` (taken: one user)."""
+        kept = getattr(self._kept, "session", None)
+        self._kept.session = None
+        if kept is None or kept[1] != position:
+            return None
+        session = kept[0]
+        session.rebind(raw)
+        return session
+
+    def keep_session(self, session: LedgerSession, position: int) -> None:
+        """Keep a committed transaction's session, its state being the database's at
+        `position`; the tasks beyond a bound are forgotten, the oldest first."""
+        if session.working_set is not None:
+            return  # a rebuild's: nobody goes on with it
+        session.forget_tasks_beyond(KEPT_TASKS)
+        self._kept.session = (session, position)
 
     def apply(self, connection, events) -> None:
         """Apply events in one go (the plain projection protocol)."""
@@ -245,16 +280,30 @@ class LedgerSession:
         self.tasks: OrderedDict[str, TaskRow | None] = OrderedDict()
         self.agencies: dict[str, AgencyRow | None] = {}
         self.directives: dict[str, dict[str, Any] | None] = {}
+        # The rows changed since the last flush: only these are written out.
+        self._dirty_tasks: dict[str, TaskRow] = {}
+        self._dirty_agencies: dict[str, AgencyRow] = {}
         self._counter: int | None = None
         self._counter_stored = False
         self._counter_dirty = False
+
+    def rebind(self, raw: Raw) -> None:
+        """Go on in another transaction (see LedgerProjection.resume_session)."""
+        self.raw = raw
+
+    def forget_tasks_beyond(self, limit: int) -> None:
+        """Forget the tasks used longest ago, down to half of `limit` (all written
+        out: this is for a session between transactions)."""
+        if len(self.tasks) <= limit:
+            return
+        while len(self.tasks) > limit // 2:
+            self.tasks.popitem(last=False)
 
     # -- reads ------------------------------------------------------------------
 
     def task_row(self, task_id: str) -> TaskRow | None:
         if task_id in self.tasks:
-            if self.working_set is not None:
-                self.tasks.move_to_end(task_id)
+            self.tasks.move_to_end(task_id)
             return self.tasks[task_id]
         self.prefetch_tasks([task_id])
         return self.tasks[task_id]
@@ -391,6 +440,7 @@ class LedgerSession:
             row = self.tasks[task_id] = TaskRow(task_id, [], 0, event.position)
         row.version = event.stream_version
         row.last_position = event.position
+        self._dirty_tasks[task_id] = row
         if event.type == RETRACTED:
             row.changed([f for f in row.facts if f["id"] != event.data["event_id"]])
             return
@@ -411,6 +461,7 @@ class LedgerSession:
         row = self.agency_row(code)
         if row is None:
             row = self.agencies[code] = AgencyRow(code, [], False)
+        self._dirty_agencies[code] = row
         if event.type == RETRACTED:
             row.changed([f for f in row.facts if f["id"] != event.data["event_id"]])
         else:
@@ -450,6 +501,7 @@ class LedgerSession:
                 task = self.task_row(task_id)
                 if task is not None:
                     task.changed([f for f in task.facts if f["id"] != retracted])
+                    self._dirty_tasks[task_id] = task
             return
         data = event.data
         self.raw.execute(
@@ -467,6 +519,7 @@ class LedgerSession:
             task = self.task_row(task_id)
             if task is not None:
                 task.added(_fact(event), _fact_json(event))
+                self._dirty_tasks[task_id] = task
 
     def _assessment_event(self, event: RecordedEvent) -> None:
         if event.type == RETRACTED:
@@ -550,11 +603,14 @@ class LedgerSession:
             return
         evicted = []
         while len(self.tasks) > self.working_set * 3 // 4:
-            evicted.append(self.tasks.popitem(last=False)[1])
+            task_id, row = self.tasks.popitem(last=False)
+            if self._dirty_tasks.pop(task_id, None) is not None:
+                evicted.append(row)
         self._write_tasks([row for row in evicted if row is not None and row.dirty])
 
     def flush(self) -> None:
-        self._write_tasks([row for row in self.tasks.values() if row is not None and row.dirty])
+        rows, self._dirty_tasks = self._dirty_tasks, {}
+        self._write_tasks([row for row in rows.values() if row.dirty])
         self._write_agencies()
         self._write_counter()
 
@@ -635,8 +691,9 @@ class LedgerSession:
         return row.facts_json
 
     def _write_agencies(self) -> None:
-        for row in self.agencies.values():
-            if row is None or not row.dirty:
+        rows, self._dirty_agencies = self._dirty_agencies, {}
+        for row in rows.values():
+            if not row.dirty:
                 continue
             row.dirty = False
             params = {"code": row.code, "facts": dumps(row.facts)}

@@ -23,8 +23,18 @@ CHECKPOINT_UPDATE = "UPDATE projection_checkpoints SET position = :position WHER
 CHECKPOINT_INSERT = "INSERT INTO projection_checkpoints (name, position) VALUES (:name, :position)"
 
 
-def open_session(projection, raw, bulk: bool = False):
-    """The projection's own session, or events buffered for its `apply`."""
+def open_session(projection, raw, bulk: bool = False, current_at: int | None = None):
+    """The projection's own session, or events buffered for its `apply`.
+
+    `current_at`: the head position, under the lock, when the projection is known to
+    be current there. A projection that kept the session of a transaction which
+    committed at that very position (`resume_session`) goes on with it: nothing has
+    been written since, so its memory still matches the database.
+    """
+    if current_at is not None and not bulk and hasattr(projection, "resume_session"):
+        session = projection.resume_session(raw, current_at)
+        if session is not None:
+            return session
     if hasattr(projection, "open_session"):
         return projection.open_session(raw, bulk=bulk)
     return _Buffered(projection, raw.connection)
@@ -96,16 +106,17 @@ class Feeds:
         self._locked_at = position
         self._others_following = row[3]
         for projection, checkpoint in zip(self.projections, row[4:], strict=True):
-            session = open_session(projection, raw)
             name = projection.name
-            self._sessions[name] = session
             if checkpoint is None:
                 self._stored[name], self._seen[name] = _MISSING, 0
             elif checkpoint < 0:
                 self._stored[name], self._seen[name] = FOLLOWING, position
             else:
                 self._stored[name], self._seen[name] = checkpoint, checkpoint
-            if self._seen[name] < position:
+            current = self._seen[name] >= position
+            session = open_session(projection, raw, current_at=position if current else None)
+            self._sessions[name] = session
+            if not current:
                 self._catch_up(name, session, position)
         return position, row[1], raw.dialect.to_instant(row[2])
 
@@ -152,6 +163,15 @@ class Feeds:
             if version is not None:
                 return version
         return None
+
+    def committed(self, position: int) -> None:
+        """The transaction committed with the log's head at `position`: a projection
+        that keeps sessions (`keep_session`) may keep this one for the next."""
+        for projection in self.projections:
+            keep = getattr(projection, "keep_session", None)
+            session = self._sessions.get(projection.name)
+            if keep is not None and session is not None:
+                keep(session, position)
 
     def writes_blindly(self) -> bool:
         """Whether every session flushes without reading what its statements return

@@ -180,6 +180,7 @@ class EventStore:
         except BaseException:
             self._drop_writer(connection)  # rolled back; the next one starts afresh
             raise
+        tx.committed()
 
     def _writer(self) -> Connection:
         """This thread's connection for write transactions, kept between them:
@@ -594,6 +595,11 @@ class StoreTransaction:
         )
         self._written_head = head.position
 
+    def committed(self) -> None:
+        """Called once the transaction has committed."""
+        if self._head is not None:
+            self.feeds.committed(self._head.position)
+
     def flush(self) -> None:
         """Write everything kept in memory: events, head, projections and checkpoints."""
         self.flush_events()
@@ -604,14 +610,15 @@ class StoreTransaction:
         go in one round trip (psycopg's pipeline mode) when no projection needs the
         result of its writes (no results come back until the end); SQLAlchemy's commit
         then finds the driver idle and does nothing. A failure surfaces before the
-        COMMIT takes effect: the server skips everything after an error in a pipeline."""
+        COMMIT takes effect: the server skips everything after an error in a pipeline.
+        The COMMIT is a statement of the pipeline, not the driver's `commit()`, which
+        would wait for it before the pipeline's own end waits again."""
         if self.raw.dialect.sqlite or not self.appended or not self.feeds.writes_blindly():
             self.flush()
             return
-        driver = self.raw.driver
-        with self._refusals_explained(), driver.pipeline():
+        with self._refusals_explained(), self.raw.driver.pipeline():
             self.flush()
-            driver.commit()
+            self.raw.execute("COMMIT")
 
     @contextmanager
     def _refusals_explained(self) -> Iterator[None]:
