@@ -75,6 +75,8 @@ def write_checkpoint(raw, name: str, position: int | None, exists: bool) -> None
 
 
 _MISSING = object()  # no checkpoint row yet
+# The lock statement of each combination of projections (every command builds one).
+_LOCK_STATEMENTS: dict[tuple[str, ...], tuple[str, dict[str, str]]] = {}
 FOLLOWING = None  # the row's position is NULL: every event of the log is applied
 
 
@@ -121,6 +123,12 @@ class Feeds:
         return position, row[1], raw.dialect.to_instant(row[2])
 
     def _lock_statement(self, raw) -> tuple[str, dict[str, str]]:
+        key = (raw.dialect.name, *(p.name for p in self.projections))
+        if key not in _LOCK_STATEMENTS:
+            _LOCK_STATEMENTS[key] = self._build_lock_statement(raw)
+        return _LOCK_STATEMENTS[key]
+
+    def _build_lock_statement(self, raw) -> tuple[str, dict[str, str]]:
         names = {f"p{i}": p.name for i, p in enumerate(self.projections)}
         others = f" AND name NOT IN ({', '.join(':' + k for k in names)})" if names else ""
         # Per projection: NULL when it has no row, -1 when it follows the head.

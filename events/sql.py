@@ -148,6 +148,9 @@ class Raw:
         """Run one statement for each row."""
         if not rows:
             return
+        if len(rows) == 1:  # psycopg's executemany costs more than the round trip it saves
+            self.execute(text, rows[0])
+            return
         sql, names = self.dialect.sql(text)
         if names is None:
             self.cursor.executemany(sql, rows)
