@@ -20,6 +20,10 @@ Replay: reading every task back as an aggregate — nhiemvu `read_stream` of eac
 task stream folded by `workflow.tasks.derive_task` (what `task show --known-at`
 does), eventsourcing `repository.get` of each id.
 
+On SQLite it also counts the pages each side writes per command (the WAL frames of
+an untimed run with checkpoints off): a commit costs in proportion to them, and
+they are what separates the two sides there (see benchmarks/README.md).
+
 SQLite durability: nhiemvu runs WAL with `synchronous=NORMAL`; the library opens
 WAL with SQLite's default `synchronous=FULL` (an fsync per commit). By default
 this module sets NORMAL on the library's connections too, so both sides promise
@@ -31,10 +35,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -122,6 +128,11 @@ def _es_classes():
     return Task, Tasks
 
 
+# While true, new SQLite connections of both sides never checkpoint their WAL, so
+# that its size counts every page written (see sqlite_pages_per_command).
+_keep_whole_wal = False
+
+
 def _normal_sync_for_library_sqlite() -> None:
     """Give the library's SQLite connections nhiemvu's durability (synchronous=NORMAL)."""
     from eventsourcing import sqlite as es_sqlite
@@ -134,6 +145,8 @@ def _normal_sync_for_library_sqlite() -> None:
     def create(self):
         connection = original(self)
         connection._sqlite_conn.execute("PRAGMA synchronous=NORMAL")
+        if _keep_whole_wal:
+            connection._sqlite_conn.execute("PRAGMA wal_autocheckpoint=0")
         return connection
 
     pool._create_connection = create
@@ -161,7 +174,9 @@ class SideResult:
         return self.events / self.replay_seconds
 
 
-def run_eventsourcing(env: dict[str, str], n_tasks: int) -> SideResult:
+def run_eventsourcing(
+    env: dict[str, str], n_tasks: int, after_commands: Callable[[], Any] | None = None
+) -> SideResult:
     _, Tasks = _es_classes()
     app = Tasks(env=env)
     try:
@@ -176,6 +191,8 @@ def run_eventsourcing(env: dict[str, str], n_tasks: int) -> SideResult:
             else:
                 app.complete(ids[n], on.isoformat())
         command_seconds = time.perf_counter() - started
+        if after_commands is not None:
+            after_commands()
         started = time.perf_counter()
         events = 0
         for task_id in ids.values():
@@ -198,7 +215,9 @@ class _Clock:
         return self.now
 
 
-def run_nhiemvu(url: str, n_tasks: int) -> SideResult:
+def run_nhiemvu(
+    url: str, n_tasks: int, after_commands: Callable[[], Any] | None = None
+) -> SideResult:
     """The workload through the ledger; registers its agency (if new) and directive first."""
     from application.app import App
     from application.ledger import DeadlineInput
@@ -230,6 +249,8 @@ def run_nhiemvu(url: str, n_tasks: int) -> SideResult:
             else:
                 ledger.complete(ids[n], on, None)
         command_seconds = time.perf_counter() - started
+        if after_commands is not None:
+            after_commands()
         started = time.perf_counter()
         events = 0
         with app.engine.connect() as connection:
@@ -289,6 +310,40 @@ def es_postgres_env(name: str) -> dict[str, str]:
     }
 
 
+def sqlite_pages_per_command(n_tasks: int) -> dict[str, float]:
+    """Pages each side writes per command on SQLite: the WAL frames of the workload's
+    commands, with checkpoints off (untimed run). A commit costs in proportion to them."""
+    global _keep_whole_wal
+    _normal_sync_for_library_sqlite()
+    commands = 4 * n_tasks
+    pages: dict[str, float] = {}
+
+    def measure(side: str, path: Path) -> Callable[[], None]:
+        def after_commands() -> None:
+            with contextlib.closing(sqlite3.connect(path)) as connection:
+                page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+            frames = (os.path.getsize(f"{path}-wal") - 32) / (page_size + 24)
+            pages[side] = frames / commands
+
+        return after_commands
+
+    def no_autocheckpoint(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    _keep_whole_wal = True
+    sa.event.listen(sa.engine.Engine, "connect", no_autocheckpoint)
+    try:
+        with fresh_sqlite(True) as path:
+            run_nhiemvu(f"sqlite:///{path}", n_tasks, measure("nhiemvu", path))
+        with fresh_sqlite(False) as path:
+            env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+            run_eventsourcing(env, n_tasks, measure("eventsourcing", path))
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", no_autocheckpoint)
+        _keep_whole_wal = False
+    return pages
+
+
 def side_by_side(
     backend: str, n_tasks: int, repeats: int, es_default_sync: bool = False
 ) -> dict[str, Any]:
@@ -328,6 +383,8 @@ def side_by_side(
         result["nhiemvu"]["replay_aggregates_per_s"]
         / result["eventsourcing"]["replay_aggregates_per_s"]
     )
+    if backend == "sqlite":
+        result["pages_per_command"] = sqlite_pages_per_command(n_tasks)
     return result
 
 
@@ -350,6 +407,12 @@ def print_side(result: dict[str, Any]) -> None:
         f"  {'replay, events/s':<34}{n['replay_events_per_s']:>12,.0f}"
         f"{e['replay_events_per_s']:>15,.0f}"
     )
+    pages = result.get("pages_per_command")
+    if pages:
+        print(
+            f"  {'pages written per command (WAL)':<34}{pages['nhiemvu']:>12.2f}"
+            f"{pages['eventsourcing']:>15.2f}{pages['nhiemvu'] / pages['eventsourcing']:>9.2f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
