@@ -52,10 +52,6 @@ _TASK_COLUMNS = (
     "effective_deadline", "current_deadline", "completed_on", "cancelled_on", "closed_on",
     "last_fact_on", "escalation_level", "last_position", "facts",
 )  # fmt: skip
-_INSERT_TASK = (
-    f"INSERT INTO proj_tasks ({', '.join(_TASK_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _TASK_COLUMNS)})"
-)
 _SELECT_TASK = f"SELECT {', '.join(_TASK_COLUMNS)} FROM proj_tasks WHERE task_id"
 _DATE_COLUMNS = frozenset(
     ("assigned_on", "original_deadline", "effective_deadline", "current_deadline",
@@ -274,7 +270,9 @@ class LedgerSession:
     writes_blindly = True  # its flush only writes (see events.feeds)
 
     def __init__(self, raw: Raw, working_set: int | None = None) -> None:
-        self.raw = raw
+        # A bulk session (a rebuild) holds back the inserts of the rows it writes
+        # through, and writes them together: one statement each would cost a round trip.
+        self.raw = raw if working_set is None else _InsertsHeldBack(raw)
         self.dialect = raw.dialect
         self.working_set = working_set
         self.tasks: OrderedDict[str, TaskRow | None] = OrderedDict()
@@ -613,6 +611,8 @@ class LedgerSession:
         self._write_tasks([row for row in rows.values() if row.dirty])
         self._write_agencies()
         self._write_counter()
+        if isinstance(self.raw, _InsertsHeldBack):
+            self.raw.write_held_back()
 
     def _as_written(self, values: dict[str, Any]) -> dict[str, Any]:
         """Stored values in the form `_task_values` gives them (PostgreSQL parses them)."""
@@ -658,10 +658,8 @@ class LedgerSession:
         for columns, group in updates.items():
             assignments = ", ".join(f"{c} = :{c}" for c in columns if c != "task_id")
             raw.executemany(f"UPDATE proj_tasks SET {assignments} WHERE task_id = :task_id", group)
-        raw.executemany(_INSERT_TASK, inserts)
-        raw.executemany(
-            "INSERT INTO proj_task_leads (task_id, agency) VALUES (:task_id, :agency)", lead_rows
-        )
+        raw.insert_rows("proj_tasks", _TASK_COLUMNS, inserts)
+        raw.insert_rows("proj_task_leads", ("task_id", "agency"), lead_rows)
 
     def _task_values(self, row: TaskRow, task: Task) -> dict[str, Any]:
         day = self.dialect.day
@@ -723,3 +721,45 @@ class LedgerSession:
             )
             self._counter_stored = True
         self._counter_dirty = False
+
+
+class _InsertsHeldBack:
+    """A Raw that holds back the INSERTs of the write-through tables and writes them
+    in one go — when asked, or before any other statement, so that every statement
+    sees the rows inserted before it."""
+
+    TABLES = ("proj_directives", "proj_documents", "proj_assessments", "proj_ratings")
+
+    def __init__(self, raw: Raw) -> None:
+        self._raw = raw
+        self.dialect = raw.dialect
+        self.in_list = raw.in_list
+        self._held: dict[str, list[dict[str, Any]]] = {}
+
+    def write_held_back(self) -> None:
+        held, self._held = self._held, {}
+        for sql, rows in held.items():
+            self._raw.executemany(sql, rows)
+
+    def execute(self, text: str, params=None):
+        if text.startswith("INSERT INTO ") and text.split(" ", 3)[2] in self.TABLES:
+            self._held.setdefault(text, []).append(params)
+            return None
+        self.write_held_back()
+        return self._raw.execute(text, params)
+
+    def executemany(self, text: str, rows) -> None:
+        self.write_held_back()
+        self._raw.executemany(text, rows)
+
+    def insert_rows(self, table: str, columns, rows) -> None:
+        self.write_held_back()
+        self._raw.insert_rows(table, columns, rows)
+
+    def one(self, text: str, params=None):
+        self.write_held_back()
+        return self._raw.one(text, params)
+
+    def all(self, text: str, params=None) -> list:
+        self.write_held_back()
+        return self._raw.all(text, params)

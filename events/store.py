@@ -44,7 +44,7 @@ from .serialization import (
     require_aware,
     to_utc,
 )
-from .sql import Raw, dialect_named, loads
+from .sql import COPY_ROWS, Raw, dialect_named, loads
 
 NO_STREAM = 0
 ANY_VERSION: Literal["any"] = "any"
@@ -137,9 +137,7 @@ _COLUMNS = (
 )
 _SELECT = f"SELECT {_COLUMNS} FROM events"
 
-_INSERT = (
-    f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join(':' + c for c in _COLUMNS.split(', '))})"
-)
+_COLUMN_NAMES = tuple(_COLUMNS.split(", "))
 _STREAM_VERSION = "SELECT MAX(stream_version) FROM events WHERE stream_id = :stream_id"
 _ADVANCE_HEAD = (
     "UPDATE event_log_head SET last_position = :position, last_hash = :hash, "
@@ -583,7 +581,7 @@ class StoreTransaction:
         self._unwritten_ids.clear()
         self._written_rows = rows
         with self._refusals_explained():
-            self.raw.executemany(_INSERT, rows)
+            self.raw.insert_rows("events", _COLUMN_NAMES, rows)
         head = self._head
         self.raw.execute(
             _ADVANCE_HEAD,
@@ -613,7 +611,12 @@ class StoreTransaction:
         COMMIT takes effect: the server skips everything after an error in a pipeline.
         The COMMIT is a statement of the pipeline, not the driver's `commit()`, which
         would wait for it before the pipeline's own end waits again."""
-        if self.raw.dialect.sqlite or not self.appended or not self.feeds.writes_blindly():
+        if (
+            self.raw.dialect.sqlite
+            or not self.appended
+            or len(self._rows) >= COPY_ROWS  # a batch: its rows go faster through COPY
+            or not self.feeds.writes_blindly()
+        ):
             self.flush()
             return
         with self._refusals_explained(), self.raw.driver.pipeline():

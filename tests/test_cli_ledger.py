@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from nhiemvu_cli import Nhiemvu
+from projection_rows import snapshot
 
 import migrations
 from application import tables as t
@@ -29,14 +30,7 @@ def snapshot_projections(db_url: str) -> dict[str, list[str]]:
     """Every projection row as canonical JSON, sorted: comparable across rebuilds."""
     engine = make_engine(db_url)
     try:
-        with engine.connect() as connection:
-            return {
-                table.name: sorted(
-                    json.dumps(dict(row), sort_keys=True, default=str, ensure_ascii=False)
-                    for row in connection.execute(sa.select(table)).mappings()
-                )
-                for table in t.PROJECTION_TABLES
-            }
+        return snapshot(engine)
     finally:
         engine.dispose()
 

@@ -28,7 +28,6 @@ growing log — which also exercises rebuilds over history from earlier examples
 from __future__ import annotations
 
 import itertools
-import json
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +36,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from projection_rows import snapshot
 from sqlalchemy.engine import make_url
 
 from application import loading, projection, queries
@@ -73,18 +73,6 @@ OPERATIONS = (
     + ["reassign"] * 2
     + ["cancel", "refuse", "head", "merge"]
 )
-
-
-def snapshot(engine) -> dict[str, list[str]]:
-    """Every projection row as canonical JSON (keys sorted, dates as text), rows sorted."""
-    with engine.connect() as connection:
-        return {
-            table.name: sorted(
-                json.dumps(dict(row), sort_keys=True, default=str, ensure_ascii=False)
-                for row in connection.execute(sa.select(table)).mappings()
-            )
-            for table in t.PROJECTION_TABLES
-        }
 
 
 def answers(engine, agencies: list[str]) -> dict[str, object]:

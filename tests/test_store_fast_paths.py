@@ -19,6 +19,7 @@ from events.errors import ConcurrencyError
 from events.projections import catch_up, get_checkpoint, rebuild
 from events.schema import events as events_table
 from events.serialization import canonical_json, event_body, hashed_fields
+from events.sql import COPY_ROWS
 from events.store import ProjectedEvent, new_event_id
 from events.verify import verify_chain
 
@@ -163,13 +164,39 @@ def test_the_database_refuses_a_version_out_of_sequence(store, engine):
     assert store.count() == 1
 
 
-def test_a_version_believed_wrong_is_refused_at_commit_and_writes_nothing(store):
+@pytest.mark.parametrize("count", [1, COPY_ROWS + 5], ids=["one row", "through COPY"])
+def test_a_version_believed_wrong_is_refused_at_commit_and_writes_nothing(store, count):
     store.append("a", [note(1)])
     with pytest.raises(ConcurrencyError) as caught, store.transaction() as tx:
         tx._versions["a"] = 5  # what a buggy projection could have told it
-        tx.append("a", [note(2)])
+        tx.append("a", [note(n) for n in range(2, 2 + count)])
     assert caught.value.stream_id == "a"
     assert store.count() == 1 and store.head_position() == 1
+    assert verify_chain(store.engine).ok
+
+
+def test_a_large_transaction_stores_exactly_what_a_small_one_would(store):
+    """Past COPY_ROWS rows PostgreSQL takes them through COPY: texts that COPY must
+    escape, absent values and instants come back as they went in, chain intact."""
+    tricky = 'Sở Xây dựng\t"trích"\nđoạn \\ N \\N'
+    events = [
+        NewEvent(
+            "t.noted",
+            {"n": n, "text": tricky, "none": None},
+            T0 + timedelta(minutes=n),
+            metadata={"k": [n, tricky]} if n % 2 else {},
+            causation_id=None if n % 3 else str(uuid.uuid4()),
+        )
+        for n in range(COPY_ROWS + 5)
+    ]
+    with store.transaction() as tx:
+        tx.append("big", events, expected_version=0)
+    stored = store.read_stream("big")
+    assert [e.data for e in stored] == [e.data for e in events]
+    assert [e.metadata for e in stored] == [e.metadata for e in events]
+    assert [e.causation_id for e in stored] == [e.causation_id for e in events]
+    assert [e.occurred_at for e in stored] == [e.occurred_at.astimezone(UTC) for e in events]
+    assert [e.stream_version for e in stored] == list(range(1, COPY_ROWS + 6))
     assert verify_chain(store.engine).ok
 
 
