@@ -42,8 +42,9 @@ TASK_NUMBER = re.compile(r"^NV-(\d+)$")
 # from them) — the tasks of some two years, which get nearly all their events then;
 # the rest are written out and read back if an event comes for them.
 BULK_WORKING_SET = 40_000
-# Tasks a session kept between transactions holds at most (see LedgerProjection).
-KEPT_TASKS = 20_000
+# Tasks a session kept between transactions holds at most (see LedgerProjection):
+# some 8 KB each, their facts parsed and their task folded.
+KEPT_TASKS = 5_000
 
 _UNSET = object()
 
