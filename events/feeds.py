@@ -5,8 +5,13 @@ and written out on flush (`open_session(raw, bulk=False)` returning an object
 with `apply(event)`, `flush()` and `end_batch()`, called between the batches of
 a long feed such as a rebuild; optionally `stream_version(stream_id)` for the
 streams whose version it knows, and `writes_blindly = True` when its flush reads
-nothing back, which lets PostgreSQL pipeline the last flush with the COMMIT) — or only has `apply(connection, events)`, in
-which case the events are handed to it in one call when the transaction flushes.
+nothing back, which lets PostgreSQL pipeline the last flush with the COMMIT) — or
+only has `apply(connection, events)`, in which case the events are handed to it in
+one call when the transaction flushes. A projection with sessions may also keep
+the session of a committed transaction (`keep_session(session, position)`) and
+hand it to the next transaction that finds the log's head still at that position
+(`resume_session(raw, position)`, None otherwise): its memory is then the
+database's, and nothing needs reading back.
 
 When the transaction takes the log's lock, one statement reads the head and
 every projection's checkpoint; a projection behind the head is caught up from
