@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.memory import collector_paused
 from workflow import scoring
 from workflow.errors import DomainError
 from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force
@@ -84,6 +85,8 @@ def _tenures(connection: Connection) -> list[scoring.Tenure]:
     ]
 
 
+# Scoring reads every task of a year into objects: nothing cyclic to collect (events.memory).
+@collector_paused()
 def score(
     connection: Connection,
     window: scoring.Window,
@@ -113,6 +116,7 @@ def score(
     return [dict(r.to_dict(), name=agencies[r.agency].name) for r in results]
 
 
+@collector_paused()
 def rate(connection: Connection, year: int, cutoff: date, rulebook: Rulebook) -> list[dict]:
     agencies = loading.load_agencies(connection)
     ratings = scoring.rate_heads(

@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.memory import collector_paused
 from workflow import reports
 from workflow.tasks import STATUS_LABELS, STATUSES
 
@@ -25,6 +26,7 @@ def documents(
     return [data for (data,) in connection.execute(query)]
 
 
+@collector_paused()  # a city's tasks as objects: nothing cyclic to collect, see events.memory
 def task_report(connection: Connection, period: reports.Period, agency: str | None = None) -> dict:
     if agency is not None:
         loading.load_agency(connection, agency)
