@@ -135,13 +135,14 @@ def _es_classes():
     return Task, Tasks
 
 
-# While true, new SQLite connections of both sides never checkpoint their WAL, so
-# that its size counts every page written (see sqlite_pages_per_command).
-_keep_whole_wal = False
+# How the library's new SQLite connections are set (see _set_up_library_sqlite): with
+# nhiemvu's durability (synchronous=NORMAL, unless --es-default-sync), and, while
+# pages are counted, never checkpointing their WAL so that its size counts every page.
+_library_sqlite = {"synchronous_normal": True, "keep_whole_wal": False}
 
 
-def _normal_sync_for_library_sqlite() -> None:
-    """Give the library's SQLite connections nhiemvu's durability (synchronous=NORMAL)."""
+def _set_up_library_sqlite() -> None:
+    """Apply `_library_sqlite` to every SQLite connection the library opens."""
     from eventsourcing import sqlite as es_sqlite
 
     pool = es_sqlite.SQLiteConnectionPool
@@ -151,8 +152,9 @@ def _normal_sync_for_library_sqlite() -> None:
 
     def create(self):
         connection = original(self)
-        connection._sqlite_conn.execute("PRAGMA synchronous=NORMAL")
-        if _keep_whole_wal:
+        if _library_sqlite["synchronous_normal"]:
+            connection._sqlite_conn.execute("PRAGMA synchronous=NORMAL")
+        if _library_sqlite["keep_whole_wal"]:
             connection._sqlite_conn.execute("PRAGMA wal_autocheckpoint=0")
         return connection
 
@@ -320,8 +322,7 @@ def es_postgres_env(name: str) -> dict[str, str]:
 def sqlite_pages_per_command(n_tasks: int) -> dict[str, float]:
     """Pages each side writes per command on SQLite: the WAL frames of the workload's
     commands, with checkpoints off (untimed run). A commit costs in proportion to them."""
-    global _keep_whole_wal
-    _normal_sync_for_library_sqlite()
+    _set_up_library_sqlite()
     commands = 4 * n_tasks
     pages: dict[str, float] = {}
 
@@ -337,7 +338,7 @@ def sqlite_pages_per_command(n_tasks: int) -> dict[str, float]:
     def no_autocheckpoint(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
-    _keep_whole_wal = True
+    _library_sqlite["keep_whole_wal"] = True
     sa.event.listen(sa.engine.Engine, "connect", no_autocheckpoint)
     try:
         with fresh_sqlite(True) as path:
@@ -347,7 +348,7 @@ def sqlite_pages_per_command(n_tasks: int) -> dict[str, float]:
             run_eventsourcing(env, n_tasks, measure("eventsourcing", path))
     finally:
         sa.event.remove(sa.engine.Engine, "connect", no_autocheckpoint)
-        _keep_whole_wal = False
+        _library_sqlite["keep_whole_wal"] = False
     return pages
 
 
@@ -355,8 +356,8 @@ def side_by_side(
     backend: str, n_tasks: int, repeats: int, es_default_sync: bool = False
 ) -> dict[str, Any]:
     """Medians of `repeats` runs, each side on its own fresh database of `backend`."""
-    if not es_default_sync:
-        _normal_sync_for_library_sqlite()
+    _library_sqlite["synchronous_normal"] = not es_default_sync
+    _set_up_library_sqlite()
     ours: list[SideResult] = []
     theirs: list[SideResult] = []
     theirs_cached: list[SideResult] = []
