@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,13 @@ def loads(text: str) -> Any:
     except StopIteration:
         return json.loads(text)  # not JSON at its first character: let it say why
     return value if end == len(text) else json.loads(text)
+
+
+@cache
+def _insert_statement(table: str, columns: tuple[str, ...]) -> str:
+    """The INSERT of `insert_rows`, built once: every command inserts its events."""
+    values = ", ".join(f":{c}" for c in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
 class Dialect:
@@ -166,9 +174,7 @@ class Raw:
         if not rows:
             return
         if self.dialect.sqlite or len(rows) < COPY_ROWS or self.driver.pgconn.pipeline_status:
-            names = ", ".join(columns)
-            values = ", ".join(f":{c}" for c in columns)
-            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
+            self.executemany(_insert_statement(table, tuple(columns)), rows)
             return
         with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
