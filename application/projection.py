@@ -53,7 +53,13 @@ _TASK_COLUMNS = (
     "effective_deadline", "current_deadline", "completed_on", "cancelled_on", "closed_on",
     "last_fact_on", "escalation_level", "last_position", "facts",
 )  # fmt: skip
-_SELECT_TASK = f"SELECT {', '.join(_TASK_COLUMNS)} FROM proj_tasks WHERE task_id"
+# The facts as text on PostgreSQL too (its driver would parse a `json` column): the
+# row keeps the text, and writing it back does not encode every fact again.
+_SELECT_TASK = {
+    sqlite: f"SELECT {', '.join(_TASK_COLUMNS[:-1])}, "
+    f"{'facts' if sqlite else 'CAST(facts AS text)'} FROM proj_tasks WHERE task_id"
+    for sqlite in (True, False)
+}
 _DATE_COLUMNS = frozenset(
     ("assigned_on", "original_deadline", "effective_deadline", "current_deadline",
      "completed_on", "cancelled_on", "closed_on", "last_fact_on")
@@ -314,24 +320,25 @@ class LedgerSession:
     def prefetch_tasks(self, task_ids) -> None:
         """Load the rows of these tasks (one statement) unless already held."""
         wanted = [i for i in dict.fromkeys(task_ids) if i not in self.tasks]
+        select = _SELECT_TASK[self.dialect.sqlite]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             if len(chunk) == 1:
-                sql, params = f"{_SELECT_TASK} = :t", {"t": chunk[0]}
+                sql, params = f"{select} = :t", {"t": chunk[0]}
             else:
                 placeholders, params = self.raw.in_list("t", chunk)
-                sql = f"{_SELECT_TASK} IN {placeholders}"
+                sql = f"{select} IN {placeholders}"
             found = {}
             for values in self.raw.all(sql, params):
                 written = self._as_written(dict(zip(_TASK_COLUMNS, values, strict=True)))
-                stored = written.pop("facts")
+                facts = written.pop("facts")  # as text on either engine
                 found[written["task_id"]] = TaskRow(
                     written["task_id"],
-                    self.dialect.to_json(stored),
+                    loads(facts),
                     written["version"],
                     written["last_position"],
                     written,
-                    stored if isinstance(stored, str) else None,
+                    facts,
                 )
             for task_id in chunk:
                 self.tasks[task_id] = found.get(task_id)
@@ -595,6 +602,24 @@ class LedgerSession:
             )
 
     # -- writing out ------------------------------------------------------------------
+
+    def start_batch(self, events) -> None:
+        """Before a batch of a long feed: read back, a few statements in all, the tasks
+        its events need that the working set has let go (one statement each would
+        cost a round trip per event once the log holds more open tasks than the set)."""
+        if self.working_set is None:
+            return
+        wanted, new = [], set()
+        for event in events:
+            kind, _, key = event.stream_id.partition(":")
+            if kind == "task":
+                if event.stream_version == 1:
+                    new.add(key)
+                elif key not in new:
+                    wanted.append(key)
+            elif kind == "document" and event.type != RETRACTED:
+                wanted.extend(key for key in event.data.get("tasks", ()) if key not in new)
+        self.prefetch_tasks(wanted)
 
     def end_batch(self) -> None:
         """Between the batches of a long feed: keep the working set bounded."""

@@ -107,9 +107,12 @@ def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None 
         write_checkpoint(raw, projection.name, 0, exists)
         exists = True
     session = open_session(projection, raw, bulk=bulk)
+    start_batch = getattr(session, "start_batch", None)
     applied, last = 0, checkpoint
     read = tx.store.feed_batches(checkpoint + 1, batch_size, connection=raw.connection)
     for done, batch in enumerate(read, start=1):
+        if start_batch is not None:
+            start_batch(batch)
         for event in batch:
             session.apply(event)
         session.end_batch()

@@ -8,10 +8,11 @@ from datetime import date, datetime
 
 from projection_rows import snapshot
 
+from application import projection
 from application.app import App
 from application.ledger import DeadlineInput
 from events.projections import rebuild
-from events.sql import COPY_ROWS
+from events.sql import COPY_ROWS, Raw
 from workflow.dates import LOCAL_TZ
 from workflow.documents import Addressees
 
@@ -67,5 +68,46 @@ def test_rows_written_in_bulk_equal_rows_written_one_by_one(db_url):
         assert len(batched["proj_tasks"]) == 2 * count
         rebuild(app.store, ledger.projection)
         assert snapshot(app.engine) == batched
+    finally:
+        app.close()
+
+
+def test_a_rebuild_reads_back_the_tasks_it_let_go_a_batch_at_a_time(db_url, monkeypatch):
+    """More open tasks than the rebuild's working set: the tasks written out and
+    forgotten are read back before each batch, in one statement, not one per event
+    (a round trip each on PostgreSQL) — and the rows come out the same."""
+    app = App(db_url, "văn thư", now=lambda: NOW)
+    ledger = app.ledger
+    try:
+        ledger.register_agency("SXD", "Sở Xây dựng", "so")
+        ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
+        ids = [
+            ledger.assign_task(
+                "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
+                assigned_on=date(2024, 1, 3),
+            ).key
+            for n in range(12)
+        ]  # fmt: skip
+        for percent in (30, 60):  # round robin: each task's events lie far apart
+            for task_id in ids:
+                ledger.report_progress(task_id, percent, date(2024, 1, percent // 10), None)
+        before = snapshot(app.engine)
+
+        reads = []
+        all_rows = Raw.all
+
+        def counting_all(raw, text, params=None):
+            if text.startswith("SELECT task_id") and "FROM proj_tasks WHERE task_id" in text:
+                reads.append(text)
+            return all_rows(raw, text, params)
+
+        monkeypatch.setattr(Raw, "all", counting_all)
+        monkeypatch.setattr(projection, "BULK_WORKING_SET", 2)
+        batch_size = 6
+        applied = rebuild(app.store, ledger.projection, batch_size=batch_size)
+
+        batches = -(-applied // batch_size)
+        assert 0 < len(reads) <= batches  # without the read-ahead: one per report, 24
+        assert snapshot(app.engine) == before
     finally:
         app.close()
