@@ -61,19 +61,50 @@ def cli(ctx: click.Context, db_url: str | None, actor: str | None) -> None:
     ctx.obj = {"db": db_url, "actor": actor or default_actor()}
 
 
-def get_app(ctx: click.Context):
+def get_app(ctx: click.Context, quick: bool = False):
+    """The command's App. `quick`: if none is open yet, one over the bare driver when
+    the database allows it (App.quick), which spares the process SQLAlchemy."""
     from application.app import App
 
     root = ctx.find_root()
+    if not quick and getattr(root.obj.get("app"), "quick", False):
+        _close_app(root)  # what comes next needs SQLAlchemy
     if "app" not in root.obj:
-        app = App(root.obj["db"], root.obj["actor"])
-        root.obj["app"] = app
-        root.call_on_close(app.close)
+        app = App.quick(root.obj["db"], root.obj["actor"]) if quick else None
+        root.obj["app"] = app or App(root.obj["db"], root.obj["actor"])
+        root.call_on_close(lambda: _close_app(root))
     return root.obj["app"]
 
 
+def _close_app(root: click.Context) -> None:
+    app = root.obj.pop("app", None)
+    if app is not None:
+        app.close()
+
+
+class LedgerCommands:
+    """The ledger's commands for the CLI: on a quick App when the database allows it;
+    a command that needs SQLAlchemy after all raises NeedsFullEngine having written
+    nothing (its transaction rolled back), and runs again on the full App."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        self._ctx = ctx
+
+    def __getattr__(self, name: str):
+        def run(*args, **kwargs):
+            from events.driver import NeedsFullEngine
+
+            try:
+                return getattr(get_app(self._ctx, quick=True).ledger, name)(*args, **kwargs)
+            except NeedsFullEngine:
+                _close_app(self._ctx.find_root())
+                return getattr(get_app(self._ctx).ledger, name)(*args, **kwargs)
+
+        return run
+
+
 def today_or(ctx, value):
-    return value or get_app(ctx).today()
+    return value or get_app(ctx, quick=True).today()
 
 
 def report_result(result, as_json: bool, human: str) -> None:
@@ -176,7 +207,7 @@ def agency():
 @click.pass_context
 def agency_add(ctx, code, name, kind, as_json):
     """Đăng ký cơ quan mới."""
-    result = get_app(ctx).ledger.register_agency(code, name, kind)
+    result = LedgerCommands(ctx).register_agency(code, name, kind)
     report_result(result, as_json, f"Đã đăng ký cơ quan {result.key}.")
 
 
@@ -187,7 +218,7 @@ def agency_add(ctx, code, name, kind, as_json):
 @click.pass_context
 def agency_rename(ctx, code, name, on):
     """Đổi tên cơ quan."""
-    result = get_app(ctx).ledger.rename_agency(code, name, today_or(ctx, on))
+    result = LedgerCommands(ctx).rename_agency(code, name, today_or(ctx, on))
     report_result(result, False, f"Đã đổi tên {code.upper()}.")
 
 
@@ -198,7 +229,7 @@ def agency_rename(ctx, code, name, on):
 @click.pass_context
 def agency_head(ctx, code, person, start):
     """Ghi người đứng đầu mới (người trước thôi giữ chức từ ngày hôm trước)."""
-    result = get_app(ctx).ledger.appoint_head(code, person, start)
+    result = LedgerCommands(ctx).appoint_head(code, person, start)
     report_result(result, False, f"Đã ghi người đứng đầu {code.upper()}: {person}.")
 
 
@@ -210,7 +241,7 @@ def agency_head(ctx, code, person, start):
 @click.pass_context
 def agency_deputy(ctx, code, person, field, start):
     """Ghi cấp phó phụ trách một lĩnh vực."""
-    result = get_app(ctx).ledger.appoint_deputy(code, person, field, start)
+    result = LedgerCommands(ctx).appoint_deputy(code, person, field, start)
     report_result(result, False, f"Đã ghi cấp phó {code.upper()} phụ trách {field}: {person}.")
 
 
@@ -227,7 +258,7 @@ def agency_deputy(ctx, code, person, field, start):
 @click.pass_context
 def agency_dissolve(ctx, code, on, reason, into):
     """Giải thể hoặc sáp nhập cơ quan."""
-    result = get_app(ctx).ledger.dissolve_agency(code, on, reason, into)
+    result = LedgerCommands(ctx).dissolve_agency(code, on, reason, into)
     report_result(result, False, f"Đã ghi {'sáp nhập' if into else 'giải thể'} {code.upper()}.")
 
 
@@ -279,7 +310,7 @@ def directive():
 @click.pass_context
 def directive_add(ctx, number, issued_on, title, kind, issuer, as_json):
     """Ghi văn bản chỉ đạo."""
-    result = get_app(ctx).ledger.register_directive(number, issued_on, title, kind, issuer)
+    result = LedgerCommands(ctx).register_directive(number, issued_on, title, kind, issuer)
     report_result(result, as_json, f"Đã ghi văn bản {result.key}.")
 
 
@@ -373,7 +404,7 @@ def task_assign(
             "Hãy chọn đúng một dạng thời hạn: --deadline, --period, --within-working-days "
             "hoặc --no-deadline."
         )
-    result = get_app(ctx).ledger.assign_task(
+    result = LedgerCommands(ctx).assign_task(
         directive_number,
         title,
         list(leads),
@@ -405,7 +436,7 @@ def task_assign(
 @click.pass_context
 def task_progress(ctx, task_id, percent, on, note):
     """Ghi báo cáo tiến độ."""
-    result = get_app(ctx).ledger.report_progress(task_id, percent, on, note)
+    result = LedgerCommands(ctx).report_progress(task_id, percent, on, note)
     report_result(result, False, f"Đã ghi tiến độ {percent}% cho {task_id}.")
 
 
@@ -418,7 +449,7 @@ def task_progress(ctx, task_id, percent, on, note):
 @click.pass_context
 def task_extend(ctx, task_id, to, on, reason, refuse):
     """Ghi gia hạn được duyệt (hoặc bị từ chối với --refuse)."""
-    ledger = get_app(ctx).ledger
+    ledger = LedgerCommands(ctx)
     if refuse:
         result = ledger.refuse_extension(task_id, to, on, reason)
         report_result(result, False, f"Đã ghi từ chối gia hạn {task_id}.")
@@ -434,7 +465,7 @@ def task_extend(ctx, task_id, to, on, reason, refuse):
 @click.pass_context
 def task_complete(ctx, task_id, on, doc):
     """Ghi hoàn thành nhiệm vụ."""
-    result = get_app(ctx).ledger.complete(task_id, on, doc)
+    result = LedgerCommands(ctx).complete(task_id, on, doc)
     report_result(result, False, f"Đã ghi hoàn thành {task_id}.")
 
 
@@ -445,7 +476,7 @@ def task_complete(ctx, task_id, on, doc):
 @click.pass_context
 def task_cancel(ctx, task_id, on, reason):
     """Hủy nhiệm vụ không còn cần thực hiện."""
-    result = get_app(ctx).ledger.cancel(task_id, on, reason)
+    result = LedgerCommands(ctx).cancel(task_id, on, reason)
     report_result(result, False, f"Đã hủy {task_id}.")
 
 
@@ -457,7 +488,7 @@ def task_cancel(ctx, task_id, on, reason):
 @click.pass_context
 def task_reassign(ctx, task_id, leads, on, reason):
     """Giao lại nhiệm vụ cho cơ quan chủ trì khác."""
-    result = get_app(ctx).ledger.reassign(task_id, list(leads), on, reason)
+    result = LedgerCommands(ctx).reassign(task_id, list(leads), on, reason)
     report_result(result, False, f"Đã giao lại {task_id}.")
 
 
@@ -712,7 +743,7 @@ def _issue(
 ):
     from workflow.documents import TARGET_LABELS, Addressees
 
-    result = get_app(ctx).ledger.issue_document(
+    result = LedgerCommands(ctx).issue_document(
         kind,
         number,
         on,
@@ -740,7 +771,7 @@ def _issue(
 @click.pass_context
 def correct(ctx, event_id, reason):
     """Rút lại một sự kiện ghi nhầm (sự kiện gốc vẫn ở trong sổ)."""
-    result = get_app(ctx).ledger.correct(event_id, reason)
+    result = LedgerCommands(ctx).correct(event_id, reason)
     report_result(result, False, f"Đã rút lại sự kiện {event_id}.")
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import migrations
 from events.catalog import REGISTRY
-from events.database import make_engine, require_schema, resolve_url
+from events.locations import resolve_url
 from events.store import EventStore
 
 from .ledger import Ledger
@@ -20,11 +20,20 @@ class App:
         actor: str,
         now: Callable[[], datetime] | None = None,
         check_schema: bool = True,
+        engine=None,
     ) -> None:
+        """`engine`: one already open (App.quick); otherwise a SQLAlchemy engine for `url`."""
         self.url = resolve_url(url)
-        self.engine = make_engine(self.url)
-        if check_schema:
-            require_schema(self.engine, migrations.HEAD)
+        self.quick = engine is not None
+        if engine is None:
+            from events.database import make_engine, require_schema  # noqa: PLC0415
+
+            engine = make_engine(self.url)
+            if check_schema:
+                require_schema(engine, migrations.HEAD)
+        else:
+            check_schema = False  # App.quick checked it
+        self.engine = engine
         if now is None:
             self.store = EventStore(self.engine, REGISTRY)
             self.ledger = Ledger(self.store, actor)
@@ -35,6 +44,29 @@ class App:
             self.ledger = Ledger(self.store, actor, now)
         if check_schema:
             self.bring_projections_up_to_date()
+
+    @classmethod
+    def quick(
+        cls, url: str | None, actor: str, now: Callable[[], datetime] | None = None
+    ) -> App | None:
+        """An App over the bare DB-API driver (events.driver), for a process that runs one
+        command and should not import SQLAlchemy — or None when the database is not
+        ready for it (schema behind, projection behind, unusual URL): then use App().
+
+        Its ledger runs the same code as App()'s; a command that reaches for SQLAlchemy
+        raises events.driver.NeedsFullEngine, having written nothing, and is to be run
+        again on App()."""
+        from events.driver import DriverEngine  # noqa: PLC0415
+
+        from .quick import ready_for_quick_path  # noqa: PLC0415
+
+        engine = DriverEngine.open(url)
+        if engine is None:
+            return None
+        if not ready_for_quick_path(engine.connect()):
+            engine.dispose()
+            return None
+        return cls(url, actor, now, engine=engine)
 
     def today(self):
         return self.ledger.today()

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from events.memory import collector_paused
+from events.sql import Raw
 from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
@@ -25,8 +24,17 @@ from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import nfc
 
-from . import loading, streams
+from . import streams
 from .projection import LedgerProjection
+
+
+def _loading():
+    """application.loading, imported when first needed: it reads through SQLAlchemy,
+    which the usual paths of the commands do without, so that a one-command process
+    need not import it (events.driver)."""
+    from . import loading  # noqa: PLC0415
+
+    return loading
 
 
 @dataclass(frozen=True)
@@ -134,19 +142,19 @@ class Ledger:
         task_id = task_id.strip().upper()
         task = self._session(tx).task(task_id)
         if task is None:
-            known = loading.task_ids(tx.connection)
+            known = _loading().task_ids(tx.connection)
             raise NotFound("nhiệm vụ", task_id, known)
         return task
 
     def _agency(self, tx: StoreTransaction, code: str) -> ag.Agency:
         agency = self._session(tx).agency(code)
         if agency is None:
-            raise NotFound("cơ quan", code, loading.agency_codes(tx.connection))
+            raise NotFound("cơ quan", code, _loading().agency_codes(tx.connection))
         return agency
 
     def _directive(self, tx: StoreTransaction, number: str):
         row = self._session(tx).directive(number)
-        return row if row is not None else loading.directive_row(tx.connection, number)
+        return row if row is not None else _loading().directive_row(tx.connection, number)
 
     def _append(self, tx, stream_id, event_type, data, on: date | None, expected=None, **extra):
         # Commands validate under the log's lock, so the stream cannot move between
@@ -225,7 +233,7 @@ class Ledger:
             event_type = ag.MERGED if successor else ag.DISSOLVED
             events = self._append(tx, stream, event_type, data, on)
             if successor is not None:
-                for task in list(loading.iter_tasks(tx.connection, agency.code)):
+                for task in list(_loading().iter_tasks(tx.connection, agency.code)):
                     if task.is_closed:
                         continue
                     leads = [successor.code if c == agency.code else c for c in task.leads]
@@ -522,12 +530,10 @@ class Ledger:
                     "Kết quả xếp loại đã chốt không rút lại được; hãy chốt lại với lý do "
                     "(`nhiemvu rating finalize --reason …`)."
                 )
-            retracted = tx.connection.execute(
-                sa.select(sa.func.count())
-                .select_from(sa.table("events"))
-                .where(sa.text("stream_id = :s AND event_type = 'event.retracted'")),
-                {"s": target.stream_id},
-            ).scalar()
+            retracted = Raw(tx.connection).one(
+                "SELECT COUNT(*) FROM events WHERE stream_id = :s AND event_type = :t",
+                {"s": target.stream_id, "t": "event.retracted"},
+            )[0]
             if retracted and any(
                 e.type == "event.retracted" and e.data["event_id"] == target.event_id
                 for e in tx.read_stream(target.stream_id)

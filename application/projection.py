@@ -8,7 +8,7 @@ cannot disagree.
 Tasks and agencies are kept in the session's memory (their facts still in force,
 retracted ones removed) and written out when the transaction flushes, so that
 the commands of a batch read and update them without a round trip. A task row
-also carries its state as columns (see tables.tasks), computed from its facts
+also carries its state as columns (see application.tables), computed from its facts
 when the row is written. Directives, documents, assessments and ratings are few
 and are written through as their events arrive.
 
@@ -31,7 +31,6 @@ from events.store import RecordedEvent
 from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
-from . import tables as t
 from .streams import LEDGER_PROJECTION
 
 RETRACTED = "event.retracted"
@@ -241,7 +240,9 @@ class LedgerProjection:
 
     def reset(self, connection) -> None:
         self._kept = threading.local()
-        for table in t.PROJECTION_TABLES:
+        from .tables import PROJECTION_TABLES  # noqa: PLC0415 - SQLAlchemy, for rebuilds only
+
+        for table in PROJECTION_TABLES:
             connection.execute(table.delete())
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:

@@ -1,5 +1,6 @@
 """Read commands served over the bare DB-API driver (events.driver), skipping the
-import of SQLAlchemy, which costs a `task show` more than its reading does.
+import of SQLAlchemy, which costs a `task show` more than its reading does; and
+the check that a database is ready for such paths (App.quick uses it too).
 
 Used only where the answer is the same as the full path's: the schema is the
 code's, and the ledger projection has every event of the log. Otherwise `open`
@@ -33,11 +34,7 @@ class QuickReads:
             return None
         connection, dialect = opened
         raw = Raw.over_driver(connection, dialect)
-        try:
-            ready = _schema_revision(raw) == migrations.HEAD and _projection_current(raw)
-        except raw.errors:
-            ready = False  # no such table: not initialised, let the full path say so
-        if not ready:
+        if not ready(raw):
             connection.close()
             return None
         return cls(raw)
@@ -51,6 +48,23 @@ class QuickReads:
 
     def show_task(self, task_id: str, as_of: date) -> dict[str, Any]:
         return task_reads.task_to_dict(task_reads.load_task(self.raw, task_id, as_of), as_of)
+
+
+def ready(raw: Raw) -> bool:
+    """Whether the quick paths give the full path's answers on this database: its
+    schema is the code's and the ledger projection has every event of the log."""
+    try:
+        return _schema_revision(raw) == migrations.HEAD and _projection_current(raw)
+    except raw.errors:
+        return False  # no such table: not initialised, let the full path say so
+
+
+def ready_for_quick_path(connection) -> bool:
+    """`ready`, asked over a connection of an events.driver.DriverEngine."""
+    try:
+        return ready(Raw(connection))
+    finally:
+        connection.close()
 
 
 def _schema_revision(raw: Raw) -> str | None:

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .driver import SQLITE_BUSY_TIMEOUT_S
+from .driver import (
+    SQLITE_BUSY_TIMEOUT_S,
+    SQLITE_MMAP_BYTES,
+    WRITE,
+    begin_statement,
+    configure_sqlite,
+)
 from .errors import SchemaOutOfDate
 from .locations import DB_ENV_VAR, DEFAULT_SQLITE_FILE, resolve_url
 
@@ -17,18 +23,13 @@ __all__ = [
     "DB_ENV_VAR",
     "DEFAULT_SQLITE_FILE",
     "SQLITE_BUSY_TIMEOUT_S",
+    "SQLITE_MMAP_BYTES",
     "WRITE",
     "current_revision",
     "make_engine",
     "require_schema",
     "resolve_url",
 ]
-
-# SQLite's own ceiling for a map (SQLITE_MAX_MMAP_SIZE); beyond it, pages are read.
-SQLITE_MMAP_BYTES = 0x7FFF0000
-
-# Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
-WRITE = "nhiemvu_write"
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
@@ -45,26 +46,14 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
-        # Take transaction control from the driver, so a write transaction can
-        # start with BEGIN IMMEDIATE: a deferred transaction that reads and then
-        # writes fails at once (no busy wait) when another writer got in first.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # Reads through a memory map instead of a read() per page: a report or rating
-        # scans the task rows of every year, and the copies were a third of it.
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-        cursor.close()
+        configure_sqlite(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         write = connection.get_execution_options().get(WRITE, False)
         # On the DB-API connection: SQLAlchemy's execution machinery would cost
         # more than the BEGIN itself, and every command begins a transaction.
-        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        connection.connection.dbapi_connection.execute(begin_statement(write))
 
 
 @contextmanager

@@ -1,14 +1,24 @@
-"""Opening the database with its DB-API driver alone, for reads that must start fast.
+"""Opening the database with its DB-API driver alone, for commands that must start fast.
 
-Importing SQLAlchemy costs a short read command (`task show`) more than all its
-work; such a command can open sqlite3 or psycopg itself and read through
-`events.sql.Raw`. Anything unusual (another driver, URL options, a file that
-does not exist yet) is left to the SQLAlchemy path, which also says what is wrong.
+Importing SQLAlchemy costs a one-command process (`task show`, `task progress`)
+more than all its work; such a command can open sqlite3 or psycopg itself and
+work through `events.sql.Raw`. Anything unusual (another driver, URL options, a
+file that does not exist yet) is left to the SQLAlchemy path, which also says
+what is wrong.
+
+`DriverEngine` carries the event store's write transactions over such a
+connection: the store, the ledger and its projection run the very code they run
+on a SQLAlchemy engine, since their statements go to the DB-API cursor anyway.
+What only SQLAlchemy can run (a Core statement, mostly on error paths that look
+up what the user might have meant) raises `NeedsFullEngine` instead; the
+transaction rolls back and the caller runs the command again on a real engine.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .locations import resolve_url
@@ -16,6 +26,31 @@ from .locations import resolve_url
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIX = "postgresql+psycopg://"
 SQLITE_BUSY_TIMEOUT_S = 30
+# SQLite's own ceiling for a map (SQLITE_MAX_MMAP_SIZE); beyond it, pages are read.
+SQLITE_MMAP_BYTES = 0x7FFF0000
+# Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
+WRITE = "nhiemvu_write"
+
+
+def configure_sqlite(dbapi_connection) -> None:
+    """The settings of every SQLite connection, whichever path opened it."""
+    # Take transaction control from the driver, so a write transaction can
+    # start with BEGIN IMMEDIATE: a deferred transaction that reads and then
+    # writes fails at once (no busy wait) when another writer got in first.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # Reads through a memory map instead of a read() per page: a report or rating
+    # scans the task rows of every year, and the copies were a third of it.
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cursor.close()
+
+
+def begin_statement(write: bool) -> str:
+    return "BEGIN IMMEDIATE" if write else "BEGIN"
 
 
 def connect(url: str | None) -> tuple[Any, str] | None:
@@ -40,3 +75,100 @@ def connect(url: str | None) -> tuple[Any, str] | None:
             return None  # the SQLAlchemy path reports it the usual way
         return connection, "postgresql"
     return None
+
+
+class NeedsFullEngine(Exception):
+    """The command asked for what only SQLAlchemy runs: run it again on a real engine."""
+
+
+class DriverEngine:
+    """One DB-API connection behind the few Engine and Connection methods that the
+    event store and `events.sql.Raw` use (`connect`, `begin`, `execution_options`,
+    the DB-API connection): for a process that runs one command."""
+
+    def __init__(self, dbapi_connection: Any, dialect_name: str) -> None:
+        self.dbapi_connection = dbapi_connection
+        self.in_transaction = False  # one DB-API connection: its state, whichever use asks
+        self.dialect = _Dialect(dialect_name, type(dbapi_connection).__module__.partition(".")[0])
+        if dialect_name == "sqlite":
+            configure_sqlite(dbapi_connection)
+        else:
+            dbapi_connection.autocommit = False  # transactions as SQLAlchemy runs them
+
+    @classmethod
+    def open(cls, url: str | None) -> DriverEngine | None:
+        opened = connect(url)
+        return None if opened is None else cls(*opened)
+
+    def connect(self) -> DriverConnection:
+        return DriverConnection(self)
+
+    def dispose(self) -> None:
+        self.dbapi_connection.close()
+
+
+class _Dialect:
+    def __init__(self, name: str, module: str) -> None:
+        self.name = name
+        self.module = module
+
+    @property
+    def dbapi(self):
+        from importlib import import_module  # noqa: PLC0415
+
+        return import_module(self.module)
+
+
+class DriverConnection:
+    """A use of the engine's connection; `execute` and the rest of SQLAlchemy's
+    Connection raise NeedsFullEngine."""
+
+    closed = False
+    invalidated = False
+
+    def __init__(self, engine: DriverEngine, write: bool = False) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.connection = self  # SQLAlchemy's pooled connection: Raw reads dbapi_connection
+        self.dbapi_connection = engine.dbapi_connection
+        self._write = write
+
+    def execution_options(self, **options) -> DriverConnection:
+        return DriverConnection(self.engine, write=bool(options.get(WRITE)))
+
+    @contextmanager
+    def begin(self) -> Iterator[None]:
+        driver = self.dbapi_connection
+        sqlite = self.dialect.name == "sqlite"
+        if sqlite:
+            driver.execute(begin_statement(self._write))
+        self.engine.in_transaction = True
+        try:
+            yield
+        except BaseException:
+            if sqlite:
+                driver.execute("ROLLBACK")
+            else:
+                driver.rollback()
+            raise
+        finally:
+            self.engine.in_transaction = False
+        if sqlite:
+            driver.execute("COMMIT")
+        else:
+            driver.commit()  # nothing to do when the pipeline committed already
+
+    def close(self) -> None:
+        # Like SQLAlchemy giving a connection back to its pool: end what a read began
+        # (never a write transaction that another use of the connection is inside).
+        if not self.engine.in_transaction and self.dialect.name != "sqlite":
+            self.dbapi_connection.rollback()
+
+    def __enter__(self) -> DriverConnection:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __getattr__(self, name: str):
+        raise NeedsFullEngine(name)

@@ -3,6 +3,10 @@
 Messages are Vietnamese because they reach the secretariat through the CLI.
 """
 
+# What the database says when it refuses a stream version out of sequence (the
+# trigger of events.schema); the store turns it into a ConcurrencyError.
+CONTIGUOUS_VERSIONS_MESSAGE = "events: stream version out of sequence"
+
 
 class EventStoreError(Exception):
     """Base class for every error the store raises on purpose."""

@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from .errors import CONTIGUOUS_VERSIONS_MESSAGE
 from .serialization import to_utc
 
 NAMING_CONVENTION = {
@@ -121,7 +122,6 @@ IMMUTABLE_EVENTS = {
 # Stream versions are contiguous: a row must be its stream's next version. The
 # store computes versions under the log's lock; the database checks them anyway,
 # for every writer, so no bug and no hand-made INSERT can leave a gap or a repeat.
-CONTIGUOUS_VERSIONS_MESSAGE = "events: stream version out of sequence"
 CONTIGUOUS_VERSIONS = {
     "sqlite": [
         f"""CREATE TRIGGER events_contiguous_versions BEFORE INSERT ON events

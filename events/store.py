@@ -27,15 +27,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy.engine import Connection, Engine
-
-from .database import WRITE
-from .errors import ConcurrencyError, IdempotencyConflict, InvalidEvent
+from .driver import WRITE
+from .errors import (
+    CONTIGUOUS_VERSIONS_MESSAGE,
+    ConcurrencyError,
+    IdempotencyConflict,
+    InvalidEvent,
+)
 from .feeds import Feeds
 from .registry import EventRegistry
-from .schema import CONTIGUOUS_VERSIONS_MESSAGE
 from .serialization import (
     canonical_json,
     chain_digest,
@@ -45,6 +47,9 @@ from .serialization import (
     to_utc,
 )
 from .sql import COPY_ROWS, Raw, dialect_named, loads
+
+if TYPE_CHECKING:  # a one-command process runs the store without SQLAlchemy (events.driver)
+    from sqlalchemy.engine import Connection, Engine
 
 NO_STREAM = 0
 ANY_VERSION: Literal["any"] = "any"

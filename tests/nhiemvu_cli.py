@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from cli import cli
 from events.catalog import REGISTRY
 from events.database import make_engine
-from events.store import EventStore
+from events.store import EventStore, NewEvent
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 class Nhiemvu:
@@ -64,3 +70,54 @@ class Nhiemvu:
 
     def task(self, task_id: str, *extra: str) -> dict:
         return self.json("task", "show", task_id, *extra)
+
+
+def busy_task(nv: Nhiemvu) -> str:
+    """One agency, one directive and a task with a report and an extension; its id."""
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("directive", "add", "129/TB-UBND", "--date", "15/03/2023", "--title", "Kết luận")
+    task_id = nv.json(
+        "task", "assign", "--directive", "129/TB-UBND", "--title", "Rà soát quy hoạch",
+        "--lead", "SXD", "--assigned-on", "16/03/2023", "--deadline", "30/04/2023",
+    )["id"]  # fmt: skip
+    nv.ok("task", "progress", task_id, "--percent", "40", "--on", "10/04/2023")
+    nv.ok(
+        "task", "extend", task_id, "--to", "31/05/2023", "--on", "20/04/2023",
+        "--reason", "Chờ số liệu",
+    )  # fmt: skip
+    return task_id
+
+
+def report_behind_the_projection(db_url: str, task_id: str) -> None:
+    """A 70 % report on 25/04/2023 appended without the ledger projection, which then
+    no longer has every event of the log."""
+    engine = make_engine(db_url)
+    try:
+        EventStore(engine, REGISTRY).append(
+            f"task:{task_id}",
+            [
+                NewEvent(
+                    "task.progress_reported",
+                    {"on": "2023-04-25", "percent": 70, "note": "Đã trình"},
+                    datetime(2023, 4, 25, 3, tzinfo=UTC),
+                )
+            ],
+        )
+    finally:
+        engine.dispose()
+
+
+def run_alone(*args: str) -> tuple[str, bool]:
+    """`nhiemvu ARGS` in a process of its own, which must succeed: what it printed,
+    and whether it imported SQLAlchemy."""
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['nhiemvu', *{list(args)!r}]\n"
+        "try:\n    runpy.run_module('cli', run_name='__main__')\n"
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print('SQLALCHEMY' if 'sqlalchemy' in sys.modules else 'LEAN', file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return done.stdout, done.stderr.strip().endswith("SQLALCHEMY")
