@@ -572,25 +572,30 @@ def load_until(
     figures; only its last `sample_limit` commands if given); the month-end pass of
     `last_day` is held back (returned) for figure 5.
     Returns (bulk stats, per-command stats, held pass)."""
-    held: list[Command] = []
     sample_from = last_day.replace(day=1)
-    bulk: list[Command] = []
-    sample: list[Command] = []
-    for command in city.commands_until(last_day):
-        if command.kind == "escalate" and command.day == last_day:
-            held.append(command)
-        else:
-            (bulk if command.day < sample_from else sample).append(command)
-    if sample_limit is not None and len(sample) > sample_limit:
-        bulk.extend(sample[:-sample_limit])
-        sample = sample[-sample_limit:]
+    commands = city.commands_until(last_day)
+    last_month: list[Command] = []
+
+    def before_last_month() -> Iterator[Command]:
+        # Streamed to the runner as planned: a national year is millions of commands.
+        for command in commands:
+            if command.day >= sample_from:
+                last_month.append(command)
+                return
+            yield command
 
     def progress(count: int, stats: RunStats) -> None:
         log(
             f"[{label}] {count:,} commands, {stats.events / max(stats.seconds, 1e-9):,.0f} events/s"
         )
 
-    bulk_stats = runner.run(bulk, on_progress=progress, batch_size=batch_size)
+    bulk_stats = runner.run(before_last_month(), on_progress=progress, batch_size=batch_size)
+    last_month.extend(commands)
+    held = [c for c in last_month if c.kind == "escalate" and c.day == last_day]
+    sample = [c for c in last_month if not (c.kind == "escalate" and c.day == last_day)]
+    if sample_limit is not None and len(sample) > sample_limit:
+        bulk_stats.merge(runner.run(sample[:-sample_limit], batch_size=batch_size))
+        sample = sample[-sample_limit:]
     sample_stats = runner.run(sample)
     return bulk_stats, sample_stats, (held[0] if held else None)
 

@@ -15,6 +15,12 @@ with the same configuration plan exactly the same commands; the logs they
 produce differ only in random event ids and in nothing else (recording times
 come from the simulated clock, task ids from the ledger's own numbering).
 
+The plan is made as the commands are consumed: what a year decides as a whole
+(head changes, the days of its directives and documents, assessments, escalation
+passes) on its first day, and each month's directives, tasks (their whole lives)
+and documents when that month begins. A national year (~9 million commands) then
+holds only the months ahead in memory, not the year.
+
 What a year of the city looks like (defaults, scaled by `tasks_per_year`):
 
 - 100 agencies (departments, the 15 districts of Hải Phòng, public service
@@ -307,6 +313,11 @@ class City:
         self._document_numbers = itertools.count(1)
         self._completion_docs = itertools.count(1)
         self._planned_years: set[int] = set()
+        # Planning still to do, by the day from which it plans: (day, order, what).
+        # A month's tasks are planned only when the commands reach that month, so
+        # the plan held in memory is the next months', not the whole horizon's.
+        self._slices: list[tuple[date, int, int, Callable[[], None]]] = []
+        self._slice_seq = itertools.count()  # its own: commands' numbers must not depend on it
         self._recent: dict[str, deque[TaskPlan]] = defaultdict(lambda: deque(maxlen=400))
         self.agencies: list[tuple[str, str, str]] = []  # code, name, kind
         self.weights: dict[str, float] = {}
@@ -321,11 +332,21 @@ class City:
         return date(year, 1, 1), date(year, 12, 31)
 
     def commands_until(self, last_day: date) -> Iterator[Command]:
-        """Every planned command recorded on or before `last_day`, in recording order."""
+        """Every planned command recorded on or before `last_day`, in recording order.
+
+        The plan is the same however the horizon is cut (a year at a time or all at
+        once): a slice of planning runs exactly when the commands reach its day."""
         for year in range(self.config.start_year, last_day.year + 1):
-            self._plan_year(year)
-        while self._heap and self._heap[0][0] <= last_day:
-            yield heapq.heappop(self._heap)[3]
+            self._schedule_year(year)
+        heap, slices = self._heap, self._slices
+        while True:
+            # A slice plans commands on or after its day: it runs before any of them.
+            if slices and slices[0][0] <= last_day and (not heap or slices[0][0] <= heap[0][0]):
+                heapq.heappop(slices)[3]()
+            elif heap and heap[0][0] <= last_day:
+                yield heapq.heappop(heap)[3]
+            else:
+                return
 
     def commands_for_years(self, years: int) -> Iterator[Command]:
         return self.commands_until(date(self.config.start_year + years - 1, 12, 31))
@@ -383,19 +404,36 @@ class City:
 
     # -- one year -----------------------------------------------------------------------
 
-    def _plan_year(self, year: int) -> None:
+    def _schedule_year(self, year: int) -> None:
         if year in self._planned_years:
             return
         self._planned_years.add(year)
+        self._add_slice(date(year, 1, 1), 0, lambda: self._plan_year(year))
+
+    def _add_slice(self, day: date, order: int, plan: Callable[[], None]) -> None:
+        heapq.heappush(self._slices, (day, order, next(self._slice_seq), plan))
+
+    def _plan_year(self, year: int) -> None:
+        """What is decided for the whole year on its first day; each month's directives,
+        tasks and documents are planned when that month begins."""
         first, last = self.year_days(year)
         self._plan_head_changes(year)
-        self._plan_directives(year, first, last)
-        self._plan_documents(year, first, last)
+        directives = self._directive_batches(first, last)
+        documents = self._document_days(first, last)
+        for month in range(1, 13):
+            begins = date(year, month, 1)
+            batches = [b for b in directives if b[0].month == month]
+            days = [d for d in documents if d.month == month]
+            self._add_slice(begins, 1, lambda b=batches, d=days: self._plan_month(b, d))
         self._plan_assessments(year)
         if self.config.escalation:
             for month in range(1, 13):
                 end = (date(year, month, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
                 self._push(end, PASS, "escalate", end)
+
+    def _plan_month(self, batches, document_days: list[date]) -> None:
+        self._plan_directives(batches)
+        self._plan_documents(document_days)
 
     def _plan_head_changes(self, year: int) -> None:
         rng = self.rng
@@ -408,7 +446,8 @@ class City:
                 self.heads[code] = person
                 self._push(start, HEADS, "appoint_head", code, person, start)
 
-    def _plan_directives(self, year: int, first: date, last: date) -> None:
+    def _directive_batches(self, first: date, last: date) -> list[tuple]:
+        """The year's directives: (day of issue, number suffix, kind, tasks), by day."""
         rng = self.rng
         target = self.config.tasks_per_year
         planned = 0
@@ -422,6 +461,10 @@ class City:
             planned += count
         # Numbers follow the dates of issue, as a registry would give them.
         batches.sort(key=lambda b: b[0])
+        return batches
+
+    def _plan_directives(self, batches) -> None:
+        rng = self.rng
         codes = [c for c, _, _ in self.agencies]
         weights = [self.weights[c] for c in codes]
         for issued, suffix, kind, count in batches:
@@ -573,18 +616,12 @@ class City:
         percent = 0
         for index, day in enumerate(reports):
             percent = min(95, percent + rng.randint(10, 40))
-            name = f"progress:{ref.n}:{index}"
-            self._push(
-                day,
-                PROGRESS,
-                "report_progress",
-                ref,
-                percent,
-                day,
-                f"Báo cáo số {rng.randint(1, 999)}/BC" if rng.random() < 0.5 else None,
-                remember=name,
-            )
-            if rng.random() < 0.004:  # a report logged by mistake, retracted days later
+            note = f"Báo cáo số {rng.randint(1, 999)}/BC" if rng.random() < 0.5 else None
+            # A report logged by mistake, retracted days later: only then is its event
+            # id remembered (the runner would otherwise keep millions of them).
+            name = f"progress:{ref.n}:{index}" if rng.random() < 0.004 else None
+            self._push(day, PROGRESS, "report_progress", ref, percent, day, note, remember=name)
+            if name is not None:
                 later = day + timedelta(days=rng.randint(1, 5))
                 self._push(later, CORRECT, "correct", EventRef(name), "Ghi nhầm báo cáo tiến độ")
         if extension is not None:
@@ -607,11 +644,13 @@ class City:
             self._push(on + timedelta(days=lag), CLOSE, "complete", ref, on, doc)
         return on
 
-    def _plan_documents(self, year: int, first: date, last: date) -> None:
+    def _document_days(self, first: date, last: date) -> list[date]:
+        return sorted(self._working_day(first, last) for _ in range(self.config.documents))
+
+    def _plan_documents(self, days: list[date]) -> None:
         rng = self.rng
         codes = [c for c, _, _ in self.agencies]
         weights = [self.weights[c] for c in codes]
-        days = sorted(self._working_day(first, last) for _ in range(self.config.documents))
         for day in days:
             kind = _weighted(rng, DOCUMENT_KINDS)
             targets: list[str] = []
