@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 from .locations import resolve_url
@@ -47,6 +49,11 @@ def configure_sqlite(dbapi_connection) -> None:
     # scans the task rows of every year, and the copies were a third of it.
     cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
+
+
+def dbapi_module(dbapi_connection) -> Any:
+    """The DB-API module a connection comes from (sqlite3, psycopg): its error classes."""
+    return import_module(type(dbapi_connection).__module__.partition(".")[0])
 
 
 def begin_statement(write: bool) -> str:
@@ -89,7 +96,8 @@ class DriverEngine:
     def __init__(self, dbapi_connection: Any, dialect_name: str) -> None:
         self.dbapi_connection = dbapi_connection
         self.in_transaction = False  # one DB-API connection: its state, whichever use asks
-        self.dialect = _Dialect(dialect_name, type(dbapi_connection).__module__.partition(".")[0])
+        # What Raw reads of a SQLAlchemy dialect.
+        self.dialect = SimpleNamespace(name=dialect_name, dbapi=dbapi_module(dbapi_connection))
         if dialect_name == "sqlite":
             configure_sqlite(dbapi_connection)
         else:
@@ -105,18 +113,6 @@ class DriverEngine:
 
     def dispose(self) -> None:
         self.dbapi_connection.close()
-
-
-class _Dialect:
-    def __init__(self, name: str, module: str) -> None:
-        self.name = name
-        self.module = module
-
-    @property
-    def dbapi(self):
-        from importlib import import_module  # noqa: PLC0415
-
-        return import_module(self.module)
 
 
 class DriverConnection:
@@ -139,24 +135,17 @@ class DriverConnection:
     @contextmanager
     def begin(self) -> Iterator[None]:
         driver = self.dbapi_connection
-        sqlite = self.dialect.name == "sqlite"
-        if sqlite:
+        if self.dialect.name == "sqlite":  # psycopg begins by itself (autocommit off)
             driver.execute(begin_statement(self._write))
         self.engine.in_transaction = True
         try:
             yield
         except BaseException:
-            if sqlite:
-                driver.execute("ROLLBACK")
-            else:
-                driver.rollback()
+            driver.rollback()
             raise
         finally:
             self.engine.in_transaction = False
-        if sqlite:
-            driver.execute("COMMIT")
-        else:
-            driver.commit()  # nothing to do when the pipeline committed already
+        driver.commit()  # nothing to do when the pipeline committed already
 
     def close(self) -> None:
         # Like SQLAlchemy giving a connection back to its pool: end what a read began

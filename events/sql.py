@@ -20,8 +20,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from .driver import dbapi_module
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -136,7 +137,7 @@ class Raw:
         """Over a DB-API connection opened without SQLAlchemy (events.driver)."""
         raw = cls.__new__(cls)
         raw.connection = None
-        raw._use(driver, dialect_name, import_module(type(driver).__module__.partition(".")[0]))
+        raw._use(driver, dialect_name, dbapi_module(driver))
         return raw
 
     def _use(self, driver: Any, dialect_name: str, dbapi: Any) -> None:
