@@ -292,8 +292,11 @@ def test_projection_rebuilds_beside_appenders(db_url, engine):
                 if finished:
                     return
                 # Pacing only: SQLite's busy handler is unfair, and a rebuilder
-                # retaking the lock at once could starve the appenders.
-                time.sleep(0.05)
+                # retaking the lock at once could starve the appenders. A varying
+                # pause: a waiting appender retries on a fixed cadence (up to 100 ms),
+                # and a rebuild cycle of the same period kept landing on its retries
+                # until its 30 s busy timeout ran out (1 run in ~15).
+                time.sleep(random.uniform(0.02, 0.12))
         finally:
             own.dispose()
 
