@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any
 
 from events.errors import IdempotencyConflict
+from events.memory import collector_paused
 from events.sql import Raw
 from events.store import ANY_VERSION, NewEvent
 from workflow import tasks as tk
@@ -96,6 +97,11 @@ def ladder_key(ladder: Ladder) -> str:
 
 
 def _leads_on(facts: list[dict[str, Any]], fallback: list[str]):
+    """The lead agencies on a given day. Only a reassignment changes them: without
+    one they are the assignment's on every day, and no derivation is needed."""
+    if not any(f["type"] == tk.REASSIGNED for f in facts):
+        return lambda day: fallback
+
     def leads(day: date) -> list[str]:
         task = tk.derive_task(facts, day)
         return task.leads if task is not None else fallback
@@ -132,8 +138,9 @@ def candidates(connection, as_of: date, calendar: Calendar, ladder: Ladder, sinc
     # A deadline after this has every step after `as_of`, the reminder included.
     horizon = calendar.add_working_days(as_of, ladder.reminder_working_days + 1)
     top = max((s.level for s in ladder.steps), default=0)
+    # The facts as text: psycopg would parse json with `json.loads`, `to_json` is faster.
     sql = (
-        "SELECT task_id, facts FROM proj_tasks "
+        "SELECT task_id, CAST(facts AS text) FROM proj_tasks "
         "WHERE assigned_on <= :as_of AND original_deadline IS NOT NULL "
         "AND original_deadline <= :horizon "
         "AND ((closed_on IS NULL AND escalation_level < :top) "
@@ -160,6 +167,7 @@ def scan(connection, as_of: date, calendar: Calendar, ladder: Ladder = DEFAULT_L
             yield task_id, steps
 
 
+@collector_paused()  # its tasks and steps are many small objects, none cyclic (events.memory)
 def run_escalation_pass(
     ledger: Ledger,
     as_of: date | None = None,

@@ -285,6 +285,7 @@ class LedgerSession:
         self.working_set = working_set
         self.tasks: OrderedDict[str, TaskRow | None] = OrderedDict()
         self.agencies: dict[str, AgencyRow | None] = {}
+        self._all_agencies_held = False  # every row of proj_agencies is in `agencies`
         self.directives: dict[str, dict[str, Any] | None] = {}
         # The rows changed since the last flush: only these are written out.
         self._dirty_tasks: dict[str, TaskRow] = {}
@@ -357,6 +358,9 @@ class LedgerSession:
         wanted = [c for c in dict.fromkeys(codes) if c not in self.agencies]
         if not wanted:
             return
+        if self._all_agencies_held:  # then these have no row
+            self.agencies.update(dict.fromkeys(wanted))
+            return
         placeholders, params = self.raw.in_list("a", wanted)
         found = dict(
             self.raw.all(
@@ -389,11 +393,17 @@ class LedgerSession:
         return found
 
     def prefetch_all_agencies(self) -> None:
-        """Every agency in one statement (a batch touches most of them)."""
+        """Every agency in one statement (a batch touches most of them). Once is
+        enough for a session: one kept between transactions (LedgerProjection) holds
+        what the database holds, agencies registered since included, so the batches
+        of an escalation pass do not read them all again, each."""
+        if self._all_agencies_held:
+            return
         found = self.raw.all("SELECT code, facts FROM proj_agencies")
         for code, facts in found:
             if code not in self.agencies:
                 self.agencies[code] = AgencyRow(code, self.dialect.to_json(facts), True)
+        self._all_agencies_held = True
 
     def task_counter(self) -> int:
         """The highest number of an `NV-…` task id ever assigned."""

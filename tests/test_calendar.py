@@ -191,8 +191,24 @@ def test_add_and_between_agree(start, n):
     assert calendar.working_days_before(due, n) == start or not calendar.is_working_day(start)
 
 
+SHARED = WorkingCalendar()  # one calendar asked again and again, as by an escalation pass
+
+
+@given(
+    day=st.dates(min_value=D(2019, 1, 1), max_value=D(2027, 12, 31)),
+    n=st.integers(min_value=1, max_value=10),
+)
+def test_working_days_before_is_the_same_asked_again(day, n):
+    walked = day
+    for _ in range(n):
+        walked = SHARED.previous_working_day(walked)
+    assert SHARED.working_days_before(day, n) == walked
+    assert SHARED.working_days_before(day, n) == walked  # the remembered answer
+
+
 @pytest.mark.parametrize("n", [0, -1, 1.5, True])
 def test_counts_must_be_positive_integers(plain, n):
+    plain.working_days_before(D(2024, 1, 2), 1)  # remembered: True must not find it
     with pytest.raises(ValueError, match="số nguyên dương"):
         plain.add_working_days(D(2024, 1, 2), n)
     with pytest.raises(ValueError, match="số nguyên dương"):

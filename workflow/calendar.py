@@ -147,6 +147,9 @@ class WorkingCalendar:
         self.overrides = default_overrides() if overrides is None else overrides
         self._off = self.overrides.off_dates()
         self._worked = self.overrides.working_dates()
+        # An escalation pass asks this for the deadline of every task it checks,
+        # and most share a handful of deadlines: the day-by-day walk is done once.
+        self._before: dict[tuple[date, int], date] = {}
 
     def is_holiday(self, d: date) -> bool:
         return d in _public_holidays(d.year) or d in self._off
@@ -166,10 +169,14 @@ class WorkingCalendar:
 
     def working_days_before(self, d: date, n: int) -> date:
         """The n-th working day before `d` (`d` itself is not counted)."""
-        _check_count(n)
+        _check_count(n)  # first: True would find the answer for 1
+        known = self._before.get((d, n))
+        if known is not None:
+            return known
         day = d
         for _ in range(n):
             day = self.previous_working_day(day)
+        self._before[(d, n)] = day
         return day
 
     def next_working_day(self, d: date) -> date:
