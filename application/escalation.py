@@ -116,6 +116,22 @@ def _pending(facts, as_of: date, calendar: Calendar, ladder: Ladder) -> list[Ste
     return pending_steps(task, as_of, calendar, ladder, _leads_on(facts, task.leads))
 
 
+def _fingerprint(facts: list[dict[str, Any]]) -> tuple[int, str | None]:
+    """What tells whether a task's facts changed between the scan and the write. Facts
+    change only by a fact appended (a new id: ids are unique) or facts removed (a
+    retraction; a retracted fact never comes back): so the same count and the same
+    last id mean the same list. The steps due are a function of the facts."""
+    return len(facts), facts[-1]["id"] if facts else None
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """A task's pending steps as the scan found them, and its facts' fingerprint."""
+
+    fingerprint: tuple[int, str | None]
+    steps: list[Step]
+
+
 @dataclass(frozen=True)
 class LastPass:
     as_of: date
@@ -192,7 +208,7 @@ def run_escalation_pass(
         ladder = ladder_from_rulebook(rulebook_in_force(as_of))
     # The scan reads the projection without the lock and keeps only the tasks with
     # something pending; its read transaction ends before the first write, and each
-    # write reads its task again under the lock.
+    # write reads its task again under the lock (and derives it again if it changed).
     with ledger.reading() as connection:
         through = ledger.store.head_position(connection)
         since = last_pass(connection, ladder)
@@ -202,9 +218,9 @@ def run_escalation_pass(
             checked += 1
             steps = _pending(facts, as_of, calendar, ladder)
             if steps:
-                found.append((task_id, steps))
+                found.append((task_id, Scanned(_fingerprint(facts), steps)))
     if dry_run:
-        outcomes = [Outcome(s, False) for _, steps in found for s in steps]
+        outcomes = [Outcome(s, False) for _, scanned in found for s in scanned.steps]
     else:
         outcomes = []
         for start in range(0, len(found), WRITE_BATCH):
@@ -212,9 +228,11 @@ def run_escalation_pass(
             with ledger.batch():
                 # One statement each for the chunk's tasks and step ids, not one per task.
                 ledger.prefetch([task_id for task_id, _ in chunk])
-                ledger.prefetch_event_ids([s.event_id for _, steps in chunk for s in steps])
-                for task_id, _ in chunk:
-                    outcomes.extend(_raise_for_task(ledger, task_id, as_of, calendar, ladder))
+                ledger.prefetch_event_ids([s.event_id for _, c in chunk for s in c.steps])
+                for task_id, scanned in chunk:
+                    outcomes.extend(
+                        _raise_for_task(ledger, task_id, scanned, as_of, calendar, ladder)
+                    )
         if since is None or as_of > since.as_of or outcomes:
             # A pass again on the same day that found nothing teaches nothing new.
             _record_pass(ledger, as_of, ladder, through, len(outcomes))
@@ -234,12 +252,16 @@ def _record_pass(ledger: Ledger, as_of: date, ladder: Ladder, through: int, rais
                   ANY_VERSION, ledger.actor)  # fmt: skip
 
 
-def _raise_for_task(ledger: Ledger, task_id: str, as_of: date, calendar, ladder) -> list[Outcome]:
+def _raise_for_task(
+    ledger: Ledger, task_id: str, scanned: Scanned, as_of: date, calendar, ladder
+) -> list[Outcome]:
     with ledger.command() as tx:
         task = ledger._session(tx).task_row(task_id)
         if task is None or not task.facts:
             return []  # its assignment was retracted since the scan
-        steps = _pending(task.facts, as_of, calendar, ladder)
+        steps = scanned.steps
+        if _fingerprint(task.facts) != scanned.fingerprint:  # changed since the scan
+            steps = _pending(task.facts, as_of, calendar, ladder)
         if not steps:
             return []  # raised meanwhile by another pass, or the task was closed
         stream = streams.task(task_id)

@@ -23,6 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import application.escalation
+from application.app import App
+from application.escalation import _fingerprint, run_escalation_pass
 from events.catalog import REGISTRY
 from events.database import make_engine
 from events.store import EventStore
@@ -683,6 +686,55 @@ def test_a_completed_task_gets_no_later_steps_through_the_store(db_url):
     n.ok("task", "complete", "K5", "--on", "2024-03-08")
     assert n.json("escalate", "--as-of", "2024-04-30") == []
     assert {e.data["step"] for e in n.escalated()} == {"reminder", "overdue_1"}
+
+
+def test_a_task_completed_between_the_scan_and_the_writes_gets_only_its_earlier_steps(
+    db_url, monkeypatch
+):
+    """The pass scans without the lock and writes under it: a completion recorded in
+    between (by another process) is seen, and the steps it made moot are not raised."""
+    n = seed(db_url)
+    assign(n, "K7", "2024-03-05", "--assigned-on", "2024-02-01")
+    assign(n, "K8", "2024-03-05", "--assigned-on", "2024-02-01")
+    scheduler_app, secretariat = App(db_url, "scheduler"), App(db_url, "văn thư")
+    scan = application.escalation.candidates
+
+    def scan_then_complete(*args, **kwargs):
+        yield from scan(*args, **kwargs)
+        secretariat.ledger.complete("K7", D("2024-03-08"), None)
+
+    monkeypatch.setattr(application.escalation, "candidates", scan_then_complete)
+    try:
+        result = run_escalation_pass(scheduler_app.ledger, as_of=D("2024-04-30"))
+    finally:
+        scheduler_app.close()
+        secretariat.close()
+    raised = {(o.step.task_id, o.step.code) for o in result.outcomes}
+    assert raised == {("K7", "reminder"), ("K7", "overdue_1")} | {
+        ("K8", code) for code in ("reminder", "overdue_1", "overdue_2", "overdue_3")
+    }
+    assert {(e.stream_id, e.data["step"]) for e in n.escalated()} == {
+        (f"task:{task}", code) for task, code in raised
+    }
+
+
+@given(st.lists(st.one_of(st.just("append"), st.integers(0, 30)), max_size=40))
+def test_the_same_fingerprint_means_the_same_facts(changes):
+    """What the pass relies on to skip deriving a task again under the lock: over any
+    history of appended and retracted facts, two states with the same fingerprint
+    are the same list."""
+    facts: list[dict] = []
+    states = [facts]
+    for n, change in enumerate(changes):
+        if change == "append":
+            facts = [*facts, {"id": f"e{n}", "type": "task.progress_reported"}]
+        elif facts:
+            retracted = facts[change % len(facts)]["id"]
+            facts = [f for f in facts if f["id"] != retracted]
+        states.append(facts)
+    for a in states:
+        for b in states:
+            assert _fingerprint(a) != _fingerprint(b) or a == b
 
 
 def test_task_history_shows_the_steps(db_url):
