@@ -86,9 +86,11 @@ def iter_tasks(connection: Connection, agency: str | None = None, as_of: date | 
             yield task
 
 
+# The JSON columns as text: psycopg would parse each with `json.loads` (a fifth of a
+# rating's time on PostgreSQL), `Dialect.to_json` is faster.
 _STATE_COLUMNS = (
-    "task_id, leads, assigned_on, original_deadline, effective_deadline, current_deadline, "
-    "completed_on, cancelled_on"
+    "task_id, CAST(leads AS text), assigned_on, original_deadline, effective_deadline, "
+    "current_deadline, completed_on, cancelled_on"
 )
 
 
@@ -124,7 +126,7 @@ def task_states(
         where.append("task_id IN (SELECT task_id FROM proj_task_leads WHERE agency = :agency)")
         params["agency"] = agency
     sql = (
-        f"SELECT {_STATE_COLUMNS}, CASE WHEN last_fact_on > :as_of THEN facts END "
+        f"SELECT {_STATE_COLUMNS}, CASE WHEN last_fact_on > :as_of THEN CAST(facts AS text) END "
         f"FROM proj_tasks WHERE {' AND '.join(where)} ORDER BY assigned_on, task_id"
     )
     day, to_json = dialect.to_day, dialect.to_json
