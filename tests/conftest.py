@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from events.database import make_engine
 from events.migrate import upgrade
+from events.sql import Raw
 
 PG_ADMIN_URL = os.environ.get(
     "NHIEMVU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -112,3 +113,23 @@ def engine(db_url):
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def reads_of(monkeypatch):
+    """`reads_of(matches)`: the list, kept up to date, of the statements run through
+    `Raw.all` from then on whose text `matches` — to count a path's round trips."""
+
+    def watch(matches) -> list[str]:
+        seen: list[str] = []
+        all_rows = Raw.all
+
+        def counting_all(raw, text, params=None):
+            if matches(text):
+                seen.append(text)
+            return all_rows(raw, text, params)
+
+        monkeypatch.setattr(Raw, "all", counting_all)
+        return seen
+
+    return watch

@@ -12,7 +12,7 @@ from application import projection
 from application.app import App
 from application.ledger import DeadlineInput
 from events.projections import rebuild
-from events.sql import COPY_ROWS, Raw
+from events.sql import COPY_ROWS
 from workflow.dates import LOCAL_TZ
 from workflow.documents import Addressees
 
@@ -72,7 +72,7 @@ def test_rows_written_in_bulk_equal_rows_written_one_by_one(db_url):
         app.close()
 
 
-def test_a_rebuild_reads_back_the_tasks_it_let_go_a_batch_at_a_time(db_url, monkeypatch):
+def test_a_rebuild_reads_back_the_tasks_it_let_go_a_batch_at_a_time(db_url, monkeypatch, reads_of):
     """More open tasks than the rebuild's working set: the tasks written out and
     forgotten are read back before each batch, in one statement, not one per event
     (a round trip each on PostgreSQL) — and the rows come out the same."""
@@ -93,15 +93,11 @@ def test_a_rebuild_reads_back_the_tasks_it_let_go_a_batch_at_a_time(db_url, monk
                 ledger.report_progress(task_id, percent, date(2024, 1, percent // 10), None)
         before = snapshot(app.engine)
 
-        reads = []
-        all_rows = Raw.all
-
-        def counting_all(raw, text, params=None):
-            if text.startswith("SELECT task_id") and "FROM proj_tasks WHERE task_id" in text:
-                reads.append(text)
-            return all_rows(raw, text, params)
-
-        monkeypatch.setattr(Raw, "all", counting_all)
+        reads = reads_of(
+            lambda text: (
+                text.startswith("SELECT task_id") and "FROM proj_tasks WHERE task_id" in text
+            )
+        )
         monkeypatch.setattr(projection, "BULK_WORKING_SET", 2)
         batch_size = 6
         applied = rebuild(app.store, ledger.projection, batch_size=batch_size)

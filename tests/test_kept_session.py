@@ -15,7 +15,6 @@ import pytest
 from application import projection
 from application.app import App
 from application.ledger import DeadlineInput
-from events.sql import Raw
 from workflow.dates import LOCAL_TZ
 from workflow.errors import DomainError, NotFound
 
@@ -39,8 +38,10 @@ def apps(db_url):
     second.close()
 
 
-def assign(ledger, title: str = "Rà soát quy hoạch") -> str:
-    return ledger.assign_task("12/TB-UBND", title, ["SXD"], DUE, assigned_on=date(2024, 3, 4)).key
+def assign(ledger, title: str = "Rà soát quy hoạch", leads: tuple[str, ...] = ("SXD",)) -> str:
+    return ledger.assign_task(
+        "12/TB-UBND", title, list(leads), DUE, assigned_on=date(2024, 3, 4)
+    ).key
 
 
 def current_session(ledger):
@@ -102,37 +103,23 @@ def test_the_kept_session_forgets_its_oldest_tasks_beyond_the_bound(apps, monkey
     assert current_session(first.ledger).task(ids[0]).progress_percent == 30
 
 
-def test_batches_one_after_another_read_every_agency_once(apps, monkeypatch):
+def test_batches_one_after_another_read_every_agency_once(apps, reads_of):
     """An escalation pass writes in batches, each of which needs the agencies: the
     session the batches go on with reads them once, and still knows an agency
     registered in one of them, while a write by another application makes the next
     batch read them all again (it may have registered one)."""
     first, second = apps
-    reads = []
-    all_rows = Raw.all
-
-    def counting_all(raw, text, params=None):
-        if text.startswith("SELECT code, facts FROM proj_agencies"):
-            reads.append(text)
-        return all_rows(raw, text, params)
-
-    monkeypatch.setattr(Raw, "all", counting_all)
+    reads = reads_of(lambda text: text.startswith("SELECT code, facts FROM proj_agencies"))
     with first.ledger.batch():
         first.ledger.register_agency("STC", "Sở Tài chính", "so")
     with first.ledger.batch():
-        stc_task = assign_to(first.ledger, ["STC"])
+        stc_task = assign(first.ledger, leads=("STC",))
     assert len(reads) == 1
 
     second.ledger.register_agency("SCT", "Sở Công Thương", "so")
     reads.clear()
     with first.ledger.batch():
-        sct_task = assign_to(first.ledger, ["SCT"])
+        sct_task = assign(first.ledger, leads=("SCT",))
     assert reads == ["SELECT code, facts FROM proj_agencies"]
     assert current_session(first.ledger).task(stc_task).leads == ["STC"]
     assert current_session(first.ledger).task(sct_task).leads == ["SCT"]
-
-
-def assign_to(ledger, leads: list[str]) -> str:
-    return ledger.assign_task(
-        "12/TB-UBND", "Báo cáo tiến độ", leads, DUE, assigned_on=date(2024, 3, 4)
-    ).key
