@@ -86,8 +86,9 @@ def iter_tasks(connection: Connection, agency: str | None = None, as_of: date | 
             yield task
 
 
-# The JSON columns as text: psycopg would parse each with `json.loads` (a fifth of a
-# rating's time on PostgreSQL), `Dialect.to_json` is faster.
+# JSON columns are read as text, here and in tasks_by_id: psycopg would parse each
+# with `json.loads` (a fifth of a rating's time on PostgreSQL), `Dialect.to_json`
+# is faster.
 _STATE_COLUMNS = (
     "task_id, CAST(leads AS text), assigned_on, original_deadline, effective_deadline, "
     "current_deadline, completed_on, cancelled_on"
@@ -152,7 +153,8 @@ def tasks_by_id(connection: Connection, task_ids, as_of: date | None = None) -> 
     for start in range(0, len(ids), 500):
         placeholders, params = raw.in_list("t", ids[start : start + 500])
         for task_id, facts in raw.all(
-            f"SELECT task_id, facts FROM proj_tasks WHERE task_id IN {placeholders}", params
+            f"SELECT task_id, CAST(facts AS text) FROM proj_tasks WHERE task_id IN {placeholders}",
+            params,
         ):
             task = derive_task(raw.dialect.to_json(facts), as_of)
             if task is not None:
