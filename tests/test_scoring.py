@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflow.rulebook import default_rulebooks_dir, load_rulebook
 from workflow.scoring import (
@@ -577,6 +579,29 @@ def test_overlapping_tenure_records_are_not_counted_twice(rulebook):
     ]
     (rating,) = rate_heads([], [], [], tenures, YEAR, CUTOFF, rulebook)
     assert rating.days_in_office == 366
+
+
+_DAY_OFFSETS = st.integers(min_value=-60, max_value=400)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_DAY_OFFSETS, st.integers(min_value=0, max_value=200)), max_size=5))
+def test_days_in_office_are_the_distinct_days_of_the_records(rulebook, records):
+    """Records of one head that overlap, nest, touch or leave gaps: every day of the
+    year inside one of them counts, once."""
+    start_of_year = D(YEAR, 1, 1)
+    tenures = [
+        Tenure("SCT", "X", start_of_year + timedelta(days=s), start_of_year + timedelta(days=s + n))
+        for s, n in records
+    ]
+    expected = {
+        day
+        for tenure in tenures
+        for i in range((tenure.end - tenure.start).days + 1)
+        if (day := tenure.start + timedelta(days=i)).year == YEAR
+    }
+    ratings = rate_heads([], [], [], tenures, YEAR, CUTOFF, rulebook)
+    assert [r.days_in_office for r in ratings] == ([len(expected)] if expected else [])
 
 
 def test_each_head_of_the_agency_gets_its_assessed_general_criteria(example_ratings, rulebook):

@@ -6,6 +6,7 @@ the instant D 00:00 in Asia/Ho_Chi_Minh; "as of C" means every business date ≤
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,8 +51,10 @@ def parse_date(text: str, what: str = "ngày") -> date:
         ) from None
 
 
+# Remembered, and not strftime: a rating's explanation formats tens of thousands of
+# dates, a few hundred distinct ones.
+@functools.lru_cache(maxsize=4096)
 def format_date(value: date | None) -> str:
-    # Not strftime: a rating's explanation formats tens of thousands of dates.
     return "" if value is None else f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .dates import format_date, iso
 from .rulebook import BAND_ORDER, KXL, Rulebook
@@ -64,8 +64,11 @@ MINUS = "−"
 # -- inputs ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScoredTask:
+# ScoredTask and TaskOutcome are named tuples, not frozen dataclasses: a rating makes
+# one of each per task of the year, and a frozen dataclass takes twice as long to build.
+
+
+class ScoredTask(NamedTuple):
     task_id: str
     leads: tuple[str, ...]
     effective_deadline: date | None  # the caller has applied the extension rule
@@ -153,8 +156,7 @@ class Window:
 # -- evidence and results ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TaskOutcome:
+class TaskOutcome(NamedTuple):
     """One due task as it counts for one lead agency."""
 
     task_id: str
@@ -393,10 +395,15 @@ def rate_heads(
         outcomes = _due_outcomes(led.get(agency, ()), agency, window, cutoff)
         counted = reaching.get(agency, ())
         assessed = general.get((agency, year), {})
-        # Each outcome and document goes to whoever was head on its decisive date.
+        # Each outcome and document goes to whoever was head on its decisive date
+        # (asked once a day: a year's outcomes fall on a few hundred days).
+        head_on: dict[date, str | None] = {}
         their_outcomes: dict[str | None, list[TaskOutcome]] = defaultdict(list)
         for outcome in outcomes:
-            their_outcomes[_head_on(agency_tenures, outcome.decisive_on)].append(outcome)
+            day = outcome.decisive_on
+            if day not in head_on:
+                head_on[day] = _head_on(agency_tenures, day)
+            their_outcomes[head_on[day]].append(outcome)
         their_documents: dict[str | None, list[Document]] = defaultdict(list)
         for document in counted:
             their_documents[_head_on(agency_tenures, document.issued_on)].append(document)
@@ -471,11 +478,13 @@ def _heads_in_year(tenures: list[Tenure], window: Window) -> dict[str, list[tupl
 
 
 def _days_in_office(periods: list[tuple[date, date]]) -> int:
-    # A set of days, so that overlapping tenure records are not counted twice.
-    days: set[date] = set()
-    for start, end in periods:
-        days.update(start + timedelta(days=i) for i in range((end - start).days + 1))
-    return len(days)
+    """The days covered by the periods, overlapping tenure records counted once."""
+    days, reached = 0, date.min  # `reached`: the last day counted so far
+    for start, end in sorted(periods):
+        if end > reached:
+            days += (end - max(start, reached + timedelta(days=1))).days + 1
+            reached = end
+    return days
 
 
 def _head_on(tenures: list[Tenure], day: date) -> str | None:
