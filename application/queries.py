@@ -144,7 +144,10 @@ def list_directives(connection: Connection) -> list[dict[str, Any]]:
             sa.select(t.tasks.c.directive, sa.func.count()).group_by(t.tasks.c.directive)
         ).all()
     )
-    rows = connection.execute(sa.select(t.directives).order_by(t.directives.c.issued_on))
+    # The number settles the order of a day's directives: without it, the order in
+    # which the table happened to hold them (it changes when a rebuild rewrites it).
+    query = sa.select(t.directives).order_by(t.directives.c.issued_on, t.directives.c.number)
+    rows = connection.execute(query)
     return [
         {
             "number": row.number,

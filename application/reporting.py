@@ -18,7 +18,7 @@ from . import tables as t
 def documents(
     connection: Connection, until: date | None = None, since: date | None = None
 ) -> list[dict]:
-    query = sa.select(t.documents.c.data).order_by(t.documents.c.issued_on)
+    query = sa.select(t.documents.c.data).order_by(t.documents.c.issued_on, t.documents.c.number)
     if until is not None:
         query = query.where(t.documents.c.issued_on <= until)
     if since is not None:

@@ -244,6 +244,18 @@ def test_directive_add_and_list_count_tasks(nv):
     assert "06/02/2023" in nv.ok("directive", "list").stdout  # people read dd/mm/yyyy
 
 
+def test_directives_of_one_day_are_listed_by_number(nv):
+    for number in ("12/TB-UBND", "05/TB-UBND", "31/KH-UBND"):
+        nv.ok("directive", "add", number, "--date", "06/02/2023", "--title", "Thông báo")
+    nv.ok("directive", "add", "01/CT-UBND", "--date", "01/02/2023", "--title", "Chỉ thị")
+    assert [row["number"] for row in nv.json("directive", "list")] == [
+        "01/CT-UBND",
+        "05/TB-UBND",
+        "12/TB-UBND",
+        "31/KH-UBND",
+    ]
+
+
 # -- task assign ------------------------------------------------------------------------
 
 
