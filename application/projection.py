@@ -245,6 +245,12 @@ class LedgerProjection:
         for table in PROJECTION_TABLES:
             connection.execute(table.delete())
 
+    @staticmethod
+    def table_names() -> list[str]:
+        from .tables import PROJECTION_TABLES  # noqa: PLC0415 - as in reset
+
+        return [table.name for table in PROJECTION_TABLES]
+
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
         return LedgerSession(raw, BULK_WORKING_SET if bulk else None)
 

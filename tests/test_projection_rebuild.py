@@ -412,3 +412,26 @@ def test_a_sqlite_rebuild_reads_unmapped_and_gives_the_map_back(
             assert tx.raw.one("PRAGMA mmap_size")[0] == SQLITE_MMAP_BYTES
     finally:
         app.close()
+
+
+def test_a_postgresql_rebuild_vacuums_the_tables_it_rewrote(postgres_server):
+    """The rows a rebuild deleted stay until a vacuum (MVCC): the rebuild vacuums and
+    analyses every projection table once it has committed, and no other table (not
+    the log, which only grows)."""
+    app = App(postgres_server.new_database(), "test", now=lambda: NOW)
+    try:
+        app.ledger.register_agency("SXD", "Sở Xây dựng", "so")
+        counts = sa.text("SELECT relname, vacuum_count, analyze_count FROM pg_stat_user_tables")
+
+        def maintenance() -> dict[str, tuple[int, int]]:
+            with app.engine.connect() as connection:  # a new snapshot of the statistics
+                return {name: (v, a) for name, v, a in connection.execute(counts)}
+
+        before = maintenance()
+        assert rebuild(app.store, app.ledger.projection) == 1
+        after = maintenance()
+        vacuumed = {name for name in after if after[name] != before.get(name, (0, 0))}
+        assert vacuumed == {name for name in after if name.startswith("proj_")}
+        assert all(after[n] == (before[n][0] + 1, before[n][1] + 1) for n in vacuumed)
+    finally:
+        app.close()
