@@ -187,15 +187,19 @@ def postgres_problem() -> str | None:
     return None
 
 
-def postgres_version() -> str:
+def postgres_server() -> str:
+    """Its version, and whether autovacuum runs: without it nothing but a rebuild's own
+    vacuum clears the row versions that the load's updates leave behind."""
     from events.database import make_engine
 
     engine = make_engine(PG_ADMIN_URL)
     try:
         with engine.connect() as connection:
-            return connection.exec_driver_sql("SHOW server_version").scalar_one()
+            version = connection.exec_driver_sql("SHOW server_version").scalar_one()
+            autovacuum = connection.exec_driver_sql("SHOW autovacuum").scalar_one()
     finally:
         engine.dispose()
+    return f"{version}, autovacuum {autovacuum}"
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -1091,7 +1095,7 @@ def main(argv: list[str] | None = None) -> None:
             if problem:
                 say(f"\npostgresql: skipped, no server ({problem})")
                 continue
-            say(f"PostgreSQL server {postgres_version()}")
+            say(f"PostgreSQL server {postgres_server()}")
         out = bench_backend(backend, settings)
         if len(out["points"]) > 1:
             out["growth"] = print_growth(backend, out["points"])
