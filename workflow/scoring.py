@@ -397,16 +397,13 @@ def rate_heads(
         assessed = general.get((agency, year), {})
         # Each outcome and document goes to whoever was head on its decisive date
         # (asked once a day: a year's outcomes fall on a few hundred days).
-        head_on: dict[date, str | None] = {}
+        head_on = _HeadsByDay(agency_tenures)
         their_outcomes: dict[str | None, list[TaskOutcome]] = defaultdict(list)
         for outcome in outcomes:
-            day = outcome.decisive_on
-            if day not in head_on:
-                head_on[day] = _head_on(agency_tenures, day)
-            their_outcomes[head_on[day]].append(outcome)
+            their_outcomes[head_on[outcome.decisive_on]].append(outcome)
         their_documents: dict[str | None, list[Document]] = defaultdict(list)
         for document in counted:
-            their_documents[_head_on(agency_tenures, document.issued_on)].append(document)
+            their_documents[head_on[document.issued_on]].append(document)
         for person, periods in _heads_in_year(agency_tenures, window).items():
             evaluation = _evaluate(
                 their_outcomes[person], their_documents[person], assessed, rulebook, cutoff
@@ -485,6 +482,18 @@ def _days_in_office(periods: list[tuple[date, date]]) -> int:
             days += (end - max(start, reached + timedelta(days=1))).days + 1
             reached = end
     return days
+
+
+class _HeadsByDay(dict):
+    """`heads[day]`: the agency's head on that day (see _head_on), each day looked up once."""
+
+    def __init__(self, tenures: list[Tenure]) -> None:
+        super().__init__()
+        self.tenures = tenures
+
+    def __missing__(self, day: date) -> str | None:
+        head = self[day] = _head_on(self.tenures, day)
+        return head
 
 
 def _head_on(tenures: list[Tenure], day: date) -> str | None:
