@@ -241,6 +241,29 @@ def test_task_states_read_from_columns_are_the_derived_ones(city_url):
         runner.close()
 
 
+def test_a_period_reads_its_tasks_through_indexes_not_every_task(city_url):
+    """The tasks a rating or a report of a period reads are found through the
+    `closed_on` and `current_deadline` indexes: a term no index answers would make
+    SQLite read every task of every year, which grows with the whole history."""
+    runner = load(city_url("a"))
+    try:
+        with runner.app.engine.connect() as connection:
+            driver = connection.connection.dbapi_connection
+            statements: list[str] = []
+            driver.set_trace_callback(statements.append)
+            rating.rate(connection, 2020, END_2020, rating.choose_rulebook(END_2020))
+            reporting.task_report(connection, Period(date(2020, 12, 1), END_2020, "tháng"))
+            driver.set_trace_callback(None)
+            reads = [s for s in statements if "FROM proj_tasks WHERE assigned_on" in s]
+            assert len(reads) == 2, statements
+            for read in reads:
+                plan = [row[-1] for row in driver.execute(f"EXPLAIN QUERY PLAN {read}")]
+                assert "MULTI-INDEX OR" in plan, plan
+                assert not any(step.startswith("SCAN proj_tasks") for step in plan), plan
+    finally:
+        runner.close()
+
+
 def test_the_passes_recorded_leave_nothing_a_full_scan_would_find(city_url):
     """Monthly passes, each reading only what the last one did not settle, raised
     every step a pass reading every task finds; and both scans agree on any day."""
