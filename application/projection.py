@@ -97,18 +97,15 @@ def all_leads(facts: list[dict[str, Any]]) -> list[str]:
 class TaskRow:
     """One task in a session: its facts in force, its stream version, its row's fate."""
 
-    __slots__ = ("task_id", "_facts", "_fact_texts", "version", "stored_leads", "dirty",
+    __slots__ = ("task_id", "_facts", "facts_json", "version", "stored_leads", "dirty",
                  "last_position", "written", "_task", "_last_fact_on", "_leads_ever")  # fmt: skip
 
     def __init__(self, task_id, facts, version, last_position, written=None, facts_json=None):
         self.task_id = task_id
         self._facts: list[dict[str, Any]] | None = facts
-        # The facts as JSON texts, kept in step with `facts` when a fact is added, so
-        # that writing the row does not encode every fact again (None: encode). A
-        # list, joined when the row is written: a task's text grew quadratically when
-        # each fact copied the whole of it.
-        self._fact_texts: list[str] | None = None
-        self.facts_json = facts_json
+        # The facts as JSON text, kept in step with `facts` when a fact is added, so
+        # that writing the row does not encode every fact again (None: encode).
+        self.facts_json: str | None = facts_json
         self.version: int = version
         # The row's columns as stored (None: no row): an update writes only what
         # changed, so that an index is rewritten only when its column changes.
@@ -135,24 +132,6 @@ class TaskRow:
         return self._last_fact_on
 
     @property
-    def facts_json(self) -> str | None:
-        """The facts as one JSON text (None: not known; encode the facts)."""
-        texts = self._fact_texts
-        if texts is None:
-            return None
-        if len(texts) > 1:  # joined once, and kept whole until the next fact
-            texts[:] = [",".join(texts)]
-        return f"[{texts[0]}]" if texts else "[]"
-
-    @facts_json.setter
-    def facts_json(self, text: str | None) -> None:
-        if text is None:
-            self._fact_texts = None
-        else:
-            inner = text.strip()[1:-1].strip()
-            self._fact_texts = [inner] if inner else []
-
-    @property
     def stored(self) -> bool:
         return self.written is not None
 
@@ -170,7 +149,7 @@ class TaskRow:
         """For a bulk session holding many tasks: keep the facts as text only (the task
         folded from them stays, so adding a fact needs neither), and after a write
         forget the stored values (the next write then writes every column)."""
-        if self._fact_texts is not None and self._task is not _UNSET:
+        if self.facts_json is not None and self._task is not _UNSET:
             self._facts = None
         if self.written:
             self.written = {}
@@ -189,7 +168,7 @@ class TaskRow:
             self.changed([*self.facts, fact])
             if len(self.facts) == 1:
                 if text is not None:
-                    self._fact_texts = [text]
+                    self.facts_json = f"[{text}]"
                 self._last_fact_on = fact_date(fact)
                 self._leads_ever = list(dict.fromkeys(fact["data"]["leads"]))
             return
@@ -197,8 +176,8 @@ class TaskRow:
             if not self._facts:
                 return  # no assignment (retracted): nothing to add it to
             self._facts = [*self._facts, fact]
-        if self._fact_texts is not None:
-            self._fact_texts.append(text or facts_text(fact))
+        if self.facts_json is not None:
+            self.facts_json = f"{self.facts_json[:-1]},{text or facts_text(fact)}]"
         if self._last_fact_on is not None:
             self._last_fact_on = max(self._last_fact_on, fact_date(fact))
         if self._leads_ever is not None and fact["type"] == "task.reassigned":
