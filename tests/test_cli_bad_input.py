@@ -197,6 +197,12 @@ REFUSALS = [
         ["ở tương lai"],
     ),
     (
+        # Period reads rely on it: a task closes on or after its assignment day.
+        "cancel-before-assignment",
+        ["task", "cancel", "NV-00001", "--on", "14/03/2023", "--reason", "x"],
+        ["trước ngày giao nhiệm vụ 15/03/2023"],
+    ),
+    (
         "cancel-in-future",
         ["task", "cancel", "NV-00001", "--on", FUTURE, "--reason", "x"],
         ["ở tương lai"],
