@@ -271,6 +271,10 @@ class Point:
     def rebuild_eps(self) -> float:
         return self.rebuild_events / median(self.rebuild_s)
 
+    @property
+    def log_read_eps(self) -> float:
+        return self.rebuild_events / median(self.log_read_s)
+
 
 def memory_status() -> dict[str, int]:
     """VmRSS, VmHWM, RssAnon, RssFile, RssShmem of this process (Linux /proc), in KiB."""
@@ -310,7 +314,7 @@ def rebuild_child(url: str, trace: bool) -> None:
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     after = peak_rss_kib()
-    # The floor under any rebuild that decodes every event in Python: the same
+    # The ceiling of any rebuild that decodes every event in Python: the same
     # reads of the log, with nothing applied.
     started = time.perf_counter()
     with collector_paused():  # as the rebuild runs
@@ -746,7 +750,7 @@ def print_point(point: Point, backend: str) -> None:
     say(
         f"   the log alone, read and decoded as the rebuild reads it, nothing applied: "
         f"{median(point.log_read_s):,.2f} s = "
-        f"{point.rebuild_events / median(point.log_read_s):,.0f} events/s "
+        f"{point.log_read_eps:,.0f} events/s "
         f"(the ceiling of a rebuild that decodes each event in Python)"
     )
     total = point.report_total
@@ -913,10 +917,9 @@ def print_goals(results: dict[str, dict[str, Any]], settings: Settings) -> None:
             )  # fmt: skip
         if backend == "sqlite":
             eps = final.rebuild_eps
-            read_eps = final.rebuild_events / median(final.log_read_s)
             rows.append(
                 (backend, f"rebuild ≥ {GOAL_REBUILD_EPS:,} events/s",
-                 f"{eps:,.0f}/s (reading the log alone {read_eps:,.0f}/s)",
+                 f"{eps:,.0f}/s (reading the log alone {final.log_read_eps:,.0f}/s)",
                  verdict(eps >= GOAL_REBUILD_EPS))
             )  # fmt: skip
         mb = max(final.rebuild_rss_delta_mb)
