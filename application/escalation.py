@@ -8,13 +8,19 @@ task's stream.
 
 What the pass reads. A pass that completes records it (`escalation.pass_completed`,
 with its date, its ladder and the last position it had read), so the next pass
-with the same ladder need not look again at what that one settled: a task closed
-on or before that date and unchanged since had every step due while it was open
-raised then. The candidates are therefore the tasks due (or nearly: the reminder
-comes some working days before) that are open and not yet at the ladder's top,
-those closed after the last pass, and those changed since; the state columns of
-the projection select them, and only they are derived from their facts. Without
-such a record (the first pass, a new ladder) every task is a candidate.
+with the same ladder need not look again at what that one settled: every step due
+by its date was raised then. A task unchanged since, none of whose facts is dated
+after that day, keeps the deadline it had (the last one set, `current_deadline`),
+so its only new steps are that deadline's steps falling due after the last pass's
+day and by this one's, and the deadline alone says whether one does. The
+candidates are therefore the tasks changed since the last pass, those with a fact
+dated after its day, and the open ones whose current deadline puts a step in that
+window; the state columns of the projection select them, and only they are
+derived from their facts. A quiet day reads the tasks a step falls due for, not
+every open overdue task. Without such a record (the first pass, a new ladder)
+every task is a candidate. The pass's own steps do not count as changes for the
+next one when nothing else was written meanwhile (a step only settles a task
+further), so a task is not read again the day after it was escalated.
 
 Writes go in batches of tasks, one transaction each: the log's write lock
 serialises every command of the secretariat, so a catch-up pass over thousands of
@@ -27,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from events.errors import IdempotencyConflict
@@ -57,7 +63,6 @@ PASSES_STREAM = "escalation:passes"
 # Tasks per write transaction: long enough to amortise a commit, short enough
 # that the secretariat's commands never wait long for the lock.
 WRITE_BATCH = 200
-_BEFORE_ANY_PASS = date(1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -147,29 +152,58 @@ def last_pass(connection, ladder: Ladder) -> LastPass | None:
     return None if row is None else LastPass(raw.dialect.to_day(row[0]), row[1])
 
 
+def due_windows(
+    as_of: date, horizon: date, passed: date, ladder: Ladder
+) -> list[tuple[date, date]]:
+    """The current deadlines d, as ranges lo < d <= hi, for which a step of the
+    ladder falls due after `passed` and by `as_of` (`horizon` bounds the reminder's,
+    which comes working days before d). Overlapping ranges are merged."""
+    spans = [(passed, horizon)] + [
+        (passed - timedelta(days=s.days_overdue), as_of - timedelta(days=s.days_overdue))
+        for s in ladder.steps
+    ]
+    merged: list[tuple[date, date]] = []
+    for lo, hi in sorted(span for span in spans if span[0] < span[1]):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def candidates(connection, as_of: date, calendar: Calendar, ladder: Ladder, since=None):
     """(task id, facts) of every task that may have a step due by `as_of` and not raised."""
     raw = Raw(connection)
     day = raw.dialect.day
     # A deadline after this has every step after `as_of`, the reminder included.
     horizon = calendar.add_working_days(as_of, ladder.reminder_working_days + 1)
-    top = max((s.level for s in ladder.steps), default=0)
+    params: dict[str, Any] = {"as_of": day(as_of), "horizon": day(horizon)}
+    settled = ""
+    if since is not None:
+        params |= {"through": since.through_position, "passed": day(since.as_of)}
+        windows = due_windows(as_of, horizon, since.as_of, ladder)
+        for index, (lo, hi) in enumerate(windows):
+            params |= {f"lo{index}": day(lo), f"hi{index}": day(hi)}
+        falls_due = [
+            f"(current_deadline > :lo{i} AND current_deadline <= :hi{i})"
+            for i in range(len(windows))
+        ]
+        # Unchanged since the last pass, a task closed by its day has nothing new; an
+        # open one has if a step of its deadline falls due in the window, or if a fact
+        # is dated after that day (the pass saw the task as it stood then).
+        may_be_due = " OR ".join(["last_fact_on > :passed", *falls_due])
+        settled = (
+            "AND (last_position > :through OR closed_on > :passed "
+            f"OR (closed_on IS NULL AND ({may_be_due}))) "
+        )
     # The facts as text: psycopg would parse json with `json.loads`, `to_json` is faster.
     sql = (
         "SELECT task_id, CAST(facts AS text) FROM proj_tasks "
         "WHERE assigned_on <= :as_of AND original_deadline IS NOT NULL "
         "AND original_deadline <= :horizon "
-        "AND ((closed_on IS NULL AND escalation_level < :top) "
-        "OR closed_on > :passed OR last_position > :through) "
+        f"{settled}"
         "ORDER BY assigned_on, task_id"
     )
-    params = {
-        "as_of": day(as_of),
-        "horizon": day(horizon),
-        "top": top,
-        "passed": day(since.as_of if since else _BEFORE_ANY_PASS),
-        "through": since.through_position if since else 0,
-    }
     to_json = raw.dialect.to_json
     for task_id, facts in raw.all(sql, params):
         yield task_id, to_json(facts)
@@ -241,13 +275,18 @@ def run_escalation_pass(
 
 
 def _record_pass(ledger: Ledger, as_of: date, ladder: Ladder, through: int, raised: int) -> None:
-    data = {
-        "as_of": iso(as_of),
-        "ladder": ladder_key(ladder),
-        "through_position": through,
-        "raised": raised,
-    }
     with ledger.command() as tx:
+        head = tx.lock().position
+        if head == through + raised:
+            # Nothing but this pass's own steps since its scan (positions are
+            # contiguous): the next pass need not read again the tasks they settled.
+            through = head
+        data = {
+            "as_of": iso(as_of),
+            "ladder": ladder_key(ladder),
+            "through_position": through,
+            "raised": raised,
+        }
         tx.append(PASSES_STREAM, [NewEvent(PASS_COMPLETED, data, start_of_day(as_of), None)],
                   ANY_VERSION, ledger.actor)  # fmt: skip
 

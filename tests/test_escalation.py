@@ -718,6 +718,72 @@ def test_a_task_completed_between_the_scan_and_the_writes_gets_only_its_earlier_
     }
 
 
+def _read_by_next_pass(app: App, as_of: date) -> set[str]:
+    """The tasks the next pass as of that day would read (derive from their facts)."""
+    ladder = DEFAULT_LADDER
+    with app.engine.connect() as connection:
+        since = application.escalation.last_pass(connection, ladder)
+        calendar = app.ledger.calendar()
+        found = application.escalation.candidates(connection, as_of, calendar, ladder, since)
+        return {task_id for task_id, _ in found}
+
+
+def test_the_day_after_a_pass_reads_its_tasks_again_only_if_others_wrote_meanwhile(
+    db_url, monkeypatch
+):
+    """A pass's own steps settle their tasks: alone on the log, the next day's pass
+    does not read them again until a further step falls due. Had anyone else written
+    between its scan and its end, it reads every task changed since its scan."""
+    n = seed(db_url)
+    assign(n, "K7", "2024-03-05", "--assigned-on", "2024-02-01")
+    assign(n, "K8", "2024-03-05", "--assigned-on", "2024-02-01")
+    app = App(db_url, "scheduler")
+    try:
+        run_escalation_pass(app.ledger, as_of=D("2024-03-06"), ladder=DEFAULT_LADDER)
+        assert _read_by_next_pass(app, D("2024-03-07")) == set()  # overdue_2 on 12/03
+        assert _read_by_next_pass(app, D("2024-03-12")) == {"K7", "K8"}
+
+        secretariat = App(db_url, "văn thư")
+        scan = application.escalation.candidates
+
+        def scan_then_report(*args, **kwargs):
+            yield from scan(*args, **kwargs)
+            secretariat.ledger.report_progress("K8", 40, D("2024-03-12"), "Đang làm")
+
+        monkeypatch.setattr(application.escalation, "candidates", scan_then_report)
+        try:
+            run_escalation_pass(app.ledger, as_of=D("2024-03-12"), ladder=DEFAULT_LADDER)
+        finally:
+            secretariat.close()
+        monkeypatch.undo()
+        assert _read_by_next_pass(app, D("2024-03-13")) == {"K7", "K8"}
+        run_escalation_pass(app.ledger, as_of=D("2024-03-13"), ladder=DEFAULT_LADDER)
+        assert _read_by_next_pass(app, D("2024-03-14")) == set()  # overdue_3 on 20/03
+    finally:
+        app.close()
+
+
+def test_a_fact_dated_after_the_last_pass_keeps_its_task_read(db_url):
+    """A catch-up pass as of a past day sees a task as it stood that day. An
+    extension already recorded but approved later leaves the old deadline in force
+    until then, and its next step must still come although the task is unchanged
+    since that pass and its current deadline is far off."""
+    n = seed(db_url)
+    assign(n, "K9", "2024-03-05", "--assigned-on", "2024-02-01")
+    n.ok("task", "extend", "K9", "--to", "2024-04-30", "--on", "2024-03-20")
+    app = App(db_url, "scheduler")
+    try:
+        first = run_escalation_pass(app.ledger, as_of=D("2024-03-06"), ladder=DEFAULT_LADDER)
+        assert [o.step.code for o in first.outcomes] == ["reminder", "overdue_1"]
+        assert _read_by_next_pass(app, D("2024-03-15")) == {"K9"}
+        second = run_escalation_pass(app.ledger, as_of=D("2024-03-15"), ladder=DEFAULT_LADDER)
+        assert [(o.step.code, o.step.deadline) for o in second.outcomes] == [
+            ("overdue_2", D("2024-03-05"))
+        ]
+    finally:
+        app.close()
+
+
 @given(st.lists(st.one_of(st.just("append"), st.integers(0, 30)), max_size=40))
 def test_the_same_fingerprint_means_the_same_facts(changes):
     """What the pass relies on to skip deriving a task again under the lock: over any

@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -260,6 +260,56 @@ def test_a_period_reads_its_tasks_through_indexes_not_every_task(city_url):
                 plan = [row[-1] for row in driver.execute(f"EXPLAIN QUERY PLAN {read}")]
                 assert "MULTI-INDEX OR" in plan, plan
                 assert not any(step.startswith("SCAN proj_tasks") for step in plan), plan
+    finally:
+        runner.close()
+
+
+def test_daily_passes_read_only_the_tasks_a_step_can_fall_due_for(city_url):
+    """A December of quiet days after the city's November, one real pass a day: each
+    finds what a scan of every task finds, and reads no task but those a step of the
+    current deadline can fall due for since the day before — not the tasks escalated
+    the day before (nothing else was written meanwhile), not every open overdue task."""
+    end_of_november = date(2020, 11, 30)
+    runner = Runner(city_url("a"))
+    # Four times the small city, so that steps fall due on most days.
+    busier = CityConfig(seed=11, tasks_per_year=400, agencies=15, documents_per_year=20)
+    runner.run(City(busier).commands_until(end_of_november))  # its last pass included
+    try:
+        calendar = runner.ledger.calendar()
+        ladder = escalation.ladder_from_rulebook(rating.choose_rulebook(END_2020))
+        days_overdue = [s.days_overdue for s in ladder.steps]
+        day, read_in_all, raised = end_of_november, 0, 0
+        for _ in range(31):
+            day += timedelta(days=1)
+            with runner.app.engine.connect() as connection:
+                since = escalation.last_pass(connection, ladder)
+                assert since is not None and since.as_of == day - timedelta(days=1)
+                # The last pass's own steps were all that was written after its scan.
+                assert since.through_position == runner.app.store.head_position(connection) - 1
+                limited = list(escalation.scan(connection, day, calendar, ladder, since))
+                assert limited == list(escalation.scan(connection, day, calendar, ladder, None))
+                read = [
+                    i for i, _ in escalation.candidates(connection, day, calendar, ladder, since)
+                ]
+                deadlines = dict(
+                    connection.execute(
+                        sa.select(t.tasks.c.task_id, t.tasks.c.current_deadline).where(
+                            t.tasks.c.closed_on.is_(None)
+                        )
+                    ).all()
+                )
+            horizon = calendar.add_working_days(day, ladder.reminder_working_days + 1)
+            for task_id in read:
+                deadline = deadlines[task_id]  # open: a closed task has nothing new
+                assert day - timedelta(days=1) < deadline <= horizon or any(
+                    deadline == day - timedelta(days=d) for d in days_overdue
+                ), (day, task_id, deadline)
+            read_in_all += len(read)
+            runner.clock.set_day(day)
+            result = escalation.run_escalation_pass(runner.ledger, as_of=day)
+            assert len(result.outcomes) == sum(len(steps) for _, steps in limited)
+            raised += len(result.outcomes)
+        assert raised > 0 and read_in_all > 0  # steps fell due: the check was not empty
     finally:
         runner.close()
 
