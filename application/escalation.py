@@ -181,13 +181,10 @@ def candidates(connection, as_of: date, calendar: Calendar, ladder: Ladder, sinc
     settled = ""
     if since is not None:
         params |= {"through": since.through_position, "passed": day(since.as_of)}
-        windows = due_windows(as_of, horizon, since.as_of, ladder)
-        for index, (lo, hi) in enumerate(windows):
-            params |= {f"lo{index}": day(lo), f"hi{index}": day(hi)}
-        falls_due = [
-            f"(current_deadline > :lo{i} AND current_deadline <= :hi{i})"
-            for i in range(len(windows))
-        ]
+        falls_due = []
+        for i, (lo, hi) in enumerate(due_windows(as_of, horizon, since.as_of, ladder)):
+            params |= {f"lo{i}": day(lo), f"hi{i}": day(hi)}
+            falls_due.append(f"(current_deadline > :lo{i} AND current_deadline <= :hi{i})")
         # Unchanged since the last pass, a task closed by its day has nothing new; an
         # open one has if a step of its deadline falls due in the window, or if a fact
         # is dated after that day (the pass saw the task as it stood then).
