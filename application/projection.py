@@ -22,12 +22,14 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import date
 from json.encoder import encode_basestring
 from typing import Any
 
 from events.sql import Raw, dumps, loads
 from events.store import RecordedEvent
+from events.stream_ranges import RebuildPart, StreamRange, stream_ranges
 from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
@@ -36,11 +38,12 @@ from .streams import LEDGER_PROJECTION
 RETRACTED = "event.retracted"
 PASS_COMPLETED = "escalation.pass_completed"
 TASK_COUNTER = "task_number"
+TASKS, DOCUMENTS = "task:", "document:"  # the prefixes of their stream ids
 TASK_NUMBER = re.compile(r"^NV-(\d+)$")
-# Tasks a rebuild keeps in memory (a few KB each: facts as text, the task folded
-# from them) — the tasks of some two years, which get nearly all their events then;
-# the rest are written out and read back if an event comes for them.
-BULK_WORKING_SET = 40_000
+# Tasks a rebuild folds at a time (see LedgerProjection.rebuild_parts), all held
+# in memory until their part ends: a few KB each, facts as text and the task folded
+# from them (a city's decade: some 320 MB at the peak of a rebuild).
+TASKS_PER_REBUILD_PART = 40_000
 # Tasks a session kept between transactions holds at most (see LedgerProjection):
 # some 8 KB each, their facts parsed and their task folded.
 KEPT_TASKS = 5_000
@@ -251,8 +254,29 @@ class LedgerProjection:
 
         return [table.name for table in PROJECTION_TABLES]
 
+    def rebuild_parts(self, raw: Raw) -> Iterator[RebuildPart]:
+        """A rebuild a range of tasks at a time (see events.stream_ranges): first every
+        stream but the tasks' — agencies, directives, documents… —, then each range of
+        TASKS_PER_REBUILD_PART task streams with the documents again, whose facts go to the
+        tasks of that range. A task's row depends on its own stream and the documents
+        naming it, nothing else; the task counter, on every task, is read by each part
+        as the parts before it left it. So each task is folded from its whole stream
+        in memory and written once, however many tasks the log holds open at a time
+        — a single pass must write out tasks it cannot hold, and read them back."""
+        yield RebuildPart(self._rebuild_session(raw), [StreamRange(TASKS)], excluding=True)
+        documents = stream_ranges(raw, DOCUMENTS, 2**62)  # their whole span, if any
+        for tasks in stream_ranges(raw, TASKS, TASKS_PER_REBUILD_PART):
+            session = self._rebuild_session(raw, documents_stored=True)
+            yield RebuildPart(session, [tasks, *documents])
+
+    @staticmethod
+    def _rebuild_session(raw: Raw, documents_stored: bool = False) -> LedgerSession:
+        return LedgerSession(raw, part_of_rebuild=True, documents_stored=documents_stored)
+
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
-        return LedgerSession(raw, BULK_WORKING_SET if bulk else None)
+        # `bulk` (a long feed of the log from its start) does not arise: the ledger
+        # is rebuilt by parts (rebuild_parts), and a plain session can take any feed.
+        return LedgerSession(raw)
 
     def resume_session(self, raw: Raw, position: int) -> LedgerSession | None:
         """The session kept at exactly this head, now over `raw` (taken: one user)."""
@@ -267,8 +291,8 @@ class LedgerProjection:
     def keep_session(self, session: LedgerSession, position: int) -> None:
         """Keep a committed transaction's session, its state being the database's at
         `position`; the tasks beyond a bound are forgotten, the oldest first."""
-        if session.working_set is not None:
-            return  # a rebuild's: nobody goes on with it
+        if session.part_of_rebuild:
+            return  # nobody goes on with it
         session.forget_tasks_beyond(KEPT_TASKS)
         self._kept.session = (session, position)
 
@@ -283,12 +307,21 @@ class LedgerProjection:
 class LedgerSession:
     writes_blindly = True  # its flush only writes (see events.feeds)
 
-    def __init__(self, raw: Raw, working_set: int | None = None) -> None:
-        # A bulk session (a rebuild) holds back the inserts of the rows it writes
-        # through, and writes them together: one statement each would cost a round trip.
-        self.raw = raw if working_set is None else _InsertsHeldBack(raw)
+    def __init__(
+        self, raw: Raw, part_of_rebuild: bool = False, documents_stored: bool = False
+    ) -> None:
+        # A part of a rebuild (see LedgerProjection.rebuild_parts) is fed the whole
+        # streams of its tasks and holds them all: a task it does not hold belongs to
+        # another part, or is not assigned yet — nothing to read back. It holds back
+        # the inserts of the rows it writes through and writes them together: one
+        # statement each would cost a round trip.
+        self.part_of_rebuild = part_of_rebuild
+        self.raw = _InsertsHeldBack(raw) if part_of_rebuild else raw
         self.dialect = raw.dialect
-        self.working_set = working_set
+        # A part after the first: the documents are in proj_documents already; it
+        # only adds their facts to its tasks, and remembers which tasks each names.
+        self.documents_stored = documents_stored
+        self._document_tasks: dict[str, list[str]] = {}
         self.tasks: OrderedDict[str, TaskRow | None] = OrderedDict()
         self.agencies: dict[str, AgencyRow | None] = {}
         self._all_agencies_held = False  # every row of proj_agencies is in `agencies`
@@ -318,6 +351,8 @@ class LedgerSession:
         if task_id in self.tasks:
             self.tasks.move_to_end(task_id)
             return self.tasks[task_id]
+        if self.part_of_rebuild:
+            return None
         self.prefetch_tasks([task_id])
         return self.tasks[task_id]
 
@@ -470,7 +505,7 @@ class LedgerSession:
         if event.type == "task.assigned":
             self._count_task(task_id)
         row.added(_fact(event), _fact_json(event))
-        if self.working_set is not None:
+        if self.part_of_rebuild:
             row.task  # noqa: B018 - fold it now, so that the facts can stay text
             row.lighten()
 
@@ -516,16 +551,32 @@ class LedgerSession:
     def _document_event(self, event: RecordedEvent) -> None:
         if event.type == RETRACTED:
             retracted = event.data["event_id"]
-            row = self.raw.one(
-                "SELECT data FROM proj_documents WHERE event_id = :e", {"e": retracted}
-            )
-            self.raw.execute("DELETE FROM proj_documents WHERE event_id = :e", {"e": retracted})
-            for task_id in (self.dialect.to_json(row[0]) if row else {}).get("tasks", []):
+            for task_id in self._retract_document(retracted):
                 task = self.task_row(task_id)
                 if task is not None:
                     task.changed([f for f in task.facts if f["id"] != retracted])
                     self._dirty_tasks[task_id] = task
             return
+        data = event.data
+        if self.documents_stored:
+            self._document_tasks[event.event_id] = data.get("tasks", [])
+        else:
+            self._store_document(event)
+        for task_id in data.get("tasks", []):
+            task = self.task_row(task_id)
+            if task is not None:
+                task.added(_fact(event), _fact_json(event))
+                self._dirty_tasks[task_id] = task
+
+    def _retract_document(self, event_id: str) -> list[str]:
+        """Forget a document; the tasks it named."""
+        if self.documents_stored:
+            return self._document_tasks.pop(event_id, [])
+        row = self.raw.one("SELECT data FROM proj_documents WHERE event_id = :e", {"e": event_id})
+        self.raw.execute("DELETE FROM proj_documents WHERE event_id = :e", {"e": event_id})
+        return (self.dialect.to_json(row[0]) if row else {}).get("tasks", [])
+
+    def _store_document(self, event: RecordedEvent) -> None:
         data = event.data
         self.raw.execute(
             "INSERT INTO proj_documents (number, event_id, kind, issued_on, data) "
@@ -538,11 +589,6 @@ class LedgerSession:
                 "data": dumps(data),
             },
         )
-        for task_id in data.get("tasks", []):
-            task = self.task_row(task_id)
-            if task is not None:
-                task.added(_fact(event), _fact_json(event))
-                self._dirty_tasks[task_id] = task
 
     def _assessment_event(self, event: RecordedEvent) -> None:
         if event.type == RETRACTED:
@@ -620,34 +666,9 @@ class LedgerSession:
 
     # -- writing out ------------------------------------------------------------------
 
-    def start_batch(self, events) -> None:
-        """Before a batch of a long feed: read back, a few statements in all, the tasks
-        its events need that the working set has let go (one statement each would
-        cost a round trip per event once the log holds more open tasks than the set)."""
-        if self.working_set is None:
-            return
-        wanted, new = [], set()
-        for event in events:
-            kind, _, key = event.stream_id.partition(":")
-            if kind == "task":
-                if event.stream_version == 1:
-                    new.add(key)
-                elif key not in new:
-                    wanted.append(key)
-            elif kind == "document" and event.type != RETRACTED:
-                wanted.extend(key for key in event.data.get("tasks", ()) if key not in new)
-        self.prefetch_tasks(wanted)
-
     def end_batch(self) -> None:
-        """Between the batches of a long feed: keep the working set bounded."""
-        if self.working_set is None or len(self.tasks) <= self.working_set:
-            return
-        evicted = []
-        while len(self.tasks) > self.working_set * 3 // 4:
-            task_id, row = self.tasks.popitem(last=False)
-            if self._dirty_tasks.pop(task_id, None) is not None:
-                evicted.append(row)
-        self._write_tasks([row for row in evicted if row is not None and row.dirty])
+        """Between the batches of a long feed: nothing to do (a part of a rebuild
+        holds its tasks until its flush)."""
 
     def flush(self) -> None:
         rows, self._dirty_tasks = self._dirty_tasks, {}

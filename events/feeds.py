@@ -3,13 +3,11 @@
 A projection either keeps a session — in-memory state fed one event at a time
 and written out on flush (`open_session(raw, bulk=False)` returning an object
 with `apply(event)`, `flush()` and `end_batch()`, called between the batches of
-a long feed such as a rebuild; optionally `start_batch(events)`, called before
-each batch of a long feed so that the session reads in a few statements what the
-batch needs, `stream_version(stream_id)` for the streams whose version it knows,
-and `writes_blindly = True` when its flush reads nothing back, which lets
-PostgreSQL pipeline the last flush with the COMMIT) — or only has
-`apply(connection, events)`, in which case the events are handed to it in one
-call when the transaction flushes. A projection with sessions may also keep the
+a long feed such as a rebuild; optionally `stream_version(stream_id)` for the
+streams whose version it knows, and `writes_blindly = True` when its flush reads
+nothing back, which lets PostgreSQL pipeline the last flush with the COMMIT) — or
+only has `apply(connection, events)`, in which case the events are handed to it
+in one call when the transaction flushes. A projection with sessions may also keep the
 session of a committed transaction (`keep_session(session, position)`) and hand
 it to the next transaction that finds the log's head still at that position
 (`resume_session(raw, position)`, None otherwise): its memory is then the

@@ -21,6 +21,7 @@ from .feeds import open_session, stored_checkpoint, write_checkpoint
 from .memory import collector_paused
 from .sql import Raw
 from .store import DEFAULT_BATCH, EventStore, RecordedEvent, StoreTransaction
+from .stream_ranges import feed_ranges
 
 # A rebuild reads the log in large batches: it holds the lock anyway.
 REBUILD_BATCH = 10_000
@@ -36,7 +37,9 @@ class Projection(Protocol):
         """Empty the projection's tables."""
 
     # Optional: `table_names() -> list[str]`, the tables `reset` empties, which a
-    # rebuild on PostgreSQL vacuums once it has committed (see `rebuild`).
+    # rebuild on PostgreSQL vacuums once it has committed (see `rebuild`); and
+    # `rebuild_parts(raw) -> Iterable[RebuildPart]`, for a projection rebuilt a
+    # range of streams at a time (see events.stream_ranges).
 
 
 def get_checkpoint(connection: Connection, name: str) -> int:
@@ -92,15 +95,37 @@ def rebuild(store: EventStore, projection: Projection, batch_size: int = REBUILD
     """Empty the projection and apply the whole log, in one transaction.
 
     Readers see the old state until the new one commits. The log is streamed in
-    batches and the projection's session may write as it goes (a bulk session
-    keeps a bounded working set), so memory does not grow with the log.
+    batches, and either the projection's session writes as it goes (a bulk session
+    keeps a bounded working set) or the projection is fed one range of streams at a
+    time (`rebuild_parts`), so memory does not grow with the log.
     """
     with collector_paused(), store.transaction() as tx, file_unmapped(tx.raw):
         tx.lock()
         projection.reset(tx.raw.connection)
-        applied = _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
+        if hasattr(projection, "rebuild_parts"):
+            applied = _feed_parts(tx, projection, batch_size)
+        else:
+            applied = _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
     _vacuum_rewritten(store, projection)
     return applied
+
+
+def _feed_parts(tx, projection, batch_size: int) -> int:
+    """The whole log, part after part, each part's session flushed before the next
+    one opens (it may read what the parts before it wrote). Returns the head: the
+    log's positions are gapless, and every event reached a part."""
+    raw = tx.raw
+    for part in projection.rebuild_parts(raw):
+        session = part.session
+        for batch in feed_ranges(tx.store, raw, part.streams, batch_size, part.excluding):
+            for event in batch:
+                session.apply(event)
+            session.end_batch()
+        session.flush()
+    head = tx.lock().position
+    exists = stored_checkpoint(raw, projection.name) is not None
+    write_checkpoint(raw, projection.name, head, exists)
+    return head
 
 
 def _vacuum_rewritten(store: EventStore, projection: Projection) -> None:
@@ -128,12 +153,9 @@ def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None 
         write_checkpoint(raw, projection.name, 0, exists)
         exists = True
     session = open_session(projection, raw, bulk=bulk)
-    start_batch = getattr(session, "start_batch", None)
     applied, last = 0, checkpoint
     read = tx.store.feed_batches(checkpoint + 1, batch_size, connection=raw.connection)
     for done, batch in enumerate(read, start=1):
-        if start_batch is not None:
-            start_batch(batch)
         for event in batch:
             session.apply(event)
         session.end_batch()

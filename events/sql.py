@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -180,6 +180,24 @@ class Raw:
         with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+
+    def stream(self, text: str, params: Mapping[str, Any], size: int) -> Iterator[list]:
+        """The rows of one query, `size` at a time, without holding them all: on
+        PostgreSQL a server-side cursor (psycopg would otherwise receive the whole
+        result at once), on SQLite a cursor of its own (SQLite steps it as it goes).
+        Other statements may run on this connection between the batches."""
+        sql, names = self.dialect.sql(text)
+        if names is None:
+            cursor, args = self.driver.cursor(), params
+        else:
+            cursor = self.driver.cursor(name="nhiemvu_stream")
+            args = tuple(params[n] for n in names)
+        try:
+            cursor.execute(sql, args)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
 
     def one(self, text: str, params: Mapping[str, Any] | None = None):
         return self.execute(text, params).fetchone()

@@ -35,29 +35,33 @@ class PostgresServer:
         self.admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         self.template = f"nhiemvu_tpl_{uuid.uuid4().hex[:8]}"
         self.created: list[str] = []
-        self._execute(f'CREATE DATABASE "{self.template}"')
+        self.execute(f'CREATE DATABASE "{self.template}"')
         self.created.append(self.template)
         upgrade(_pg_url(self.template))
         # Nothing may stay connected to a template that is being cloned.
-        self._execute(
+        self.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             f"WHERE datname = '{self.template}' AND pid <> pg_backend_pid()"
         )
 
-    def _execute(self, sql: str) -> None:
+    def execute(self, sql: str) -> None:
         with self.admin.connect() as connection:
             connection.exec_driver_sql(sql)
 
     def new_database(self, migrated: bool = True) -> str:
         name = f"nhiemvu_t_{uuid.uuid4().hex[:12]}"
         template = f' TEMPLATE "{self.template}"' if migrated else ""
-        self._execute(f'CREATE DATABASE "{name}"{template}')
+        self.execute(f'CREATE DATABASE "{name}"{template}')
         self.created.append(name)
-        return _pg_url(name)
+        return self.url(name)
+
+    @staticmethod
+    def url(database: str) -> str:
+        return _pg_url(database)
 
     def drop_all(self) -> None:
         for name in reversed(self.created):
-            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.admin.dispose()
 
 

@@ -4,6 +4,8 @@ as commands writing one row at a time. On SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import date, datetime
 
 from projection_rows import snapshot
@@ -11,8 +13,10 @@ from projection_rows import snapshot
 from application import projection
 from application.app import App
 from application.ledger import DeadlineInput
+from events.migrate import upgrade
 from events.projections import rebuild
-from events.sql import COPY_ROWS
+from events.sql import COPY_ROWS, Raw
+from events.stream_ranges import stream_ranges
 from workflow.dates import LOCAL_TZ
 from workflow.documents import Addressees
 
@@ -72,38 +76,111 @@ def test_rows_written_in_bulk_equal_rows_written_one_by_one(db_url):
         app.close()
 
 
-def test_a_rebuild_reads_back_the_tasks_it_let_go_a_batch_at_a_time(db_url, monkeypatch, reads_of):
-    """More open tasks than the rebuild's working set: the tasks written out and
-    forgotten are read back before each batch, in one statement, not one per event
-    (a round trip each on PostgreSQL) — and the rows come out the same."""
+def test_a_rebuild_folds_its_tasks_a_range_at_a_time_and_writes_each_row_once(
+    db_url, monkeypatch, reads_of
+):
+    """More tasks than a rebuild holds at a time, their events interleaved, and
+    documents naming tasks of several ranges (one of them retracted): the rebuild
+    folds the tasks one range after another, reads no task row back, updates none,
+    and the rows come out as the commands left them."""
     app = App(db_url, "văn thư", now=lambda: NOW)
     ledger = app.ledger
     try:
-        ledger.register_agency("SXD", "Sở Xây dựng", "so")
-        ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
-        ids = [
-            ledger.assign_task(
-                "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
-                assigned_on=date(2024, 1, 3),
-            ).key
-            for n in range(12)
-        ]  # fmt: skip
-        for percent in (30, 60):  # round robin: each task's events lie far apart
-            for task_id in ids:
-                ledger.report_progress(task_id, percent, date(2024, 1, percent // 10), None)
+        ids = _interleaved_tasks_and_documents(ledger)
         before = snapshot(app.engine)
+        assert _fact_types(before, ids[2]).count("document.issued") == 1
+        assert "document.issued" not in _fact_types(before, ids[1])  # retracted
 
-        reads = reads_of(
-            lambda text: (
-                text.startswith("SELECT task_id") and "FROM proj_tasks WHERE task_id" in text
-            )
-        )
-        monkeypatch.setattr(projection, "BULK_WORKING_SET", 2)
-        batch_size = 6
-        applied = rebuild(app.store, ledger.projection, batch_size=batch_size)
+        reads = reads_of(lambda text: "FROM proj_tasks" in text)
+        updates = []
+        executemany = Raw.executemany
 
-        batches = -(-applied // batch_size)
-        assert 0 < len(reads) <= batches  # without the read-ahead: one per report, 24
+        def watched(raw, text, rows):
+            if text.startswith("UPDATE proj_tasks"):
+                updates.append(text)
+            return executemany(raw, text, rows)
+
+        monkeypatch.setattr(Raw, "executemany", watched)
+        ranges = []
+
+        def recorded(*args):
+            ranges.extend(found := stream_ranges(*args))
+            return found
+
+        monkeypatch.setattr(projection, "stream_ranges", recorded)
+        monkeypatch.setattr(projection, "TASKS_PER_REBUILD_PART", 5)
+
+        assert rebuild(app.store, ledger.projection, batch_size=4) == app.store.head_position()
+
+        assert [r.prefix for r in ranges].count("task:") == 3  # 12 tasks, 5 a part
+        assert reads == [] and updates == []
         assert snapshot(app.engine) == before
     finally:
         app.close()
+
+
+def test_task_ranges_come_from_the_database_order_whatever_its_collation(
+    postgres_server, monkeypatch
+):
+    """Under a linguistic collation (ICU, en-US) punctuation sorts unlike in C:
+    'document:12' < 'document;' is false there, so ranges of stream ids bounded by
+    prefixes would lose streams. The rebuild's ranges are bounded by ids read back
+    in the database's own order, and the rows come out as the commands left them."""
+    name = f"nhiemvu_icu_{uuid.uuid4().hex[:8]}"
+    postgres_server.execute(  # PostgreSQL 15 built with ICU, as its packages are
+        f'CREATE DATABASE "{name}" TEMPLATE template0 '
+        "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+    )
+    postgres_server.created.append(name)
+    url = postgres_server.url(name)
+    upgrade(url)
+    app = App(url, "văn thư", now=lambda: NOW)
+    try:
+        _interleaved_tasks_and_documents(app.ledger)
+        with app.engine.connect() as connection:
+            assert not connection.exec_driver_sql("SELECT 'document:12' < 'document;'").scalar()
+        before = snapshot(app.engine)
+        monkeypatch.setattr(projection, "TASKS_PER_REBUILD_PART", 5)
+        assert rebuild(app.store, app.ledger.projection) == app.store.head_position()
+        assert snapshot(app.engine) == before
+    finally:
+        app.close()
+
+
+def _fact_types(rows: dict[str, list[str]], task_id: str) -> list[str]:
+    for text in rows["proj_tasks"]:
+        row = json.loads(text)
+        if row["task_id"] == task_id:
+            facts = row["facts"]
+            return [f["type"] for f in (json.loads(facts) if isinstance(facts, str) else facts)]
+    raise AssertionError(f"no row for {task_id}")
+
+
+def _interleaved_tasks_and_documents(ledger) -> list[str]:
+    """Twelve tasks reported on in turn (each task's events lie far apart), and two
+    documents naming tasks here and there, the first one retracted."""
+    ledger.register_agency("SXD", "Sở Xây dựng", "so")
+    ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
+    ids = [
+        ledger.assign_task(
+            "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
+            assigned_on=date(2024, 1, 3),
+        ).key
+        for n in range(12)
+    ]  # fmt: skip
+    documents = []
+    for percent in (30, 60):
+        for task_id in ids:
+            ledger.report_progress(task_id, percent, date(2024, 1, percent // 10), None)
+        documents.append(
+            ledger.issue_document(
+                "nhac_nho",
+                f"0{percent}/NN",
+                date(2024, 1, 25),
+                Addressees(agencies=("SXD",)),
+                reason="Chậm tiến độ",
+                task_ids=ids[percent // 30 :: 5],
+            )  # fmt: skip
+        )
+    ledger.correct(documents[0].events[0].event_id, "Ban hành nhầm")
+    return ids

@@ -368,13 +368,14 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
         before_rows = snapshot(engine)
         before_answers = answers(engine, ex.agencies)
         batch_size = data.draw(st.sampled_from([5, 1000]), label="batch size")
-        # A tiny working set makes the rebuild write tasks out and read them back.
-        working_set = data.draw(st.sampled_from([2, projection.BULK_WORKING_SET]), label="ws")
-        saved, projection.BULK_WORKING_SET = projection.BULK_WORKING_SET, working_set
+        # Small parts make the rebuild fold the tasks in many ranges, with documents
+        # naming tasks of several.
+        per_part = data.draw(st.sampled_from([1, 2, projection.TASKS_PER_REBUILD_PART]), "part")
+        saved, projection.TASKS_PER_REBUILD_PART = projection.TASKS_PER_REBUILD_PART, per_part
         try:
             assert rebuild(app.store, app.ledger.projection, batch_size=batch_size) == head
         finally:
-            projection.BULK_WORKING_SET = saved
+            projection.TASKS_PER_REBUILD_PART = saved
 
         assert snapshot(engine) == before_rows
         assert answers(engine, ex.agencies) == before_answers

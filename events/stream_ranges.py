@@ -1,0 +1,93 @@
+"""Feeding a projection the log one range of streams at a time.
+
+A projection whose rows each depend on one stream (and on a few streams every
+range reads along) can be rebuilt a range of streams at a time: when a range's
+feed ends, its rows are final, so they are written once and leave memory. A
+single pass over a log holding more live streams than memory can hold must
+instead write rows out early and read them back for each later event.
+
+Ranges are bounded by stream ids read from the log itself and compared by the
+database, in its own order (collation), and every range is also filtered by its
+prefix: nothing here orders ids in Python, so no collation can split a stream
+between two ranges or leave one out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sql import Raw
+    from .store import EventStore, ProjectedEvent
+
+
+@dataclass(frozen=True)
+class StreamRange:
+    """The streams whose id begins with `prefix` and, when given, lies between
+    `first` and `last` (both included) in the database's order."""
+
+    prefix: str
+    first: str | None = None
+    last: str | None = None
+
+
+def _prefixed(prefix: str, name: str) -> str:
+    # Not LIKE: `_` in a prefix would be a wildcard.
+    return f"substr(stream_id, 1, {len(prefix)}) = :{name}"
+
+
+def stream_ranges(raw: Raw, prefix: str, size: int) -> list[StreamRange]:
+    """The streams beginning with `prefix`, cut into ranges of `size` streams."""
+    rows = raw.all(
+        "SELECT MIN(stream_id), MAX(stream_id) FROM ("
+        " SELECT stream_id, (ROW_NUMBER() OVER (ORDER BY stream_id) - 1) / :size AS part"
+        f" FROM events WHERE stream_version = 1 AND {_prefixed(prefix, 'prefix')}"
+        ") AS numbered GROUP BY part ORDER BY part",
+        {"size": int(size), "prefix": prefix},
+    )
+    return [StreamRange(prefix, first, last) for first, last in rows]
+
+
+def feed_ranges(
+    store: EventStore,
+    raw: Raw,
+    ranges: Sequence[StreamRange],
+    batch_size: int,
+    excluding: bool = False,
+) -> Iterator[list[ProjectedEvent]]:
+    """The events of the streams in `ranges` — of every other stream, `excluding` —
+    in log order, in batches, from one query."""
+    params: dict[str, Any] = {}
+    terms = []
+    for n, streams in enumerate(ranges):
+        term = [_prefixed(streams.prefix, f"prefix{n}")]
+        params[f"prefix{n}"] = streams.prefix
+        if streams.first is not None:
+            term.append(f"stream_id >= :first{n}")
+            params[f"first{n}"] = streams.first
+        if streams.last is not None:
+            term.append(f"stream_id <= :last{n}")
+            params[f"last{n}"] = streams.last
+        terms.append(f"({' AND '.join(term)})")
+    condition = " OR ".join(terms) or "1 = 0"
+    if excluding:
+        condition = f"NOT ({condition})"
+    # SQLite: a scan of the table in position order (its rowid) beats reading a
+    # range through the stream index and sorting it (0.17 against 0.48 s for two
+    # thirds of a city's three years); PostgreSQL reads the index ranges.
+    source = "events NOT INDEXED" if store.dialect.sqlite else "events"
+    sql = f"{store.feed_select(source)} WHERE {condition} ORDER BY position"
+    for rows in raw.stream(sql, params, batch_size):
+        yield store.projected(rows)
+
+
+@dataclass(frozen=True)
+class RebuildPart:
+    """A share of a rebuild: a projection's session and the streams fed to it (every
+    stream but those, `excluding`), in log order; flushed when its feed ends."""
+
+    session: Any
+    streams: Sequence[StreamRange]
+    excluding: bool = False
