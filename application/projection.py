@@ -12,8 +12,9 @@ also carries its state as columns (see application.tables), computed from its fa
 when the row is written. Directives, documents, assessments and ratings are few
 and are written through as their events arrive.
 
-A bulk session (a rebuild) keeps a bounded working set: the tasks least recently
-touched are written out and forgotten, and read back if a later event needs them.
+A rebuild feeds the log a range of tasks at a time, each range to a session of its
+own (`LedgerProjection.rebuild_parts`), so memory is bounded by the range, not by
+the tasks open at once, and no task is written out before its range ends.
 """
 
 from __future__ import annotations

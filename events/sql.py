@@ -185,7 +185,8 @@ class Raw:
         """The rows of one query, `size` at a time, without holding them all: on
         PostgreSQL a server-side cursor (psycopg would otherwise receive the whole
         result at once), on SQLite a cursor of its own (SQLite steps it as it goes).
-        Other statements may run on this connection between the batches."""
+        Other statements may run on this connection between the batches; another
+        stream may not (the server-side cursor has one name)."""
         sql, names = self.dialect.sql(text)
         if names is None:
             cursor, args = self.driver.cursor(), params
