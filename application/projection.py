@@ -25,6 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import date
+from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -45,6 +46,8 @@ TASK_NUMBER = re.compile(r"^NV-(\d+)$")
 # in memory until their part ends: a few KB each, facts as text and the task folded
 # from them (a city's decade: some 320 MB at the peak of a rebuild).
 TASKS_PER_REBUILD_PART = 40_000
+# The same when parts are folded side by side, each worker holding one.
+TASKS_PER_DETACHED_PART = 12_000
 # Tasks a session kept between transactions holds at most (see LedgerProjection):
 # some 8 KB each, their facts parsed and their task folded.
 KEPT_TASKS = 5_000
@@ -255,24 +258,24 @@ class LedgerProjection:
 
         return [table.name for table in PROJECTION_TABLES]
 
-    def rebuild_parts(self, raw: Raw) -> Iterator[RebuildPart]:
+    def rebuild_parts(self, raw: Raw, workers: int = 1) -> Iterator[RebuildPart]:
         """A rebuild a range of tasks at a time (see events.stream_ranges): first every
         stream but the tasks' — agencies, directives, documents… —, then each range of
-        TASKS_PER_REBUILD_PART task streams with the documents again, whose facts go to the
-        tasks of that range. A task's row depends on its own stream and the documents
-        naming it, nothing else; the task counter, on every task, is read by each part
-        as the parts before it left it. So each task is folded from its whole stream
-        in memory and written once, however many tasks the log holds open at a time
-        — a single pass must write out tasks it cannot hold, and read them back."""
-        yield RebuildPart(self._rebuild_session(raw), [StreamRange(TASKS)], excluding=True)
+        at most TASKS_PER_REBUILD_PART task streams with the documents again, whose
+        facts go to the tasks of that range. A task's row depends on its own stream and
+        the documents naming it, nothing else, and the task counter is kept as the
+        highest any part saw. So each task is folded from its whole stream in memory
+        and written once, however many tasks the log holds open at a time — a single
+        pass must write out tasks it cannot hold, and read them back —, and the ranges
+        read nothing from the projection: `workers` processes fold them side by side."""
+        yield RebuildPart(partial(LedgerSession, part_of_rebuild=True), [StreamRange(TASKS)], True)
         documents = stream_ranges(raw, DOCUMENTS, 2**62)  # their whole span, if any
-        for tasks in stream_ranges(raw, TASKS, TASKS_PER_REBUILD_PART):
-            session = self._rebuild_session(raw, documents_stored=True)
-            yield RebuildPart(session, [tasks, *documents])
-
-    @staticmethod
-    def _rebuild_session(raw: Raw, documents_stored: bool = False) -> LedgerSession:
-        return LedgerSession(raw, part_of_rebuild=True, documents_stored=documents_stored)
+        size = TASKS_PER_REBUILD_PART
+        if workers > 1:  # each worker holds a part, its process beside this one
+            size = min(size, TASKS_PER_DETACHED_PART)
+        for tasks in stream_ranges(raw, TASKS, size, multiple_of=workers):
+            session = partial(LedgerSession, part_of_rebuild=True, documents_stored=True)
+            yield RebuildPart(session, [tasks, *documents], detachable=True)
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
         # `bulk` (a long feed of the log from its start) does not arise: the ledger
@@ -330,7 +333,9 @@ class LedgerSession:
         # The rows changed since the last flush: only these are written out.
         self._dirty_tasks: dict[str, TaskRow] = {}
         self._dirty_agencies: dict[str, AgencyRow] = {}
-        self._counter: int | None = None
+        # A part of a rebuild counts from nothing (it may not read) and, when it
+        # writes, keeps the higher of its count and the stored one (see _write_counter).
+        self._counter: int | None = 0 if part_of_rebuild else None
         self._counter_stored = False
         self._counter_dirty = False
 
@@ -778,7 +783,9 @@ class LedgerSession:
         if not self._counter_dirty:
             return
         params = {"name": TASK_COUNTER, "value": self._counter}
-        if self._counter_stored:
+        if self.part_of_rebuild:
+            self.raw.execute(_COUNTER_RAISED, params)
+        elif self._counter_stored:
             self.raw.execute("UPDATE proj_counters SET value = :value WHERE name = :name", params)
         else:
             self.raw.execute(
@@ -786,6 +793,14 @@ class LedgerSession:
             )
             self._counter_stored = True
         self._counter_dirty = False
+
+
+# The parts of a rebuild write the counter in any order: the highest stays.
+_COUNTER_RAISED = (
+    "INSERT INTO proj_counters (name, value) VALUES (:name, :value) "
+    "ON CONFLICT (name) DO UPDATE SET value = CASE WHEN excluded.value > proj_counters.value "
+    "THEN excluded.value ELSE proj_counters.value END"
+)
 
 
 class _InsertsHeldBack:

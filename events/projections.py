@@ -17,8 +17,10 @@ from typing import Protocol
 from sqlalchemy.engine import Connection
 
 from .database import file_unmapped
+from .driver import connect
 from .feeds import open_session, stored_checkpoint, write_checkpoint
 from .memory import collector_paused
+from .rebuild_workers import folded_elsewhere, replay, worker_count
 from .sql import Raw
 from .store import DEFAULT_BATCH, EventStore, RecordedEvent, StoreTransaction
 from .stream_ranges import feed_ranges
@@ -38,8 +40,9 @@ class Projection(Protocol):
 
     # Optional: `table_names() -> list[str]`, the tables `reset` empties, which a
     # rebuild on PostgreSQL vacuums once it has committed (see `rebuild`); and
-    # `rebuild_parts(raw) -> Iterable[RebuildPart]`, for a projection rebuilt a
-    # range of streams at a time (see events.stream_ranges).
+    # `rebuild_parts(raw, workers) -> Iterable[RebuildPart]`, for a projection rebuilt
+    # a range of streams at a time (see events.stream_ranges), its detachable parts
+    # cut in a multiple of `workers` (see events.rebuild_workers).
 
 
 def get_checkpoint(connection: Connection, name: str) -> int:
@@ -91,41 +94,79 @@ def catch_up(store: EventStore, projection: Projection, batch_size: int = DEFAUL
             applied += count
 
 
-def rebuild(store: EventStore, projection: Projection, batch_size: int = REBUILD_BATCH) -> int:
+def rebuild(
+    store: EventStore,
+    projection: Projection,
+    batch_size: int = REBUILD_BATCH,
+    workers: int | None = None,
+) -> int:
     """Empty the projection and apply the whole log, in one transaction.
 
     Readers see the old state until the new one commits. The log is streamed in
-    batches, and either the projection's session writes as it goes (a bulk session
-    keeps a bounded working set) or the projection is fed one range of streams at a
-    time (`rebuild_parts`), so memory does not grow with the log.
+    batches, and either the projection's session writes as it goes or the projection
+    is fed one range of streams at a time (`rebuild_parts`), so memory does not grow
+    with the log; its detachable parts are folded by `workers` processes side by
+    side (default: one per core; 1: all in this one).
     """
     with collector_paused(), store.transaction() as tx, file_unmapped(tx.raw):
         tx.lock()
-        projection.reset(tx.raw.connection)
         if hasattr(projection, "rebuild_parts"):
-            applied = _feed_parts(tx, projection, batch_size)
+            applied = _feed_parts(tx, projection, batch_size, worker_count(workers))
         else:
+            projection.reset(tx.raw.connection)
             applied = _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
     _vacuum_rewritten(store, projection)
     return applied
 
 
-def _feed_parts(tx, projection, batch_size: int) -> int:
-    """The whole log, part after part, each part's session flushed before the next
-    one opens (it may read what the parts before it wrote). Returns the head: the
-    log's positions are gapless, and every event reached a part."""
+def _feed_parts(tx, projection, batch_size: int, workers: int) -> int:
+    """Empty the projection and feed it the whole log, part after part. A part's
+    session is flushed before the next one opens (it may read what the parts before
+    it wrote); the detachable parts are folded by worker processes meanwhile — from
+    before the projection is emptied: they read only the log —, and their writes run
+    here as they come. Returns the head: the log's positions are gapless, and every
+    event reached a part."""
     raw = tx.raw
-    for part in projection.rebuild_parts(raw):
-        session = part.session
-        for batch in feed_ranges(tx.store, raw, part.streams, batch_size, part.excluding):
-            for event in batch:
-                session.apply(event)
-            session.end_batch()
-        session.flush()
     head = tx.lock().position
+    parts = list(projection.rebuild_parts(raw, workers))
+    url = _detachable_url(tx.store) if workers > 1 else None
+    detached = [p for p in parts if p.detachable] if url is not None else []
+    if len(detached) < 2:  # a worker's start-up would cost more than it saves
+        detached = []
+    registry = tx.store.registry
+    with folded_elsewhere(url, registry, detached, batch_size, head, workers) as done:
+        projection.reset(raw.connection)
+        for part in parts:
+            if part not in detached:
+                _feed_part(tx, part, batch_size, head)
+        for writes in done:
+            replay(raw, writes)
     exists = stored_checkpoint(raw, projection.name) is not None
     write_checkpoint(raw, projection.name, head, exists)
     return head
+
+
+def _feed_part(tx, part, batch_size: int, head: int) -> None:
+    session = part.open(tx.raw)
+    for batch in feed_ranges(tx.store, tx.raw, part.streams, batch_size, part.excluding, head):
+        for event in batch:
+            session.apply(event)
+        session.end_batch()
+    session.flush()
+
+
+def _detachable_url(store: EventStore) -> str | None:
+    """The URL another process opens the store's database by, if it can: not an
+    in-memory SQLite database, nor one the bare driver cannot open."""
+    url = getattr(store.engine, "url", None)
+    if url is None:
+        return None
+    text = url.render_as_string(hide_password=False) if hasattr(url, "render_as_string") else url
+    opened = connect(text)
+    if opened is None:
+        return None
+    opened[0].close()
+    return text
 
 
 def _vacuum_rewritten(store: EventStore, projection: Projection) -> None:

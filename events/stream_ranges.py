@@ -14,7 +14,7 @@ between two ranges or leave one out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,14 +38,21 @@ def _prefixed(prefix: str, name: str) -> str:
     return f"substr(stream_id, 1, {len(prefix)}) = :{name}"
 
 
-def stream_ranges(raw: Raw, prefix: str, size: int) -> list[StreamRange]:
-    """The streams beginning with `prefix`, cut into ranges of `size` streams."""
+def stream_ranges(raw: Raw, prefix: str, size: int, multiple_of: int = 1) -> list[StreamRange]:
+    """The streams beginning with `prefix`, cut into ranges of at most `size` streams
+    — and of equal shares, as many as a multiple of `multiple_of` (the processes that
+    will fold them side by side, see events.rebuild_workers)."""
+    first_events = f"FROM events WHERE stream_version = 1 AND {_prefixed(prefix, 'prefix')}"
+    streams = raw.one(f"SELECT COUNT(*) {first_events}", {"prefix": prefix})[0]
+    if not streams:
+        return []
+    ranges = -(-streams // size)
+    ranges = -(-ranges // multiple_of) * multiple_of
     rows = raw.all(
         "SELECT MIN(stream_id), MAX(stream_id) FROM ("
-        " SELECT stream_id, (ROW_NUMBER() OVER (ORDER BY stream_id) - 1) / :size AS part"
-        f" FROM events WHERE stream_version = 1 AND {_prefixed(prefix, 'prefix')}"
-        ") AS numbered GROUP BY part ORDER BY part",
-        {"size": int(size), "prefix": prefix},
+        f" SELECT stream_id, NTILE({int(ranges)}) OVER (ORDER BY stream_id) AS part"
+        f" {first_events}) AS numbered GROUP BY part ORDER BY part",
+        {"prefix": prefix},
     )
     return [StreamRange(prefix, first, last) for first, last in rows]
 
@@ -56,9 +63,10 @@ def feed_ranges(
     ranges: Sequence[StreamRange],
     batch_size: int,
     excluding: bool = False,
+    up_to: int | None = None,
 ) -> Iterator[list[ProjectedEvent]]:
     """The events of the streams in `ranges` — of every other stream, `excluding` —
-    in log order, in batches, from one query."""
+    in log order up to position `up_to`, in batches, from one query."""
     params: dict[str, Any] = {}
     terms = []
     for n, streams in enumerate(ranges):
@@ -74,6 +82,9 @@ def feed_ranges(
     condition = " OR ".join(terms) or "1 = 0"
     if excluding:
         condition = f"NOT ({condition})"
+    if up_to is not None:
+        condition = f"({condition}) AND position <= :up_to"
+        params["up_to"] = up_to
     # SQLite: a scan of the table in position order (its rowid) beats reading a
     # range through the stream index and sorting it (0.17 against 0.48 s for two
     # thirds of a city's three years); PostgreSQL reads the index ranges.
@@ -85,9 +96,16 @@ def feed_ranges(
 
 @dataclass(frozen=True)
 class RebuildPart:
-    """A share of a rebuild: a projection's session and the streams fed to it (every
-    stream but those, `excluding`), in log order; flushed when its feed ends."""
+    """A share of a rebuild: the streams fed to it (every stream but those,
+    `excluding`), in log order, and how to open its session over a Raw (`open`); the
+    session is flushed when its feed ends.
 
-    session: Any
+    `detachable`: the session reads nothing from the database and writes only rows
+    that no other part writes, so it may be fed in another process and its writes
+    replayed in the rebuild's transaction (events.rebuild_workers); `open` is then
+    pickled (a class or a module's function, or a partial of one)."""
+
+    open: Callable[[Any], Any]
     streams: Sequence[StreamRange]
     excluding: bool = False
+    detachable: bool = False

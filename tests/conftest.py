@@ -137,3 +137,23 @@ def reads_of(monkeypatch):
         return seen
 
     return watch
+
+
+@pytest.fixture
+def applies_noted(monkeypatch):
+    """`applies_noted(note)`: the list, kept up to date, of `note(session, event)` for
+    each event a ledger session of this process applies from then on."""
+    from application.projection import LedgerSession
+
+    def watch(note) -> list:
+        seen: list = []
+        apply = LedgerSession.apply
+
+        def noted(session, event):
+            seen.append(note(session, event))
+            return apply(session, event)
+
+        monkeypatch.setattr(LedgerSession, "apply", noted)
+        return seen
+
+    return watch

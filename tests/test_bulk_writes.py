@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 
+import pytest
 from projection_rows import snapshot
 
 from application import projection
@@ -103,18 +105,71 @@ def test_a_rebuild_folds_its_tasks_a_range_at_a_time_and_writes_each_row_once(
         monkeypatch.setattr(Raw, "executemany", watched)
         ranges = []
 
-        def recorded(*args):
-            ranges.extend(found := stream_ranges(*args))
+        def recorded(*args, **kwargs):
+            ranges.extend(found := stream_ranges(*args, **kwargs))
             return found
 
         monkeypatch.setattr(projection, "stream_ranges", recorded)
         monkeypatch.setattr(projection, "TASKS_PER_REBUILD_PART", 5)
 
-        assert rebuild(app.store, ledger.projection, batch_size=4) == app.store.head_position()
+        head = app.store.head_position()
+        assert rebuild(app.store, ledger.projection, batch_size=4, workers=1) == head
 
         assert [r.prefix for r in ranges].count("task:") == 3  # 12 tasks, 5 a part
         assert reads == [] and updates == []
         assert snapshot(app.engine) == before
+    finally:
+        app.close()
+
+
+def test_worker_processes_fold_the_task_ranges_side_by_side(db_url, monkeypatch, applies_noted):
+    """With two workers, every task range is folded in a process of its own — this
+    one folds only the other streams — and the rows come out as the commands left
+    them, the retracted document's fact gone, the task counter the highest of all."""
+    app = App(db_url, "văn thư", now=lambda: NOW)
+    try:
+        _interleaved_tasks_and_documents(app.ledger)
+        before = snapshot(app.engine)
+        folded_here = applies_noted(lambda _session, event: event.stream_id.partition(":")[0])
+        monkeypatch.setattr(projection, "TASKS_PER_DETACHED_PART", 5)  # 12 tasks: 4 ranges
+
+        head = app.store.head_position()
+        assert rebuild(app.store, app.ledger.projection, batch_size=4, workers=2) == head
+
+        assert "task" not in folded_here and {"agency", "document"} <= set(folded_here)
+        assert snapshot(app.engine) == before
+        with app.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT value FROM proj_counters").scalar() == 12
+    finally:
+        app.close()
+
+
+def _failing_session(raw):
+    raise RuntimeError("phần dựng lại hỏng")
+
+
+def test_a_failing_worker_fails_the_rebuild_and_the_projection_stays(db_url, monkeypatch):
+    """A worker's exception reaches the rebuild, which rolls back: the projection is
+    the one before, and the other workers are stopped (the test would hang)."""
+    app = App(db_url, "văn thư", now=lambda: NOW)
+    try:
+        _interleaved_tasks_and_documents(app.ledger)
+        before = snapshot(app.engine)
+        events_before = app.store.count()
+        parts = projection.LedgerProjection.rebuild_parts
+
+        def failing(self, raw, workers=1):
+            for part in parts(self, raw, workers):
+                yield replace(part, open=_failing_session) if part.detachable else part
+
+        monkeypatch.setattr(projection.LedgerProjection, "rebuild_parts", failing)
+        monkeypatch.setattr(projection, "TASKS_PER_DETACHED_PART", 3)
+
+        with pytest.raises(RuntimeError, match="phần dựng lại hỏng"):
+            rebuild(app.store, app.ledger.projection, workers=2)
+
+        assert snapshot(app.engine) == before
+        assert app.store.count() == events_before
     finally:
         app.close()
 

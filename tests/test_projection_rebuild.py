@@ -11,8 +11,8 @@ After each sequence the test checks, on SQLite and PostgreSQL:
 1. the incremental projection agrees with the log itself (an independent
    derivation from each task stream), and
 2. `events.projections.rebuild` — with a batch size drawn so that batch
-   boundaries fall anywhere, and a working set small enough to make it write
-   tasks out and read them back — gives back the same projection rows (their
+   boundaries fall anywhere, the tasks folded a few at a time, in this process
+   or by two worker processes — gives back the same projection rows (their
    state columns included) and the same query answers at several cut-offs.
 
 Databases: SQLite gets a fresh file per example (a copy of the pristine migrated
@@ -371,9 +371,13 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
         # Small parts make the rebuild fold the tasks in many ranges, with documents
         # naming tasks of several.
         per_part = data.draw(st.sampled_from([1, 2, projection.TASKS_PER_REBUILD_PART]), "part")
+        # Folded here, or by worker processes side by side (then in parts of at most
+        # TASKS_PER_DETACHED_PART: many when `per_part` is small).
+        workers = data.draw(st.sampled_from([2, 1]), "workers")
         saved, projection.TASKS_PER_REBUILD_PART = projection.TASKS_PER_REBUILD_PART, per_part
         try:
-            assert rebuild(app.store, app.ledger.projection, batch_size=batch_size) == head
+            rebuilt = rebuild(app.store, app.ledger.projection, batch_size, workers=workers)
+            assert rebuilt == head
         finally:
             projection.TASKS_PER_REBUILD_PART = saved
 
@@ -386,7 +390,7 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
 
 
 def test_a_sqlite_rebuild_reads_unmapped_and_gives_the_map_back(
-    sqlite_template, tmp_path, monkeypatch
+    sqlite_template, tmp_path, monkeypatch, applies_noted
 ):
     """A rebuild reads the whole file: through SQLite's memory map every page would stay
     in the process's resident set. It turns the map off for itself, and the connection
@@ -398,14 +402,7 @@ def test_a_sqlite_rebuild_reads_unmapped_and_gives_the_map_back(
     app = App(f"sqlite:///{path}", "test", now=lambda: NOW)
     try:
         app.ledger.register_agency("SXD", "Sở Xây dựng", "so")
-        seen = []
-        original = projection.LedgerSession.apply
-
-        def apply(session, event):
-            seen.append(session.raw.one("PRAGMA mmap_size")[0])
-            return original(session, event)
-
-        monkeypatch.setattr(projection.LedgerSession, "apply", apply)
+        seen = applies_noted(lambda session, _event: session.raw.one("PRAGMA mmap_size")[0])
         assert rebuild(app.store, app.ledger.projection) == 1
         monkeypatch.undo()
         assert seen == [0]

@@ -1,0 +1,202 @@
+"""Folding the parts of a rebuild side by side, in processes of their own.
+
+A rebuild fed a range of streams at a time (events.stream_ranges) spends most of
+its time in Python — decoding the events, folding them, building the rows — and
+Python runs one thread at a time. A part whose session reads nothing from the
+database (`RebuildPart.detachable`) can be folded in a worker process over a
+connection of its own: the worker records the statements its session would run,
+and the rebuild's process runs them in its transaction, in which alone the new
+projection is visible. The log itself is only read, up to the head the rebuild
+locked, so every process sees the same events.
+
+Workers are spawned, not forked: the parent may hold open connections and
+threads (the scheduler's) that a fork would copy half-alive.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .driver import DriverEngine, connect
+from .memory import collector_paused
+from .registry import EventRegistry
+from .sql import Raw
+from .stream_ranges import RebuildPart, feed_ranges
+
+Writes = list[tuple[Any, ...]]
+# Rows a message carries at most, and messages waiting at most: a few MB each.
+ROWS_PER_MESSAGE = 2_000
+MESSAGES_WAITING = 16
+_DONE = "done"
+
+
+class DetachedRead(RuntimeError):
+    """A detached part's session read the database: it would have seen the projection
+    as last committed, not as the rebuild leaves it."""
+
+
+class RecordedWrites:
+    """Stands in for events.sql.Raw in a worker: keeps the writes, refuses reads."""
+
+    def __init__(self, dialect) -> None:
+        self.dialect = dialect
+        self.writes: Writes = []
+
+    def execute(self, text: str, params=None) -> None:
+        self.writes.append(("execute", text, params))
+
+    def executemany(self, text: str, rows) -> None:
+        if rows:
+            self.writes.append(("executemany", text, list(rows)))
+
+    def insert_rows(self, table: str, columns, rows) -> None:
+        if rows:
+            self.writes.append(("insert_rows", table, tuple(columns), list(rows)))
+
+    def _refuse(self, *_args, **_kwargs):
+        raise DetachedRead("a detached part of a rebuild may not read the database")
+
+    one = all = stream = in_list = _refuse
+
+
+def in_messages(writes: Writes, rows: int = ROWS_PER_MESSAGE) -> Iterator[Writes]:
+    """The writes cut into messages of at most `rows` rows, in their order."""
+    message: Writes = []
+    for write in writes:
+        if write[0] == "execute":
+            message.append(write)
+            continue
+        *statement, many = write
+        for start in range(0, len(many), rows):
+            if message:
+                yield message
+            message = [(*statement, many[start : start + rows])]
+    if message:
+        yield message
+
+
+def replay(raw: Raw, writes: Writes) -> None:
+    """Run recorded writes, in their order, in this transaction."""
+    for method, *args in writes:
+        getattr(raw, method)(*args)
+
+
+@dataclass(frozen=True)
+class DetachedJob:
+    """What a worker needs to fold one part: all of it pickled."""
+
+    url: str
+    registry: EventRegistry
+    part: RebuildPart
+    batch_size: int
+    up_to: int
+
+
+_outbox: Any = None  # in a worker: the queue its writes go back by
+
+
+def _start_worker(outbox) -> None:
+    global _outbox
+    _outbox = outbox
+
+
+def fold(job: DetachedJob) -> None:
+    """In a worker: feed the part's streams to its session and send back its writes."""
+    from .store import EventStore  # noqa: PLC0415 - the worker's own import
+
+    opened = connect(job.url)
+    if opened is None:
+        raise RuntimeError(f"a rebuild worker could not open {job.url!r}")
+    driver, dialect_name = opened
+    engine = DriverEngine(driver, dialect_name)  # a transaction: PostgreSQL's cursor needs one
+    try:
+        if dialect_name == "sqlite":
+            # The whole file is read once: mapped, it would all stay resident.
+            driver.execute("PRAGMA mmap_size=0")
+            driver.execute("BEGIN")  # one snapshot for the whole feed
+        raw = Raw.over_driver(driver, dialect_name)
+        store = EventStore(engine, job.registry)
+        recorder = RecordedWrites(raw.dialect)
+        session = job.part.open(recorder)
+        part = job.part
+        with collector_paused():
+            for batch in feed_ranges(
+                store, raw, part.streams, job.batch_size, part.excluding, job.up_to
+            ):
+                for event in batch:
+                    session.apply(event)
+                session.end_batch()
+            session.flush()
+    finally:
+        driver.rollback()
+        driver.close()
+    del session
+    for message in in_messages(recorder.writes):
+        _outbox.put(message)
+    _outbox.put(_DONE)
+
+
+def worker_count(requested: int | None) -> int:
+    """The processes a rebuild folds its parts in: `requested`, or one per core."""
+    if requested is not None:
+        return max(1, requested)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def folded_elsewhere(
+    url: str,
+    registry: EventRegistry,
+    parts: Sequence[RebuildPart],
+    batch_size: int,
+    up_to: int,
+    workers: int,
+) -> Iterator[Iterator[Writes]]:
+    """The writes of `parts`, each folded in a worker process, a message at a time as
+    they come (the workers go on while the caller works). A failed part raises its
+    worker's exception here; then, or if the caller fails, the workers are stopped."""
+    if not parts:
+        yield iter(())
+        return
+    context = multiprocessing.get_context("spawn")
+    outbox = context.Queue(MESSAGES_WAITING)
+    pool = context.Pool(min(workers, len(parts)), _start_worker, (outbox,))
+    try:
+        jobs = [
+            pool.apply_async(fold, (DetachedJob(url, registry, part, batch_size, up_to),))
+            for part in parts
+        ]
+        yield _received(outbox, jobs)
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+        outbox.close()
+
+
+def _received(outbox, jobs) -> Iterator[Writes]:
+    parts_left = len(jobs)
+    while parts_left:
+        try:
+            message = outbox.get(timeout=0.5)
+        except queue.Empty:
+            for job in jobs:
+                if job.ready():
+                    job.get()  # raises the worker's exception, if any
+            continue
+        if message == _DONE:
+            parts_left -= 1
+        else:
+            yield message
