@@ -181,13 +181,20 @@ def projections():
 
 
 @projections.command("rebuild")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Số tiến trình dựng song song (mặc định: một tiến trình mỗi lõi CPU; 1: không song song).",
+)
 @click.pass_context
-def projections_rebuild(ctx):
+def projections_rebuild(ctx, workers):
     """Dựng lại các bảng dẫn xuất từ đầu sổ sự kiện."""
     from events.projections import rebuild
 
     app = get_app(ctx)
-    count = rebuild(app.store, app.ledger.projection)
+    count = rebuild(app.store, app.ledger.projection, workers=workers)
     click.echo(f"Đã dựng lại các bảng dẫn xuất từ {count} sự kiện.")
 
 
