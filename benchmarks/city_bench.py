@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -256,6 +257,8 @@ class Point:
     rebuild_events: int = 0
     rebuild_rss_delta_mb: list[float] = field(default_factory=list)
     rebuild_rss_peak_mb: list[float] = field(default_factory=list)
+    rebuild_workers: int = 0  # worker processes of the rebuild
+    rebuild_workers_mb: list[float] = field(default_factory=list)  # the sum of their peaks
     rebuild_tracemalloc_mb: float | None = None
     log_read_s: list[float] = field(default_factory=list)  # the log read alone
     rating_s: list[float] = field(default_factory=list)
@@ -272,18 +275,14 @@ class Point:
         return self.rebuild_events / median(self.rebuild_s)
 
     @property
+    def rebuild_memory_mb(self) -> float:
+        """The worst run's peak: this process's growth and its workers' peaks."""
+        workers = self.rebuild_workers_mb or [0.0] * len(self.rebuild_rss_delta_mb)
+        return max(d + w for d, w in zip(self.rebuild_rss_delta_mb, workers, strict=True))
+
+    @property
     def log_read_eps(self) -> float:
         return self.rebuild_events / median(self.log_read_s)
-
-
-def memory_status() -> dict[str, int]:
-    """VmRSS, VmHWM, RssAnon, RssFile, RssShmem of this process (Linux /proc), in KiB."""
-    keys = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
-    try:
-        lines = Path("/proc/self/status").read_text().splitlines()
-    except OSError:
-        return {}
-    return {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(keys)}
 
 
 def current_rss_kib() -> int:
@@ -295,6 +294,68 @@ def peak_rss_kib() -> int:
     """Peak RSS of this process image, in KiB. Not ru_maxrss: on Linux it survives
     exec, so a child spawned by a big parent reports the parent's size at fork."""
     return memory_status().get("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def process_status(pid: int | str) -> dict[str, int]:
+    """VmRSS, VmHWM… of a process (Linux /proc), in KiB; empty once it has gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    keys = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
+    return {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(keys)}
+
+
+def memory_status() -> dict[str, int]:
+    """This process's memory figures (see process_status)."""
+    return process_status("self")
+
+
+def child_pids() -> list[int]:
+    """The processes this one started and has not yet reaped (Linux /proc)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == me:
+            found.append(int(entry.name))
+    return found
+
+
+class WorkersMemory:
+    """The peak RSS (VmHWM) of each process this one starts while it runs — a
+    rebuild's worker processes —, read every few milliseconds until each ends.
+    Their sum, added to this process's own peak, bounds the rebuild's memory from
+    above (as if every process peaked at once)."""
+
+    def __init__(self, every_s: float = 0.02) -> None:
+        self.peaks_kib: dict[int, int] = {}
+        self._every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> WorkersMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._every_s):
+            for pid in child_pids():
+                peak = process_status(pid).get("VmHWM")
+                if peak is not None:
+                    self.peaks_kib[pid] = max(peak, self.peaks_kib.get(pid, 0))
+
+    @property
+    def total_kib(self) -> int:
+        return sum(self.peaks_kib.values())
 
 
 def rebuild_child(url: str, trace: bool) -> None:
@@ -310,7 +371,8 @@ def rebuild_child(url: str, trace: bool) -> None:
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    count = rebuild(app.store, app.ledger.projection)
+    with WorkersMemory() as workers:
+        count = rebuild(app.store, app.ledger.projection)
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     after = peak_rss_kib()
@@ -330,6 +392,7 @@ def rebuild_child(url: str, trace: bool) -> None:
                 "read_seconds": read_seconds,
                 "rss_before_kib": before,
                 "peak_rss_after_kib": after,
+                "workers_peak_rss_kib": sorted(workers.peaks_kib.values()),
                 "tracemalloc_peak_bytes": peak,
                 "status_after_kib": memory_status(),
             }
@@ -356,6 +419,8 @@ def measure_rebuild(point: Point, url: str, settings: Settings) -> None:
         point.rebuild_rss_delta_mb.append(
             (result["peak_rss_after_kib"] - result["rss_before_kib"]) / 1024
         )
+        point.rebuild_workers_mb.append(sum(result["workers_peak_rss_kib"]) / 1024)
+        point.rebuild_workers = len(result["workers_peak_rss_kib"])
         point.rebuild_rss_peak_mb.append(result["peak_rss_after_kib"] / 1024)
     if settings.tracemalloc:
         result = run_rebuild_child(url, trace=True)
@@ -747,6 +812,12 @@ def print_point(point: Point, backend: str) -> None:
         f"peak RSS (VmHWM) after − RSS before) {max(point.rebuild_rss_delta_mb):,.0f} MB, process peak "
         f"{max(point.rebuild_rss_peak_mb):,.0f} MB{rebuild_note}"
     )
+    if point.rebuild_workers:
+        say(
+            f"   folded by {point.rebuild_workers} worker processes beside it, their peaks "
+            f"{spread(point.rebuild_workers_mb, '{:,.0f}')} MB together: "
+            f"{point.rebuild_memory_mb:,.0f} MB in all at most"
+        )
     say(
         f"   the log alone, read and decoded as the rebuild reads it, nothing applied: "
         f"{median(point.log_read_s):,.2f} s = "
@@ -850,7 +921,7 @@ def growth_rows(points: list[Point]) -> list[tuple[str, list[float], str]]:
             "ms",
         ),
         ("rebuild seconds", [median(p.rebuild_s) for p in points], "s"),
-        ("rebuild peak memory (MB)", [max(p.rebuild_rss_delta_mb) for p in points], "MB"),
+        ("rebuild peak memory (MB)", [p.rebuild_memory_mb for p in points], "MB"),
         ("rating compute seconds (last year)", [median(p.rating_s) for p in points], "s"),
         ("report tasks, one month, seconds", [median(p.report_s) for p in points], "s"),
         (
@@ -922,7 +993,7 @@ def print_goals(results: dict[str, dict[str, Any]], settings: Settings) -> None:
                  f"{eps:,.0f}/s (reading the log alone {final.log_read_eps:,.0f}/s)",
                  verdict(eps >= GOAL_REBUILD_EPS))
             )  # fmt: skip
-        mb = max(final.rebuild_rss_delta_mb)
+        mb = final.rebuild_memory_mb
         rows.append(
             (backend, f"rebuild peak memory < {GOAL_REBUILD_MB} MB{decade_note}",
              f"{mb:,.0f} MB", verdict(mb < GOAL_REBUILD_MB))
