@@ -900,3 +900,8 @@ def test_projections_rebuild_gives_back_the_same_state(city):
     assert f"từ {city.event_count()} sự kiện" in result.stdout
     assert snapshot_projections(city.db_url) == before
     assert city.json("task", "list", "--as-of", "30/06/2023") == tasks_before
+
+    city.ok("projections", "rebuild", "--workers", "1")
+    assert snapshot_projections(city.db_url) == before
+    refused = city.fails("projections", "rebuild", "--workers", "0", code=2)
+    assert "--workers" in refused.stderr
