@@ -31,7 +31,7 @@ from typing import Any
 
 from events.sql import Raw, dumps, loads
 from events.store import RecordedEvent
-from events.stream_ranges import RebuildPart, StreamRange, stream_ranges
+from events.stream_ranges import RebuildPart, StreamRange, count_streams, stream_ranges
 from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
@@ -46,8 +46,12 @@ TASK_NUMBER = re.compile(r"^NV-(\d+)$")
 # in memory until their part ends: a few KB each, facts as text and the task folded
 # from them (a city's decade: some 320 MB at the peak of a rebuild).
 TASKS_PER_REBUILD_PART = 40_000
-# The same when parts are folded side by side, each worker holding one.
+# At most that many when parts are folded side by side, each worker process holding
+# one: a city's decade then peaks at some 160 MB a worker.
 TASKS_PER_DETACHED_PART = 12_000
+# Fewer tasks are folded in the rebuild's own process: starting the workers (half a
+# second of imports each) would cost more than they save.
+TASKS_WORTH_WORKERS = 10_000
 # Tasks a session kept between transactions holds at most (see LedgerProjection):
 # some 8 KB each, their facts parsed and their task folded.
 KEPT_TASKS = 5_000
@@ -270,12 +274,15 @@ class LedgerProjection:
         read nothing from the projection: `workers` processes fold them side by side."""
         yield RebuildPart(partial(LedgerSession, part_of_rebuild=True), [StreamRange(TASKS)], True)
         documents = stream_ranges(raw, DOCUMENTS, 2**62)  # their whole span, if any
+        tasks = count_streams(raw, TASKS)
         size = TASKS_PER_REBUILD_PART
-        if workers > 1:  # each worker holds a part, its process beside this one
+        if tasks < TASKS_WORTH_WORKERS:
+            workers = 1
+        elif workers > 1:  # each worker holds a part, its process beside this one
             size = min(size, TASKS_PER_DETACHED_PART)
-        for tasks in stream_ranges(raw, TASKS, size, multiple_of=workers):
-            session = partial(LedgerSession, part_of_rebuild=True, documents_stored=True)
-            yield RebuildPart(session, [tasks, *documents], detachable=True)
+        session = partial(LedgerSession, part_of_rebuild=True, documents_stored=True)
+        for streams in stream_ranges(raw, TASKS, size, workers, tasks):
+            yield RebuildPart(session, [streams, *documents], detachable=workers > 1)
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
         # `bulk` (a long feed of the log from its start) does not arise: the ledger

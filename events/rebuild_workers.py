@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +34,13 @@ Writes = list[tuple[Any, ...]]
 # Rows a message carries at most, and messages waiting at most: a few MB each.
 ROWS_PER_MESSAGE = 2_000
 MESSAGES_WAITING = 16
-_DONE = "done"
+# What a worker sends: (_WRITES, writes), (_DONE, None) after a part's last writes,
+# (_FAILED, the error as text) before it stops.
+_WRITES, _DONE, _FAILED = "writes", "done", "failed"
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process failed, or stopped before it had sent every part."""
 
 
 class DetachedRead(RuntimeError):
@@ -98,15 +105,17 @@ class DetachedJob:
     up_to: int
 
 
-_outbox: Any = None  # in a worker: the queue its writes go back by
+def _work(jobs, outbox) -> None:
+    """A worker's life: fold the parts it is given until told to stop."""
+    while (job := jobs.get()) is not None:
+        try:
+            fold(job, outbox)
+        except BaseException:
+            outbox.put((_FAILED, traceback.format_exc()))
+            return
 
 
-def _start_worker(outbox) -> None:
-    global _outbox
-    _outbox = outbox
-
-
-def fold(job: DetachedJob) -> None:
+def fold(job: DetachedJob, outbox) -> None:
     """In a worker: feed the part's streams to its session and send back its writes."""
     from .store import EventStore  # noqa: PLC0415 - the worker's own import
 
@@ -138,8 +147,8 @@ def fold(job: DetachedJob) -> None:
         driver.close()
     del session
     for message in in_messages(recorder.writes):
-        _outbox.put(message)
-    _outbox.put(_DONE)
+        outbox.put((_WRITES, message))
+    outbox.put((_DONE, None))
 
 
 def worker_count(requested: int | None) -> int:
@@ -162,41 +171,51 @@ def folded_elsewhere(
     workers: int,
 ) -> Iterator[Iterator[Writes]]:
     """The writes of `parts`, each folded in a worker process, a message at a time as
-    they come (the workers go on while the caller works). A failed part raises its
-    worker's exception here; then, or if the caller fails, the workers are stopped."""
+    they come (the workers go on while the caller works). A worker that fails, or
+    dies, raises WorkerFailed here; then, or if the caller fails, every worker is
+    stopped. Processes of our own, not a pool: a pool replaces a worker that dies
+    as it starts, again and again, and its caller waits for ever."""
     if not parts:
         yield iter(())
         return
     context = multiprocessing.get_context("spawn")
-    outbox = context.Queue(MESSAGES_WAITING)
-    pool = context.Pool(min(workers, len(parts)), _start_worker, (outbox,))
+    jobs, outbox = context.Queue(), context.Queue(MESSAGES_WAITING)
+    processes = [
+        context.Process(target=_work, args=(jobs, outbox), daemon=True)
+        for _ in range(min(workers, len(parts)))
+    ]
+    for part in parts:
+        jobs.put(DetachedJob(url, registry, part, batch_size, up_to))
+    for process in processes:
+        jobs.put(None)
+        process.start()
     try:
-        jobs = [
-            pool.apply_async(fold, (DetachedJob(url, registry, part, batch_size, up_to),))
-            for part in parts
-        ]
-        yield _received(outbox, jobs)
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
+        yield _received(outbox, processes, len(parts))
     finally:
-        pool.join()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        jobs.cancel_join_thread()  # what is left for dead workers: nobody will read it
+        jobs.close()
         outbox.close()
 
 
-def _received(outbox, jobs) -> Iterator[Writes]:
-    parts_left = len(jobs)
-    while parts_left:
+def _received(outbox, processes, parts: int) -> Iterator[Writes]:
+    while parts:
         try:
-            message = outbox.get(timeout=0.5)
+            kind, payload = outbox.get(timeout=0.5)
         except queue.Empty:
-            for job in jobs:
-                if job.ready():
-                    job.get()  # raises the worker's exception, if any
+            stopped = [p.exitcode for p in processes if p.exitcode is not None]
+            if any(stopped) or len(stopped) == len(processes):
+                raise WorkerFailed(
+                    "Một tiến trình dựng lại đã dừng giữa chừng (mã thoát "
+                    f"{', '.join(map(str, stopped))}); hãy chạy lại với --workers 1."
+                ) from None
             continue
-        if message == _DONE:
-            parts_left -= 1
+        if kind == _FAILED:
+            raise WorkerFailed(f"Một tiến trình dựng lại gặp lỗi:\n{payload}")
+        if kind == _DONE:
+            parts -= 1
         else:
-            yield message
+            yield payload

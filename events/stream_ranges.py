@@ -38,12 +38,24 @@ def _prefixed(prefix: str, name: str) -> str:
     return f"substr(stream_id, 1, {len(prefix)}) = :{name}"
 
 
-def stream_ranges(raw: Raw, prefix: str, size: int, multiple_of: int = 1) -> list[StreamRange]:
-    """The streams beginning with `prefix`, cut into ranges of at most `size` streams
-    — and of equal shares, as many as a multiple of `multiple_of` (the processes that
-    will fold them side by side, see events.rebuild_workers)."""
-    first_events = f"FROM events WHERE stream_version = 1 AND {_prefixed(prefix, 'prefix')}"
-    streams = raw.one(f"SELECT COUNT(*) {first_events}", {"prefix": prefix})[0]
+def _first_events(prefix: str) -> str:
+    return f"FROM events WHERE stream_version = 1 AND {_prefixed(prefix, 'prefix')}"
+
+
+def count_streams(raw: Raw, prefix: str) -> int:
+    """How many streams begin with `prefix`."""
+    return raw.one(f"SELECT COUNT(*) {_first_events(prefix)}", {"prefix": prefix})[0]
+
+
+def stream_ranges(
+    raw: Raw, prefix: str, size: int, multiple_of: int = 1, streams: int | None = None
+) -> list[StreamRange]:
+    """The streams beginning with `prefix` (`streams` of them, if counted already),
+    cut into ranges of at most `size` streams — and of equal shares, as many as a
+    multiple of `multiple_of` (the processes that will fold them side by side, see
+    events.rebuild_workers)."""
+    if streams is None:
+        streams = count_streams(raw, prefix)
     if not streams:
         return []
     ranges = -(-streams // size)
@@ -51,7 +63,7 @@ def stream_ranges(raw: Raw, prefix: str, size: int, multiple_of: int = 1) -> lis
     rows = raw.all(
         "SELECT MIN(stream_id), MAX(stream_id) FROM ("
         f" SELECT stream_id, NTILE({int(ranges)}) OVER (ORDER BY stream_id) AS part"
-        f" {first_events}) AS numbered GROUP BY part ORDER BY part",
+        f" {_first_events(prefix)}) AS numbered GROUP BY part ORDER BY part",
         {"prefix": prefix},
     )
     return [StreamRange(prefix, first, last) for first, last in rows]

@@ -5,9 +5,11 @@ as commands writing one row at a time. On SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from dataclasses import replace
 from datetime import date, datetime
+from types import SimpleNamespace
 
 import pytest
 from projection_rows import snapshot
@@ -17,6 +19,7 @@ from application.app import App
 from application.ledger import DeadlineInput
 from events.migrate import upgrade
 from events.projections import rebuild
+from events.rebuild_workers import WorkerFailed
 from events.sql import COPY_ROWS, Raw
 from events.stream_ranges import stream_ranges
 from workflow.dates import LOCAL_TZ
@@ -131,6 +134,7 @@ def test_worker_processes_fold_the_task_ranges_side_by_side(db_url, monkeypatch,
         _interleaved_tasks_and_documents(app.ledger)
         before = snapshot(app.engine)
         folded_here = applies_noted(lambda _session, event: event.stream_id.partition(":")[0])
+        monkeypatch.setattr(projection, "TASKS_WORTH_WORKERS", 0)
         monkeypatch.setattr(projection, "TASKS_PER_DETACHED_PART", 5)  # 12 tasks: 4 ranges
 
         head = app.store.head_position()
@@ -148,9 +152,28 @@ def _failing_session(raw):
     raise RuntimeError("phần dựng lại hỏng")
 
 
-def test_a_failing_worker_fails_the_rebuild_and_the_projection_stays(db_url, monkeypatch):
-    """A worker's exception reaches the rebuild, which rolls back: the projection is
-    the one before, and the other workers are stopped (the test would hang)."""
+def _session_only_here(raw):
+    raise AssertionError("never called: a worker cannot even import it")
+
+
+_session_only_here.__module__ = "nhiemvu_test_only_here"  # no such module to import
+sys.modules["nhiemvu_test_only_here"] = SimpleNamespace(_session_only_here=_session_only_here)
+
+
+@pytest.mark.parametrize(
+    ("opener", "reported"),
+    [
+        (_failing_session, "RuntimeError: phần dựng lại hỏng"),
+        # Its job cannot be unpickled: the worker dies at once, with nothing sent.
+        (_session_only_here, "dừng giữa chừng"),
+    ],
+)
+def test_a_failing_worker_fails_the_rebuild_and_the_projection_stays(
+    db_url, monkeypatch, opener, reported
+):
+    """A worker's exception, or its death, reaches the rebuild, which rolls back: the
+    projection is the one before, and the other workers are stopped (else the test
+    would hang)."""
     app = App(db_url, "văn thư", now=lambda: NOW)
     try:
         _interleaved_tasks_and_documents(app.ledger)
@@ -160,12 +183,13 @@ def test_a_failing_worker_fails_the_rebuild_and_the_projection_stays(db_url, mon
 
         def failing(self, raw, workers=1):
             for part in parts(self, raw, workers):
-                yield replace(part, open=_failing_session) if part.detachable else part
+                yield replace(part, open=opener) if part.detachable else part
 
         monkeypatch.setattr(projection.LedgerProjection, "rebuild_parts", failing)
+        monkeypatch.setattr(projection, "TASKS_WORTH_WORKERS", 0)
         monkeypatch.setattr(projection, "TASKS_PER_DETACHED_PART", 3)
 
-        with pytest.raises(RuntimeError, match="phần dựng lại hỏng"):
+        with pytest.raises(WorkerFailed, match=reported):
             rebuild(app.store, app.ledger.projection, workers=2)
 
         assert snapshot(app.engine) == before
@@ -196,6 +220,7 @@ def test_task_ranges_come_from_the_database_order_whatever_its_collation(
             assert not connection.exec_driver_sql("SELECT 'document:12' < 'document;'").scalar()
         before = snapshot(app.engine)
         monkeypatch.setattr(projection, "TASKS_PER_REBUILD_PART", 5)
+        monkeypatch.setattr(projection, "TASKS_WORTH_WORKERS", 0)  # workers read ranges too
         assert rebuild(app.store, app.ledger.projection) == app.store.head_position()
         assert snapshot(app.engine) == before
     finally:

@@ -374,12 +374,13 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
         # Folded here, or by worker processes side by side (then in parts of at most
         # TASKS_PER_DETACHED_PART: many when `per_part` is small).
         workers = data.draw(st.sampled_from([2, 1]), "workers")
-        saved, projection.TASKS_PER_REBUILD_PART = projection.TASKS_PER_REBUILD_PART, per_part
+        saved = projection.TASKS_PER_REBUILD_PART, projection.TASKS_WORTH_WORKERS
+        projection.TASKS_PER_REBUILD_PART, projection.TASKS_WORTH_WORKERS = per_part, 0
         try:
             rebuilt = rebuild(app.store, app.ledger.projection, batch_size, workers=workers)
             assert rebuilt == head
         finally:
-            projection.TASKS_PER_REBUILD_PART = saved
+            projection.TASKS_PER_REBUILD_PART, projection.TASKS_WORTH_WORKERS = saved
 
         assert snapshot(engine) == before_rows
         assert answers(engine, ex.agencies) == before_answers
