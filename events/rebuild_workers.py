@@ -189,13 +189,16 @@ def folded_elsewhere(
     for process in processes:
         jobs.put(None)
         process.start()
+    stopping = True
     try:
         yield _received(outbox, processes, len(parts))
+        stopping = False  # the caller took every part: the workers are on their way out
     finally:
         for process in processes:
+            process.join(timeout=0 if stopping else 10)
             if process.is_alive():
                 process.terminate()
-            process.join()
+                process.join()
         jobs.cancel_join_thread()  # what is left for dead workers: nobody will read it
         jobs.close()
         outbox.close()
