@@ -272,7 +272,8 @@ class LedgerProjection:
         and written once, however many tasks the log holds open at a time — a single
         pass must write out tasks it cannot hold, and read them back —, and the ranges
         read nothing from the projection: `workers` processes fold them side by side."""
-        yield RebuildPart(partial(LedgerSession, part_of_rebuild=True), [StreamRange(TASKS)], True)
+        every_other = partial(LedgerSession, part_of_rebuild=True)
+        yield RebuildPart(every_other, [StreamRange(TASKS)], excluding=True)
         documents = stream_ranges(raw, DOCUMENTS, 2**62)  # their whole span, if any
         tasks = count_streams(raw, TASKS)
         size = TASKS_PER_REBUILD_PART

@@ -23,7 +23,7 @@ from .memory import collector_paused
 from .rebuild_workers import folded_elsewhere, replay, worker_count
 from .sql import Raw
 from .store import DEFAULT_BATCH, EventStore, RecordedEvent, StoreTransaction
-from .stream_ranges import feed_ranges
+from .stream_ranges import feed_part
 
 # A rebuild reads the log in large batches: it holds the lock anyway.
 REBUILD_BATCH = 10_000
@@ -129,30 +129,22 @@ def _feed_parts(tx, projection, batch_size: int, workers: int) -> int:
     raw = tx.raw
     head = tx.lock().position
     parts = list(projection.rebuild_parts(raw, workers))
-    url = _detachable_url(tx.store) if workers > 1 else None
-    detached = [p for p in parts if p.detachable] if url is not None else []
-    if len(detached) < 2:  # a worker's start-up would cost more than it saves
+    detached = [p for p in parts if p.detachable] if workers > 1 else []
+    # One part alone: a worker's start-up would cost more than it saves.
+    url = _detachable_url(tx.store) if len(detached) > 1 else None
+    if url is None:
         detached = []
     registry = tx.store.registry
     with folded_elsewhere(url, registry, detached, batch_size, head, workers) as done:
         projection.reset(raw.connection)
         for part in parts:
             if part not in detached:
-                _feed_part(tx, part, batch_size, head)
+                feed_part(tx.store, raw, part.open(raw), part, batch_size, head)
         for writes in done:
             replay(raw, writes)
     exists = stored_checkpoint(raw, projection.name) is not None
     write_checkpoint(raw, projection.name, head, exists)
     return head
-
-
-def _feed_part(tx, part, batch_size: int, head: int) -> None:
-    session = part.open(tx.raw)
-    for batch in feed_ranges(tx.store, tx.raw, part.streams, batch_size, part.excluding, head):
-        for event in batch:
-            session.apply(event)
-        session.end_batch()
-    session.flush()
 
 
 def _detachable_url(store: EventStore) -> str | None:

@@ -28,7 +28,7 @@ from .driver import DriverEngine, connect
 from .memory import collector_paused
 from .registry import EventRegistry
 from .sql import Raw
-from .stream_ranges import RebuildPart, feed_ranges
+from .stream_ranges import RebuildPart, feed_part
 
 Writes = list[tuple[Any, ...]]
 # Rows a message carries at most, and messages waiting at most: a few MB each.
@@ -133,15 +133,8 @@ def fold(job: DetachedJob, outbox) -> None:
         store = EventStore(engine, job.registry)
         recorder = RecordedWrites(raw.dialect)
         session = job.part.open(recorder)
-        part = job.part
         with collector_paused():
-            for batch in feed_ranges(
-                store, raw, part.streams, job.batch_size, part.excluding, job.up_to
-            ):
-                for event in batch:
-                    session.apply(event)
-                session.end_batch()
-            session.flush()
+            feed_part(store, raw, session, job.part, job.batch_size, job.up_to)
     finally:
         driver.rollback()
         driver.close()

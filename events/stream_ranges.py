@@ -106,6 +106,18 @@ def feed_ranges(
         yield store.projected(rows)
 
 
+def feed_part(
+    store: EventStore, raw: Raw, session: Any, part: RebuildPart, batch_size: int, up_to: int
+) -> None:
+    """Feed `session` its part's events up to position `up_to`, then flush it (the
+    rebuild's process and its workers alike)."""
+    for batch in feed_ranges(store, raw, part.streams, batch_size, part.excluding, up_to):
+        for event in batch:
+            session.apply(event)
+        session.end_batch()
+    session.flush()
+
+
 @dataclass(frozen=True)
 class RebuildPart:
     """A share of a rebuild: the streams fed to it (every stream but those,
