@@ -257,8 +257,10 @@ class Point:
     rebuild_events: int = 0
     rebuild_rss_delta_mb: list[float] = field(default_factory=list)
     rebuild_rss_peak_mb: list[float] = field(default_factory=list)
-    rebuild_workers: int = 0  # worker processes of the rebuild
-    rebuild_workers_mb: list[float] = field(default_factory=list)  # the sum of their peaks
+    # The rebuild's child processes (its workers and multiprocessing's resource
+    # tracker), and the sum of their peaks in each run.
+    rebuild_workers: int = 0
+    rebuild_workers_mb: list[float] = field(default_factory=list)
     rebuild_tracemalloc_mb: float | None = None
     log_read_s: list[float] = field(default_factory=list)  # the log read alone
     rating_s: list[float] = field(default_factory=list)
@@ -277,8 +279,8 @@ class Point:
     @property
     def rebuild_memory_mb(self) -> float:
         """The worst run's peak: this process's growth and its workers' peaks."""
-        workers = self.rebuild_workers_mb or [0.0] * len(self.rebuild_rss_delta_mb)
-        return max(d + w for d, w in zip(self.rebuild_rss_delta_mb, workers, strict=True))
+        runs = zip(self.rebuild_rss_delta_mb, self.rebuild_workers_mb, strict=True)
+        return max(own + workers for own, workers in runs)
 
     @property
     def log_read_eps(self) -> float:
@@ -352,10 +354,6 @@ class WorkersMemory:
                 peak = process_status(pid).get("VmHWM")
                 if peak is not None:
                     self.peaks_kib[pid] = max(peak, self.peaks_kib.get(pid, 0))
-
-    @property
-    def total_kib(self) -> int:
-        return sum(self.peaks_kib.values())
 
 
 def rebuild_child(url: str, trace: bool) -> None:
@@ -814,7 +812,8 @@ def print_point(point: Point, backend: str) -> None:
     )
     if point.rebuild_workers:
         say(
-            f"   folded by {point.rebuild_workers} worker processes beside it, their peaks "
+            f"   {point.rebuild_workers} child processes beside it (workers, resource "
+            f"tracker), their peaks "
             f"{spread(point.rebuild_workers_mb, '{:,.0f}')} MB together: "
             f"{point.rebuild_memory_mb:,.0f} MB in all at most"
         )
