@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .driver import dbapi_module
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
-# From this many rows on, an insert on PostgreSQL goes through COPY (see Raw.insert_rows).
+# From this many rows on, an insert on PostgreSQL goes through COPY (see Raw.insert_values).
 COPY_ROWS = 50
 
 
@@ -51,10 +52,19 @@ def loads(text: str) -> Any:
 
 
 @cache
-def _insert_statement(table: str, columns: tuple[str, ...]) -> str:
-    """The INSERT of `insert_rows`, built once: every command inserts its events."""
-    values = ", ".join(f":{c}" for c in columns)
+def _insert_statement(table: str, columns: tuple[str, ...], sqlite: bool) -> str:
+    """The INSERT of `insert_values`, positional, built once: every command inserts
+    its events."""
+    values = ", ".join(["?" if sqlite else "%s"] * len(columns))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+
+
+def values_of(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row's values in the order of `columns`, as a tuple."""
+    getter = itemgetter(*columns)
+    if len(columns) == 1:
+        return lambda row: (getter(row),)
+    return getter
 
 
 class Dialect:
@@ -169,17 +179,29 @@ class Raw:
             self.cursor.executemany(sql, [tuple([row[n] for n in names]) for row in rows])
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]):
-        """INSERT many rows. On PostgreSQL a large set goes through COPY (outside a
-        pipeline, where COPY cannot run): psycopg's executemany sends one statement
-        per row, which costs a rebuild or a batch more than the rows themselves."""
+        """INSERT many rows, given as mappings (see insert_values)."""
+        if rows:
+            self.insert_values(table, columns, list(map(values_of(columns), rows)))
+
+    def insert_values(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]):
+        """INSERT many rows, given as their values in the order of `columns` — bound
+        by position, which costs the driver less than by name. On PostgreSQL a large
+        set goes through COPY (outside a pipeline, where COPY cannot run): psycopg's
+        executemany sends one statement per row, which costs a rebuild or a batch
+        more than the rows themselves."""
         if not rows:
             return
-        if self.dialect.sqlite or len(rows) < COPY_ROWS or self.driver.pgconn.pipeline_status:
-            self.executemany(_insert_statement(table, tuple(columns)), rows)
+        sqlite = self.dialect.sqlite
+        if sqlite or len(rows) < COPY_ROWS or self.driver.pgconn.pipeline_status:
+            sql = _insert_statement(table, tuple(columns), sqlite)
+            if len(rows) == 1:  # psycopg's executemany costs more than the round trip
+                self.cursor.execute(sql, rows[0])
+            else:
+                self.cursor.executemany(sql, rows)
             return
         with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row(row)
 
     def stream(self, text: str, params: Mapping[str, Any], size: int) -> Iterator[list]:
         """The rows of one query, `size` at a time, without holding them all: on

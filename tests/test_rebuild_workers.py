@@ -46,7 +46,7 @@ class _Replayed:
     def executemany(self, text, rows):
         self.run.extend((text, row) for row in rows)
 
-    def insert_rows(self, table, columns, rows):
+    def insert_values(self, table, columns, rows):
         self.run.extend((table, columns, row) for row in rows)
 
 
@@ -75,3 +75,16 @@ def test_a_detached_session_may_not_read():
             read("SELECT value FROM proj_counters")
     with pytest.raises(DetachedRead):
         recorder.in_list("t", ["NV-00001"])
+
+
+def test_inserts_are_recorded_as_values_in_the_order_of_their_columns():
+    """Tuples, not mappings, cross to the rebuild's process (see Raw.insert_values) —
+    a single column's values as tuples too."""
+    recorder = RecordedWrites(dialect_named("sqlite"))
+    recorder.insert_rows("t", ("b", "a"), [{"a": 1, "b": 2}, {"a": 3, "b": 4}])
+    recorder.insert_rows("u", ("a",), [{"a": 5}])
+    recorder.insert_rows("u", ("a",), [])
+    assert recorder.writes == [
+        ("insert_values", "t", ("b", "a"), [(2, 1), (4, 3)]),
+        ("insert_values", "u", ("a",), [(5,)]),
+    ]
