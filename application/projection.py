@@ -283,7 +283,14 @@ class LedgerProjection:
             size = min(size, TASKS_PER_DETACHED_PART)
         session = partial(LedgerSession, part_of_rebuild=True, documents_stored=True)
         for streams in stream_ranges(raw, TASKS, size, workers, tasks):
-            yield RebuildPart(session, [streams, *documents], detachable=workers > 1)
+            # Fed from its earliest task's assignment: a document before it names
+            # none of the range's tasks (they did not exist), so it changes nothing.
+            yield RebuildPart(
+                session,
+                [streams, *documents],
+                detachable=workers > 1,
+                from_position=streams.opened_at,
+            )
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
         # `bulk` (a long feed of the log from its start) does not arise: the ledger

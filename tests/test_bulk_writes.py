@@ -125,6 +125,54 @@ def test_a_rebuild_folds_its_tasks_a_range_at_a_time_and_writes_each_row_once(
         app.close()
 
 
+def test_a_later_range_of_tasks_is_fed_from_its_first_assignment_on(
+    db_url, monkeypatch, applies_noted
+):
+    """A document issued before a range's first task cannot name any of its tasks
+    (they did not exist yet): that range is fed from its first assignment on, without
+    it. The rows still come out as the commands left them, the document's retraction
+    included."""
+    app = App(db_url, "văn thư", now=lambda: NOW)
+    ledger = app.ledger
+    try:
+        ledger.register_agency("SXD", "Sở Xây dựng", "so")
+        ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
+
+        def assigned(n):
+            return ledger.assign_task(
+                "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
+                assigned_on=date(2024, 1, 3),
+            )  # fmt: skip
+
+        def issued(number, task_ids):
+            return ledger.issue_document(
+                "nhac_nho", number, date(2024, 1, 25), Addressees(agencies=("SXD",)),
+                reason="Chậm tiến độ", task_ids=task_ids,
+            )  # fmt: skip
+
+        early = [assigned(n).key for n in range(3)]
+        first_document = issued("01/NN", early[:2]).events[0]
+        late = [assigned(n) for n in range(3, 6)]
+        issued("02/NN", [early[2], late[0].key])
+        ledger.correct(first_document.event_id, "Ban hành nhầm")
+        before = snapshot(app.engine)
+        fed = applies_noted(lambda session, event: (session, event.stream_id, event.position))
+        monkeypatch.setattr(projection, "TASKS_PER_REBUILD_PART", 3)  # 6 tasks: 2 ranges
+
+        rebuild(app.store, ledger.projection, batch_size=2, workers=1)
+
+        assert snapshot(app.engine) == before
+
+        def positions_fed_with(task_id):
+            session = next(s for s, stream, _ in fed if stream == f"task:{task_id}")
+            return [position for s, _, position in fed if s is session]
+
+        assert first_document.position in positions_fed_with(early[0])
+        assert min(positions_fed_with(late[0].key)) == late[0].events[0].position
+    finally:
+        app.close()
+
+
 def test_worker_processes_fold_the_task_ranges_side_by_side(db_url, monkeypatch, applies_noted):
     """With two workers, every task range is folded in a process of its own — this
     one folds only the other streams — and the rows come out as the commands left
