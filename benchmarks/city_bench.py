@@ -314,17 +314,16 @@ def memory_status() -> dict[str, int]:
 
 
 def child_pids() -> list[int]:
-    """The processes this one started and has not yet reaped (Linux /proc)."""
-    me, found = os.getpid(), []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    """The processes this one's threads started and have not yet reaped (Linux /proc).
+    Read from each thread's `children` (15 µs), not by scanning every process's
+    `stat`: the scan took a tenth of the rebuild's process, which it was measuring."""
+    found = []
+    for thread in os.listdir("/proc/self/task"):
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
+            with open(f"/proc/self/task/{thread}/children") as children:
+                found.extend(int(pid) for pid in children.read().split())
+        except OSError:  # the thread has ended
             continue
-        if int(stat.rpartition(")")[2].split()[1]) == me:
-            found.append(int(entry.name))
     return found
 
 
