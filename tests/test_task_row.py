@@ -78,6 +78,21 @@ def test_a_row_read_back_from_its_stored_text_goes_on_from_it(numbers):
         assert json.loads(row.facts_json) == [*stored, progress(99)]
 
 
+@given(st.lists(st.integers(min_value=1, max_value=40), max_size=4))
+def test_facts_added_one_by_one_read_as_one_text(numbers):
+    """The texts are kept apart as facts come (see TaskRow.facts_json) and read as
+    one JSON array, again and again, from an empty array too."""
+    row = TaskRow("NV-00011", [], 0, 1, None, "[]")
+    assert row.facts_json == "[]"
+    row.added(ASSIGNED, facts_text(ASSIGNED))
+    expected = [ASSIGNED]
+    for n in numbers:
+        row.added(progress(n), facts_text(progress(n)))
+        expected.append(progress(n))
+        assert json.loads(row.facts_json) == expected
+        assert json.loads(row.facts_json) == expected  # read twice: the same text
+
+
 def test_a_task_assigned_again_after_its_assignment_was_withdrawn_starts_afresh():
     row = TaskRow("NV-00011", [], 0, 1)
     row.added(ASSIGNED, facts_text(ASSIGNED))
