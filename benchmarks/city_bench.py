@@ -30,14 +30,12 @@ import math
 import os
 import platform
 import pstats
-import resource
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -287,118 +285,8 @@ class Point:
         return self.rebuild_events / median(self.log_read_s)
 
 
-def current_rss_kib() -> int:
-    """Resident set size now, in KiB."""
-    return memory_status().get("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def peak_rss_kib() -> int:
-    """Peak RSS of this process image, in KiB. Not ru_maxrss: on Linux it survives
-    exec, so a child spawned by a big parent reports the parent's size at fork."""
-    return memory_status().get("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def process_status(pid: int | str) -> dict[str, int]:
-    """VmRSS, VmHWM… of a process (Linux /proc), in KiB; empty once it has gone."""
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return {}
-    keys = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
-    return {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(keys)}
-
-
-def memory_status() -> dict[str, int]:
-    """This process's memory figures (see process_status)."""
-    return process_status("self")
-
-
-def child_pids() -> list[int]:
-    """The processes this one's threads started and have not yet reaped (Linux /proc).
-    Read from each thread's `children` (15 µs), not by scanning every process's
-    `stat`: the scan took a tenth of the rebuild's process, which it was measuring."""
-    found = []
-    for thread in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{thread}/children") as children:
-                found.extend(int(pid) for pid in children.read().split())
-        except OSError:  # the thread has ended
-            continue
-    return found
-
-
-class WorkersMemory:
-    """The peak RSS (VmHWM) of each process this one starts while it runs — a
-    rebuild's worker processes —, read every few milliseconds until each ends.
-    Their sum, added to this process's own peak, bounds the rebuild's memory from
-    above (as if every process peaked at once)."""
-
-    def __init__(self, every_s: float = 0.02) -> None:
-        self.peaks_kib: dict[int, int] = {}
-        self._every_s = every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def __enter__(self) -> WorkersMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self._every_s):
-            for pid in child_pids():
-                peak = process_status(pid).get("VmHWM")
-                if peak is not None:
-                    self.peaks_kib[pid] = max(peak, self.peaks_kib.get(pid, 0))
-
-
-def rebuild_child(url: str, trace: bool) -> None:
-    """Runs in a fresh process: one full rebuild; prints one JSON line."""
-    import tracemalloc
-
-    from application.app import App
-    from events.memory import collector_paused
-    from events.projections import REBUILD_BATCH, rebuild
-
-    app = App(url, "benchmark")
-    before = current_rss_kib()
-    if trace:
-        tracemalloc.start()
-    started = time.perf_counter()
-    with WorkersMemory() as workers:
-        count = rebuild(app.store, app.ledger.projection)
-    elapsed = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] if trace else None
-    after = peak_rss_kib()
-    # The ceiling of any rebuild that decodes every event in Python: the same
-    # reads of the log, with nothing applied.
-    started = time.perf_counter()
-    with collector_paused():  # as the rebuild runs
-        read = sum(len(batch) for batch in app.store.feed_batches(1, REBUILD_BATCH))
-    read_seconds = time.perf_counter() - started
-    app.close()
-    print(
-        json.dumps(
-            {
-                "events": count,
-                "seconds": elapsed,
-                "read_events": read,
-                "read_seconds": read_seconds,
-                "rss_before_kib": before,
-                "peak_rss_after_kib": after,
-                "workers_peak_rss_kib": sorted(workers.peaks_kib.values()),
-                "tracemalloc_peak_bytes": peak,
-                "status_after_kib": memory_status(),
-            }
-        )
-    )
-
-
 def run_rebuild_child(url: str, trace: bool = False) -> dict[str, Any]:
-    command = [sys.executable, "-m", "benchmarks.city_bench", "--rebuild-child", url]
+    command = [sys.executable, "-m", "benchmarks.rebuild_child", url]
     if trace:
         command.append("--tracemalloc")
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
@@ -1074,11 +962,7 @@ def parse(argv: list[str] | None) -> Settings | None:
     parser.add_argument(
         "--batch-size", type=int, default=2000, help="commands per Ledger.batch() (2000)"
     )
-    parser.add_argument("--rebuild-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.rebuild_child:
-        rebuild_child(args.rebuild_child, args.tracemalloc)
-        return None
 
     quick = args.quick
     tasks = args.tasks_per_year or (2_000 if quick else 20_000)
