@@ -31,7 +31,13 @@ from typing import Any
 
 from events.sql import Raw, dumps, loads
 from events.store import RecordedEvent
-from events.stream_ranges import RebuildPart, StreamRange, count_streams, stream_ranges
+from events.stream_ranges import (
+    NARROW_RANGES,
+    RebuildPart,
+    StreamRange,
+    count_streams,
+    stream_ranges,
+)
 from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
@@ -299,7 +305,8 @@ class LedgerProjection:
         elif workers > 1:  # each worker holds a part, its process beside this one
             size = min(size, TASKS_PER_DETACHED_PART)
         session = partial(LedgerSession, part_of_rebuild=True, documents_stored=True)
-        for streams in stream_ranges(raw, TASKS, size, workers, tasks):
+        ranges = stream_ranges(raw, TASKS, size, workers, tasks)
+        for streams in ranges:
             # Fed from its earliest task's assignment: a document before it names
             # none of the range's tasks (they did not exist), so it changes nothing.
             yield RebuildPart(
@@ -307,6 +314,7 @@ class LedgerProjection:
                 [streams, *documents],
                 detachable=workers > 1,
                 from_position=streams.opened_at,
+                narrow=len(ranges) >= NARROW_RANGES,
             )
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:
