@@ -150,13 +150,26 @@ def fold(job: DetachedJob, outbox) -> None:
 
 
 def worker_count(requested: int | None) -> int:
-    """The processes a rebuild folds its parts in: `requested`, or one per core."""
+    """The processes a rebuild folds its parts in: `requested`, or one per core —
+    or only this one, if a spawned worker could not start (see can_spawn)."""
+    if not can_spawn():
+        return 1
     if requested is not None:
         return max(1, requested)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def can_spawn() -> bool:
+    """Whether a spawned process can import this program's main module again, as it
+    must before it runs anything: not when the program was read from standard input
+    (`python - <<EOF`), whose "file" does not exist — a worker would die at once."""
+    from multiprocessing import spawn  # noqa: PLC0415 - for rebuilds only
+
+    main_path = spawn.get_preparation_data("nhiemvu").get("init_main_from_path")
+    return main_path is None or os.path.exists(main_path)
 
 
 @contextmanager

@@ -5,11 +5,23 @@ test_bulk_writes.py on both engines.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.rebuild_workers import DetachedRead, RecordedWrites, in_messages, replay
+from events.rebuild_workers import (
+    DetachedRead,
+    RecordedWrites,
+    in_messages,
+    replay,
+    worker_count,
+)
 from events.sql import dialect_named
 
 STATEMENTS = st.lists(
@@ -88,3 +100,55 @@ def test_inserts_are_recorded_as_values_in_the_order_of_their_columns():
         ("insert_values", "t", ("b", "a"), [(2, 1), (4, 3)]),
         ("insert_values", "u", ("a",), [(5,)]),
     ]
+
+
+def test_a_program_read_from_standard_input_folds_in_its_own_process(monkeypatch):
+    """A spawned worker first imports the program's main module again. A program read
+    from standard input has no file to import it from: it gets no workers, whatever
+    it asks for. Any other program gets what it asks for."""
+    assert worker_count(3) == 3
+    monkeypatch.setitem(sys.modules, "__main__", SimpleNamespace(__spec__=None, __file__="<stdin>"))
+    assert worker_count(3) == 1
+    assert worker_count(None) == 1
+
+
+REBUILD_FROM_STDIN = """
+from application import projection
+from application.app import App
+from events.projections import rebuild
+
+projection.TASKS_WORTH_WORKERS, projection.TASKS_PER_DETACHED_PART = 0, 1
+app = App({url!r}, "văn thư")
+print(rebuild(app.store, app.ledger.projection, workers=2) == app.store.head_position())
+app.close()
+"""
+
+
+def test_a_rebuild_run_from_standard_input_completes(tmp_path, sqlite_template):
+    """`python - <<EOF` with a rebuild in it: the workers it would have spawned would
+    die at once (once, the rebuild stopped with an error saying to use --workers 1)."""
+    from application.app import App  # noqa: PLC0415
+    from application.ledger import DeadlineInput  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'stdin.db'}"
+    Path(tmp_path / "stdin.db").write_bytes(Path(sqlite_template).read_bytes())
+    app = App(url, "văn thư")
+    app.ledger.register_agency("SXD", "Sở Xây dựng", "so")
+    app.ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
+    for n in range(3):
+        app.ledger.assign_task(
+            "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
+            assigned_on=date(2024, 1, 3),
+        )  # fmt: skip
+    app.close()
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=REBUILD_FROM_STDIN.format(url=url),
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
