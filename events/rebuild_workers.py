@@ -153,14 +153,15 @@ def fold(job: DetachedJob, outbox) -> None:
 def worker_count(requested: int | None) -> int:
     """The processes a rebuild folds its parts in: `requested`, or one per core —
     or only this one, if a spawned worker could not start (see can_spawn)."""
-    if not can_spawn():
-        return 1
     if requested is not None:
-        return max(1, requested)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        count = max(1, requested)
+    else:
+        try:
+            count = max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            count = os.cpu_count() or 1
+    # Asked only when workers would be spawned: one process needs no main module.
+    return count if count == 1 or can_spawn() else 1
 
 
 def can_spawn() -> bool:
