@@ -137,25 +137,11 @@ def test_a_later_range_of_tasks_is_fed_from_its_first_assignment_on(
     app = App(db_url, "văn thư", now=lambda: NOW)
     ledger = app.ledger
     try:
-        ledger.register_agency("SXD", "Sở Xây dựng", "so")
-        ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
-
-        def assigned(n):
-            return ledger.assign_task(
-                "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
-                assigned_on=date(2024, 1, 3),
-            )  # fmt: skip
-
-        def issued(number, task_ids):
-            return ledger.issue_document(
-                "nhac_nho", number, date(2024, 1, 25), Addressees(agencies=("SXD",)),
-                reason="Chậm tiến độ", task_ids=task_ids,
-            )  # fmt: skip
-
-        early = [assigned(n).key for n in range(3)]
-        first_document = issued("01/NN", early[:2]).events[0]
-        late = [assigned(n) for n in range(3, 6)]
-        issued("02/NN", [early[2], late[0].key])
+        _agency_and_directive(ledger)
+        early = [_assigned(ledger, n).key for n in range(3)]
+        first_document = _issued(ledger, "01/NN", early[:2]).events[0]
+        late = [_assigned(ledger, n) for n in range(3, 6)]
+        _issued(ledger, "02/NN", [early[2], late[0].key])
         ledger.correct(first_document.event_id, "Ban hành nhầm")
         before = snapshot(app.engine)
         fed = applies_noted(lambda session, event: (session, event.stream_id, event.position))
@@ -287,31 +273,35 @@ def _fact_types(rows: dict[str, list[str]], task_id: str) -> list[str]:
     raise AssertionError(f"no row for {task_id}")
 
 
+def _agency_and_directive(ledger) -> None:
+    ledger.register_agency("SXD", "Sở Xây dựng", "so")
+    ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
+
+
+def _assigned(ledger, n: int):
+    return ledger.assign_task(
+        "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
+        assigned_on=date(2024, 1, 3),
+    )  # fmt: skip
+
+
+def _issued(ledger, number: str, task_ids: list[str]):
+    """A reprimand naming `task_ids`."""
+    return ledger.issue_document(
+        "nhac_nho", number, date(2024, 1, 25), Addressees(agencies=("SXD",)),
+        reason="Chậm tiến độ", task_ids=task_ids,
+    )  # fmt: skip
+
+
 def _interleaved_tasks_and_documents(ledger) -> list[str]:
     """Twelve tasks reported on in turn (each task's events lie far apart), and two
     documents naming tasks here and there, the first one retracted."""
-    ledger.register_agency("SXD", "Sở Xây dựng", "so")
-    ledger.register_directive("1/TB-UBND", date(2024, 1, 2), "Kết luận", None, None)
-    ids = [
-        ledger.assign_task(
-            "1/TB-UBND", f"Nhiệm vụ {n}", ["SXD"], DeadlineInput("date", date(2024, 3, 1)),
-            assigned_on=date(2024, 1, 3),
-        ).key
-        for n in range(12)
-    ]  # fmt: skip
+    _agency_and_directive(ledger)
+    ids = [_assigned(ledger, n).key for n in range(12)]
     documents = []
     for percent in (30, 60):
         for task_id in ids:
             ledger.report_progress(task_id, percent, date(2024, 1, percent // 10), None)
-        documents.append(
-            ledger.issue_document(
-                "nhac_nho",
-                f"0{percent}/NN",
-                date(2024, 1, 25),
-                Addressees(agencies=("SXD",)),
-                reason="Chậm tiến độ",
-                task_ids=ids[percent // 30 :: 5],
-            )  # fmt: skip
-        )
+        documents.append(_issued(ledger, f"0{percent}/NN", ids[percent // 30 :: 5]))
     ledger.correct(documents[0].events[0].event_id, "Ban hành nhầm")
     return ids
