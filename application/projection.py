@@ -32,7 +32,6 @@ from typing import Any
 from events.sql import Raw, dumps, loads
 from events.store import RecordedEvent
 from events.stream_ranges import (
-    NARROW_RANGES,
     RebuildPart,
     StreamRange,
     count_streams,
@@ -314,7 +313,6 @@ class LedgerProjection:
                 [streams, *documents],
                 detachable=workers > 1,
                 from_position=streams.opened_at,
-                narrow=len(ranges) >= NARROW_RANGES,
             )
 
     def open_session(self, raw: Raw, bulk: bool = False) -> LedgerSession:

@@ -23,13 +23,6 @@ if TYPE_CHECKING:
     from .store import EventStore, ProjectedEvent
 
 
-# On SQLite a range read through the stream index (and sorted) beats a scan of the
-# table in position order when it is one of this many or more ranges (the city
-# decade cut in 18: 0.165 against 0.215 s a range; in 10: even; in 5: 0.55 against
-# 0.39 s).
-NARROW_RANGES = 12
-
-
 @dataclass(frozen=True)
 class StreamRange:
     """The streams whose id begins with `prefix` and, when given, lies between
@@ -87,11 +80,10 @@ def feed_ranges(
     excluding: bool = False,
     up_to: int | None = None,
     from_position: int | None = None,
-    narrow: bool = False,
 ) -> Iterator[list[ProjectedEvent]]:
     """The events of the streams in `ranges` — of every other stream, `excluding` —
     in log order from position `from_position` up to `up_to`, in batches, from one
-    query; `narrow`: they are a small share of the log (see NARROW_RANGES)."""
+    query."""
     params: dict[str, Any] = {}
     terms = []
     for n, streams in enumerate(ranges):
@@ -110,21 +102,26 @@ def feed_ranges(
     condition = " OR ".join(terms) or "1 = 0"
     if excluding:
         condition = f"NOT ({condition})"
-    # SQLite: a scan of the table in position order (its rowid) beats reading a
-    # range through the stream index and sorting it (0.17 against 0.48 s for two
-    # thirds of a city's three years), unless the range is narrow; PostgreSQL reads
-    # the index ranges.
-    through_index = narrow or not store.dialect.sqlite
-    source = "events" if through_index else "events NOT INDEXED"
+    sqlite = store.dialect.sqlite
+    # SQLite: the ranges' positions are found in the stream index alone (it holds
+    # the rowid), and their rows then read in position order — neither a scan of
+    # the whole log nor a sort of whole rows (the city decade's task ranges: 0.8
+    # against 1.2 s of CPU for a scan or a sort, whatever their number). Every
+    # other stream is a scan, which a NOT cannot narrow. PostgreSQL reads the
+    # index ranges.
+    by_positions = sqlite and not excluding
     # `+position`: not a bound of the rowid, which SQLite would then scan instead.
-    position = "+position" if through_index and store.dialect.sqlite else "position"
+    position = "+position" if by_positions else "position"
     if up_to is not None:
         condition = f"({condition}) AND {position} <= :up_to"
         params["up_to"] = up_to
     if from_position is not None:
-        # A scan seeks to it: a range of late streams reads the end of the log only.
+        # A range of late streams skips the beginning of the log.
         condition = f"({condition}) AND {position} >= :from_position"
         params["from_position"] = from_position
+    if by_positions:
+        condition = f"position IN (SELECT position FROM events WHERE {condition})"
+    source = "events NOT INDEXED" if sqlite and excluding else "events"
     sql = f"{store.feed_select(source)} WHERE {condition} ORDER BY position"
     for rows in raw.stream(sql, params, batch_size):
         yield store.projected(rows)
@@ -143,7 +140,6 @@ def feed_part(
         part.excluding,
         up_to=up_to,
         from_position=part.from_position,
-        narrow=part.narrow,
     )
     for batch in read:
         for event in batch:
@@ -164,12 +160,10 @@ class RebuildPart:
     pickled (a class or a module's function, or a partial of one).
 
     `from_position`: the events before it are not fed — the caller knows that none
-    of them changes what the part writes. `narrow`: its streams are a small share of
-    the log (see NARROW_RANGES)."""
+    of them changes what the part writes."""
 
     open: Callable[[Any], Any]
     streams: Sequence[StreamRange]
     excluding: bool = False
     detachable: bool = False
     from_position: int | None = None
-    narrow: bool = False

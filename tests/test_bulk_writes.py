@@ -125,15 +125,13 @@ def test_a_rebuild_folds_its_tasks_a_range_at_a_time_and_writes_each_row_once(
         app.close()
 
 
-@pytest.mark.parametrize("narrow_from", [1, projection.NARROW_RANGES])
 def test_a_later_range_of_tasks_is_fed_from_its_first_assignment_on(
-    db_url, monkeypatch, applies_noted, narrow_from
+    db_url, monkeypatch, applies_noted
 ):
     """A document issued before a range's first task cannot name any of its tasks
     (they did not exist yet): that range is fed from its first assignment on, without
     it. The rows still come out as the commands left them, the document's retraction
-    included — the range read by a scan of the log or (`narrow`) through the stream
-    index."""
+    included."""
     app = App(db_url, "văn thư", now=lambda: NOW)
     ledger = app.ledger
     try:
@@ -146,7 +144,6 @@ def test_a_later_range_of_tasks_is_fed_from_its_first_assignment_on(
         before = snapshot(app.engine)
         fed = applies_noted(lambda session, event: (session, event.stream_id, event.position))
         monkeypatch.setattr(projection, "TASKS_PER_REBUILD_PART", 3)  # 6 tasks: 2 ranges
-        monkeypatch.setattr(projection, "NARROW_RANGES", narrow_from)
 
         rebuild(app.store, ledger.projection, batch_size=2, workers=1)
 

@@ -374,11 +374,9 @@ def test_rebuild_reproduces_the_incremental_projection(new_database, data):
         # Folded here, or by worker processes side by side (then in parts of at most
         # TASKS_PER_DETACHED_PART: many when `per_part` is small).
         workers = data.draw(st.sampled_from([2, 1]), "workers")
-        # The ranges read by a scan of the log, or (SQLite) through the stream index.
-        narrow_from = data.draw(st.sampled_from([1, projection.NARROW_RANGES]), "narrow from")
-        names = ("TASKS_PER_REBUILD_PART", "TASKS_WORTH_WORKERS", "NARROW_RANGES")
+        names = ("TASKS_PER_REBUILD_PART", "TASKS_WORTH_WORKERS")
         saved = [getattr(projection, name) for name in names]
-        for name, value in zip(names, (per_part, 0, narrow_from), strict=True):
+        for name, value in zip(names, (per_part, 0), strict=True):
             setattr(projection, name, value)
         try:
             rebuilt = rebuild(app.store, app.ledger.projection, batch_size, workers=workers)
