@@ -186,7 +186,7 @@ def projections():
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Số tiến trình dựng song song (mặc định: một tiến trình mỗi lõi CPU; 1: không song song).",
+    help="Số tiến trình dựng song song (mặc định: một tiến trình mỗi lõi CPU, tối đa 4; 1: không song song).",
 )
 @click.pass_context
 def projections_rebuild(ctx, workers):

@@ -106,7 +106,7 @@ def rebuild(
     batches, and either the projection's session writes as it goes or the projection
     is fed one range of streams at a time (`rebuild_parts`), so memory does not grow
     with the log; its detachable parts are folded by `workers` processes side by
-    side (default: one per core; 1: all in this one).
+    side (default: one per core, at most DEFAULT_WORKERS_AT_MOST; 1: all in this one).
     """
     with collector_paused(), store.transaction() as tx, file_unmapped(tx.raw):
         tx.lock()

@@ -5,6 +5,7 @@ test_bulk_writes.py on both engines.)"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -16,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.rebuild_workers import (
+    DEFAULT_WORKERS_AT_MOST,
     DetachedRead,
     RecordedWrites,
     in_messages,
@@ -110,6 +112,17 @@ def test_a_program_read_from_standard_input_folds_in_its_own_process(monkeypatch
     monkeypatch.setitem(sys.modules, "__main__", SimpleNamespace(__spec__=None, __file__="<stdin>"))
     assert worker_count(3) == 1
     assert worker_count(None) == 1
+
+
+def test_a_rebuild_takes_a_worker_a_core_up_to_a_bound_unless_asked(monkeypatch):
+    """Each worker holds a part in memory: by default one per core, but no more than
+    DEFAULT_WORKERS_AT_MOST on a big machine; asked for more, it gets them."""
+    cores = [set(range(2)), set(range(64))]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: cores[0], raising=False)
+    assert worker_count(None) == 2
+    cores.pop(0)
+    assert worker_count(None) == DEFAULT_WORKERS_AT_MOST < 64
+    assert worker_count(12) == 12
 
 
 REBUILD_FROM_STDIN = """
