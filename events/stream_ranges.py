@@ -110,8 +110,12 @@ def feed_ranges(
     # 0.8–1.3 s by scans as the log is cut in 4 to 12 ranges. Every other stream
     # is a scan, which a NOT cannot narrow. PostgreSQL reads the index ranges.
     by_positions = sqlite and not excluding
-    # `+position`: not a bound of the rowid, which SQLite would then scan instead.
-    position = "+position" if by_positions else "position"
+    # `+position` where the stream index finds the rows: not a bound on the
+    # position's own index, which SQLite would scan instead (the rowid), and
+    # PostgreSQL without statistics AND's with the stream index's range, a bitmap of
+    # much of the log for every range (a tenth of a national year: 17.0–17.5 s
+    # against 17.2–18.0 s).
+    position = "position" if excluding else "+position"
     if up_to is not None:
         condition = f"({condition}) AND {position} <= :up_to"
         params["up_to"] = up_to
