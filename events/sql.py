@@ -213,6 +213,13 @@ class Raw:
         if names is None:
             cursor, args = self.driver.cursor(), params
         else:
+            # A cursor is planned for its first tenth by default (a fast start, as
+            # for a page of results), and a rebuild's range of streams then came
+            # through the position index, filtering the whole log for every range:
+            # on a tenth of a national year, 0.74 s a range against 0.21 s by the
+            # stream index and a sort, and the rebuild 26.6–30.3 s against
+            # 32.4–34.6 s. A stream is always read to its end.
+            self.cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
             cursor = self.driver.cursor(name="nhiemvu_stream")
             args = tuple(params[n] for n in names)
         try:

@@ -117,3 +117,22 @@ def test_a_range_read_gives_exactly_its_streams_events_in_log_order(db_url, data
             assert sum(in_range(stream, streams) for streams in ranges) == 1, stream
     finally:
         engine.dispose()
+
+
+def test_a_stream_is_planned_for_all_its_rows_and_only_in_its_transaction(postgres_server):
+    """PostgreSQL plans a cursor for its first tenth unless told otherwise: a range
+    of streams then came in position order, filtering the whole log (see
+    Raw.stream). A stream reads every row; the setting must not outlive the
+    transaction, on a connection the pool hands out again."""
+    setting = "SELECT current_setting('cursor_tuple_fraction')"
+    engine = make_engine(postgres_server.new_database())
+    try:
+        with engine.begin() as connection:
+            raw = Raw(connection)
+            before = raw.one(setting)[0]
+            [[(inside,)]] = list(raw.stream(setting, {}, 10))
+        with engine.connect() as connection:
+            after = connection.exec_driver_sql(setting).scalar()
+    finally:
+        engine.dispose()
+    assert (before, inside, after) == ("0.1", "1", "0.1")
