@@ -84,6 +84,12 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def nearest_rank(values: list[float], share: float) -> float:
+    """The value `share` of the way up the sorted values (1: the largest)."""
+    ordered = sorted(values)
+    return ordered[int(share * (len(ordered) - 1))]
+
+
 def spread(values: list[float], fmt: str = "{:.3f}") -> str:
     return ", ".join(fmt.format(v) for v in values)
 
@@ -668,20 +674,21 @@ def print_load(point: Point, backend: str, batch_size: int) -> None:
     rows = sorted(sample.by_kind.items(), key=lambda kv: -len(kv[1]))
     say(
         f"1. per command, one transaction each, the last commands of the segment's last month "
-        f"({sample.commands:,} commands; median ms, p90 ms, commands/s = 1 / mean):"
+        f"({sample.commands:,} commands; median, p90, p99 and slowest in ms — a mean far "
+        f"above the median is a few slow commands —, commands/s = 1 / mean):"
     )
     for kind, values in rows:
         if kind == "escalate":
             continue
-        p90 = sorted(values)[int(0.9 * (len(values) - 1))]
+        shares = [median(values)] + [nearest_rank(values, q) for q in (0.9, 0.99, 1)]
         say(
-            f"     {kind:<20}{len(values):>8,}{median(values) * 1000:>9.2f}{p90 * 1000:>9.2f}"
+            f"     {kind:<20}{len(values):>8,}{''.join(f'{v * 1000:>9.2f}' for v in shares)}"
             f"{len(values) / sum(values):>9,.0f}/s"
         )
     commands = sum(len(v) for k, v in sample.by_kind.items() if k != "escalate")
     seconds = sum(sum(v) for k, v in sample.by_kind.items() if k != "escalate")
     if commands:
-        say(f"     {'all':<20}{commands:>8,}{'':>18}{commands / seconds:>9,.0f}/s")
+        say(f"     {'all':<20}{commands:>8,}{'':>36}{commands / seconds:>9,.0f}/s")
 
 
 def print_point(point: Point, backend: str) -> None:
@@ -1099,6 +1106,10 @@ def _json_default(value: Any):
                 "escalation_seconds": stats.escalation_seconds,
                 "escalation_events": stats.escalation_events,
                 "by_kind_median_ms": {k: median(v) * 1000 for k, v in stats.by_kind.items()},
+                "by_kind_p99_ms": {
+                    k: nearest_rank(v, 0.99) * 1000 for k, v in stats.by_kind.items()
+                },
+                "by_kind_max_ms": {k: max(v) * 1000 for k, v in stats.by_kind.items()},
             }
         return data
     if isinstance(value, date):
