@@ -48,7 +48,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .eventsourcing_side import print_side, run_nhiemvu, side_by_side
-from .workload import City, CityConfig, Command, Runner, RunStats
+from .workload import City, CityConfig, Command, Runner, RunStats, heap_frozen
 
 PG_ADMIN_URL = os.environ.get(
     "NHIEMVU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -571,7 +571,8 @@ def load_until(
     if sample_limit is not None and len(sample) > sample_limit:
         bulk_stats.merge(runner.run(sample[:-sample_limit], batch_size=batch_size))
         sample = sample[-sample_limit:]
-    sample_stats = runner.run(sample)
+    with heap_frozen():
+        sample_stats = runner.run(sample)
     return bulk_stats, sample_stats, (held[0] if held else None)
 
 
@@ -689,6 +690,11 @@ def print_load(point: Point, backend: str, batch_size: int) -> None:
     seconds = sum(sum(v) for k, v in sample.by_kind.items() if k != "escalate")
     if commands:
         say(f"     {'all':<20}{commands:>8,}{'':>36}{commands / seconds:>9,.0f}/s")
+    pauses = sample.full_collections_s
+    say(
+        f"     full passes of the cycle collector inside those commands: {len(pauses)}"
+        + (f", {sum(pauses):,.2f} s in all, the longest {max(pauses):,.2f} s" if pauses else "")
+    )
 
 
 def print_point(point: Point, backend: str) -> None:
@@ -1110,6 +1116,7 @@ def _json_default(value: Any):
                     k: nearest_rank(v, 0.99) * 1000 for k, v in stats.by_kind.items()
                 },
                 "by_kind_max_ms": {k: max(v) * 1000 for k, v in stats.by_kind.items()},
+                "full_collections_s": stats.full_collections_s,
             }
         return data
     if isinstance(value, date):
