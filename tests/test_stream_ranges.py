@@ -122,17 +122,17 @@ def test_a_range_read_gives_exactly_its_streams_events_in_log_order(db_url, data
 def test_a_stream_is_planned_for_all_its_rows_and_only_in_its_transaction(postgres_server):
     """PostgreSQL plans a cursor for its first tenth unless told otherwise: a range
     of streams then came in position order, filtering the whole log (see
-    Raw.stream). A stream reads every row; the setting must not outlive the
-    transaction, on a connection the pool hands out again."""
+    Raw.stream). A stream reads every row; the setting must not outlive its
+    transaction, on a connection kept for the next one."""
     setting = "SELECT current_setting('cursor_tuple_fraction')"
     engine = make_engine(postgres_server.new_database())
     try:
-        with engine.begin() as connection:
-            raw = Raw(connection)
-            before = raw.one(setting)[0]
-            [[(inside,)]] = list(raw.stream(setting, {}, 10))
         with engine.connect() as connection:
+            connection.exec_driver_sql("SET cursor_tuple_fraction = 0.1")  # the session's
+            connection.commit()
+            with connection.begin():
+                [[(inside,)]] = list(Raw(connection).stream(setting, {}, 10))
             after = connection.exec_driver_sql(setting).scalar()
     finally:
         engine.dispose()
-    assert (before, inside, after) == ("0.1", "1", "0.1")
+    assert (inside, after) == ("1", "0.1")
