@@ -11,6 +11,10 @@ from typing import Any
 
 import click
 
+import cli_messages
+
+cli_messages.install()
+
 
 class NhiemvuGroup(click.Group):
     """Turns the errors that mean "bad input" into `Lỗi: …` and exit status 1.
@@ -147,56 +151,3 @@ def window(year, quarter, month, date_from, date_to, allow_none: bool = False):
     if date_to < date_from:
         raise click.UsageError("--to phải không trước --from.")
     return "range", date_from, date_to
-
-
-# Click's own messages (missing options, bad choices…) are English; people read
-# Vietnamese. They are translated where they are shown, by pattern.
-_CLICK_MESSAGES = [
-    (r"^Missing option '(.+)'\.?$", r"Thiếu tùy chọn bắt buộc '\1'."),
-    (r"^Missing argument '(.+)'\.?$", r"Thiếu đối số bắt buộc '\1'."),
-    (r"^Missing parameter '(.+)'\.?$", r"Thiếu tham số '\1'."),
-    (r"^No such option: (\S+)(.*)$", r"Không có tùy chọn \1.\2"),
-    (r"^No such option '(.+)'\.?(.*)$", r"Không có tùy chọn '\1'.\2"),
-    (r"^No such command '([^']+)'\.?(.*)$", r"Không có lệnh '\1'.\2"),
-    (r"^Option '(.+)' requires an argument\.?$", r"Tùy chọn '\1' cần một giá trị."),
-    (r"^Option '(.+)' does not take a value\.?$", r"Tùy chọn '\1' không nhận giá trị."),
-    (r"^Got unexpected extra arguments? \((.+)\)$", r"Thừa đối số: \1."),
-    (r"^Missing command\.?$", "Thiếu lệnh con."),
-    (r"^Invalid value for (.+?): (.+)$", r"Giá trị không hợp lệ cho \1: \2"),
-    (r"^Invalid value: (.+)$", r"Giá trị không hợp lệ: \1"),
-]
-_CLICK_FRAGMENTS = [
-    (r"'(.+)' is not one of (.+)\.", r"'\1' không thuộc các giá trị \2."),
-    (r"'(.+)' is not a valid integer\.", r"'\1' không phải số nguyên."),
-    (r"'(.+)' is not a valid float\.", r"'\1' không phải số."),
-    (r"(\S+) is not in the range (.+)\.", r"\1 nằm ngoài khoảng \2."),
-    (r"Did you mean one of: (.+)\?", r"Có phải ý bạn là một trong: \1?"),
-    (r"Did you mean (.+)\?", r"Có phải ý bạn là \1?"),
-    (r"\(Possible options: (.+)\)", r"(Các tùy chọn gần đúng: \1)"),
-]
-
-
-def translate_click_message(message: str) -> str:
-    import re
-
-    for pattern, replacement in _CLICK_MESSAGES:
-        if re.match(pattern, message, flags=re.S):
-            message = re.sub(pattern, replacement, message, count=1, flags=re.S)
-            break
-    for pattern, replacement in _CLICK_FRAGMENTS:
-        message = re.sub(pattern, replacement, message)
-    return message
-
-
-def _show_usage_error(self, file=None) -> None:
-    if file is None:
-        file = sys.stderr
-    if self.ctx is not None:
-        usage = self.ctx.get_usage().replace("Usage:", "Cách dùng:", 1)
-        click.echo(usage, file=file, color=self.ctx.color)
-        help_option = next(iter(self.ctx.help_option_names), "--help")
-        click.echo(f"Xem '{self.ctx.command_path} {help_option}' để biết cách dùng.", file=file)
-    click.echo(f"Lỗi: {translate_click_message(self.format_message())}", file=file)
-
-
-click.exceptions.UsageError.show = _show_usage_error

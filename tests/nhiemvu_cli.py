@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from events.database import make_engine
 from events.store import EventStore, NewEvent
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Words of click's English messages that must not reach the reader of a usage error.
+CLICK_ENGLISH = re.compile(r"\b(Usage|Error|Try|Missing|Invalid|Did you mean|is not|No such)\b")
 
 
 class Nhiemvu:

@@ -14,6 +14,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from nhiemvu_cli import CLICK_ENGLISH
 from nhiemvu_cli import Nhiemvu as CliTool
 
 from application import tables as t
@@ -471,6 +472,7 @@ def test_usage_errors_exit_2_and_write_nothing(nv, case, args):
     result = nv.run(*args)
     assert result.exit_code == 2, (case, result.stdout, result.stderr, result.exception)
     assert "Lỗi:" in result.stderr  # Click's explanation, in Vietnamese
+    assert not CLICK_ENGLISH.search(result.stderr), result.stderr
     assert result.stdout == ""
     assert nv.state() == before
 

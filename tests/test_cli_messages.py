@@ -1,0 +1,126 @@
+"""Click's own words (help pages, usage errors) reach people in Vietnamese.
+
+Click marks its messages with gettext and ships no catalogue; `cli_messages`
+supplies the Vietnamese. These tests read click's installed source for the ids
+it uses, so an upgrade that adds or rewords a message fails here instead of
+showing English to a clerk.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import re
+
+from click.testing import CliRunner
+from nhiemvu_cli import CLICK_ENGLISH
+
+import cli_messages
+from cli import cli
+
+# Raised while commands are *declared* wrongly (a programming error, never reached
+# by someone typing a command line), or by parts of click nhiemvu does not use.
+NOT_FOR_PEOPLE = {
+    "Could not determine name for option with declarations {decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an "
+    "argument instead? Did you mean to pass '--{name}'?",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.",
+    "Name '{name}' defined twice",
+    "Boolean option {decl!r} cannot use the same flag for true/false.",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}",
+    "Unknown color {colour!r}",
+    "Unknown standard stream '{name}'",
+}
+
+
+def _click_source_trees():
+    for name in cli_messages.CLICK_MODULES:
+        yield ast.parse(inspect.getsource(importlib.import_module(name)))
+
+
+def _click_message_ids() -> tuple[set[str], set[tuple[str, str]]]:
+    """The constant ids click passes to `_` and to `ngettext`."""
+    single, plural = set(), set()
+    for tree in _click_source_trees():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if node.func.id == "_" and texts:
+                single.add(texts[0])
+            elif node.func.id == "ngettext":
+                plural.add((texts[0], texts[1]))
+    return single, plural
+
+
+def _click_string_constants() -> set[str]:
+    return {
+        node.value
+        for tree in _click_source_trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def test_every_message_click_shows_people_has_a_vietnamese_text():
+    single, plural = _click_message_ids()
+    assert single, "no gettext ids found: has click stopped using gettext?"
+    missing = single - set(cli_messages.MESSAGES) - NOT_FOR_PEOPLE
+    assert not missing, f"add to cli_messages.MESSAGES: {sorted(missing)}"
+    missing_plural = plural - set(cli_messages.PLURAL_MESSAGES)
+    assert not missing_plural, f"add to cli_messages.PLURAL_MESSAGES: {sorted(missing_plural)}"
+
+
+def test_no_translation_is_for_a_message_click_no_longer_has():
+    constants = _click_string_constants()
+    _, plural = _click_message_ids()
+    assert set(cli_messages.MESSAGES) - constants == set()
+    assert set(cli_messages.PLURAL_MESSAGES) - plural == set()
+
+
+def test_translations_keep_the_placeholders_of_the_original():
+    def fields(text: str) -> set[str]:
+        return set(re.findall(r"\{(\w+)", text)) | set(re.findall(r"%\((\w+)\)", text))
+
+    # number_type is click's English type name: left out on purpose.
+    dropped = {"{value!r} is not a valid {number_type}.": {"number_type"}}
+    for original, vietnamese in cli_messages.MESSAGES.items():
+        assert fields(vietnamese) == fields(original) - dropped.get(original, set()), original
+    for (one, more), (vi_one, vi_more) in cli_messages.PLURAL_MESSAGES.items():
+        assert fields(vi_one) <= fields(one) | fields(more), one
+        assert fields(vi_more) == fields(more), more
+
+
+def test_help_pages_are_vietnamese():
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"], prog_name="nhiemvu")
+    assert top.exit_code == 0
+    for text in ("Cách dùng: nhiemvu", "Tùy chọn:", "Lệnh:", "In hướng dẫn này rồi thoát."):
+        assert text in top.output, (text, top.output)
+    assign = runner.invoke(cli, ["task", "assign", "--help"], prog_name="nhiemvu")
+    assert assign.exit_code == 0
+    assert "[bắt buộc]" in assign.output
+    for page in (top.output, assign.output):
+        assert not re.search(r"Usage:|Options:|Commands:|Show this|\[required\]", page), page
+
+
+def test_an_unknown_option_is_explained_with_the_nearest_one():
+    result = CliRunner().invoke(cli, ["task", "show", "NV-00001", "--jsn"], prog_name="nhiemvu")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Lỗi: Không có tùy chọn '--jsn'. Có phải ý bạn là '--json'?"
+    )
+    assert result.stderr.startswith("Cách dùng: nhiemvu task show [OPTIONS] TASK_ID\n")
+    assert "Xem 'nhiemvu task show --help' để biết cách dùng." in result.stderr
+    assert not CLICK_ENGLISH.search(result.stderr), result.stderr
+
+
+def test_a_missing_choice_lists_the_choices_in_vietnamese():
+    result = CliRunner().invoke(
+        cli, ["reprimand", "issue", "--doc", "1/TB", "--on", "01/04/2023"], prog_name="nhiemvu"
+    )
+    assert result.exit_code == 2
+    assert "Lỗi: Thiếu tùy chọn bắt buộc '--kind'. Chọn một trong:" in result.stderr
+    assert not CLICK_ENGLISH.search(result.stderr), result.stderr
