@@ -639,35 +639,43 @@ def task_history(ctx, task_id, as_json):
     app = get_app(ctx)
     with app.engine.connect() as connection:
         rows = queries.task_history(app.store, connection, task_id.strip())
-    output(
-        rows,
-        as_json,
-        lambda rs: render_table(
-            [
-                {
-                    **r,
-                    "data": _short(r["data"]),
-                    "retracted": "đã rút lại" if r["retracted"] else "",
-                    "recorded_at": r["recorded_at"][:19],
-                }
-                for r in rs
-            ],
-            [
-                ("version", "#"),
-                ("type", "Sự kiện"),
-                ("recorded_at", "Ghi lúc (UTC)"),
-                ("actor", "Người ghi"),
-                ("data", "Nội dung"),
-                ("retracted", ""),
-                ("id", "Mã sự kiện"),
-            ],
-        ),
+    output(rows, as_json, _history_human)
+
+
+def _history_human(rows: list[dict]) -> str:
+    from datetime import datetime
+
+    from workflow.dates import LOCAL_TZ, format_date, from_iso
+
+    def recorded(text: str) -> str:  # the instant, on the secretariat's clock
+        return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+    return render_table(
+        [
+            {
+                **r,
+                "on": format_date(from_iso(r["on"])),
+                "summary": _shortened(r["summary"], 90),
+                "retracted": "đã rút lại" if r["retracted"] else "",
+                "recorded_at": recorded(r["recorded_at"]),
+            }
+            for r in rows
+        ],
+        [
+            ("version", "#"),
+            ("on", "Ngày"),
+            ("label", "Sự việc"),
+            ("summary", "Nội dung"),
+            ("retracted", ""),
+            ("recorded_at", "Ghi lúc"),
+            ("actor", "Người ghi"),
+            ("id", "Mã sự kiện"),
+        ],
     )
 
 
-def _short(data: dict) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", []))
-    return text if len(text) <= 70 else text[:67] + "…"
+def _shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- reprimands, commendations, corrections ------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from events.schema import events as event_rows
 from events.store import EventStore, RecordedEvent
+from workflow import history
 from workflow.agencies import KINDS, Agency
 from workflow.dates import end_of_day, iso
 from workflow.errors import DomainError, NotFound
@@ -98,12 +99,16 @@ def task_history(store: EventStore, connection: Connection, task_id: str) -> lis
     if not stream:
         loading.task_facts(connection, task_id)  # NotFound, with suggestions
     retracted = {e.data["event_id"]: e for e in stream if e.type == "event.retracted"}
+    versions = {e.event_id: e.stream_version for e in stream}
     return [
         {
             "id": e.event_id,
             "position": e.position,
             "version": e.stream_version,
             "type": e.type,
+            "label": history.label(e.type),
+            "on": iso(history.business_date(e.type, e.data)),
+            "summary": history.summary(e.type, e.data, versions.get),
             "occurred_at": e.occurred_at.isoformat(),
             "recorded_at": e.recorded_at.isoformat(),
             "actor": e.actor,

@@ -12,7 +12,7 @@ the future" rule never depends on when the suite runs.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from projection_rows import snapshot
 import migrations
 from application import tables as t
 from events.database import make_engine
+from workflow.dates import LOCAL_TZ
 
 DIRECTIVE = "129/TB-UBND"
 
@@ -543,7 +544,20 @@ def test_show_list_and_history_render_for_people_and_scripts(city):
     ]
     assert history[1]["data"] == {"on": "2023-04-01", "doc": None}
     assert history[1]["occurred_at"].startswith("2023-03-31T17:00:00")  # 01/04 00:00 ICT in UTC
-    assert "task.completed" in city.ok("task", "history", other).stdout
+    assert [(e["label"], e["on"], e["summary"]) for e in history] == [
+        (
+            "Giao nhiệm vụ",
+            "2023-03-15",
+            "chủ trì STC; không có thời hạn; 129/TB-UBND: Thu ngân sách",
+        ),
+        ("Hoàn thành", "2023-04-01", ""),
+    ]
+    table = city.ok("task", "history", other).stdout.splitlines()
+    assert table[0].split() == ["#", "Ngày", "Sự", "việc", "Nội", "dung", "Ghi", "lúc", "Người", "ghi", "Mã", "sự", "kiện"]  # fmt: skip
+    # recorded on the secretariat's clock (UTC+7), to the minute
+    recorded = datetime.fromisoformat(history[1]["recorded_at"]).astimezone(LOCAL_TZ)
+    assert table[3].split()[:3] == ["2", "01/04/2023", "Hoàn"]
+    assert recorded.strftime("%d/%m/%Y %H:%M") in table[3]
 
 
 # -- reprimands, commendations ---------------------------------------------------------
