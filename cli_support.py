@@ -32,8 +32,35 @@ class NhiemvuGroup(click.Group):
         except (DomainError, EventStoreError) as exc:
             if ctx.parent is not None:
                 raise
-            click.echo(f"Lỗi: {exc}", err=True)
+            click.echo(f"Lỗi: {exc}{where_to_look(exc)}", err=True)
             ctx.exit(1)
+
+
+# Where to find the right key when a NotFound had nothing close to suggest: the
+# list of what there is, and how to add one (alone when there is nothing yet).
+_LOOK_UP = {
+    "nhiệm vụ": ("Danh sách nhiệm vụ: `nhiemvu task list`", "giao nhiệm vụ: `nhiemvu task assign`"),
+    "cơ quan": (
+        "Danh sách cơ quan: `nhiemvu agency list`",
+        "đăng ký cơ quan: `nhiemvu agency add`",
+    ),
+    "văn bản chỉ đạo": (
+        "Danh sách văn bản: `nhiemvu directive list`",
+        "ghi văn bản: `nhiemvu directive add`",
+    ),
+    "sự kiện": ("Mã các sự kiện của một nhiệm vụ: `nhiemvu task history MÃ_NHIỆM_VỤ`", None),
+}
+
+
+def where_to_look(exc: Exception) -> str:
+    from workflow.errors import NotFound
+
+    if not isinstance(exc, NotFound) or exc.suggestions or exc.what not in _LOOK_UP:
+        return ""
+    listed, added = _LOOK_UP[exc.what]
+    if exc.none_known:
+        return f" Hãy {added}." if added else ""
+    return f" {listed}" + (f"; {added}." if added else ".")
 
 
 class DateParam(click.ParamType):

@@ -121,6 +121,11 @@ REFUSALS = [
         ["Không tìm thấy cơ quan 'SKHD'", "SKHDT"],
     ),
     (
+        "unknown-lead-nothing-close",
+        [*ASSIGN, "--lead", "QWERTY", "--no-deadline"],
+        ["Không tìm thấy cơ quan 'QWERTY'. Danh sách cơ quan: `nhiemvu agency list`"],
+    ),
+    (
         "unknown-agency-list",
         ["task", "list", "--agency", "SXX"],
         ["Không tìm thấy cơ quan 'SXX'", "SXD"],
@@ -143,7 +148,7 @@ REFUSALS = [
     (
         "unknown-task-progress",
         ["task", "progress", "NV-09999", "--percent", "10", "--on", "01/04/2023"],
-        ["Không tìm thấy nhiệm vụ 'NV-09999'"],
+        ["Không tìm thấy nhiệm vụ 'NV-09999'", "Danh sách nhiệm vụ: `nhiemvu task list`"],
     ),
     ("unknown-task-show", ["task", "show", "NV-09999", "--json"], ["Không tìm thấy nhiệm vụ"]),
     ("unknown-task-history", ["task", "history", "NV-09999"], ["Không tìm thấy nhiệm vụ"]),
@@ -168,7 +173,7 @@ REFUSALS = [
     (
         "unknown-event",
         ["correct", "00000000-0000-0000-0000-000000000000", "--reason", "x"],
-        ["Không tìm thấy sự kiện"],
+        ["Không tìm thấy sự kiện", "`nhiemvu task history MÃ_NHIỆM_VỤ`"],
     ),
     # dates against the assignment and today
     (

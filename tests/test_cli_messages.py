@@ -124,3 +124,15 @@ def test_a_missing_choice_lists_the_choices_in_vietnamese():
     assert result.exit_code == 2
     assert "Lỗi: Thiếu tùy chọn bắt buộc '--kind'. Chọn một trong:" in result.stderr
     assert not CLICK_ENGLISH.search(result.stderr), result.stderr
+
+
+def test_an_empty_ledger_says_so_instead_of_guessing(tmp_path):
+    db = tmp_path / "empty.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db), "agency", "head", "SXD", "--name", "A", "--from", "01/01/2023"])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Lỗi: Không tìm thấy cơ quan 'SXD'. Chưa có cơ quan nào trong sổ. "
+        "Hãy đăng ký cơ quan: `nhiemvu agency add`.\n"
+    )

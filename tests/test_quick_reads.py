@@ -39,9 +39,13 @@ def test_an_unknown_task_is_refused_the_same_way(db_url):
     nv = Nhiemvu(db_url)
     task_id = busy_task(nv)
     result = nv.fails("task", "show", "NV-99999")
-    assert result.stderr == "Lỗi: Không tìm thấy nhiệm vụ 'NV-99999'.\n"
+    assert result.stderr == (
+        "Lỗi: Không tìm thấy nhiệm vụ 'NV-99999'. Danh sách nhiệm vụ: `nhiemvu task list`; "
+        "giao nhiệm vụ: `nhiemvu task assign`.\n"
+    )
     near = nv.fails("task", "show", "NV-0001")
     assert f"Có phải ý bạn là: {task_id}?" in near.stderr  # the ids it knows, as suggestions
+    assert "task list" not in near.stderr  # a suggestion is hint enough
 
 
 def test_a_projection_behind_the_log_sends_task_show_down_the_full_path(db_url):
