@@ -816,7 +816,8 @@ def test_task_history_shows_the_steps(db_url):
     ]
     assert steps[1]["occurred_at"].startswith("2024-03-05T17:00:00")  # 06/03 00:00 +07
     table = n.ok("task", "history", "K6").stdout
-    assert table.count("task.escalated") == 3
+    assert table.count("Đôn đốc ") == 3
+    assert "Nhắc hạn: còn 3 ngày làm việc (hạn 05/03/2024), gửi SXD" in table
 
 
 def test_a_retracted_step_stays_retracted_and_later_steps_still_come(db_url):
