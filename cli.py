@@ -581,17 +581,23 @@ def task_show(ctx, task_id, as_of, known_at, as_json):
 
 
 @task.command("list")
-@click.option("--agency", default=None, metavar="CODE")
+@click.option("--agency", default=None, metavar="CODE", help="Chỉ nhiệm vụ cơ quan này chủ trì.")
+@click.option(
+    "--directive", default=None, metavar="NUMBER", help="Chỉ nhiệm vụ của văn bản chỉ đạo này."
+)
 @click.option(
     "--status",
     default=None,
     metavar="CODE",
-    help="in_progress, overdue, done_on_time, done_late, ongoing, done, cancelled",
+    help="Chỉ nhiệm vụ có trạng thái này: in_progress, overdue, done_on_time, done_late, "
+    "ongoing, done, cancelled.",
 )
-@click.option("--as-of", type=DATE, default=None)
+@click.option(
+    "--as-of", type=DATE, default=None, help="Trạng thái tại ngày này (mặc định: hôm nay)."
+)
 @json_option
 @click.pass_context
-def task_list(ctx, agency, status, as_of, as_json):
+def task_list(ctx, agency, directive, status, as_of, as_json):
     """Danh sách nhiệm vụ với trạng thái tại một ngày."""
     from application import queries
     from workflow.dates import format_date, from_iso
@@ -599,7 +605,11 @@ def task_list(ctx, agency, status, as_of, as_json):
     app = get_app(ctx)
     with app.engine.connect() as connection:
         rows = queries.list_tasks(
-            connection, as_of or app.today(), agency.strip().upper() if agency else None, status
+            connection,
+            as_of or app.today(),
+            agency.strip().upper() if agency else None,
+            status,
+            directive.strip() if directive else None,
         )
     output(
         rows,

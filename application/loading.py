@@ -69,9 +69,17 @@ def directive_row(connection: Connection, number: str):
     return connection.execute(query.where(t.directives.c.number == same[0])).mappings().one()
 
 
-def iter_tasks(connection: Connection, agency: str | None = None, as_of: date | None = None):
-    """Every task (optionally led by one agency) as domain objects, as of a date."""
+def iter_tasks(
+    connection: Connection,
+    agency: str | None = None,
+    as_of: date | None = None,
+    directive: str | None = None,
+):
+    """Every task (optionally led by one agency, or given by one directive) as domain
+    objects, as of a date."""
     query = sa.select(t.tasks.c.facts).order_by(t.tasks.c.assigned_on, t.tasks.c.task_id)
+    if directive is not None:
+        query = query.where(t.tasks.c.directive == directive)
     if agency is not None:
         query = query.where(
             t.tasks.c.task_id.in_(
@@ -101,12 +109,13 @@ def task_states(
     active_since: date | None = None,
     agency: str | None = None,
     with_deadline: bool = False,
+    directive: str | None = None,
 ) -> Iterator[TaskState]:
     """The tasks assigned by `as_of`, each as it stood on `as_of`, in assignment order.
 
     A task whose facts are all dated on or before `as_of` stood then as it stands
     now, so it is read from the state columns; only the others are derived from
-    their facts (read for those alone). `active_since` keeps the tasks that still
+    their facts (read for those alone). `directive`: the tasks it gave. `active_since` keeps the tasks that still
     mattered on or after that day — assigned then or later, open then, closed then
     or later, or due then or later — which leaves out the settled history that no
     report or rating of a later period counts. `agency`: tasks it led on `as_of`.
@@ -127,6 +136,9 @@ def task_states(
     if agency is not None:
         where.append("task_id IN (SELECT task_id FROM proj_task_leads WHERE agency = :agency)")
         params["agency"] = agency
+    if directive is not None:
+        where.append("directive = :directive")
+        params["directive"] = directive
     sql = (
         f"SELECT {_STATE_COLUMNS}, CASE WHEN last_fact_on > :as_of THEN CAST(facts AS text) END "
         f"FROM proj_tasks WHERE {' AND '.join(where)} ORDER BY assigned_on, task_id"

@@ -70,7 +70,11 @@ def _documents_naming(
 
 
 def list_tasks(
-    connection: Connection, as_of: date, agency: str | None = None, status: str | None = None
+    connection: Connection,
+    as_of: date,
+    agency: str | None = None,
+    status: str | None = None,
+    directive: str | None = None,
 ) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise DomainError(
@@ -78,16 +82,18 @@ def list_tasks(
         )
     if agency is not None:
         loading.load_agency(connection, agency)
+    if directive is not None:
+        directive = loading.directive_row(connection, directive)["number"]  # as registered
     if status is None:
-        return [task_to_dict(task, as_of) for task in loading.iter_tasks(connection, agency, as_of)]
+        tasks = loading.iter_tasks(connection, agency, as_of, directive=directive)
+        return [task_to_dict(task, as_of) for task in tasks]
     # Statuses from the state columns first; only the matching tasks are read whole.
     # An open status on `as_of` leaves out every task settled before it.
     since = as_of if status in OPEN_STATUSES else None
-    matching = [
-        state.id
-        for state in loading.task_states(connection, as_of, active_since=since, agency=agency)
-        if state.status(as_of) == status
-    ]
+    states = loading.task_states(
+        connection, as_of, active_since=since, agency=agency, directive=directive
+    )
+    matching = [state.id for state in states if state.status(as_of) == status]
     whole = loading.tasks_by_id(connection, matching, as_of)
     return [task_to_dict(whole[task_id], as_of) for task_id in matching]
 

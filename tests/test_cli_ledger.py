@@ -919,3 +919,28 @@ def test_projections_rebuild_gives_back_the_same_state(city):
     assert snapshot_projections(city.db_url) == before
     refused = city.fails("projections", "rebuild", "--workers", "0", code=2)
     assert "--workers" in refused.stderr
+
+
+def test_list_the_tasks_of_one_directive(city):
+    first = assign(city, "--lead", "SXD", "--deadline", "31/03/2023", title="Lập quy hoạch")
+    done = assign(city, "--lead", "STC", "--deadline", "31/03/2023", title="Thu ngân sách")
+    city.ok("task", "complete", done, "--on", "20/03/2023")
+    city.ok("directive", "add", "7/CT-UBND", "--date", "20/03/2023", "--title", "Chỉ thị khác")
+    other = city.json(
+        "task", "assign", "--directive", "7/CT-UBND", "--title", "Việc khác", "--lead", "SXD",
+        "--deadline", "31/03/2023",
+    )["id"]  # fmt: skip
+
+    def listed(*args: str) -> list[str]:
+        return [r["id"] for r in city.json("task", "list", "--as-of", "15/04/2023", *args)]
+
+    assert listed() == [first, done, other]
+    assert listed("--directive", DIRECTIVE.lower()) == [first, done]  # numbers in any case
+    assert listed("--directive", "7/CT-UBND") == [other]
+    assert listed("--directive", DIRECTIVE, "--status", "overdue") == [first]
+    assert listed("--directive", "7/CT-UBND", "--status", "done_on_time") == []
+    assert listed("--directive", DIRECTIVE, "--agency", "STC") == [done]
+    refused = city.fails("task", "list", "--directive", "8/CT-UBND")
+    assert "Không tìm thấy văn bản chỉ đạo '8/CT-UBND'. Có phải ý bạn là: 7/CT-UBND" in (
+        refused.stderr
+    )
