@@ -17,6 +17,7 @@ from cli_support import (
     emit_json,
     ensure_utf8_stdout,
     json_option,
+    local_time_text,
     output,
     render_table,
     warn,
@@ -653,12 +654,7 @@ def task_history(ctx, task_id, as_json):
 
 
 def _history_human(rows: list[dict]) -> str:
-    from datetime import datetime
-
-    from workflow.dates import LOCAL_TZ, format_date, from_iso
-
-    def recorded(text: str) -> str:  # the instant, on the secretariat's clock
-        return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    from workflow.dates import format_date, from_iso
 
     return render_table(
         [
@@ -667,7 +663,7 @@ def _history_human(rows: list[dict]) -> str:
                 "on": format_date(from_iso(r["on"])),
                 "summary": _shortened(r["summary"], 90),
                 "retracted": "đã rút lại" if r["retracted"] else "",
-                "recorded_at": recorded(r["recorded_at"]),
+                "recorded_at": local_time_text(r["recorded_at"]),
             }
             for r in rows
         ],

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from cli_support import DATE, emit_json, json_option, output, period_options, render_table, window
+from cli_support import (
+    DATE,
+    emit_json,
+    json_option,
+    local_time_text,
+    output,
+    period_options,
+    render_table,
+    window,
+)
 
 rulebook_option = click.option(
     "--rulebook",
@@ -180,8 +189,8 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
         data,
         as_json,
         lambda d: (
-            f"KẾT QUẢ XẾP LOẠI NĂM {year} — chốt lần {d['revision']} lúc {d['finalized_at'][:19]} "
-            f"(UTC) bởi {d['actor']}"
+            f"KẾT QUẢ XẾP LOẠI NĂM {year} — chốt lần {d['revision']} lúc "
+            f"{local_time_text(d['finalized_at'])} bởi {d['actor']}"
             + (f"; lý do: {d['reason']}" if d["reason"] else "")
             + "\n"
             + _rating_table(d["ratings"], book)

@@ -87,6 +87,8 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     """Số văn bản nhắc nhở, rút kinh nghiệm, phê bình, biểu dương và số đơn vị, cá nhân."""
     from application import reporting
     from cli import get_app
+    from workflow.dates import format_date, from_iso
+    from workflow.documents import KIND_LABELS
     from workflow.reports import period_label
 
     kind, start, end = window(year, quarter, month, date_from, date_to)
@@ -94,23 +96,24 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     with app.engine.connect() as connection:
         data = reporting.reprimand_report(connection, start, end, period_label(kind, start, end))
     docs = [
-        {**doc, "group": group}
-        for group in ("reminder", "criticism", "commendation")
-        for doc in data[f"{group}_documents"]
+        {**doc, "group": group} for group in DOCUMENT_GROUPS for doc in data[f"{group}_documents"]
     ]
     columns = [
         ("number", "Số văn bản"),
-        ("kind", "Loại"),
+        ("kind_label", "Loại"),
         ("issued_on", "Ngày"),
         ("targets_text", "Nơi nhận"),
     ]
-    doc_rows = [{**d, "targets_text": _targets_text(d["targets"])} for d in docs]
+    doc_rows = [
+        {**d, "kind_label": KIND_LABELS[d["kind"]], "targets_text": _targets_text(d["targets"])}
+        for d in docs
+    ]
     if xlsx_path:
         from application.xlsx import Sheet, write_workbook
 
         summary = [
-            {"group": g, "docs": data[f"{g}_docs"], "targets": data[f"{g}_targets"]}
-            for g in ("reminder", "criticism", "commendation")
+            {"group": label, "docs": data[f"{g}_docs"], "targets": data[f"{g}_targets"]}
+            for g, label in DOCUMENT_GROUPS.items()
         ]
         write_workbook(
             xlsx_path,
@@ -124,7 +127,16 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
                 Sheet("Văn bản", columns, doc_rows, date_keys=frozenset({"issued_on"})),
             ],
         )
-    output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(doc_rows, columns))
+    text_rows = [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in doc_rows]
+    output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, columns))
+
+
+# The report's three groups of documents, in its order.
+DOCUMENT_GROUPS = {
+    "reminder": "Nhắc nhở, rút kinh nghiệm",
+    "criticism": "Phê bình",
+    "commendation": "Biểu dương",
+}
 
 
 def _targets_text(targets) -> str:

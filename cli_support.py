@@ -7,6 +7,7 @@ import json
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -90,11 +91,28 @@ def display_width(text: str) -> int:
     return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
+def cell_text(value: Any) -> str:
+    """A table cell as people read it: a fraction with the Vietnamese decimal comma
+    (12,63 — the point would read as a thousands separator); nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, float | Decimal):
+        return str(value).replace(".", ",")
+    return str(value)
+
+
+def local_time_text(instant: str) -> str:
+    """An ISO instant (as stored, UTC) on the secretariat's clock: `05/12/2026 08:30`."""
+    from datetime import datetime
+
+    from workflow.dates import LOCAL_TZ
+
+    return datetime.fromisoformat(instant).astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
     """A plain text table with Vietnamese headings; columns are (key, heading)."""
-    cells = [
-        [("" if row.get(key) is None else str(row.get(key))) for key, _ in columns] for row in rows
-    ]
+    cells = [[cell_text(row.get(key)) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
     widths = [
         max([display_width(headings[i])] + [display_width(r[i]) for r in cells])

@@ -6,9 +6,13 @@ and four documents exactly as DOMAIN.md lists them. Expected figures are DOMAIN.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from nhiemvu_cli import Nhiemvu
 from openpyxl import load_workbook
+
+from workflow.dates import LOCAL_TZ
 
 DIRECTIVE = "1/TB-UBND"
 
@@ -204,6 +208,28 @@ def test_reports_of_the_year(sct):
     assert (tasks["overdue_rate_all"], tasks["overdue_rate_with_deadline"]) == (16.67, 20.0)
 
 
+def test_reports_read_as_vietnamese_text(sct):
+    """Fractions with the decimal comma, document kinds and dates as people write them;
+    the JSON above keeps numbers, codes and ISO dates."""
+    tasks = sct.ok("report", "tasks", "--year", "2024").stdout.splitlines()
+    total = next(line for line in tasks if line.startswith("TỔNG CỘNG")).split()
+    assert total[-2:] == ["16,67", "20,0"]
+    text = sct.ok("report", "reprimands", "--year", "2024").stdout
+    (first,) = [line for line in text.splitlines() if line.startswith("10/UBND-TH ")]
+    assert first.split() == ["10/UBND-TH", "Nhắc", "nhở", "20/03/2024", "SCT"]
+    assert "nhac_nho" not in text and "phe_binh" not in text and "2024-" not in text
+    scores = sct.ok("score", "--year", "2024", "--agency", "SCT").stdout.splitlines()
+    assert scores[2].split()[:3] == ["SCT", "67,0", "HT"]
+
+
+def test_a_finalized_rating_says_when_on_the_secretariat_s_clock(sct):
+    finalized = sct.json("rating", "finalize", "--year", "2024")
+    shown = sct.ok("rating", "show", "--year", "2024").stdout.splitlines()[0]
+    local = datetime.fromisoformat(finalized["finalized_at"]).astimezone(LOCAL_TZ)
+    assert f"chốt lần 1 lúc {local:%d/%m/%Y %H:%M} bởi tester" in shown
+    assert "UTC" not in shown
+
+
 def test_excel_exports_are_real_workbooks(sct, tmp_path):
     path = tmp_path / "xep-loai.xlsx"
     sct.ok("rating", "compute", "--year", "2024", "--xlsx", str(path))
@@ -215,6 +241,11 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
     documents = load_workbook(path)["Văn bản"]
     dates = [row[2].value for row in documents.iter_rows(min_row=2)]
     assert len(dates) == 4 and all(hasattr(d, "year") for d in dates)  # dates, not text
+    kinds = {row[1].value for row in documents.iter_rows(min_row=2)}
+    assert kinds == {"Nhắc nhở", "Phê bình", "Biểu dương"}
+    summary = load_workbook(path)["Tổng hợp"]
+    groups = [row[0].value for row in summary.iter_rows() if isinstance(row[1].value, int)]
+    assert groups == ["Nhắc nhở, rút kinh nghiệm", "Phê bình", "Biểu dương"]
 
 
 def test_broken_rulebook_is_refused_naming_the_parameter(sct, tmp_path):
