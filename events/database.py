@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,7 @@ from .driver import (
     begin_statement,
     configure_sqlite,
 )
-from .errors import SchemaOutOfDate
+from .errors import DatabaseUnavailable, SchemaOutOfDate
 from .locations import DB_ENV_VAR, DEFAULT_SQLITE_FILE, resolve_url
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_S",
     "SQLITE_MMAP_BYTES",
     "WRITE",
+    "connect_or_explain",
     "current_revision",
     "make_engine",
     "require_schema",
@@ -72,9 +74,35 @@ def file_unmapped(raw) -> Iterator[None]:
         raw.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
 
 
+def connect_or_explain(engine: Engine) -> sa.Connection:
+    """A connection, or DatabaseUnavailable saying in Vietnamese why there is none
+    (no such directory or server, a database not created, a refused login)."""
+    try:
+        return engine.connect()
+    except sa.exc.DatabaseError as exc:  # refused at connect, or SQLite's first PRAGMA
+        said = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        url = engine.url
+        if url.get_backend_name() != "sqlite":
+            where = url.render_as_string(hide_password=True)
+            raise DatabaseUnavailable(where, False, said) from exc
+        path = url.database or ""
+        raise DatabaseUnavailable(path, True, _why_sqlite_cannot_open(path, said)) from exc
+
+
+def _why_sqlite_cannot_open(path: str, said: str) -> str:
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "đây là một thư mục, không phải tệp"
+    if not os.path.isdir(folder):
+        return f"thư mục '{folder}' không tồn tại"
+    if "not a database" in said:
+        return "tệp này không phải cơ sở dữ liệu SQLite, hoặc đã hỏng"
+    return f"{said}; thư mục chứa tệp phải cho phép ghi"
+
+
 def current_revision(engine: Engine) -> str | None:
     # One query, no reflection: every command starts with this check.
-    with engine.connect() as connection:
+    with connect_or_explain(engine) as connection:
         try:
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         except sa.exc.DBAPIError:

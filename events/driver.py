@@ -106,7 +106,14 @@ class DriverEngine:
     @classmethod
     def open(cls, url: str | None) -> DriverEngine | None:
         opened = connect(url)
-        return None if opened is None else cls(*opened)
+        if opened is None:
+            return None
+        connection, dialect_name = opened
+        try:
+            return cls(connection, dialect_name)
+        except dbapi_module(connection).DatabaseError:  # not a database: SQLite's first PRAGMA
+            connection.close()
+            return None  # the SQLAlchemy path says what is wrong
 
     def connect(self) -> DriverConnection:
         return DriverConnection(self)

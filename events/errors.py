@@ -49,3 +49,34 @@ class SchemaOutOfDate(EventStoreError):
             f"Cơ sở dữ liệu {state}, cần phiên bản lược đồ {expected}. "
             "Hãy chạy `nhiemvu init` để tạo hoặc nâng cấp lược đồ."
         )
+
+
+class UnsupportedDatabase(EventStoreError):
+    def __init__(self, scheme: str):
+        self.scheme = scheme
+        super().__init__(
+            f"Không hỗ trợ cơ sở dữ liệu loại '{scheme}'. Trong --db hoặc biến môi trường "
+            "NHIEMVU_DB, hãy dùng đường dẫn tệp SQLite (nhiemvu.db) hoặc "
+            "postgresql+psycopg://người_dùng@máy_chủ/tên_csdl."
+        )
+
+
+class DatabaseUnavailable(EventStoreError):
+    """The database named by --db / NHIEMVU_DB cannot be opened or reached. `reason`
+    is Vietnamese where the cause is known, the driver's own words otherwise."""
+
+    def __init__(self, where: str, sqlite: bool, reason: str):
+        self.where = where
+        self.reason = reason
+        if sqlite:
+            text = (
+                f"Không mở được tệp cơ sở dữ liệu SQLite '{where}': {reason}. Hãy kiểm tra "
+                "đường dẫn trong --db hoặc biến môi trường NHIEMVU_DB."
+            )
+        else:
+            text = (
+                f"Không kết nối được cơ sở dữ liệu PostgreSQL {where} ({reason}). Hãy kiểm tra "
+                "máy chủ có đang chạy không, và tên cơ sở dữ liệu (tạo bằng `createdb` nếu "
+                "chưa có), người dùng, mật khẩu trong --db hoặc biến môi trường NHIEMVU_DB."
+            )
+        super().__init__(text)

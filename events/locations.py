@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .errors import UnsupportedDatabase
+
 DB_ENV_VAR = "NHIEMVU_DB"
 DEFAULT_SQLITE_FILE = "nhiemvu.db"
 
@@ -18,4 +20,10 @@ def resolve_url(url: str | None = None) -> str:
         return f"sqlite:///{url}"
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not url.startswith(SUPPORTED_SCHEMES):
+        raise UnsupportedDatabase(url.split("://", 1)[0])
     return url
+
+
+# The engines nhiemvu is built and tested for, with the drivers it installs.
+SUPPORTED_SCHEMES = ("sqlite:", "sqlite+pysqlite:", "postgresql+psycopg:")

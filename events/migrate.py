@@ -7,6 +7,8 @@ from alembic.config import Config
 
 import migrations
 
+from .database import connect_or_explain, make_engine
+
 
 def alembic_config(url: str) -> Config:
     config = Config()
@@ -17,4 +19,9 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    engine = make_engine(url)
+    try:  # a database that cannot be opened: a Vietnamese reason, not Alembic's traceback
+        connect_or_explain(engine).close()
+    finally:
+        engine.dispose()
     command.upgrade(alembic_config(url), revision)

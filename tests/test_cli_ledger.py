@@ -99,6 +99,77 @@ def test_init_creates_the_schema_on_an_empty_database(empty_db_url):
     assert nv.event_count() == 1
 
 
+# Commands that open the database each their own way: SQLAlchemy after the schema check,
+# the bare driver first (task show / progress), Alembic (init, demo).
+OPENING_COMMANDS = [
+    ["init"],
+    ["demo"],
+    ["task", "list"],
+    ["task", "show", "NV-00001"],
+    ["task", "progress", "NV-00001", "--percent", "5", "--on", "01/01/2025"],
+]
+
+
+def refused_unopened(nv: Nhiemvu, *args: str):
+    """A clean refusal (exit 1, SystemExit) of a database there is no counting events in."""
+    result = nv.run(*args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (
+        result.exception,
+        result.stderr,
+    )
+    return result
+
+
+@pytest.mark.parametrize("args", OPENING_COMMANDS, ids=lambda a: "-".join(a[:2]))
+def test_a_sqlite_file_that_cannot_be_opened_is_explained(tmp_path, args):
+    path = tmp_path / "khong-co" / "nhiemvu.db"
+    result = refused_unopened(Nhiemvu(str(path)), *args)
+    assert result.stderr == (
+        f"Lỗi: Không mở được tệp cơ sở dữ liệu SQLite '{path}': thư mục '{path.parent}' không "
+        "tồn tại. Hãy kiểm tra đường dẫn trong --db hoặc biến môi trường NHIEMVU_DB.\n"
+    )
+    assert "Traceback" not in result.stderr
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize("args", OPENING_COMMANDS, ids=lambda a: "-".join(a[:2]))
+def test_a_postgres_server_that_cannot_be_reached_is_explained(args):
+    url = "postgresql+psycopg://thu_ky:mat-khau@127.0.0.1:1/nhiemvu"  # nothing listens on 1
+    result = refused_unopened(Nhiemvu(url), *args)
+    assert result.stderr.startswith(
+        "Lỗi: Không kết nối được cơ sở dữ liệu PostgreSQL "
+        "postgresql+psycopg://thu_ky:***@127.0.0.1:1/nhiemvu ("
+    )
+    assert "máy chủ có đang chạy" in result.stderr and "mat-khau" not in result.stderr
+
+
+def test_a_file_that_is_not_a_database_is_explained(tmp_path):
+    text_file = tmp_path / "ghi-chu.txt"
+    text_file.write_text("không phải cơ sở dữ liệu\n" * 100, "utf-8")
+    for path, why in (
+        (text_file, "tệp này không phải cơ sở dữ liệu SQLite, hoặc đã hỏng"),
+        (tmp_path, "đây là một thư mục, không phải tệp"),
+    ):
+        for args in OPENING_COMMANDS:
+            result = refused_unopened(Nhiemvu(str(path)), *args)
+            assert f"SQLite '{path}': {why}." in result.stderr
+    assert text_file.read_text("utf-8") == "không phải cơ sở dữ liệu\n" * 100
+
+
+def test_an_engine_nhiemvu_does_not_support_is_refused(tmp_path):
+    result = refused_unopened(Nhiemvu("mysql://thu_ky@127.0.0.1/nhiemvu"), "task", "list")
+    assert result.stderr.startswith("Lỗi: Không hỗ trợ cơ sở dữ liệu loại 'mysql'.")
+    assert "postgresql+psycopg://" in result.stderr
+
+
+def test_a_postgres_database_not_created_is_explained(postgres_server):
+    url = postgres_server.url("nhiemvu_chua_tao")
+    result = refused_unopened(Nhiemvu(url), "task", "list")
+    assert "Không kết nối được cơ sở dữ liệu PostgreSQL" in result.stderr
+    assert 'database "nhiemvu_chua_tao" does not exist' in result.stderr
+    assert "`createdb`" in result.stderr
+
+
 # -- agencies -------------------------------------------------------------------------
 
 
