@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO
 
 import click
@@ -39,20 +38,10 @@ def _output(path: str) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    from events.transfer import TransferError
+    from application.files import written_whole
 
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
-    except OSError as exc:
-        raise TransferError(f"Không ghi được tệp '{path}': {exc.strerror or exc}.") from None
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_whole(path, durable=True) as handle:
+        yield handle
 
 
 @click.command("export")

@@ -31,7 +31,6 @@ Choices (also in the project report):
 from __future__ import annotations
 
 import io
-import os
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -63,6 +62,7 @@ from workflow.tasks import (
 
 from . import loading
 from . import rating as ratings
+from .files import written_whole
 from .reporting import documents as document_rows
 
 TREND_MONTHS_AS_OF = 12  # an --as-of report shows the year up to its date
@@ -549,11 +549,6 @@ def build(connection: Connection, window: ReportWindow, generated_at: datetime) 
 def write_file(path: str | Path, page: str) -> Path:
     """Write the page whole or not at all: a half-written report must not be opened."""
     target = Path(path)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(page, encoding="utf-8")
-        os.replace(temporary, target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise DomainError(f"Không ghi được tệp {target}: {exc.strerror or exc}.") from exc
+    with written_whole(target, "w") as handle:
+        handle.write(page)
     return target

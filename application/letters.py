@@ -20,6 +20,7 @@ from workflow.tasks import OVERDUE, Task
 from workflow.text import code as norm_code
 
 from . import loading
+from .files import folder_for_files, written_whole
 
 FONT = "Times New Roman"
 TABLE_HEADINGS = (
@@ -83,13 +84,13 @@ def write_letters(
         loading.load_agency(connection, agency)  # NotFound, with suggestions
     groups = overdue_by_agency(connection, as_of, agency)
     agencies = loading.load_agencies(connection)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = folder_for_files(out_dir)
     letters = []
     for code, tasks in groups.items():
         document = build_letter(agencies.get(code), code, tasks, as_of)
         path = out_dir / file_name(code, as_of)
-        document.save(str(path))
+        with written_whole(path) as handle:
+            document.save(handle)
         letters.append(Letter(code, path, [t.id for t in tasks]))
     return letters
 

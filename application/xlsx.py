@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .files import written_whole
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -63,5 +65,6 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
             ws.column_dimensions[get_column_letter(col)].width = min(max(10, longest + 2), 60)
         ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     path = Path(path)
-    workbook.save(path)
+    with written_whole(path) as handle:
+        workbook.save(handle)
     return path

@@ -47,6 +47,7 @@ from workflow.text import nfc
 
 from . import loading, streams
 from . import tables as t
+from .files import written_whole
 from .ledger import DeadlineInput, Ledger
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -1354,7 +1355,8 @@ def write_template(path: str | Path) -> Path:
     for col, width in zip("ABCDE", (20, 10, 70, 28, 45), strict=True):
         notes.column_dimensions[col].width = width
     path = Path(path)
-    workbook.save(path)
+    with written_whole(path) as handle:
+        workbook.save(handle)
     return path
 
 
@@ -1589,7 +1591,8 @@ def write_sample(path: str | Path) -> Path:
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=first, column=1)
     path = Path(path)
-    workbook.save(path)
+    with written_whole(path) as handle:
+        workbook.save(handle)
     return path
 
 

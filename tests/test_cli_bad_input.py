@@ -120,6 +120,17 @@ REFUSALS = [
         ],
         ["Không tìm thấy cơ quan 'SKHD'", "SKHDT"],
     ),
+    # files that cannot be written
+    (
+        "xlsx-into-a-missing-folder",
+        ["report", "tasks", "--year", "2023", "--xlsx", "khong-co-thu-muc/bao-cao.xlsx"],
+        ["Không ghi được tệp 'khong-co-thu-muc/bao-cao.xlsx': thư mục 'khong-co-thu-muc'"],
+    ),
+    (
+        "template-into-a-missing-folder",
+        ["import", "template", "--out", "khong-co-thu-muc/mau.xlsx"],
+        ["Không ghi được tệp 'khong-co-thu-muc/mau.xlsx'"],
+    ),
     (
         "unknown-lead-nothing-close",
         [*ASSIGN, "--lead", "QWERTY", "--no-deadline"],

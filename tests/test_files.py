@@ -1,0 +1,44 @@
+"""Files written for people: whole or not at all, and refused in Vietnamese."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.files import CannotWrite, folder_for_files, written_whole
+
+
+def test_a_file_appears_only_when_written_whole(tmp_path):
+    target = tmp_path / "bao-cao.xlsx"
+    target.write_bytes(b"the report of last month")
+    with pytest.raises(RuntimeError), written_whole(target) as handle:
+        handle.write(b"half of")
+        raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"the report of last month"
+    assert [p.name for p in tmp_path.iterdir()] == ["bao-cao.xlsx"]  # no partial left
+    with written_whole(target, "w", durable=True) as handle:
+        handle.write("Báo cáo tháng này")
+    assert target.read_text("utf-8") == "Báo cáo tháng này"
+    assert [p.name for p in tmp_path.iterdir()] == ["bao-cao.xlsx"]
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("khong-co/bao-cao.xlsx", "thư mục '{tmp}/khong-co' không tồn tại"),
+        (".", "đây là một thư mục; hãy ghi rõ tên tệp"),
+    ],
+)
+def test_a_target_that_cannot_be_written_says_why(tmp_path, name, why):
+    target = tmp_path / name
+    with pytest.raises(CannotWrite) as refused, written_whole(target) as handle:
+        handle.write(b"x")
+    assert str(refused.value) == (f"Không ghi được tệp '{target}': {why.format(tmp=tmp_path)}.")
+
+
+def test_a_folder_for_files_is_made_with_its_parents(tmp_path):
+    folder = folder_for_files(tmp_path / "cong-van" / "2023")
+    assert folder.is_dir()
+    blocked = tmp_path / "la-tep"
+    blocked.write_text("", "utf-8")
+    with pytest.raises(CannotWrite, match="Không ghi được tệp"):
+        folder_for_files(blocked / "con")
