@@ -787,13 +787,25 @@ def _issue(
 
 
 @cli.command()
-@click.argument("event_id")
-@click.option("--reason", required=True)
+@click.argument("event", metavar="EVENT")
+@click.option("--reason", required=True, help="Vì sao sự kiện bị rút lại.")
+@json_option
 @click.pass_context
-def correct(ctx, event_id, reason):
-    """Rút lại một sự kiện ghi nhầm (sự kiện gốc vẫn ở trong sổ)."""
-    result = LedgerCommands(ctx).correct(event_id, reason)
-    report_result(result, False, f"Đã rút lại sự kiện {event_id}.")
+def correct(ctx, event, reason, as_json):
+    """Rút lại một sự kiện ghi nhầm (sự kiện gốc vẫn ở trong sổ).
+
+    EVENT là mã sự kiện, hoặc mã nhiệm vụ và số thứ tự trong `nhiemvu task history`
+    (NV-00001#3).
+    """
+    from workflow.history import label
+
+    result = LedgerCommands(ctx).correct(event, reason)
+    withdrawn = result.events[-1].data
+    report_result(
+        result,
+        as_json,
+        f"Đã rút lại sự kiện {withdrawn['event_id']} ({label(withdrawn['event_type'])}).",
+    )
 
 
 # -- the demo ------------------------------------------------------------------------

@@ -516,13 +516,13 @@ class Ledger:
             events = self._append(tx, stream, "assessment.recorded", data, None)
             return CommandResult(stream, events)
 
-    def correct(self, event_id: str, reason: str) -> CommandResult:
+    def correct(self, reference: str, reason: str) -> CommandResult:
+        """Retract one event: by its id, or as `NV-00001#3` (the third event of that
+        task, as `task history` numbers them)."""
         if not nfc(reason):
             raise DomainError("Hãy ghi lý do điều chỉnh (--reason).")
         with self.command() as tx:
-            target = self.store.get_event(event_id.strip(), connection=tx.connection)
-            if target is None:
-                raise NotFound("sự kiện", event_id)
+            target = self._event_to_correct(tx, reference.strip())
             if target.type == "event.retracted":
                 raise DomainError("Không rút lại một sự kiện điều chỉnh; hãy ghi sự kiện mới.")
             if target.type == "rating.finalized":
@@ -544,6 +544,30 @@ class Ledger:
                 tx, target.stream_id, "event.retracted", data, None, causation_id=target.event_id
             )
             return CommandResult(target.stream_id, events)
+
+    def _event_to_correct(self, tx: StoreTransaction, reference: str):
+        task_id, hash_sign, number = reference.rpartition("#")
+        if not hash_sign:
+            target = self.store.get_event(reference, connection=tx.connection)
+            if target is None:
+                raise NotFound("sự kiện", reference)
+            return target
+        task_id = task_id.strip().upper()
+        if not number.strip().isdigit():
+            raise DomainError(
+                f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu # và "
+                f"số thứ tự trong `nhiemvu task history`, ví dụ {task_id or 'NV-00001'}#2."
+            )
+        stream = tx.read_stream(streams.task(task_id))
+        if not stream:
+            raise NotFound("nhiệm vụ", task_id, _loading().task_ids(tx.connection))
+        version = int(number)
+        if not 1 <= version <= len(stream):
+            raise DomainError(
+                f"Nhiệm vụ {task_id} không có sự kiện #{version}: các số thứ tự là 1–"
+                f"{len(stream)} (xem `nhiemvu task history {task_id}`)."
+            )
+        return stream[version - 1]
 
     def _not_future(self, on: date, what: str) -> None:
         if on > self.today():

@@ -831,6 +831,9 @@ def test_correct_a_wrong_completion_reopens_the_task(city):
     city.ok("task", "complete", task_id, "--on", "20/03/2023")
     wrong = city.json("task", "history", task_id)[-1]
     assert wrong["type"] == "task.completed"
+    # A second completion is refused with the command that would set the first aside.
+    again = city.fails("task", "complete", task_id, "--on", "05/04/2023")
+    assert f"`nhiemvu correct {wrong['id']} --reason …`" in again.stderr
 
     before = city.event_count()
     city.ok("correct", wrong["id"], "--reason", "Ghi nhầm nhiệm vụ")
@@ -853,6 +856,32 @@ def test_correct_a_wrong_completion_reopens_the_task(city):
     assert task["completed_on"] == "2023-04-05" and task["status"] == "done_late"
     # Retracting the same event twice is refused.
     city.fails("correct", wrong["id"], "--reason", "lần nữa")
+
+
+def test_correct_an_event_by_its_number_in_the_task_history(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("task", "progress", task_id, "--percent", "40", "--on", "20/03/2023")
+    city.ok("task", "extend", task_id, "--to", "30/06/2023", "--on", "25/03/2023")
+    extension = city.json("task", "history", task_id)[2]
+    before = city.event_count()
+
+    done = city.ok("correct", f"{task_id.lower()} #3", "--reason", "Chưa được duyệt")
+    assert done.stdout == f"Đã rút lại sự kiện {extension['id']} (Gia hạn).\n"
+    assert city.event_count() == before + 1
+    history = city.json("task", "history", task_id)
+    assert [e["retracted"] for e in history] == [False, False, True, False]
+    assert history[3]["summary"] == "#3 (Gia hạn): Chưa được duyệt"
+    assert city.task(task_id, "--as-of", "01/04/2023")["status"] == "overdue"
+
+    for reference, fragment in (
+        (f"{task_id}#5", f"Nhiệm vụ {task_id} không có sự kiện #5: các số thứ tự là 1–4"),
+        (f"{task_id}#0", "không có sự kiện #0"),
+        (f"{task_id}#ba", "không phải số thứ tự sự kiện"),
+        ("NV-09999#1", "Không tìm thấy nhiệm vụ 'NV-09999'"),
+        (f"{task_id}#4", "Không rút lại một sự kiện điều chỉnh"),
+    ):
+        refused = city.fails("correct", reference, "--reason", "x")
+        assert fragment in refused.stderr, (reference, refused.stderr)
 
 
 def test_correct_a_wrong_extension_restores_the_deadline(city):

@@ -132,7 +132,9 @@ class Task(TaskState):
     progress_on: date | None = None
     progress_note: str | None = None
     completion_doc: str | None = None
+    completion_event: str | None = None  # its id: what `nhiemvu correct` would retract
     cancel_reason: str | None = None
+    cancel_event: str | None = None
     escalations: list[dict[str, Any]] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
 
@@ -150,14 +152,14 @@ class Task(TaskState):
         if self.cancelled_on is not None:
             raise DomainError(
                 f"Nhiệm vụ {self.id} đã bị hủy ngày {format_date(self.cancelled_on)}; "
-                f"không thể {action}. Nếu việc hủy là nhầm, hãy dùng `nhiemvu correct` "
-                "để rút lại sự kiện hủy."
+                f"không thể {action}. Nếu việc hủy là nhầm, hãy rút lại sự kiện hủy: "
+                f"{_correct_command(self.cancel_event)}."
             )
         if self.completed_on is not None:
             raise DomainError(
                 f"Nhiệm vụ {self.id} đã hoàn thành ngày {format_date(self.completed_on)}; "
-                f"không thể {action}. Nếu việc ghi hoàn thành là nhầm, hãy dùng "
-                "`nhiemvu correct` để rút lại sự kiện đó."
+                f"không thể {action}. Nếu việc ghi hoàn thành là nhầm, hãy rút lại sự kiện "
+                f"đó: {_correct_command(self.completion_event)}."
             )
 
     def check_business_date(self, on: date, today: date, what: str) -> None:
@@ -194,7 +196,8 @@ class Task(TaskState):
             raise DomainError(
                 f"Nhiệm vụ {self.id} đã được ghi hoàn thành ngày "
                 f"{format_date(self.completed_on)}; không ghi hoàn thành lần thứ hai. "
-                "Nếu ngày hoàn thành bị ghi sai, hãy rút lại sự kiện cũ bằng `nhiemvu correct`."
+                "Nếu ngày hoàn thành bị ghi sai, hãy rút lại sự kiện cũ: "
+                f"{_correct_command(self.completion_event)}, rồi ghi lại."
             )
         self.check_open("ghi hoàn thành")
         self.check_business_date(on, today, "hoàn thành")
@@ -272,14 +275,20 @@ def _refused(task: Task, fact) -> None:
     task.refusals.append({"event_id": fact["id"], **fact["data"]})
 
 
+def _correct_command(event_id: str | None) -> str:
+    return f"`nhiemvu correct {event_id or 'MÃ_SỰ_KIỆN'} --reason …`"
+
+
 def _completed(task: Task, fact) -> None:
     task.completed_on = date.fromisoformat(fact["data"]["on"])
     task.completion_doc = fact["data"].get("doc")
+    task.completion_event = fact["id"]
 
 
 def _cancelled(task: Task, fact) -> None:
     task.cancelled_on = date.fromisoformat(fact["data"]["on"])
     task.cancel_reason = fact["data"].get("reason")
+    task.cancel_event = fact["id"]
 
 
 def _reassigned(task: Task, fact) -> None:
