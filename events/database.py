@@ -110,7 +110,13 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def require_schema(engine: Engine, expected: str) -> None:
-    """Refuse to work on a database whose schema is missing or behind."""
+    """Refuse to work on a database whose schema is missing or behind — or, for SQLite,
+    whose file is not there: connecting would create it empty."""
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    # With no such folder either, connecting says so (DatabaseUnavailable).
+    folder_there = path and os.path.isdir(os.path.dirname(os.path.abspath(path)))
+    if folder_there and path != ":memory:" and not os.path.exists(path):
+        raise SchemaOutOfDate(None, expected, missing_file=path)
     current = current_revision(engine)
     if current != expected:
         raise SchemaOutOfDate(current, expected)

@@ -41,14 +41,25 @@ class IdempotencyConflict(EventStoreError):
 
 
 class SchemaOutOfDate(EventStoreError):
-    def __init__(self, current: str | None, expected: str):
+    """`current` None: never migrated; `missing_file`: an SQLite file not there at all
+    (a mistyped --db would otherwise create an empty one)."""
+
+    def __init__(self, current: str | None, expected: str, missing_file: str | None = None):
         self.current = current
         self.expected = expected
-        state = "chưa được khởi tạo" if current is None else f"ở phiên bản cũ ({current})"
-        super().__init__(
-            f"Cơ sở dữ liệu {state}, cần phiên bản lược đồ {expected}. "
-            "Hãy chạy `nhiemvu init` để tạo hoặc nâng cấp lược đồ."
-        )
+        self.missing_file = missing_file
+        if missing_file is not None:
+            text = (
+                f"Chưa có tệp cơ sở dữ liệu '{missing_file}'. Hãy chạy `nhiemvu init` để tạo, "
+                "hoặc kiểm tra đường dẫn trong --db hoặc biến môi trường NHIEMVU_DB."
+            )
+        else:
+            state = "chưa được khởi tạo" if current is None else f"ở phiên bản cũ ({current})"
+            text = (
+                f"Cơ sở dữ liệu {state}, cần phiên bản lược đồ {expected}. "
+                "Hãy chạy `nhiemvu init` để tạo hoặc nâng cấp lược đồ."
+            )
+        super().__init__(text)
 
 
 class UnsupportedDatabase(EventStoreError):

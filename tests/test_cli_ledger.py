@@ -99,6 +99,19 @@ def test_init_creates_the_schema_on_an_empty_database(empty_db_url):
     assert nv.event_count() == 1
 
 
+def test_a_mistyped_sqlite_path_creates_no_empty_file(tmp_path):
+    typo = tmp_path / "nhiemvu.bd"
+    for args in (["task", "list"], ["task", "show", "NV-00001"], ["agency", "list"]):
+        result = refused_unopened(Nhiemvu(str(typo)), *args)
+        assert result.stderr == (
+            f"Lỗi: Chưa có tệp cơ sở dữ liệu '{typo}'. Hãy chạy `nhiemvu init` để tạo, hoặc "
+            "kiểm tra đường dẫn trong --db hoặc biến môi trường NHIEMVU_DB.\n"
+        )
+    assert list(tmp_path.iterdir()) == []
+    Nhiemvu(str(typo)).ok("init")
+    assert typo.exists()
+
+
 # Commands that open the database each their own way: SQLAlchemy after the schema check,
 # the bare driver first (task show / progress), Alembic (init, demo).
 OPENING_COMMANDS = [
