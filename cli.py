@@ -594,11 +594,18 @@ def task_show(ctx, task_id, as_of, known_at, as_json):
     "ongoing, done, cancelled.",
 )
 @click.option(
+    "--search",
+    "words",
+    default=None,
+    metavar="TỪ",
+    help="Chỉ nhiệm vụ có nội dung chứa mọi từ này (gõ có dấu hay không đều được).",
+)
+@click.option(
     "--as-of", type=DATE, default=None, help="Trạng thái tại ngày này (mặc định: hôm nay)."
 )
 @json_option
 @click.pass_context
-def task_list(ctx, agency, directive, status, as_of, as_json):
+def task_list(ctx, agency, directive, status, words, as_of, as_json):
     """Danh sách nhiệm vụ với trạng thái tại một ngày."""
     from application import queries
     from workflow.dates import format_date, from_iso
@@ -611,6 +618,7 @@ def task_list(ctx, agency, directive, status, as_of, as_json):
             agency.strip().upper() if agency else None,
             status,
             directive.strip() if directive else None,
+            words,
         )
     output(
         rows,

@@ -15,6 +15,7 @@ from workflow.agencies import KINDS, Agency
 from workflow.dates import end_of_day, iso
 from workflow.errors import DomainError, NotFound
 from workflow.tasks import OPEN_STATUSES, STATUSES, derive_task
+from workflow.text import matches_words
 
 from . import loading, streams
 from . import tables as t
@@ -75,7 +76,17 @@ def list_tasks(
     agency: str | None = None,
     status: str | None = None,
     directive: str | None = None,
+    words: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Tasks as of a day, optionally only those led by `agency`, with `status`, given by
+    `directive`, or whose title holds every one of `words` (diacritics optional)."""
+    rows = _listed_tasks(connection, as_of, agency, status, directive)
+    if words:
+        rows = [row for row in rows if matches_words(row["title"], words)]
+    return rows
+
+
+def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise DomainError(
             f"Trạng thái '{status}' không hợp lệ; chọn một trong: {', '.join(STATUSES)}."

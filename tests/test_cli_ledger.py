@@ -1034,6 +1034,24 @@ def test_projections_rebuild_gives_back_the_same_state(city):
     assert "--workers" in refused.stderr
 
 
+def test_find_tasks_by_words_of_their_title(city):
+    first = assign(city, "--lead", "SXD", "--deadline", "31/03/2023", title="Lập quy hoạch đô thị")
+    assign(city, "--lead", "STC", "--deadline", "31/03/2023", title="Tiến độ thực hiện Chỉ thị")
+    third = assign(city, "--lead", "STC", "--no-deadline", title="Rà soát QUY HOẠCH ngành")
+
+    def found(*args: str) -> list[str]:
+        return [r["id"] for r in city.json("task", "list", "--as-of", "15/04/2023", *args)]
+
+    assert found("--search", "quy hoach") == [first, third]
+    assert found("--search", "Quy hoạch đô") == [first]
+    assert found("--search", "do thi") == [first]  # not "tiến độ … Chỉ thị"
+    assert found("--search", "quy hoach", "--status", "overdue") == [first]
+    assert found("--search", "quy hoach", "--agency", "STC") == [third]
+    assert found("--search", "không có") == []
+    table = city.ok("task", "list", "--search", "nganh").stdout
+    assert third in table and first not in table
+
+
 def test_list_the_tasks_of_one_directive(city):
     first = assign(city, "--lead", "SXD", "--deadline", "31/03/2023", title="Lập quy hoạch")
     done = assign(city, "--lead", "STC", "--deadline", "31/03/2023", title="Thu ngân sách")
