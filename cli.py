@@ -615,10 +615,10 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
         rows = queries.list_tasks(
             connection,
             as_of or app.today(),
-            agency.strip().upper() if agency else None,
-            status,
-            directive.strip() if directive else None,
-            words,
+            agency=agency.strip().upper() if agency else None,
+            status=status,
+            directive=directive.strip() if directive else None,
+            words=words,
         )
     output(
         rows,

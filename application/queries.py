@@ -73,6 +73,7 @@ def _documents_naming(
 def list_tasks(
     connection: Connection,
     as_of: date,
+    *,
     agency: str | None = None,
     status: str | None = None,
     directive: str | None = None,
