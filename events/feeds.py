@@ -108,7 +108,7 @@ class Feeds:
     def lock(self) -> tuple[int, str, datetime | None]:
         """Lock the head; return (position, hash, recorded_at); catch the projections up."""
         raw = self.tx.raw
-        row = raw.one(*self._lock_statement(raw))
+        row = raw.one_opening_transaction(*self._lock_statement(raw))
         position = row[0]
         self._locked_at = position
         self._others_following = row[3]

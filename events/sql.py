@@ -232,6 +232,18 @@ class Raw:
     def one(self, text: str, params: Mapping[str, Any] | None = None):
         return self.execute(text, params).fetchone()
 
+    def one_opening_transaction(self, text: str, params: Mapping[str, Any] | None = None):
+        """`one`, as the statement that opens a transaction: on PostgreSQL with the
+        driver in autocommit (events.store.EventStore.transaction), the BEGIN goes with
+        it in one round trip instead of psycopg's own round trip before it."""
+        driver = self.driver
+        if self.dialect.sqlite or not driver.autocommit or driver.info.transaction_status:
+            return self.one(text, params)  # already in a transaction (status not IDLE)
+        with driver.pipeline():
+            self.cursor.execute("BEGIN")
+            cursor = self.execute(text, params)
+        return cursor.fetchone()
+
     def all(self, text: str, params: Mapping[str, Any] | None = None) -> list:
         return self.execute(text, params).fetchall()
 

@@ -152,6 +152,26 @@ _ADVANCE_HEAD = (
 )
 
 
+@contextmanager
+def _begun_by_the_lock(connection) -> Iterator[None]:
+    """PostgreSQL: the write transaction is begun by its lock statement, BEGIN and
+    lock in one round trip (Raw.one_opening_transaction): the driver runs in
+    autocommit meanwhile, so that it sends no BEGIN of its own; its commit() and
+    rollback() act on the server's transaction all the same. Statements before the
+    lock, if any, are reads, which under READ COMMITTED see what they would see
+    inside the transaction."""
+    driver = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" or driver.info.transaction_status:
+        yield  # SQLite begins by itself; a transaction already open stays as it is
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        if not driver.closed and not driver.info.transaction_status:
+            driver.autocommit = False
+
+
 class EventStore:
     def __init__(
         self,
@@ -178,7 +198,7 @@ class EventStore:
         """
         connection = self._writer()
         try:
-            with connection.begin():
+            with _begun_by_the_lock(connection), connection.begin():
                 tx = StoreTransaction(self, connection, projections)
                 yield tx
                 tx.finish()

@@ -79,10 +79,10 @@ def answers(engine, agencies: list[str]) -> dict[str, object]:
     """What people are shown: task lists at several cut-offs (also per agency), agencies,
     directives."""
 
-    def answer(query, *args):
+    def answer(query, *args, **kwargs):
         # An agency whose registration was retracted is "not found": an answer too.
         try:
-            return query(connection, *args)
+            return query(connection, *args, **kwargs)
         except DomainError as exc:
             return f"Lỗi: {exc}"
 
@@ -96,7 +96,7 @@ def answers(engine, agencies: list[str]) -> dict[str, object]:
                 for s in loading.task_states(connection, cutoff)
             ]
             for code in agencies:
-                result[f"tasks@{cutoff}/{code}"] = answer(queries.list_tasks, cutoff, code)
+                result[f"tasks@{cutoff}/{code}"] = answer(queries.list_tasks, cutoff, agency=code)
         result["agencies"] = queries.list_agencies(connection, date(2023, 12, 31))
         result["directives"] = queries.list_directives(connection)
     return result
