@@ -73,6 +73,25 @@ def escalate(ctx, as_of, dry_run, as_json):
     )
 
 
+def _secretariat_log_format():
+    """Log lines on the secretariat's clock (Asia/Ho_Chi_Minh, whatever the server's
+    zone), warnings and errors named in Vietnamese: `05/12/2026 07:00:01 CẢNH BÁO …`."""
+    import logging
+    from datetime import datetime
+
+    from workflow.dates import LOCAL_TZ
+
+    levels = {logging.WARNING: "CẢNH BÁO ", logging.ERROR: "LỖI ", logging.CRITICAL: "LỖI "}
+
+    class SecretariatLogFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            stamp = datetime.fromtimestamp(record.created, LOCAL_TZ)
+            level = levels.get(record.levelno, "")
+            return f"{stamp:%d/%m/%Y %H:%M:%S} {level}{super().format(record)}"
+
+    return SecretariatLogFormatter("%(message)s")
+
+
 @click.group()
 def scheduler():
     """Bộ lập lịch: tự chạy lượt đôn đốc hằng ngày."""
@@ -105,12 +124,9 @@ def scheduler_run(ctx, at, once_now, interval_seconds, poll_seconds):
     from events.database import resolve_url
 
     parse_time(at)  # a bad --at is refused before anything starts
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_secretariat_log_format())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     # APScheduler's own messages are English chatter; keep its warnings and errors.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     root = ctx.find_root()

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -150,6 +150,18 @@ def test_run_pass_survives_a_bad_database(tmp_path, caplog):
     assert any("không mở được cơ sở dữ liệu" in r.getMessage() for r in caplog.records)
 
 
+def test_log_lines_are_on_the_secretariat_s_clock():
+    """Whatever the server's time zone: 23:30 UTC is 06:30 the next day in Hải Phòng."""
+    from cli_escalation import _secretariat_log_format
+
+    formatter = _secretariat_log_format()
+    record = logging.LogRecord("nhiemvu.scheduler", logging.WARNING, __file__, 1, "Chậm", (), None)
+    record.created = datetime(2026, 12, 4, 23, 30, 5, tzinfo=UTC).timestamp()
+    assert formatter.format(record) == "05/12/2026 06:30:05 CẢNH BÁO Chậm"
+    record.levelno = logging.INFO
+    assert formatter.format(record) == "05/12/2026 06:30:05 Chậm"
+
+
 # -- real processes --------------------------------------------------------------------
 
 
@@ -224,6 +236,8 @@ def test_second_scheduler_waits_then_takes_over(db_url, tmp_path, processes):
 
     assert first.stop(signal.SIGTERM) == 0
     assert "Đã nhả quyền chạy" in first.text()
+    stamp = datetime.strptime(first.text()[:19], "%d/%m/%Y %H:%M:%S")
+    assert abs(stamp - datetime.now(LOCAL_TZ).replace(tzinfo=None)) < timedelta(minutes=10)
     second.wait_for(lambda: second.passes() >= 1, "the second to take over and run a pass")
     assert LEADING in second.text()
     assert second.stop(signal.SIGINT) == 0
