@@ -502,6 +502,7 @@ def task_reassign(ctx, task_id, leads, on, reason):
 
 def _task_human(task: dict) -> str:
     from workflow.dates import format_date, from_iso
+    from workflow.documents import KIND_LABELS
 
     def d(value):
         return format_date(from_iso(value)) if value else "—"
@@ -539,9 +540,14 @@ def _task_human(task: dict) -> str:
     if task["cancelled_on"]:
         lines.append(f"  Đã hủy: {d(task['cancelled_on'])} — {task['cancel_reason']}")
     if task["escalation_level"]:
-        lines.append(f"  Mức đôn đốc: {task['escalation_level']}")
+        step = task["escalation_step"]
+        lines.append(
+            f"  Mức đôn đốc: {task['escalation_level']} — {step['label']} "
+            f"(ngày {d(step['due_on'])})"
+        )
     for doc in task["documents"]:
-        lines.append(f"  Văn bản nhắc đến: {doc['number']} ({doc['kind']}, {d(doc['issued_on'])})")
+        kind = KIND_LABELS.get(doc["kind"], doc["kind"])
+        lines.append(f"  Văn bản nhắc đến: {doc['number']} ({kind}, {d(doc['issued_on'])})")
     return "\n".join(lines)
 
 

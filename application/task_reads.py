@@ -59,6 +59,7 @@ def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:
         "progress_on": iso(task.progress_on),
         "progress_note": task.progress_note,
         "escalation_level": task.escalation_level,
+        "escalation_step": _step(task.escalation_step),
         "extensions": [
             {
                 "approved_on": iso(e.approved_on),
@@ -71,3 +72,8 @@ def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:
         ],
         "documents": task.documents,
     }
+
+
+def _step(step: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The escalation step a task stands at: what it says, and the day it fell due."""
+    return None if step is None else {"label": step["label"], "due_on": step["due_on"]}

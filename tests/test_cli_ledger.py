@@ -1075,3 +1075,20 @@ def test_list_the_tasks_of_one_directive(city):
     assert "Không tìm thấy văn bản chỉ đạo '8/CT-UBND'. Có phải ý bạn là: 7/CT-UBND" in (
         refused.stderr
     )
+
+
+def test_task_show_names_the_escalation_step_and_the_documents(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("escalate", "--as-of", "02/04/2023")
+    shown = city.json("task", "show", task_id, "--as-of", "02/04/2023")
+    assert shown["escalation_level"] == 1
+    assert shown["escalation_step"] == {"label": "Đôn đốc: quá hạn 1 ngày", "due_on": "2023-04-01"}
+    city.ok(
+        "reprimand", "issue", "--kind", "nhac-nho", "--doc", "101/TB-VP", "--on", "10/04/2023",
+        "--agency", "SXD", "--task", task_id,
+    )  # fmt: skip
+    text = city.ok("task", "show", task_id, "--as-of", "10/04/2023").stdout
+    assert "  Mức đôn đốc: 1 — Đôn đốc: quá hạn 1 ngày (ngày 01/04/2023)\n" in text
+    assert "  Văn bản nhắc đến: 101/TB-VP (Nhắc nhở, 10/04/2023)\n" in text
+    fresh = assign(city, "--lead", "STC", "--deadline", "30/06/2023")
+    assert city.json("task", "show", fresh, "--as-of", "10/04/2023")["escalation_step"] is None

@@ -141,10 +141,16 @@ class Task(TaskState):
     @property
     def escalation_level(self) -> int:
         """Highest overdue level raised against the deadline now in force."""
-        levels = [
-            e["level"] for e in self.escalations if e["deadline"] == iso(self.current_deadline)
+        step = self.escalation_step
+        return step["level"] if step is not None else 0
+
+    @property
+    def escalation_step(self) -> dict[str, Any] | None:
+        """The step of that level (its label, the day it fell due), if one was raised."""
+        steps = [
+            e for e in self.escalations if e["deadline"] == iso(self.current_deadline) and e["level"]
         ]
-        return max(levels, default=0)
+        return max(steps, key=lambda e: e["level"], default=None)
 
     # -- rules for new facts ----------------------------------------------------
 
