@@ -80,7 +80,8 @@ def list_tasks(
     words: str | None = None,
 ) -> list[dict[str, Any]]:
     """Tasks as of a day, optionally only those led by `agency`, with `status`, given by
-    `directive`, or whose title holds every one of `words` (diacritics optional)."""
+    `directive`, or whose title holds `words` one after another (workflow.text.
+    matches_words: case and diacritics optional)."""
     rows = _listed_tasks(connection, as_of, agency, status, directive)
     if words:
         rows = [row for row in rows if matches_words(row["title"], words)]

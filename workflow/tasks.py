@@ -148,7 +148,9 @@ class Task(TaskState):
     def escalation_step(self) -> dict[str, Any] | None:
         """The step of that level (its label, the day it fell due), if one was raised."""
         steps = [
-            e for e in self.escalations if e["deadline"] == iso(self.current_deadline) and e["level"]
+            e
+            for e in self.escalations
+            if e["deadline"] == iso(self.current_deadline) and e["level"]
         ]
         return max(steps, key=lambda e: e["level"], default=None)
 
