@@ -23,7 +23,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from events.store import EventStore, StoreTransaction
 from workflow.agencies import Agency
 from workflow.dates import DateInputError, format_date, parse_date, parse_period
 from workflow.errors import DomainError
-from workflow.text import nfc
+from workflow.text import fold, nfc
 
 from . import loading, streams
 from . import tables as t
@@ -299,13 +298,6 @@ REQUIRED_KEYS = tuple(c.key for c in COLUMNS if c.required)
 # which are only read as text.
 DUPLICABLE_KEYS = {"status", "notes", "stt"}
 HEADER_SCAN_ROWS = 30
-
-
-def fold(text: Any) -> str:
-    """Lower case ASCII words: 'Đơn vị  CHỦ TRÌ' → 'don vi chu tri'."""
-    text = unicodedata.normalize("NFC", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
 
 
 def fold_header(text: Any) -> str:

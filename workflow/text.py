@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 
 def nfc(text: str | None) -> str | None:
@@ -18,30 +19,28 @@ def code(text: str) -> str:
     return nfc(text).upper()
 
 
-def folded(text: str) -> str:
-    """Lower case without diacritics, to match what people type without them:
-    "Quy hoạch Đô thị" and "quy hoach do thi" fold alike."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+def fold(text: Any) -> str:
+    """Lower case ASCII words, to match what people type with or without diacritics:
+    'Đơn vị  CHỦ TRÌ' → 'don vi chu tri'."""
+    text = unicodedata.normalize("NFC", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
 
 
 def matches_words(text: str, query: str) -> bool:
     """Whether `text` holds the words of `query` one after another, folded (see
-    `folded`), the last one possibly unfinished: "quy hoach do" finds "Quy hoạch đô
+    `fold`), the last one possibly unfinished: "quy hoach do" finds "Quy hoạch đô
     thị", but "do thi" does not find "tiến độ … Chỉ thị"."""
-    wanted = _WORD.findall(folded(query))
+    wanted = fold(query).split()
     if not wanted:
         return True
-    words = _WORD.findall(folded(text))
+    words = fold(text).split()
     *whole, last = wanted
     n = len(wanted)
     return any(
         words[i : i + n - 1] == whole and words[i + n - 1].startswith(last)
         for i in range(len(words) - n + 1)
     )
-
-
-_WORD = re.compile(r"\w+")
 
 
 def same_field(a: str | None, b: str | None) -> bool:
