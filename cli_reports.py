@@ -89,14 +89,14 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     from cli import get_app
     from workflow.dates import format_date, from_iso
     from workflow.documents import KIND_LABELS
-    from workflow.reports import period_label
+    from workflow.reports import REPRIMAND_GROUPS, period_label
 
     kind, start, end = window(year, quarter, month, date_from, date_to)
     app = get_app(ctx)
     with app.engine.connect() as connection:
         data = reporting.reprimand_report(connection, start, end, period_label(kind, start, end))
     docs = [
-        {**doc, "group": group} for group in DOCUMENT_GROUPS for doc in data[f"{group}_documents"]
+        {**doc, "group": group} for group in REPRIMAND_GROUPS for doc in data[f"{group}_documents"]
     ]
     columns = [
         ("number", "Số văn bản"),
@@ -113,7 +113,7 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
 
         summary = [
             {"group": label, "docs": data[f"{g}_docs"], "targets": data[f"{g}_targets"]}
-            for g, label in DOCUMENT_GROUPS.items()
+            for g, label in REPRIMAND_GROUPS.items()
         ]
         write_workbook(
             xlsx_path,
@@ -129,14 +129,6 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
         )
     text_rows = [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in doc_rows]
     output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, columns))
-
-
-# The report's three groups of documents, in its order.
-DOCUMENT_GROUPS = {
-    "reminder": "Nhắc nhở, rút kinh nghiệm",
-    "criticism": "Phê bình",
-    "commendation": "Biểu dương",
-}
 
 
 def _targets_text(targets) -> str:

@@ -527,6 +527,7 @@ def render(figures: dict[str, Any], generated_at: datetime) -> str:
         "charted_agencies": charted,
         "statuses": STATUSES,
         "status_labels": STATUS_LABELS,
+        "reprimand_groups": reports.REPRIMAND_GROUPS,
         "status_colours": STATUS_COLOURS,
         "band_order": BAND_ORDER,
         "cutoff_text": format_date(window.cutoff),

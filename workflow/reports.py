@@ -115,6 +115,14 @@ def _target_key(target: dict[str, Any]) -> tuple[str, str]:
     return ("individual", (target["person"] or "").casefold())
 
 
+# The report's groups of documents, in its order, with their names in the report.
+REPRIMAND_GROUPS = {
+    "reminder": "Nhắc nhở, rút kinh nghiệm",
+    "criticism": "Phê bình",
+    "commendation": "Biểu dương",
+}
+
+
 def reprimand_report(documents: Iterable[dict[str, Any]], start: date, end: date, label: str):
     """Documents of each kind in the window and the distinct units/individuals reached."""
     groups = {"reminder": REMINDER_KINDS, "criticism": (PHE_BINH,), "commendation": (BIEU_DUONG,)}
