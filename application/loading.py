@@ -115,10 +115,11 @@ def task_states(
 
     A task whose facts are all dated on or before `as_of` stood then as it stands
     now, so it is read from the state columns; only the others are derived from
-    their facts (read for those alone). `directive`: the tasks it gave. `active_since` keeps the tasks that still
+    their facts (read for those alone). `active_since` keeps the tasks that still
     mattered on or after that day — assigned then or later, open then, closed then
     or later, or due then or later — which leaves out the settled history that no
     report or rating of a later period counts. `agency`: tasks it led on `as_of`.
+    `directive`: the tasks it gave.
     """
     raw = Raw(connection)
     dialect = raw.dialect
