@@ -15,6 +15,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -269,6 +270,8 @@ def test_projection_rebuilds_beside_appenders(db_url, engine):
         )
     projection = StreamCounts()
     appenders_done = threading.Event()
+    appended = threading.Condition()
+    commits = [0]  # transactions the appenders have committed
 
     def appender(index: int) -> None:
         own = make_engine(db_url)
@@ -278,8 +281,14 @@ def test_projection_rebuilds_beside_appenders(db_url, engine):
                 with store.transaction() as tx:
                     tx.append(f"p-{(index + i) % 3}", [NewEvent("load.noted", {"i": i}, T0)])
                     apply_in_transaction(tx, projection)
+                with appended:
+                    commits[0] += 1
+                    appended.notify_all()
         finally:
             own.dispose()
+
+    def appender_committed_since(count: int) -> bool:
+        return commits[0] > count or appenders_done.is_set()
 
     def rebuilder() -> None:
         own = make_engine(db_url)
@@ -287,6 +296,8 @@ def test_projection_rebuilds_beside_appenders(db_url, engine):
         try:
             while True:
                 finished = appenders_done.is_set()
+                with appended:
+                    before_cycle = commits[0]
                 rebuild(store, projection, batch_size=7)
                 catch_up(store, projection, batch_size=7)
                 if finished:
@@ -295,8 +306,13 @@ def test_projection_rebuilds_beside_appenders(db_url, engine):
                 # retaking the lock at once could starve the appenders. A varying
                 # pause: a waiting appender retries on a fixed cadence (up to 100 ms),
                 # and a rebuild cycle of the same period kept landing on its retries
-                # until its 30 s busy timeout ran out (1 run in ~15).
+                # until its 30 s busy timeout ran out (1 run in ~15). The pause alone
+                # still let that happen (04/12/2026, once in a CI run), so the next
+                # cycle also waits, up to a second, until an appender has committed
+                # since this one began.
                 time.sleep(random.uniform(0.02, 0.12))
+                with appended:
+                    appended.wait_for(partial(appender_committed_since, before_cycle), timeout=1.0)
         finally:
             own.dispose()
 
