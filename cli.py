@@ -51,7 +51,7 @@ def default_actor() -> str:
 @click.option(
     "--actor",
     default=None,
-    metavar="NAME",
+    metavar="HỌ_TÊN",
     help="Người ghi, lưu trên mọi sự kiện (mặc định: tài khoản hệ điều hành).",
 )
 @click.version_option(package_name="nhiemvu")
@@ -208,9 +208,14 @@ def agency():
 
 
 @agency.command("add")
-@click.argument("code")
-@click.option("--name", required=True, help="Tên đầy đủ, ví dụ 'Sở Xây dựng'.")
-@click.option("--kind", type=click.Choice(AGENCY_KINDS), required=True)
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", required=True, metavar="TÊN", help="Tên đầy đủ, ví dụ 'Sở Xây dựng'.")
+@click.option(
+    "--kind",
+    type=click.Choice(AGENCY_KINDS),
+    required=True,
+    help="Loại: sở, quận huyện, đơn vị sự nghiệp, khác.",
+)
 @json_option
 @click.pass_context
 def agency_add(ctx, code, name, kind, as_json):
@@ -220,9 +225,9 @@ def agency_add(ctx, code, name, kind, as_json):
 
 
 @agency.command("rename")
-@click.argument("code")
-@click.option("--name", required=True)
-@click.option("--on", "on", type=DATE, default=None)
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", required=True, metavar="TÊN", help="Tên mới.")
+@click.option("--on", "on", type=DATE, default=None, help="Ngày đổi tên.")
 @click.pass_context
 def agency_rename(ctx, code, name, on):
     """Đổi tên cơ quan."""
@@ -231,9 +236,9 @@ def agency_rename(ctx, code, name, on):
 
 
 @agency.command("head")
-@click.argument("code")
-@click.option("--name", "person", required=True, help="Họ tên người đứng đầu.")
-@click.option("--from", "start", type=DATE, required=True)
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", "person", required=True, metavar="HỌ_TÊN", help="Họ tên người đứng đầu.")
+@click.option("--from", "start", type=DATE, required=True, help="Ngày bắt đầu giữ chức vụ.")
 @click.pass_context
 def agency_head(ctx, code, person, start):
     """Ghi người đứng đầu mới (người trước thôi giữ chức từ ngày hôm trước)."""
@@ -242,10 +247,12 @@ def agency_head(ctx, code, person, start):
 
 
 @agency.command("deputy")
-@click.argument("code")
-@click.option("--name", "person", required=True)
-@click.option("--field", required=True, help="Lĩnh vực phụ trách, ví dụ 'xây dựng'.")
-@click.option("--from", "start", type=DATE, required=True)
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", "person", required=True, metavar="HỌ_TÊN", help="Họ tên cấp phó.")
+@click.option(
+    "--field", required=True, metavar="LĨNH_VỰC", help="Lĩnh vực phụ trách, ví dụ 'xây dựng'."
+)
+@click.option("--from", "start", type=DATE, required=True, help="Ngày bắt đầu phụ trách.")
 @click.pass_context
 def agency_deputy(ctx, code, person, field, start):
     """Ghi cấp phó phụ trách một lĩnh vực."""
@@ -254,13 +261,13 @@ def agency_deputy(ctx, code, person, field, start):
 
 
 @agency.command("dissolve")
-@click.argument("code")
-@click.option("--on", "on", type=DATE, required=True)
-@click.option("--reason", required=True)
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày giải thể hoặc sáp nhập.")
+@click.option("--reason", required=True, metavar="LÝ_DO")
 @click.option(
     "--into",
     default=None,
-    metavar="CODE",
+    metavar="MÃ_CQ",
     help="Sáp nhập vào cơ quan này: các nhiệm vụ đang mở chuyển sang đó.",
 )
 @click.pass_context
@@ -309,11 +316,18 @@ def directive():
 
 
 @directive.command("add")
-@click.argument("number")
-@click.option("--date", "issued_on", type=DATE, required=True)
-@click.option("--title", required=True)
-@click.option("--kind", default=None, help="Thông báo kết luận, Chỉ thị, Kế hoạch, Công văn…")
-@click.option("--issuer", default=None, help="UBND thành phố, Chủ tịch UBND thành phố…")
+@click.argument("number", metavar="SỐ_HIỆU")
+@click.option("--date", "issued_on", type=DATE, required=True, help="Ngày ban hành.")
+@click.option("--title", required=True, metavar="TRÍCH_YẾU", help="Trích yếu nội dung văn bản.")
+@click.option(
+    "--kind", default=None, metavar="LOẠI", help="Thông báo kết luận, Chỉ thị, Kế hoạch, Công văn…"
+)
+@click.option(
+    "--issuer",
+    default=None,
+    metavar="NƠI_BAN_HÀNH",
+    help="UBND thành phố, Chủ tịch UBND thành phố…",
+)
 @json_option
 @click.pass_context
 def directive_add(ctx, number, issued_on, title, kind, issuer, as_json):
@@ -357,25 +371,52 @@ def task():
 
 
 @task.command("assign")
-@click.option("--directive", "directive_number", required=True, metavar="NUMBER")
-@click.option("--clause", default=None, metavar="REF", help="Mục, điểm: 2.3, 2.5.a…")
-@click.option("--title", required=True)
-@click.option("--lead", "leads", multiple=True, required=True, metavar="CODE")
-@click.option("--coordinate", "coordinators", multiple=True, metavar="CODE")
-@click.option("--deadline", type=DATE, default=None)
+@click.option(
+    "--directive",
+    "directive_number",
+    required=True,
+    metavar="SỐ_HIỆU",
+    help="Văn bản chỉ đạo giao nhiệm vụ.",
+)
+@click.option("--clause", default=None, metavar="MỤC", help="Mục, điểm: 2.3, 2.5.a…")
+@click.option("--title", required=True, metavar="NỘI_DUNG", help="Nội dung nhiệm vụ.")
+@click.option(
+    "--lead",
+    "leads",
+    multiple=True,
+    required=True,
+    metavar="MÃ_CQ",
+    help="Cơ quan chủ trì (lặp lại được).",
+)
+@click.option(
+    "--coordinate",
+    "coordinators",
+    multiple=True,
+    metavar="MÃ_CQ",
+    help="Cơ quan phối hợp (lặp lại được).",
+)
+@click.option("--deadline", type=DATE, default=None, help="Thời hạn hoàn thành.")
 @click.option(
     "--period",
     default=None,
     metavar="2023Q2",
     help="Hoàn thành trong kỳ: quý (2023Q2), tháng (2023-10) hoặc năm (2023).",
 )
-@click.option("--within-working-days", type=click.IntRange(min=1), default=None, metavar="N")
+@click.option(
+    "--within-working-days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Hoàn thành trong N ngày làm việc kể từ ngày giao.",
+)
 @click.option("--no-deadline", is_flag=True, help="Nhiệm vụ thường xuyên, không có thời hạn.")
 @click.option(
     "--assigned-on", type=DATE, default=None, help="Ngày giao (mặc định: ngày của văn bản chỉ đạo)."
 )
-@click.option("--leader", default=None, help="Lãnh đạo UBND phụ trách chỉ đạo.")
-@click.option("--id", "task_id", default=None, help="Mã nhiệm vụ (mặc định: NV-00001…).")
+@click.option("--leader", default=None, metavar="HỌ_TÊN", help="Lãnh đạo UBND phụ trách chỉ đạo.")
+@click.option(
+    "--id", "task_id", default=None, metavar="MÃ_NV", help="Mã nhiệm vụ (mặc định: NV-00001…)."
+)
 @json_option
 @click.pass_context
 def task_assign(
@@ -437,10 +478,12 @@ def task_assign(
 
 
 @task.command("progress")
-@click.argument("task_id")
-@click.option("--percent", type=int, required=True)
-@click.option("--on", "on", type=DATE, required=True)
-@click.option("--note", default=None)
+@click.argument("task_id", metavar="MÃ_NV")
+@click.option(
+    "--percent", type=int, required=True, metavar="0-100", help="Tỷ lệ hoàn thành, từ 0 đến 100."
+)
+@click.option("--on", "on", type=DATE, required=True, help="Ngày báo cáo.")
+@click.option("--note", default=None, metavar="GHI_CHÚ")
 @click.pass_context
 def task_progress(ctx, task_id, percent, on, note):
     """Ghi báo cáo tiến độ."""
@@ -449,10 +492,10 @@ def task_progress(ctx, task_id, percent, on, note):
 
 
 @task.command("extend")
-@click.argument("task_id")
+@click.argument("task_id", metavar="MÃ_NV")
 @click.option("--to", "to", type=DATE, required=True, help="Hạn mới.")
 @click.option("--on", "on", type=DATE, required=True, help="Ngày lãnh đạo đồng ý gia hạn.")
-@click.option("--reason", default=None)
+@click.option("--reason", default=None, metavar="LÝ_DO")
 @click.option("--refuse", is_flag=True, help="Ghi việc lãnh đạo KHÔNG đồng ý gia hạn.")
 @click.pass_context
 def task_extend(ctx, task_id, to, on, reason, refuse):
@@ -467,9 +510,9 @@ def task_extend(ctx, task_id, to, on, reason, refuse):
 
 
 @task.command("complete")
-@click.argument("task_id")
+@click.argument("task_id", metavar="MÃ_NV")
 @click.option("--on", "on", type=DATE, required=True, help="Ngày hoàn thành (ngày trên báo cáo).")
-@click.option("--doc", default=None, metavar="NUMBER", help="Số văn bản báo cáo hoàn thành.")
+@click.option("--doc", default=None, metavar="SỐ_HIỆU", help="Số hiệu văn bản báo cáo hoàn thành.")
 @click.pass_context
 def task_complete(ctx, task_id, on, doc):
     """Ghi hoàn thành nhiệm vụ."""
@@ -478,9 +521,9 @@ def task_complete(ctx, task_id, on, doc):
 
 
 @task.command("cancel")
-@click.argument("task_id")
+@click.argument("task_id", metavar="MÃ_NV")
 @click.option("--on", "on", type=DATE, required=True)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, metavar="LÝ_DO")
 @click.pass_context
 def task_cancel(ctx, task_id, on, reason):
     """Hủy nhiệm vụ không còn cần thực hiện."""
@@ -489,10 +532,12 @@ def task_cancel(ctx, task_id, on, reason):
 
 
 @task.command("reassign")
-@click.argument("task_id")
-@click.option("--lead", "leads", multiple=True, required=True, metavar="CODE")
-@click.option("--on", "on", type=DATE, required=True)
-@click.option("--reason", default=None)
+@click.argument("task_id", metavar="MÃ_NV")
+@click.option(
+    "--lead", "leads", multiple=True, required=True, metavar="MÃ_CQ", help="Cơ quan chủ trì mới."
+)
+@click.option("--on", "on", type=DATE, required=True, help="Ngày giao lại.")
+@click.option("--reason", default=None, metavar="LÝ_DO")
 @click.pass_context
 def task_reassign(ctx, task_id, leads, on, reason):
     """Giao lại nhiệm vụ cho cơ quan chủ trì khác."""
@@ -552,7 +597,7 @@ def _task_human(task: dict) -> str:
 
 
 @task.command("show")
-@click.argument("task_id")
+@click.argument("task_id", metavar="MÃ_NV")
 @click.option("--as-of", type=DATE, default=None, help="Trạng thái tại ngày này (ngày nghiệp vụ).")
 @click.option(
     "--known-at", type=DATE, default=None, help="Chỉ dùng những gì đã được ghi đến hết ngày này."
@@ -588,14 +633,14 @@ def task_show(ctx, task_id, as_of, known_at, as_json):
 
 
 @task.command("list")
-@click.option("--agency", default=None, metavar="CODE", help="Chỉ nhiệm vụ cơ quan này chủ trì.")
+@click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ nhiệm vụ cơ quan này chủ trì.")
 @click.option(
-    "--directive", default=None, metavar="NUMBER", help="Chỉ nhiệm vụ của văn bản chỉ đạo này."
+    "--directive", default=None, metavar="SỐ_HIỆU", help="Chỉ nhiệm vụ của văn bản chỉ đạo này."
 )
 @click.option(
     "--status",
     default=None,
-    metavar="CODE",
+    metavar="TRẠNG_THÁI",
     help="Chỉ nhiệm vụ có trạng thái này: in_progress, overdue, done_on_time, done_late, "
     "ongoing, done, cancelled.",
 )
@@ -654,7 +699,7 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
 
 
 @task.command("history")
-@click.argument("task_id")
+@click.argument("task_id", metavar="MÃ_NV")
 @json_option
 @click.pass_context
 def task_history(ctx, task_id, as_json):
@@ -702,11 +747,19 @@ def _shortened(text: str, width: int) -> str:
 
 
 def _addressee_options(func):
-    func = click.option("--person", "persons", multiple=True, metavar="NAME")(func)
     func = click.option(
-        "--head", "heads", multiple=True, metavar="CODE", help="Gửi tới người đứng đầu cơ quan này."
+        "--person", "persons", multiple=True, metavar="HỌ_TÊN", help="Gửi tới cá nhân này."
     )(func)
-    func = click.option("--agency", "agencies", multiple=True, metavar="CODE")(func)
+    func = click.option(
+        "--head",
+        "heads",
+        multiple=True,
+        metavar="MÃ_CQ",
+        help="Gửi tới người đứng đầu cơ quan này.",
+    )(func)
+    func = click.option(
+        "--agency", "agencies", multiple=True, metavar="MÃ_CQ", help="Gửi tới cơ quan này."
+    )(func)
     return func
 
 
@@ -716,14 +769,26 @@ def reprimand():
 
 
 @reprimand.command("issue")
-@click.option("--kind", type=click.Choice(list(REPRIMAND_KINDS)), required=True)
-@click.option("--doc", "number", required=True, metavar="NUMBER")
-@click.option("--on", "on", type=DATE, required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(list(REPRIMAND_KINDS)),
+    required=True,
+    help="Nhắc nhở, rút kinh nghiệm hoặc phê bình.",
+)
+@click.option("--doc", "number", required=True, metavar="SỐ_HIỆU", help="Số hiệu văn bản.")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày ban hành.")
 @_addressee_options
-@click.option("--field", default=None, help="Lĩnh vực: phê bình người đứng đầu kéo theo cấp phó.")
-@click.option("--task", "task_ids", multiple=True, metavar="ID")
-@click.option("--reason", default=None)
-@click.option("--issuer", default=None)
+@click.option(
+    "--field",
+    default=None,
+    metavar="LĨNH_VỰC",
+    help="Lĩnh vực: phê bình người đứng đầu kéo theo cấp phó.",
+)
+@click.option(
+    "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
+)
+@click.option("--reason", default=None, metavar="LÝ_DO")
+@click.option("--issuer", default=None, metavar="NƠI_BAN_HÀNH")
 @json_option
 @click.pass_context
 def reprimand_issue(
@@ -747,12 +812,14 @@ def reprimand_issue(
 
 
 @cli.command()
-@click.option("--doc", "number", required=True, metavar="NUMBER")
-@click.option("--on", "on", type=DATE, required=True)
+@click.option("--doc", "number", required=True, metavar="SỐ_HIỆU", help="Số hiệu văn bản.")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày ban hành.")
 @_addressee_options
-@click.option("--task", "task_ids", multiple=True, metavar="ID")
-@click.option("--reason", default=None)
-@click.option("--issuer", default=None)
+@click.option(
+    "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
+)
+@click.option("--reason", default=None, metavar="LÝ_DO")
+@click.option("--issuer", default=None, metavar="NƠI_BAN_HÀNH")
 @json_option
 @click.pass_context
 def commend(ctx, number, on, agencies, heads, persons, task_ids, reason, issuer, as_json):
@@ -801,8 +868,8 @@ def _issue(
 
 
 @cli.command()
-@click.argument("event", metavar="EVENT")
-@click.option("--reason", required=True, help="Vì sao sự kiện bị rút lại.")
+@click.argument("event", metavar="SỰ_KIỆN")
+@click.option("--reason", required=True, metavar="LÝ_DO", help="Vì sao sự kiện bị rút lại.")
 @json_option
 @click.pass_context
 def correct(ctx, event, reason, as_json):
@@ -831,6 +898,7 @@ def correct(ctx, event, reason, as_json):
     "demo_file",
     default="nhiemvu-demo.db",
     show_default=True,
+    metavar="TỆP",
     help="Tệp SQLite riêng của bản minh họa, dựng lại mỗi lần chạy.",
 )
 @click.pass_context

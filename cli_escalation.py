@@ -10,7 +10,14 @@ from pathlib import Path
 
 import click
 
-from cli_support import DATE, emit_json, json_option, render_table
+from cli_support import (
+    DATE,
+    NhiemvuCommand,
+    NhiemvuGroup,
+    emit_json,
+    json_option,
+    render_table,
+)
 
 SCHEDULER_ACTOR = "scheduler"
 
@@ -25,7 +32,7 @@ def _app(ctx: click.Context, default_actor: str | None = None):
     return get_app(ctx)
 
 
-@click.command()
+@click.command(cls=NhiemvuCommand)
 @click.option("--as-of", type=DATE, default=None, help="Chạy như vào ngày này (mặc định: hôm nay).")
 @click.option("--dry-run", is_flag=True, help="Chỉ liệt kê các bước sẽ ghi; không ghi gì.")
 @json_option
@@ -92,7 +99,7 @@ def _secretariat_log_format():
     return SecretariatLogFormatter("%(message)s")
 
 
-@click.group()
+@click.group(cls=NhiemvuGroup)
 def scheduler():
     """Bộ lập lịch: tự chạy lượt đôn đốc hằng ngày."""
 
@@ -141,14 +148,15 @@ def scheduler_run(ctx, at, once_now, interval_seconds, poll_seconds):
     )
 
 
-@click.command()
+@click.command(cls=NhiemvuCommand)
 @click.option("--as-of", type=DATE, required=True, help="Ngày tính quá hạn.")
-@click.option("--agency", default=None, metavar="CODE", help="Chỉ lập cho cơ quan này.")
+@click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ lập cho cơ quan này.")
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
+    metavar="THƯ_MỤC",
     help="Thư mục ghi các tệp .docx.",
 )
 @json_option

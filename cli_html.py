@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import click
 
-from cli_support import DATE
+from cli_support import DATE, NhiemvuCommand
 
 
-@click.command("html")
+@click.command("html", cls=NhiemvuCommand)
 @click.option("--year", type=int, default=None, metavar="2023", help="Báo cáo năm.")
 @click.option("--quarter", default=None, metavar="2023Q1", help="Báo cáo quý.")
 @click.option(
@@ -23,7 +23,7 @@ from cli_support import DATE
     "--out",
     "out_path",
     required=True,
-    metavar="FILE.html",
+    metavar="TỆP.html",
     type=click.Path(dir_okay=False, writable=True),
     help="Tệp HTML sẽ ghi (ghi đè nếu đã có).",
 )

@@ -6,6 +6,9 @@ import click
 
 from cli_support import (
     DATE,
+    DECIMAL,
+    NhiemvuCommand,
+    NhiemvuGroup,
     emit_json,
     json_option,
     local_time_text,
@@ -19,12 +22,12 @@ rulebook_option = click.option(
     "--rulebook",
     "rulebook_path",
     default=None,
-    metavar="FILE",
+    metavar="TỆP",
     type=click.Path(exists=True, dir_okay=False),
     help="Dùng sổ quy tắc này thay cho sổ quy tắc có hiệu lực tại ngày chốt.",
 )
 xlsx_option = click.option(
-    "--xlsx", "xlsx_path", default=None, metavar="FILE", help="Xuất thêm ra tệp Excel."
+    "--xlsx", "xlsx_path", default=None, metavar="TỆP", help="Xuất thêm ra tệp Excel."
 )
 
 SCORE_COLUMNS = [
@@ -79,9 +82,9 @@ def _export(path, title, columns, rows, notes=()):
     )
 
 
-@click.command()
+@click.command(cls=NhiemvuCommand)
 @period_options
-@click.option("--agency", default=None, metavar="CODE")
+@click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ cơ quan này.")
 @click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu (mặc định: cuối kỳ).")
 @rulebook_option
 @json_option
@@ -109,7 +112,7 @@ def score(
     output(rows, as_json, lambda rs: render_table(rs, SCORE_COLUMNS) + f"\nSổ quy tắc: {book.name}")
 
 
-@click.group()
+@click.group(cls=NhiemvuGroup)
 def rating():
     """Xếp loại người đứng đầu cuối năm."""
 
@@ -125,7 +128,7 @@ def _rating_table(rows, book_name: str) -> str:
 
 
 @rating.command("compute")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=int, required=True, metavar="NĂM")
 @click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu trong năm.")
 @rulebook_option
 @json_option
@@ -146,9 +149,11 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
 
 
 @rating.command("finalize")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=int, required=True, metavar="NĂM")
 @rulebook_option
-@click.option("--reason", default=None, help="Bắt buộc khi chốt lại lần thứ hai trở đi.")
+@click.option(
+    "--reason", default=None, metavar="LÝ_DO", help="Bắt buộc khi chốt lại lần thứ hai trở đi."
+)
 @json_option
 @click.pass_context
 def rating_finalize(ctx, year, rulebook_path, reason, as_json):
@@ -170,8 +175,10 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 
 
 @rating.command("show")
-@click.option("--year", type=int, required=True)
-@click.option("--revision", type=int, default=None, help="Lần chốt (mặc định: lần mới nhất).")
+@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option(
+    "--revision", type=int, default=None, metavar="LẦN", help="Lần chốt (mặc định: lần mới nhất)."
+)
 @json_option
 @xlsx_option
 @click.pass_context
@@ -198,12 +205,16 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
     )
 
 
-@click.command()
-@click.argument("code")
-@click.option("--year", type=int, required=True)
-@click.option("--criterion", required=True, help="tham_muu, phoi_hop hoặc che_do_bao_cao.")
-@click.option("--points", type=float, required=True)
-@click.option("--reason", required=True)
+@click.command(cls=NhiemvuCommand)
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option(
+    "--criterion", required=True, metavar="TIÊU_CHÍ", help="tham_muu, phoi_hop hoặc che_do_bao_cao."
+)
+@click.option(
+    "--points", type=DECIMAL, required=True, metavar="ĐIỂM", help="Số điểm, ví dụ 8 hoặc 7,5."
+)
+@click.option("--reason", required=True, metavar="LÝ_DO")
 @rulebook_option
 @click.pass_context
 def assess(ctx, code, year, criterion, points, reason, rulebook_path):
@@ -214,4 +225,5 @@ def assess(ctx, code, year, criterion, points, reason, rulebook_path):
 
     book = ratings.choose_rulebook(date(year, 12, 31), rulebook_path)
     _app(ctx).ledger.record_assessment(code, year, criterion, points, reason, book)
-    click.echo(f"Đã ghi đánh giá {criterion} = {points:g} điểm cho {code.upper()} năm {year}.")
+    shown = f"{points:g}".replace(".", ",")
+    click.echo(f"Đã ghi đánh giá {criterion} = {shown} điểm cho {code.upper()} năm {year}.")

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import click
 
-from cli_support import DATE, json_option, output, period_options, render_table, window
+from cli_support import (
+    DATE,
+    NhiemvuGroup,
+    json_option,
+    output,
+    period_options,
+    render_table,
+    window,
+)
 
 xlsx_option = click.option(
-    "--xlsx", "xlsx_path", default=None, metavar="FILE", help="Xuất thêm ra tệp Excel."
+    "--xlsx", "xlsx_path", default=None, metavar="TỆP", help="Xuất thêm ra tệp Excel."
 )
 
 
-@click.group()
+@click.group(cls=NhiemvuGroup)
 def report():
     """Báo cáo định kỳ: tình hình thực hiện nhiệm vụ, văn bản nhắc nhở/phê bình."""
 
@@ -19,7 +27,7 @@ def report():
 @report.command("tasks")
 @period_options
 @click.option("--as-of", type=DATE, default=None, help="Mọi nhiệm vụ giao đến ngày này.")
-@click.option("--agency", default=None, metavar="CODE")
+@click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ cơ quan này.")
 @json_option
 @xlsx_option
 @click.pass_context

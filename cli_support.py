@@ -17,12 +17,40 @@ import cli_messages
 cli_messages.install()
 
 
-class NhiemvuGroup(click.Group):
-    """Turns the errors that mean "bad input" into `Lỗi: …` and exit status 1.
+# The parts of a usage line, which click spells in English outside its gettext
+# messages (`Cách dùng: nhiemvu task show [TÙY_CHỌN] MÃ_NV`).
+OPTIONS_METAVAR = "[TÙY_CHỌN]"
+SUBCOMMAND_METAVAR = "LỆNH [THAM_SỐ]..."
 
-    Parameter conversion runs inside the parent's invoke, so catching here also
-    covers dates that do not exist and unknown codes found while parsing.
+
+class NhiemvuCommand(click.Command):
+    """A command whose usage line is in Vietnamese."""
+
+    def __init__(self, *args, options_metavar: str | None = OPTIONS_METAVAR, **kwargs) -> None:
+        super().__init__(*args, options_metavar=options_metavar, **kwargs)
+
+
+class NhiemvuGroup(click.Group):
+    """A group whose usage line is in Vietnamese, as are its commands' and groups'.
+
+    At the top, it turns the errors that mean "bad input" into `Lỗi: …` and exit
+    status 1. Parameter conversion runs inside the parent's invoke, so catching
+    there also covers dates that do not exist and unknown codes found while parsing.
     """
+
+    command_class = NhiemvuCommand
+    group_class = type  # subgroups are NhiemvuGroups too
+
+    def __init__(
+        self,
+        *args,
+        options_metavar: str | None = OPTIONS_METAVAR,
+        subcommand_metavar: str | None = SUBCOMMAND_METAVAR,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            *args, options_metavar=options_metavar, subcommand_metavar=subcommand_metavar, **kwargs
+        )
 
     def invoke(self, ctx: click.Context):
         from events.errors import EventStoreError
@@ -49,7 +77,7 @@ _LOOK_UP = {
         "Danh sách văn bản: `nhiemvu directive list`",
         "ghi văn bản: `nhiemvu directive add`",
     ),
-    "sự kiện": ("Mã các sự kiện của một nhiệm vụ: `nhiemvu task history MÃ_NHIỆM_VỤ`", None),
+    "sự kiện": ("Mã các sự kiện của một nhiệm vụ: `nhiemvu task history MÃ_NV`", None),
 }
 
 
@@ -79,6 +107,23 @@ class DateParam(click.ParamType):
 
 
 DATE = DateParam()
+
+
+class DecimalParam(click.ParamType):
+    """A number written either way: `7,5` (the Vietnamese decimal comma) or `7.5`."""
+
+    name = "SỐ"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return float(value.strip().replace(",", ".", 1))
+        except ValueError:
+            self.fail(f"'{value}' không phải là một số (ví dụ: 8 hoặc 7,5).", param, ctx)
+
+
+DECIMAL = DecimalParam()
 
 json_option = click.option("--json", "as_json", is_flag=True, help="In ra JSON (ngày ISO).")
 
@@ -156,9 +201,9 @@ def period_options(func):
     """--year / --quarter / --month / --from + --to: one window, checked by `window()`."""
     func = click.option("--to", "date_to", type=DATE, default=None, help="Đến ngày.")(func)
     func = click.option("--from", "date_from", type=DATE, default=None, help="Từ ngày.")(func)
-    func = click.option("--month", default=None, metavar="2023-10")(func)
-    func = click.option("--quarter", default=None, metavar="2023Q1")(func)
-    func = click.option("--year", type=int, default=None, metavar="2023")(func)
+    func = click.option("--month", default=None, metavar="2023-10", help="Một tháng.")(func)
+    func = click.option("--quarter", default=None, metavar="2023Q1", help="Một quý.")(func)
+    func = click.option("--year", type=int, default=None, metavar="2023", help="Một năm.")(func)
     return func
 
 

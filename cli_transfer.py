@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import click
 
-from cli_support import emit_json, json_option, render_table
+from cli_support import NhiemvuCommand, NhiemvuGroup, emit_json, json_option, render_table
 
 
 @contextmanager
@@ -44,12 +44,12 @@ def _output(path: str) -> Iterator[BinaryIO]:
         yield handle
 
 
-@click.command("export")
+@click.command("export", cls=NhiemvuCommand)
 @click.option(
     "--out",
     "out_path",
     required=True,
-    metavar="FILE.jsonl",
+    metavar="TỆP.jsonl",
     help="Tệp đích (JSON Lines, mỗi dòng một sự kiện); '-' để ghi ra stdout.",
 )
 @json_option
@@ -78,12 +78,12 @@ def events_export(ctx, out_path, as_json):
     )
 
 
-@click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.command("import", cls=NhiemvuCommand)
+@click.argument("file", type=click.Path(dir_okay=False), metavar="TỆP")
 @click.option(
     "--expect-hash",
     default=None,
-    metavar="HASH",
+    metavar="MÃ_BĂM",
     help="Mã băm cuối do lệnh export báo; từ chối tệp kết thúc ở chỗ khác.",
 )
 @json_option
@@ -130,17 +130,17 @@ def events_import(ctx, file, expect_hash, as_json):
     )
 
 
-@click.group("import")
+@click.group("import", cls=NhiemvuGroup)
 def import_():
     """Nhập dữ liệu từ sổ theo dõi nhiệm vụ Excel."""
 
 
 @import_.command("xlsx")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), metavar="TỆP")
 @click.option(
     "--sheet",
     default=None,
-    metavar="NAME",
+    metavar="TÊN_TRANG",
     help="Trang cần đọc (mặc định: trang đầu tiên có dòng tiêu đề đủ cột).",
 )
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra và báo sẽ làm gì; không ghi gì.")
@@ -249,7 +249,7 @@ def _first_error(row) -> str:
 
 
 @import_.command("template")
-@click.option("--out", "out_path", required=True, metavar="FILE.xlsx", help="Tệp sẽ ghi.")
+@click.option("--out", "out_path", required=True, metavar="TỆP.xlsx", help="Tệp sẽ ghi.")
 @click.option(
     "--sample",
     is_flag=True,

@@ -184,7 +184,7 @@ REFUSALS = [
     (
         "unknown-event",
         ["correct", "00000000-0000-0000-0000-000000000000", "--reason", "x"],
-        ["Không tìm thấy sự kiện", "`nhiemvu task history MÃ_NHIỆM_VỤ`"],
+        ["Không tìm thấy sự kiện", "`nhiemvu task history MÃ_NV`"],
     ),
     # dates against the assignment and today
     (

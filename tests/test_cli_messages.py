@@ -13,6 +13,8 @@ import importlib
 import inspect
 import re
 
+import click
+import pytest
 from click.testing import CliRunner
 from nhiemvu_cli import CLICK_ENGLISH
 
@@ -112,7 +114,7 @@ def test_an_unknown_option_is_explained_with_the_nearest_one():
     assert result.stderr.splitlines()[-1] == (
         "Lỗi: Không có tùy chọn '--jsn'. Có phải ý bạn là '--json'?"
     )
-    assert result.stderr.startswith("Cách dùng: nhiemvu task show [OPTIONS] TASK_ID\n")
+    assert result.stderr.startswith("Cách dùng: nhiemvu task show [TÙY_CHỌN] MÃ_NV\n")
     assert "Xem 'nhiemvu task show --help' để biết cách dùng." in result.stderr
     assert not CLICK_ENGLISH.search(result.stderr), result.stderr
 
@@ -136,3 +138,35 @@ def test_an_empty_ledger_says_so_instead_of_guessing(tmp_path):
         "Lỗi: Không tìm thấy cơ quan 'SXD'. Chưa có cơ quan nào trong sổ. "
         "Hãy đăng ký cơ quan: `nhiemvu agency add`.\n"
     )
+
+
+def _every_command(command: click.Command, path: tuple[str, ...] = ("nhiemvu",)):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _every_command(sub, (*path, name))
+
+
+# Placeholders that are not words: a URL, a count, a time, an example value, a range.
+LANGUAGE_NEUTRAL = re.compile(r"URL|N|HH:MM|\d{4}(Q\d|-\d{2})?|\d+-\d+|\[[a-z-]+(\|[a-z-]+)+\]")
+
+
+@pytest.mark.parametrize(
+    ("path", "command"),
+    list(_every_command(cli)),
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else "",
+)
+def test_usage_line_and_placeholders_are_vietnamese(path, command):
+    """`Cách dùng: nhiemvu task show [TÙY_CHỌN] MÃ_NV`, and `--on NGÀY`, `--lead MÃ_CQ`:
+    click's own placeholders (TEXT, INTEGER, [OPTIONS], COMMAND) would be English."""
+    ctx = click.Context(command, info_name=path[-1])
+    usage = command.get_usage(ctx)
+    assert not re.search(r"OPTIONS|COMMAND|ARGS", usage), usage
+    for param in command.params:
+        if getattr(param, "hidden", False) or getattr(param, "is_flag", False):
+            continue
+        if param.name in ("help", "version"):
+            continue
+        metavar = param.make_metavar(ctx)
+        vietnamese = any(not ch.isascii() for ch in metavar.split(".")[0])
+        assert vietnamese or LANGUAGE_NEUTRAL.fullmatch(metavar), (path, param.name, metavar)

@@ -193,6 +193,20 @@ def test_assessment_lowers_general_criteria(sct):
     assert bad.exit_code == 1 and "0–10" in bad.stderr
 
 
+def test_assessment_points_take_the_decimal_comma(sct):
+    """People write 7,5; the point works too, and anything else is a usage error."""
+    args = ("assess", "SCT", "--year", "2024", "--criterion", "phoi_hop", "--reason", "x")
+    recorded = sct.ok(*args, "--points", "7,5")
+    assert "phoi_hop = 7,5 điểm" in recorded.stdout
+    (row,) = sct.json("score", "--year", "2024", "--agency", "SCT")
+    assert row["G"] == 27.5
+    sct.ok(*args, "--points", "6.5")
+    (row,) = sct.json("score", "--year", "2024", "--agency", "SCT")
+    assert row["G"] == 26.5
+    refused = sct.fails(*args, "--points", "bảy", code=2)
+    assert "'bảy' không phải là một số (ví dụ: 8 hoặc 7,5)" in refused.stderr
+
+
 def test_reports_of_the_year(sct):
     reprimands = sct.json("report", "reprimands", "--year", "2024")
     assert (reprimands["reminder_docs"], reprimands["reminder_targets"]) == (1, 1)
