@@ -22,6 +22,7 @@ from cli_support import (
     render_table,
     warn,
 )
+from workflow.text import grouped
 
 AGENCY_KINDS = ["so", "quan-huyen", "don-vi-su-nghiep", "khac"]
 REPRIMAND_KINDS = {
@@ -165,10 +166,10 @@ def events_verify(ctx, as_json):
     if as_json:
         emit_json(data)
     elif result.ok:
-        click.echo(f"Sổ sự kiện toàn vẹn: đã kiểm tra {result.checked} sự kiện.")
+        click.echo(f"Sổ sự kiện toàn vẹn: đã kiểm tra {grouped(result.checked)} sự kiện.")
     else:
         click.echo(
-            f"Sổ sự kiện KHÔNG toàn vẹn: hỏng tại vị trí {result.broken_position} "
+            f"Sổ sự kiện KHÔNG toàn vẹn: hỏng tại vị trí {grouped(result.broken_position)} "
             f"({result.reason}).",
             err=True,
         )
@@ -196,7 +197,7 @@ def projections_rebuild(ctx, workers):
 
     app = get_app(ctx)
     count = rebuild(app.store, app.ledger.projection, workers=workers)
-    click.echo(f"Đã dựng lại các bảng dẫn xuất từ {count} sự kiện.")
+    click.echo(f"Đã dựng lại các bảng dẫn xuất từ {grouped(count)} sự kiện.")
 
 
 # -- agencies ----------------------------------------------------------------------

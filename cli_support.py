@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 import cli_messages
+from workflow.text import grouped
 
 cli_messages.install()
 
@@ -138,11 +139,15 @@ def display_width(text: str) -> int:
 
 def cell_text(value: Any) -> str:
     """A table cell as people read it: a fraction with the Vietnamese decimal comma
-    (12,63 — the point would read as a thousands separator); nothing for None."""
+    (12,63 — the point would read as a thousands separator), a count from 10.000 on
+    with the point between thousands (years, day counts and the like stay as they
+    are); nothing for None."""
     if value is None:
         return ""
     if isinstance(value, float | Decimal):
         return str(value).replace(".", ",")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return grouped(value)
     return str(value)
 
 

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import click
 
 from cli_support import NhiemvuCommand, NhiemvuGroup, emit_json, json_option, render_table
+from workflow.text import grouped
 
 
 @contextmanager
@@ -72,7 +73,7 @@ def events_export(ctx, out_path, as_json):
             emit_json(data)
         return
     click.echo(
-        f"Đã xuất {result.count} sự kiện vào {out_path}. Mã băm cuối: {result.last_hash} "
+        f"Đã xuất {grouped(result.count)} sự kiện vào {out_path}. Mã băm cuối: {result.last_hash} "
         "(dùng với `nhiemvu events import --expect-hash` để phát hiện tệp bị thiếu dòng cuối).",
         err=to_stderr,
     )
@@ -112,7 +113,9 @@ def events_import(ctx, file, expect_hash, as_json):
     finally:
         handle.close()
     if not as_json:
-        click.echo(f"Đã nạp {result.count} sự kiện; đang dựng lại các bảng dẫn xuất…", err=True)
+        click.echo(
+            f"Đã nạp {grouped(result.count)} sự kiện; đang dựng lại các bảng dẫn xuất…", err=True
+        )
     rebuilt = rebuild(app.store, app.ledger.projection)
     if as_json:
         emit_json(
@@ -125,7 +128,7 @@ def events_import(ctx, file, expect_hash, as_json):
         )
         return
     click.echo(
-        f"Đã nạp {result.count} sự kiện từ {file} (vị trí 1–{result.count}), chuỗi mã băm "
+        f"Đã nạp {grouped(result.count)} sự kiện từ {file} (vị trí 1–{grouped(result.count)}), chuỗi mã băm "
         f"hợp lệ; mã băm cuối: {result.last_hash}. Đã dựng lại các bảng dẫn xuất."
     )
 

@@ -59,6 +59,7 @@ from workflow.tasks import (
     STATUSES,
     TaskState,
 )
+from workflow.text import grouped
 
 from . import loading
 from . import rating as ratings
@@ -479,11 +480,7 @@ def vn_number(value: float | int | None, places: int = 0) -> str:
     quantum = Decimal(1).scaleb(-places)
     number = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
     whole, _, fraction = f"{abs(number):f}".partition(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    text = ("-" if number < 0 else "") + ".".join(groups or ["0"])
+    text = ("-" if number < 0 else "") + grouped(int(whole))
     return f"{text},{fraction}" if fraction else text
 
 

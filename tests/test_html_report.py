@@ -298,6 +298,7 @@ def test_vietnamese_number_notation():
     assert vn_number(66.665, 2) == "66,67"  # half up, as the city rounds
     assert vn_number(0) == "0"
     assert vn_number(None, 2) == "—"
+    assert vn_number(-1234.5, 1) == "-1.234,5"
 
 
 def _small_ledger(url: str) -> None:

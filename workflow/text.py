@@ -1,4 +1,4 @@
-"""Normalising what people type: Vietnamese text from any keyboard, codes."""
+"""Text as people type and read it: Vietnamese from any keyboard, codes, numbers."""
 
 from __future__ import annotations
 
@@ -45,3 +45,8 @@ def matches_words(text: str, query: str) -> bool:
 
 def same_field(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and nfc(a).casefold() == nfc(b).casefold()
+
+
+def grouped(whole: int) -> str:
+    """An integer with the Vietnamese thousands separator: 1145997 → '1.145.997'."""
+    return f"{whole:,}".replace(",", ".")
