@@ -59,6 +59,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
+def read_snapshot(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection whose statements all see one committed state, for a read spread
+    over several statements: on PostgreSQL a REPEATABLE READ transaction, on SQLite a
+    deferred one (its first read fixes what the others see)."""
+    options = {} if engine.dialect.name == "sqlite" else {"isolation_level": "REPEATABLE READ"}
+    with connect_or_explain(engine) as connection:
+        connection = connection.execution_options(**options)
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
 def file_unmapped(raw) -> Iterator[None]:
     """SQLite reads without its memory map for a while (`raw`: an events.sql.Raw).
 

@@ -87,12 +87,20 @@ def event_body(row: dict[str, Any], payload_json: str, metadata_json: str) -> st
     """`canonical_json(hashed_fields(row))`, built around payload and metadata already
     in canonical form — the append stores those very texts, so each is encoded once.
     Keys in sorted order; tests check it against the general form."""
+    occurred, recorded = format_instant(row["occurred_at"]), format_instant(row["recorded_at"])
+    return canonical_body(row, payload_json, metadata_json, occurred, recorded)
+
+
+def canonical_body(
+    row: dict[str, Any], payload_json: str, metadata_json: str, occurred_at: str, recorded_at: str
+) -> str:
+    """`event_body` with the instants already as `format_instant` writes them."""
     return (
         f'{{"actor":{_text(row["actor"])},"causation_id":{_text(row["causation_id"])},'
         f'"correlation_id":{_text(row["correlation_id"])},"event_id":{_text(row["event_id"])},'
         f'"event_type":{_text(row["event_type"])},"metadata":{metadata_json},'
-        f'"occurred_at":"{format_instant(row["occurred_at"])}","payload":{payload_json},'
-        f'"position":{int(row["position"])},"recorded_at":"{format_instant(row["recorded_at"])}",'
+        f'"occurred_at":"{occurred_at}","payload":{payload_json},'
+        f'"position":{int(row["position"])},"recorded_at":"{recorded_at}",'
         f'"schema_version":{int(row["schema_version"])},"stream_id":{_text(row["stream_id"])},'
         f'"stream_version":{int(row["stream_version"])}}}'
     )

@@ -156,6 +156,7 @@ class Raw:
         self.cursor = driver.cursor()
         self.errors = dbapi.Error
         self.integrity_errors = dbapi.IntegrityError
+        self.data_errors = dbapi.DataError
 
     def execute(self, text: str, params: Mapping[str, Any] | None = None):
         sql, names = self.dialect.sql(text)

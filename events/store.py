@@ -144,7 +144,7 @@ _COLUMNS = (
 )
 _SELECT = f"SELECT {_COLUMNS} FROM events"
 
-_COLUMN_NAMES = tuple(_COLUMNS.split(", "))
+EVENT_COLUMNS = tuple(_COLUMNS.split(", "))  # as the store writes a row
 _STREAM_VERSION = "SELECT MAX(stream_version) FROM events WHERE stream_id = :stream_id"
 _ADVANCE_HEAD = (
     "UPDATE event_log_head SET last_position = :position, last_hash = :hash, "
@@ -615,7 +615,7 @@ class StoreTransaction:
         self._unwritten_ids.clear()
         self._written_rows = rows
         with self._refusals_explained():
-            self.raw.insert_rows("events", _COLUMN_NAMES, rows)
+            self.raw.insert_rows("events", EVENT_COLUMNS, rows)
         head = self._head
         self.raw.execute(
             _ADVANCE_HEAD,

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .chain import BrokenLink, walk_chain
 from .database import WRITE
 from .errors import EventStoreError
 from .registry import EventRegistry
@@ -35,10 +36,12 @@ from .schema import events as events_table
 from .schema import log_head, projection_checkpoints
 from .serialization import (
     GENESIS_HASH,
-    event_digest,
+    chain_digest,
+    event_body,
     format_instant,
-    hashed_fields,
 )
+from .sql import Raw
+from .store import EVENT_COLUMNS
 
 # Column order of every line; it is part of the file format.
 EXPORT_FIELDS = (
@@ -108,18 +111,28 @@ def _scalar(value: Any) -> str:
     return str(int(value))
 
 
-def _line(fields: Mapping[str, Any]) -> bytes:
-    """Encode a row whose instants are already text."""
+def _line(fields: Mapping[str, Any], objects_as_text: bool = False) -> bytes:
+    """Encode a row whose instants are already text (and, if `objects_as_text`, its
+    payload and metadata already canonical JSON text)."""
     parts = []
     for key, prefix in zip(EXPORT_FIELDS, _KEYS, strict=True):
         value = fields[key]
-        text = _CANONICAL(value) if key in _OBJECT_FIELDS else _scalar(value)
+        if key in _OBJECT_FIELDS:
+            text = value if objects_as_text else _CANONICAL(value)
+        else:
+            text = _scalar(value)
         parts.append(prefix + text)
     return ("{" + ",".join(parts) + "}\n").encode("utf-8")
 
 
 def decode_line(line: bytes, line_number: int) -> dict[str, Any]:
     """A row from one line (newline included), refusing anything not in canonical form."""
+    return _decoded(line, line_number)[0]
+
+
+def _decoded(line: bytes, line_number: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """`decode_line`, and the canonical texts of the line's payload and metadata (the
+    line holds them as they are hashed and stored)."""
     where = f"Dòng {line_number}"
     if not line.endswith(b"\n"):
         raise TransferError(
@@ -150,14 +163,15 @@ def decode_line(line: bytes, line_number: int) -> dict[str, Any]:
     row = dict(obj)
     for key in _INSTANT_FIELDS:
         row[key] = _parse_instant(obj[key], key, where)
+    texts = {key: _CANONICAL(obj[key]) for key in _OBJECT_FIELDS}
     # Any other difference from the canonical form (spacing, escapes, a second
     # copy of a key…) means the line was not written by the exporter.
-    if _line(obj) != line:
+    if _line({**obj, **texts}, objects_as_text=True) != line:
         raise TransferError(
             f"{where} không ở dạng chuẩn của tệp xuất (khoảng trắng, thứ tự khóa hoặc cách "
             "viết ký tự khác): tệp đã bị sửa ngoài hệ thống."
         )
-    return row
+    return row, texts
 
 
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -192,38 +206,49 @@ def export_lines(engine: Engine, batch_size: int = EXPORT_BATCH) -> Iterator[byt
 def _export(engine: Engine, batch_size: int) -> Iterator[tuple[bytes, str]]:
     """Lines with their hashes.
 
-    The chain is checked on the way: a file that the importer would refuse is
-    not worth writing, and the operator learns at once that the log is damaged.
+    The chain is checked on the way (events.chain): a file that the importer would
+    refuse is not worth writing, and the operator learns at once that the log is
+    damaged. Each link comes in canonical form already, so a line is its texts put
+    together.
     """
     with engine.connect() as connection:
+        raw = Raw(connection)
         # Positions up to the head are committed and never change (the table
         # is append-only), so appends made during the export cannot tear it.
-        head = connection.execute(sa.select(log_head)).mappings().one()
-        last, head_hash = head["last_position"], head["last_hash"]
-        prev_hash, expected = GENESIS_HASH, 1
-        while expected <= last:
-            rows = (
-                connection.execute(
-                    sa.select(events_table)
-                    .where(events_table.c.position >= expected)
-                    .where(events_table.c.position <= last)
-                    .order_by(events_table.c.position)
-                    .limit(batch_size)
-                )
-                .mappings()
-                .all()
-            )
-            if not rows:
-                break
-            for row in rows:
-                _check_link(row, expected, prev_hash, "trong cơ sở dữ liệu")
-                prev_hash, expected = row["hash"], expected + 1
-                yield encode_line(row), prev_hash
-        if expected - 1 != last or prev_hash != head_hash:
+        last, head_hash = raw.one(
+            "SELECT last_position, last_hash FROM event_log_head WHERE id = 1"
+        )
+        prev_hash, count = GENESIS_HASH, 0
+        try:
+            for link in walk_chain(raw, up_to=last, batch_size=batch_size):
+                prev_hash, count = link.hash, count + 1
+                yield _line(link._asdict(), objects_as_text=True), prev_hash
+        except BrokenLink as broken:
+            raise TransferError(_broken(broken, "trong cơ sở dữ liệu")) from None
+        if count != last or prev_hash != head_hash:
             raise TransferError(
                 f"Sổ sự kiện không khớp với đầu sổ (event_log_head: vị trí {last}); đã đọc được "
-                f"{expected - 1} sự kiện. Chạy `nhiemvu events verify` để xem chỗ hỏng."
+                f"{count} sự kiện. Chạy `nhiemvu events verify` để xem chỗ hỏng."
             )
+
+
+def _broken(broken: BrokenLink, where: str) -> str:
+    """What a break in the chain means, `where` it was found (the database, a file line)."""
+    if broken.kind == "hash":
+        return (
+            f"Mã băm không khớp {where} (vị trí {broken.position}): nội dung sự kiện đã bị sửa "
+            "hoặc bị hỏng."
+        )
+    if broken.kind == "gap":
+        detail = (
+            f"thiếu sự kiện ở vị trí {broken.position} "
+            f"(sự kiện tiếp theo mang vị trí {broken.found})"
+        )
+    else:
+        detail = (
+            f"vị trí {broken.found} lặp lại hoặc sai thứ tự (mong đợi vị trí {broken.position})"
+        )
+    return f"Chuỗi sự kiện bị đứt {where}: {detail}."
 
 
 def export_log(
@@ -322,15 +347,15 @@ def _import_rows(
                 f"Dòng {line_number} dài quá {MAX_LINE_BYTES // (1024 * 1024)} MB: "
                 "không phải tệp xuất sổ sự kiện."
             )
-        row = decode_line(line, line_number)
-        _check_link(row, expected, prev_hash, f"ở dòng {line_number} của tệp")
+        row, texts = _decoded(line, line_number)
+        _check_link(row, texts, expected, prev_hash, f"ở dòng {line_number} của tệp")
         if registry is not None:
             _check_type(registry, row, line_number)
         prev_hash, expected = row["hash"], expected + 1
         last_recorded_at = row["recorded_at"]
         if not batch:
             first_line_of_batch = line_number
-        batch.append(row)
+        batch.append({**row, **texts})
         batch_bytes += len(line)
         if len(batch) >= batch_size:
             _insert(connection, batch, first_line_of_batch, line_number)
@@ -353,20 +378,18 @@ def _import_rows(
     return TransferResult(count, prev_hash)
 
 
-def _check_link(row: Mapping[str, Any], expected: int, prev_hash: str, where: str) -> None:
-    """Position `expected` must come next and its hash must follow from `prev_hash`."""
+def _check_link(
+    row: Mapping[str, Any], texts: Mapping[str, str], expected: int, prev_hash: str, where: str
+) -> None:
+    """Position `expected` must come next and its hash must follow from `prev_hash`
+    (`texts`: the payload and metadata as canonical JSON)."""
     position = row["position"]
     if position != expected:
-        if position > expected:
-            detail = f"thiếu sự kiện ở vị trí {expected} (sự kiện tiếp theo mang vị trí {position})"
-        else:
-            detail = f"vị trí {position} lặp lại hoặc sai thứ tự (mong đợi vị trí {expected})"
-        raise TransferError(f"Chuỗi sự kiện bị đứt {where}: {detail}.")
-    if event_digest(prev_hash, hashed_fields(row)) != row["hash"]:
-        raise TransferError(
-            f"Mã băm không khớp {where} (vị trí {position}): nội dung sự kiện đã bị sửa "
-            "hoặc bị hỏng."
-        )
+        kind = "gap" if position > expected else "order"
+        raise TransferError(_broken(BrokenLink(expected, kind, position), where))
+    body = event_body(row, texts["payload"], texts["metadata"])
+    if chain_digest(prev_hash, body) != row["hash"]:
+        raise TransferError(_broken(BrokenLink(position, "hash"), where))
 
 
 def _check_type(registry: EventRegistry, row: Mapping[str, Any], line_number: int) -> None:
@@ -385,12 +408,21 @@ def _check_type(registry: EventRegistry, row: Mapping[str, Any], line_number: in
 
 
 def _insert(connection: Connection, rows: list[dict[str, Any]], first: int, last: int) -> None:
+    """The rows as the store writes them: payload and metadata as the canonical text
+    the chain hashed (events.chain verifies such rows without decoding them)."""
+    raw = Raw(connection)
+    instant = raw.dialect.instant
+    for row in rows:
+        row["occurred_at"], row["recorded_at"] = (
+            instant(row["occurred_at"]),
+            instant(row["recorded_at"]),
+        )
     try:
-        connection.execute(events_table.insert(), rows)
-    except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+        raw.insert_rows("events", EVENT_COLUMNS, rows)
+    except (raw.integrity_errors, raw.data_errors) as exc:
         # A consistent chain with a repeated event id or stream version can only
         # come from a file whose hashes were recomputed after editing.
         raise TransferError(
             f"Các dòng {first}–{last} vi phạm ràng buộc của sổ (trùng mã sự kiện, trùng phiên "
-            f"bản luồng hoặc giá trị quá dài): {exc.orig.__class__.__name__}."
+            f"bản luồng hoặc giá trị quá dài): {exc.__class__.__name__}."
         ) from None

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .schema import events as events_table
-from .schema import log_head
-from .serialization import GENESIS_HASH, event_digest, hashed_fields
+from .chain import LINK_BATCH, BrokenLink, walk_chain
+from .database import read_snapshot
+from .serialization import GENESIS_HASH
+from .sql import Raw
 
-VERIFY_BATCH = 5000
+_REASONS = {
+    "gap": "thiếu sự kiện ở vị trí {position} (vị trí kế tiếp là {found})",
+    "order": "vị trí {found} lặp lại hoặc sai thứ tự (mong đợi vị trí {position})",
+    "hash": "mã băm không khớp: nội dung sự kiện đã bị sửa ngoài hệ thống",
+}
 
 
 @dataclass(frozen=True)
@@ -22,52 +26,28 @@ class VerifyResult:
     reason: str | None = None
 
 
-def verify_chain(engine: Engine, batch_size: int = VERIFY_BATCH) -> VerifyResult:
-    """Walk the stored rows (raw, not upcast) and check positions, hashes and the head."""
-    prev_hash = GENESIS_HASH
-    expected_position = 1
-    checked = 0
-    with engine.connect() as connection:
-        after = 0
-        while True:
-            rows = (
-                connection.execute(
-                    sa.select(events_table)
-                    .where(events_table.c.position > after)
-                    .order_by(events_table.c.position)
-                    .limit(batch_size)
-                )
-                .mappings()
-                .all()
-            )
-            if not rows:
-                break
-            for row in rows:
-                position = row["position"]
-                if position != expected_position:
-                    return VerifyResult(
-                        False,
-                        checked,
-                        expected_position,
-                        f"thiếu sự kiện ở vị trí {expected_position} (vị trí kế tiếp là {position})",
-                    )
-                if event_digest(prev_hash, hashed_fields(row)) != row["hash"]:
-                    return VerifyResult(
-                        False,
-                        checked,
-                        position,
-                        "mã băm không khớp: nội dung sự kiện đã bị sửa ngoài hệ thống",
-                    )
-                prev_hash = row["hash"]
-                expected_position += 1
-                checked += 1
-            after = rows[-1]["position"]
-        head = connection.execute(sa.select(log_head)).mappings().one()
-    if head["last_position"] != checked or head["last_hash"] != prev_hash:
+def verify_chain(engine: Engine, batch_size: int = LINK_BATCH) -> VerifyResult:
+    """Walk the stored rows (raw, not upcast) and check positions, hashes and the head.
+
+    The head and the rows are read in one snapshot, so an append made meanwhile is
+    either wholly seen or not at all, and never taken for a head out of step."""
+    prev_hash, checked = GENESIS_HASH, 0
+    with read_snapshot(engine) as connection:
+        raw = Raw(connection)
+        head_position, head_hash = raw.one(
+            "SELECT last_position, last_hash FROM event_log_head WHERE id = 1"
+        )
+        try:
+            for link in walk_chain(raw, batch_size=batch_size):
+                prev_hash, checked = link.hash, checked + 1
+        except BrokenLink as broken:
+            reason = _REASONS[broken.kind].format(position=broken.position, found=broken.found)
+            return VerifyResult(False, checked, broken.position, reason)
+    if head_position != checked or head_hash != prev_hash:
         return VerifyResult(
             False,
             checked,
-            checked + 1 if head["last_position"] > checked else checked,
+            checked + 1 if head_position > checked else checked,
             "đầu sổ (event_log_head) không khớp với sự kiện cuối: sổ đã bị cắt bớt hoặc sửa",
         )
     return VerifyResult(True, checked)

@@ -150,3 +150,37 @@ def test_edited_head_is_detected(store):
         conn.execute(log_head.update().values(last_hash="f" * 64))
     result = verify_chain(store.engine)
     assert not result.ok and result.checked == N_EVENTS
+
+
+def test_same_content_in_another_json_form_still_verifies(store):
+    """The chain protects the content, not its spelling: a payload rewritten as
+    `json.dumps` writes it (spaces, escaped accents) verifies through the slower path."""
+    drop_triggers(store.engine)
+    payload_sql = "payload" if store.engine.dialect.name == "sqlite" else "CAST(payload AS text)"
+    with store.engine.begin() as conn:
+        before = conn.exec_driver_sql(
+            f"SELECT {payload_sql} FROM events WHERE position = 2"
+        ).scalar()
+        conn.exec_driver_sql("UPDATE events SET payload = '{\"n\":  2}' WHERE position = 2")
+        after = conn.exec_driver_sql(
+            f"SELECT {payload_sql} FROM events WHERE position = 2"
+        ).scalar()
+    assert (before, after) == ('{"n":2}', '{"n":  2}')
+    assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS)
+
+
+def test_an_append_during_the_walk_is_not_taken_for_a_broken_head(store, monkeypatch):
+    """The head and the rows are read in one snapshot: an event appended after the
+    head was read is not seen, instead of being counted past the head."""
+    import events.verify as verify
+
+    walk = verify.walk_chain
+
+    def append_then_walk(raw, **kwargs):
+        store.append("task-9", [NewEvent("task.noted", {"n": 7}, T0)], actor="vanthu")
+        return walk(raw, **kwargs)
+
+    monkeypatch.setattr(verify, "walk_chain", append_then_walk)
+    assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS)
+    monkeypatch.undo()
+    assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS + 1)
