@@ -7,6 +7,7 @@ is a real ledger. A small city (15 agencies, 100 tasks a year) on SQLite.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import sys
 from collections import Counter
@@ -336,3 +337,13 @@ def test_the_passes_recorded_leave_nothing_a_full_scan_would_find(city_url):
                 assert read < len(list(escalation.candidates(connection, as_of, calendar, ladder)))
     finally:
         runner.close()
+
+
+def test_log_io_benchmark_round_trips_a_small_city(capsys):
+    """The benchmark stops if the log does not verify or comes back different."""
+    from benchmarks import log_io_bench
+
+    log_io_bench.main(["--tasks", "100", "--repeats", "1", "--backend", "sqlite"])
+    out = capsys.readouterr().out
+    assert out.startswith("A city year: ")
+    assert re.search(r"^sqlite +[\d.]+ +[\d.]+ +[\d.]+ +[\d,]+$", out, re.M), out
