@@ -19,3 +19,11 @@ def snapshot(engine) -> dict[str, list[str]]:
             )
             for table in t.PROJECTION_TABLES
         }
+
+
+def facts_texts(engine) -> dict[str, str]:
+    """Each task row's facts as the database holds the text (not decoded)."""
+    column = "facts" if engine.dialect.name == "sqlite" else "CAST(facts AS text)"
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"SELECT task_id, {column} FROM proj_tasks")
+        return dict(rows.all())
