@@ -218,13 +218,12 @@ class _Evaluation:
     band_lines: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class AgencyScore:
-    agency: str
-    window: Window
-    cutoff: date
+@dataclass(frozen=True, kw_only=True)
+class ScoredFigures:
+    """What an agency's score and a head's rating both consist of."""
+
     score: Decimal
-    band: str
+    band: str  # KXL for a head not rated
     band_label: str
     N: int
     on_time: int
@@ -243,45 +242,55 @@ class AgencyScore:
     rulebook_version: str
     tasks: tuple[TaskOutcome, ...] = ()
     documents: tuple[CountedDocument, ...] = ()
+
+    def figures_dict(self) -> dict[str, Any]:
+        return {
+            "score": float(self.score),
+            "band": self.band,
+            "band_label": self.band_label,
+            "N": self.N,
+            "on_time": self.on_time,
+            "late": self.late,
+            "overdue": self.overdue,
+            "reminders": self.reminders,
+            "criticisms": self.criticisms,
+            "commendations": self.commendations,
+            "T": float(self.T),
+            "G": float(self.G),
+            "deductions": float(self.deductions),
+            "bonus": float(self.bonus),
+            "gates": list(self.gates),
+            "explanation": list(self.explanation),
+            "rulebook": {"id": self.rulebook_id, "version": self.rulebook_version},
+            "tasks": [t.to_dict() for t in self.tasks],
+            "documents": [d.to_dict() for d in self.documents],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgencyScore(ScoredFigures):
+    agency: str
+    window: Window
+    cutoff: date
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "agency": self.agency,
             "window": {"start": iso(self.window.start), "end": iso(self.window.end)},
             "cutoff": iso(self.cutoff),
-            **_common_dict(self),
+            **self.figures_dict(),
         }
 
 
-@dataclass(frozen=True)
-class HeadRating:
+@dataclass(frozen=True, kw_only=True)
+class HeadRating(ScoredFigures):
     agency: str
     head: str
     year: int
     cutoff: date
     rated: bool
     days_in_office: int
-    score: Decimal
-    band: str  # KXL when not rated
-    band_label: str
     rank: int | None
-    N: int
-    on_time: int
-    late: int
-    overdue: int
-    reminders: int
-    criticisms: int
-    commendations: int
-    T: Decimal
-    G: Decimal
-    deductions: Decimal
-    bonus: Decimal
-    gates: tuple[str, ...]
-    explanation: tuple[str, ...]
-    rulebook_id: str
-    rulebook_version: str
-    tasks: tuple[TaskOutcome, ...] = ()
-    documents: tuple[CountedDocument, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -292,32 +301,8 @@ class HeadRating:
             "rated": self.rated,
             "days_in_office": self.days_in_office,
             "rank": self.rank,
-            **_common_dict(self),
+            **self.figures_dict(),
         }
-
-
-def _common_dict(result: AgencyScore | HeadRating) -> dict[str, Any]:
-    return {
-        "score": float(result.score),
-        "band": result.band,
-        "band_label": result.band_label,
-        "N": result.N,
-        "on_time": result.on_time,
-        "late": result.late,
-        "overdue": result.overdue,
-        "reminders": result.reminders,
-        "criticisms": result.criticisms,
-        "commendations": result.commendations,
-        "T": float(result.T),
-        "G": float(result.G),
-        "deductions": float(result.deductions),
-        "bonus": float(result.bonus),
-        "gates": list(result.gates),
-        "explanation": list(result.explanation),
-        "rulebook": {"id": result.rulebook_id, "version": result.rulebook_version},
-        "tasks": [t.to_dict() for t in result.tasks],
-        "documents": [d.to_dict() for d in result.documents],
-    }
 
 
 # -- agencies ---------------------------------------------------------------------
