@@ -19,6 +19,7 @@ from cli_support import (
     json_option,
     local_time_text,
     output,
+    progress_bar,
     render_table,
     warn,
 )
@@ -156,7 +157,9 @@ def events_verify(ctx, as_json):
     """Tính lại chuỗi mã băm của toàn bộ sổ; thoát với mã 1 nếu sổ bị sửa."""
     from events.verify import verify_chain
 
-    result = verify_chain(get_app(ctx).engine)
+    app = get_app(ctx)
+    with progress_bar(app.store.head_position(), "Đang kiểm tra sổ sự kiện") as tick:
+        result = verify_chain(app.engine, progress=tick)
     data = {
         "ok": result.ok,
         "checked": result.checked,

@@ -6,7 +6,7 @@ import contextlib
 import json
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -188,6 +188,16 @@ def output(
         emit_json(data)
     else:
         click.echo(human(data))
+
+
+@contextlib.contextmanager
+def progress_bar(length: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A callback advancing a progress bar by n, or None when nobody is watching."""
+    if length and sys.stderr.isatty():
+        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+            yield bar.update
+    else:
+        yield None
 
 
 def warn(messages: Sequence[str]) -> None:

@@ -16,18 +16,15 @@ from typing import BinaryIO
 
 import click
 
-from cli_support import NhiemvuCommand, NhiemvuGroup, emit_json, json_option, render_table
+from cli_support import (
+    NhiemvuCommand,
+    NhiemvuGroup,
+    emit_json,
+    json_option,
+    progress_bar,
+    render_table,
+)
 from workflow.text import grouped
-
-
-@contextmanager
-def _progress(length: int, label: str) -> Iterator:
-    """A callback advancing a progress bar by n, or None when nobody is watching."""
-    if length and sys.stderr.isatty():
-        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-            yield bar.update
-    else:
-        yield None
 
 
 @contextmanager
@@ -62,7 +59,7 @@ def events_export(ctx, out_path, as_json):
 
     app = get_app(ctx)
     total = app.store.head_position()
-    with _progress(total, "Đang xuất sổ sự kiện") as tick, _output(out_path) as out:
+    with progress_bar(total, "Đang xuất sổ sự kiện") as tick, _output(out_path) as out:
         result = export_log(app.engine, out, progress=tick)
     to_stderr = out_path == "-"
     if as_json:
@@ -104,7 +101,7 @@ def events_import(ctx, file, expect_hash, as_json):
         raise TransferError(f"Không tìm thấy tệp '{file}'.") from None
     try:
         size = os.fstat(handle.fileno()).st_size
-        with _progress(size, "Đang kiểm tra và nạp sổ sự kiện") as tick:
+        with progress_bar(size, "Đang kiểm tra và nạp sổ sự kiện") as tick:
             result = import_log(
                 app.engine, handle, REGISTRY, progress=tick, expect_hash=expect_hash
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -26,11 +27,14 @@ class VerifyResult:
     reason: str | None = None
 
 
-def verify_chain(engine: Engine, batch_size: int = LINK_BATCH) -> VerifyResult:
+def verify_chain(
+    engine: Engine, batch_size: int = LINK_BATCH, progress: Callable[[int], None] | None = None
+) -> VerifyResult:
     """Walk the stored rows (raw, not upcast) and check positions, hashes and the head.
 
     The head and the rows are read in one snapshot, so an append made meanwhile is
-    either wholly seen or not at all, and never taken for a head out of step."""
+    either wholly seen or not at all, and never taken for a head out of step.
+    `progress` gets the number of events checked, a batch at a time."""
     prev_hash, checked = GENESIS_HASH, 0
     with read_snapshot(engine) as connection:
         raw = Raw(connection)
@@ -40,9 +44,13 @@ def verify_chain(engine: Engine, batch_size: int = LINK_BATCH) -> VerifyResult:
         try:
             for link in walk_chain(raw, batch_size=batch_size):
                 prev_hash, checked = link.hash, checked + 1
+                if progress is not None and checked % batch_size == 0:
+                    progress(batch_size)
         except BrokenLink as broken:
             reason = _REASONS[broken.kind].format(position=broken.position, found=broken.found)
             return VerifyResult(False, checked, broken.position, reason)
+    if progress is not None and checked % batch_size:
+        progress(checked % batch_size)
     if head_position != checked or head_hash != prev_hash:
         return VerifyResult(
             False,

@@ -341,3 +341,39 @@ def test_projection_rebuilds_beside_appenders(db_url, engine):
     assert sum(actual.values()) == 160
     assert projected == actual
     assert checkpoint == store.head_position()
+
+
+def test_writers_of_one_sqlite_file_in_one_process_take_turns(tmp_path, monkeypatch):
+    """One turn lock per file, however the path is spelled; none for PostgreSQL or
+    memory; and a turn held too long is waited for no longer than SQLite would wait."""
+    from events import store as store_module
+
+    path = tmp_path / "one.db"
+    monkeypatch.chdir(tmp_path)
+    absolute, relative = make_engine(f"sqlite:///{path}"), make_engine("sqlite:///one.db")
+    try:
+        turns = store_module._turns_of(absolute)
+        assert turns is not None and turns is store_module._turns_of(relative)
+        assert store_module._turns_of(make_engine("sqlite://")) is None
+        assert store_module._turns_of(make_engine("postgresql+psycopg://u@h/db")) is None
+
+        monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 0.05)
+        held = threading.Event()
+        release = threading.Event()
+
+        def holder() -> None:
+            with store_module._in_turn(turns):
+                held.set()
+                release.wait(5)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        held.wait(5)
+        with store_module._in_turn(turns):
+            still_held = not release.is_set()  # went on while the other held the turn
+        release.set()
+        thread.join()
+        assert still_held
+    finally:
+        absolute.dispose()
+        relative.dispose()

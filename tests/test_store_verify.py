@@ -184,3 +184,9 @@ def test_an_append_during_the_walk_is_not_taken_for_a_broken_head(store, monkeyp
     assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS)
     monkeypatch.undo()
     assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS + 1)
+
+
+def test_progress_counts_every_event_checked(store):
+    seen: list[int] = []
+    assert verify_chain(store.engine, batch_size=4, progress=seen.append).ok
+    assert seen == [4, 2]

@@ -26,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+import cli_support
 from application import tables as t
 from application.app import App
 from application.demo import SimulatedClock, build, load_data
@@ -541,13 +542,13 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 
     quiet = io.StringIO()
     monkeypatch.setattr(sys, "stderr", quiet)
-    with cli_transfer._progress(100, "Đang nạp") as tick:
+    with cli_support.progress_bar(100, "Đang nạp") as tick:
         assert tick is None
     assert quiet.getvalue() == ""
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    with cli_transfer._progress(100, "Đang nạp") as tick:
+    with cli_support.progress_bar(100, "Đang nạp") as tick:
         tick(60)
         tick(40)
     assert "Đang nạp" in screen.getvalue() and "100%" in screen.getvalue()
