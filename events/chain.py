@@ -84,7 +84,7 @@ def walk_chain(raw: Raw, up_to: int | None = None, batch_size: int = LINK_BATCH)
             link = Link(*row[:6], instant(row[6]), instant(row[7]), *row[8:])
             if chain_digest(prev_hash, _body(link)) != link.hash:
                 link = _canonical(link)
-                if chain_digest(prev_hash, _body(link)) != link.hash:
+                if link is None or chain_digest(prev_hash, _body(link)) != link.hash:
                     raise BrokenLink(position, "hash")
             yield link
             prev_hash, expected = link.hash, expected + 1
@@ -96,11 +96,14 @@ def _body(link: Link) -> str:
     )
 
 
-def _canonical(link: Link) -> Link:
-    """The link with its payload and metadata encoded canonically (see the module)."""
-    return link._replace(
-        payload=canonical_json(loads(link.payload)), metadata=canonical_json(loads(link.metadata))
-    )
+def _canonical(link: Link) -> Link | None:
+    """The link with its payload and metadata encoded canonically (see the module);
+    None when either is not JSON at all (SQLite stores any text)."""
+    try:
+        payload, metadata = loads(link.payload), loads(link.metadata)
+    except ValueError:
+        return None
+    return link._replace(payload=canonical_json(payload), metadata=canonical_json(metadata))
 
 
 def _instant_text(raw: Raw):

@@ -190,3 +190,18 @@ def test_progress_counts_every_event_checked(store):
     seen: list[int] = []
     assert verify_chain(store.engine, batch_size=4, progress=seen.append).ok
     assert seen == [4, 2]
+
+
+def test_a_payload_that_is_not_json_is_a_broken_link(store):
+    """SQLite keeps any text in the column: verify names the row instead of crashing.
+    PostgreSQL's json type refuses such text in the first place."""
+    drop_triggers(store.engine)
+    garbled = "UPDATE events SET payload = '{\"n\": 3' WHERE position = 3"
+    if store.engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DataError), store.engine.begin() as conn:
+            conn.exec_driver_sql(garbled)
+        return
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(garbled)
+    result = verify_chain(store.engine)
+    assert (result.ok, result.broken_position, result.checked) == (False, 3, 2)
