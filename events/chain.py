@@ -58,6 +58,16 @@ class BrokenLink(Exception):
         self.kind = kind
         self.found = found
 
+    @property
+    def sequence_detail(self) -> str:
+        """What is wrong with the positions, for a "gap" or an "order" break."""
+        if self.kind == "gap":
+            return (
+                f"thiếu sự kiện ở vị trí {self.position} "
+                f"(sự kiện tiếp theo mang vị trí {self.found})"
+            )
+        return f"vị trí {self.found} lặp lại hoặc sai thứ tự (mong đợi vị trí {self.position})"
+
 
 def walk_chain(raw: Raw, up_to: int | None = None, batch_size: int = LINK_BATCH) -> Iterator[Link]:
     """Every stored event from position 1 (up to `up_to`), checked; BrokenLink at the

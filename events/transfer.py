@@ -36,6 +36,7 @@ from .schema import events as events_table
 from .schema import log_head, projection_checkpoints
 from .serialization import (
     GENESIS_HASH,
+    canonical_json,
     chain_digest,
     event_body,
     format_instant,
@@ -97,9 +98,6 @@ def encode_line(row: Mapping[str, Any]) -> bytes:
     return _line({**row, **{k: format_instant(row[k]) for k in _INSTANT_FIELDS}})
 
 
-# The same encoding as `canonical_json`, built once: json.dumps with options
-# builds a new encoder on every call, which dominates the cost of a large import.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _KEYS = tuple(f'"{key}":' for key in EXPORT_FIELDS)
 
 
@@ -118,7 +116,7 @@ def _line(fields: Mapping[str, Any], objects_as_text: bool = False) -> bytes:
     for key, prefix in zip(EXPORT_FIELDS, _KEYS, strict=True):
         value = fields[key]
         if key in _OBJECT_FIELDS:
-            text = value if objects_as_text else _CANONICAL(value)
+            text = value if objects_as_text else canonical_json(value)
         else:
             text = _scalar(value)
         parts.append(prefix + text)
@@ -163,7 +161,7 @@ def _decoded(line: bytes, line_number: int) -> tuple[dict[str, Any], dict[str, s
     row = dict(obj)
     for key in _INSTANT_FIELDS:
         row[key] = _parse_instant(obj[key], key, where)
-    texts = {key: _CANONICAL(obj[key]) for key in _OBJECT_FIELDS}
+    texts = {key: canonical_json(obj[key]) for key in _OBJECT_FIELDS}
     # Any other difference from the canonical form (spacing, escapes, a second
     # copy of a key…) means the line was not written by the exporter.
     if _line({**obj, **texts}, objects_as_text=True) != line:
@@ -239,16 +237,7 @@ def _broken(broken: BrokenLink, where: str) -> str:
             f"Mã băm không khớp {where} (vị trí {broken.position}): nội dung sự kiện đã bị sửa "
             "hoặc bị hỏng."
         )
-    if broken.kind == "gap":
-        detail = (
-            f"thiếu sự kiện ở vị trí {broken.position} "
-            f"(sự kiện tiếp theo mang vị trí {broken.found})"
-        )
-    else:
-        detail = (
-            f"vị trí {broken.found} lặp lại hoặc sai thứ tự (mong đợi vị trí {broken.position})"
-        )
-    return f"Chuỗi sự kiện bị đứt {where}: {detail}."
+    return f"Chuỗi sự kiện bị đứt {where}: {broken.sequence_detail}."
 
 
 def export_log(

@@ -12,11 +12,7 @@ from .database import read_snapshot
 from .serialization import GENESIS_HASH
 from .sql import Raw
 
-_REASONS = {
-    "gap": "thiếu sự kiện ở vị trí {position} (vị trí kế tiếp là {found})",
-    "order": "vị trí {found} lặp lại hoặc sai thứ tự (mong đợi vị trí {position})",
-    "hash": "mã băm không khớp: nội dung sự kiện đã bị sửa ngoài hệ thống",
-}
+_EDITED = "mã băm không khớp: nội dung sự kiện đã bị sửa ngoài hệ thống"
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ def verify_chain(
                 if progress is not None and checked % batch_size == 0:
                     progress(batch_size)
         except BrokenLink as broken:
-            reason = _REASONS[broken.kind].format(position=broken.position, found=broken.found)
+            reason = _EDITED if broken.kind == "hash" else broken.sequence_detail
             return VerifyResult(False, checked, broken.position, reason)
     if progress is not None and checked % batch_size:
         progress(checked % batch_size)
