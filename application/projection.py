@@ -29,7 +29,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from events.serialization import canonical_json
-from events.sql import Raw, dumps, loads
+from events.sql import Raw, loads
 from events.store import RecordedEvent
 from events.stream_ranges import (
     RebuildPart,
@@ -93,6 +93,12 @@ def _fact_json(event) -> str | None:
     if data is None:
         return None
     return f'{{"data":{data},"id":{encode_basestring(event.event_id)},"type":{encode_basestring(event.type)}}}'
+
+
+def _data_text(event) -> str:
+    """The event's payload as JSON for a projection row: the log's own canonical text
+    when the event was read from it, else the same encoding."""
+    return getattr(event, "data_json", None) or canonical_json(event.data)
 
 
 # Facts are stored compact, Vietnamese unescaped (a third of json.dumps' size), and
@@ -633,7 +639,7 @@ class LedgerSession:
                 "event_id": event.event_id,
                 "kind": data["kind"],
                 "issued_on": data["issued_on"],
-                "data": dumps(data),
+                "data": _data_text(event),
             },
         )
 
@@ -672,7 +678,7 @@ class LedgerSession:
                 "year": int(year),
                 "revision": event.data["revision"],
                 "event_id": event.event_id,
-                "data": dumps(event.data),
+                "data": _data_text(event),
             },
         )
 
@@ -732,7 +738,7 @@ class LedgerSession:
             if value is not None and not isinstance(value, str):
                 values[column] = value.isoformat()
         if not isinstance(values["leads"], str):
-            values["leads"] = dumps(values["leads"])
+            values["leads"] = canonical_json(values["leads"])
         return values
 
     def _write_tasks(self, rows: list[TaskRow]) -> None:
@@ -780,7 +786,7 @@ class LedgerSession:
             "version": row.version,
             "directive": task.directive,
             "assigned_on": day(task.assigned_on),
-            "leads": dumps(task.leads),
+            "leads": canonical_json(task.leads),
             "original_deadline": day(task.original_deadline),
             "effective_deadline": day(task.effective_deadline),
             "current_deadline": day(task.current_deadline),
@@ -805,7 +811,7 @@ class LedgerSession:
             if not row.dirty:
                 continue
             row.dirty = False
-            params = {"code": row.code, "facts": dumps(row.facts)}
+            params = {"code": row.code, "facts": canonical_json(row.facts)}
             if not row.facts:
                 if row.stored:
                     self.raw.execute("DELETE FROM proj_agencies WHERE code = :code", params)

@@ -7,10 +7,12 @@ written once per dialect and run on the DB-API cursor of the SQLAlchemy
 connection, inside the transaction SQLAlchemy opened. Everything else (schema,
 migrations, reports) stays SQLAlchemy Core.
 
-Values are stored exactly as SQLAlchemy's own types store them, so both paths
-read each other's rows: on SQLite instants are naive UTC text
-`YYYY-MM-DD HH:MM:SS.ffffff`, dates ISO text and JSON `json.dumps` text; on
-PostgreSQL instants are `timestamptz`, and psycopg parses `json` and `date`.
+Values are stored in the forms SQLAlchemy's own types read, so both paths read
+each other's rows: on SQLite instants are naive UTC text
+`YYYY-MM-DD HH:MM:SS.ffffff`, dates ISO text and JSON text (written here in the
+canonical form of events.serialization, which SQLAlchemy's JSON type decodes like
+its own `json.dumps` text); on PostgreSQL instants are `timestamptz`, and psycopg
+parses `json` and `date`.
 """
 
 from __future__ import annotations
@@ -31,11 +33,6 @@ if TYPE_CHECKING:
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 # From this many rows on, an insert on PostgreSQL goes through COPY (see Raw.insert_values).
 COPY_ROWS = 50
-
-
-def dumps(value: Any) -> str:
-    """JSON text as SQLAlchemy's JSON type writes it (the default `json.dumps`)."""
-    return json.dumps(value)
 
 
 _scan = json.JSONDecoder().scan_once

@@ -21,9 +21,18 @@ def snapshot(engine) -> dict[str, list[str]]:
         }
 
 
-def facts_texts(engine) -> dict[str, str]:
-    """Each task row's facts as the database holds the text (not decoded)."""
-    column = "facts" if engine.dialect.name == "sqlite" else "CAST(facts AS text)"
+def json_texts(engine) -> dict[tuple[str, str, str], str]:
+    """Every JSON value of every projection row as the database holds the text (not
+    decoded), keyed by table, column and the row's primary key."""
+    texts = {}
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql(f"SELECT task_id, {column} FROM proj_tasks")
-        return dict(rows.all())
+        for table in t.PROJECTION_TABLES:
+            columns = [c.name for c in table.c if isinstance(c.type, sa.JSON)]
+            if not columns:
+                continue
+            key = " || '/' || ".join(f"CAST({c.name} AS text)" for c in table.primary_key)
+            shown = ", ".join(f"CAST({name} AS text)" for name in columns)
+            for row in connection.exec_driver_sql(f"SELECT {key}, {shown} FROM {table.name}"):
+                for name, text in zip(columns, row[1:], strict=True):
+                    texts[table.name, name, row[0]] = text
+    return texts
