@@ -12,6 +12,7 @@ import os
 import click
 
 from cli_support import (
+    AT_LEAST_ONE,
     DATE,
     NhiemvuGroup,
     emit_json,
@@ -188,7 +189,7 @@ def projections():
 @projections.command("rebuild")
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=AT_LEAST_ONE,
     default=None,
     metavar="N",
     help="Số tiến trình dựng song song (mặc định: một tiến trình mỗi lõi CPU, tối đa 4; 1: không song song).",
@@ -408,7 +409,7 @@ def task():
 )
 @click.option(
     "--within-working-days",
-    type=click.IntRange(min=1),
+    type=AT_LEAST_ONE,
     default=None,
     metavar="N",
     help="Hoàn thành trong N ngày làm việc kể từ ngày giao.",

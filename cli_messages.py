@@ -52,7 +52,7 @@ MESSAGES: dict[str, str] = {
     # values
     "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
     "Choice({choices})": "Choice({choices})",
-    "{value} is not in the range {range}.": "{value} nằm ngoài khoảng {range}.",
+    "{value} is not in the range {range}.": "{value} nằm ngoài khoảng cho phép: {range}.",
     # number_type is click's English type name (integer, float): left out.
     "{value!r} is not a valid {number_type}.": "{value!r} không phải là một số hợp lệ.",
     "{value!r} is not a valid boolean. Recognized values: {states}": (

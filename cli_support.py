@@ -126,6 +126,23 @@ class DecimalParam(click.ParamType):
 
 DECIMAL = DecimalParam()
 
+
+class WholeNumbers(click.IntRange):
+    """click's IntRange with its bounds in words: help shows `[từ 1 trở lên]` and the
+    error "0 nằm ngoài khoảng cho phép: từ 1 trở lên", where click writes `x>=1`."""
+
+    def _describe_range(self) -> str:
+        low = None if self.min is None else self.min + self.min_open
+        high = None if self.max is None else self.max - self.max_open
+        if high is None:
+            return f"từ {low} trở lên"
+        if low is None:
+            return f"không quá {high}"
+        return f"{low}–{high}"
+
+
+AT_LEAST_ONE = WholeNumbers(min=1)
+
 json_option = click.option("--json", "as_json", is_flag=True, help="In ra JSON (ngày ISO).")
 
 

@@ -19,7 +19,10 @@ from events.store import EventStore, NewEvent
 REPO = Path(__file__).resolve().parent.parent
 
 # Words of click's English messages that must not reach the reader of a usage error.
-CLICK_ENGLISH = re.compile(r"\b(Usage|Error|Try|Missing|Invalid|Did you mean|is not|No such)\b")
+# Click's English words, and its formula for a range (`x>=1`, `0<=x<=100`).
+CLICK_ENGLISH = re.compile(
+    r"\b(Usage|Error|Try|Missing|Invalid|Did you mean|is not|No such)\b|\bx[<>]|[<>]=?x\b"
+)
 
 
 class Nhiemvu:

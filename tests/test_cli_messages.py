@@ -20,6 +20,7 @@ from nhiemvu_cli import CLICK_ENGLISH
 
 import cli_messages
 from cli import cli
+from cli_support import WholeNumbers
 
 # Raised while commands are *declared* wrongly (a programming error, never reached
 # by someone typing a command line), or by parts of click nhiemvu does not use.
@@ -108,6 +109,32 @@ def test_help_pages_are_vietnamese():
         assert not re.search(r"Usage:|Options:|Commands:|Show this|\[required\]", page), page
 
 
+def test_a_number_out_of_its_range_is_explained_in_words():
+    result = CliRunner().invoke(
+        cli, ["projections", "rebuild", "--workers", "0"], prog_name="nhiemvu"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Lỗi: Giá trị không hợp lệ cho '--workers': 0 nằm ngoài khoảng cho phép: từ 1 trở lên."
+    )
+    page = CliRunner().invoke(cli, ["projections", "rebuild", "--help"], prog_name="nhiemvu")
+    assert "[từ 1 trở lên]" in page.output
+
+
+@pytest.mark.parametrize(
+    ("bounds", "words"),
+    [
+        ({"min": 1}, "từ 1 trở lên"),
+        ({"min": 0, "min_open": True}, "từ 1 trở lên"),
+        ({"max": 5}, "không quá 5"),
+        ({"max": 5, "max_open": True}, "không quá 4"),
+        ({"min": 0, "max": 100}, "0–100"),
+    ],
+)
+def test_whole_number_ranges_are_described_in_words(bounds, words):
+    assert WholeNumbers(**bounds)._describe_range() == words
+
+
 def test_an_unknown_option_is_explained_with_the_nearest_one():
     result = CliRunner().invoke(cli, ["task", "show", "NV-00001", "--jsn"], prog_name="nhiemvu")
     assert result.exit_code == 2
@@ -170,3 +197,6 @@ def test_usage_line_and_placeholders_are_vietnamese(path, command):
         metavar = param.make_metavar(ctx)
         vietnamese = any(not ch.isascii() for ch in metavar.split(".")[0])
         assert vietnamese or LANGUAGE_NEUTRAL.fullmatch(metavar), (path, param.name, metavar)
+        # The notes after an option's help: `[bắt buộc]`, `[từ 1 trở lên]`, not `[x>=1]`.
+        extra = param.get_help_extra(ctx) if isinstance(param, click.Option) else {}
+        assert not CLICK_ENGLISH.search(" ".join(map(str, extra.values()))), (path, extra)
