@@ -15,6 +15,7 @@ from cli_support import (
     AT_LEAST_ONE,
     DATE,
     NhiemvuGroup,
+    clipped,
     emit_json,
     ensure_utf8_stdout,
     json_option,
@@ -355,7 +356,14 @@ def directive_list(ctx, as_json):
         rows,
         as_json,
         lambda rs: render_table(
-            [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in rs],
+            [
+                {
+                    **r,
+                    "issued_on": format_date(from_iso(r["issued_on"])),
+                    "title": clipped(r["title"], 60),
+                }
+                for r in rs
+            ],
             [
                 ("number", "Số hiệu"),
                 ("issued_on", "Ngày"),
@@ -685,7 +693,7 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
                     **r,
                     "leads": ", ".join(r["leads"]),
                     "deadline": format_date(from_iso(r["deadline"])),
-                    "title": r["title"][:60],
+                    "title": clipped(r["title"], 60),
                 }
                 for r in rs
             ],
@@ -725,7 +733,7 @@ def _history_human(rows: list[dict]) -> str:
             {
                 **r,
                 "on": format_date(from_iso(r["on"])),
-                "summary": _shortened(r["summary"], 90),
+                "summary": clipped(r["summary"], 90),
                 "retracted": "đã rút lại" if r["retracted"] else "",
                 "recorded_at": local_time_text(r["recorded_at"]),
             }
@@ -742,10 +750,6 @@ def _history_human(rows: list[dict]) -> str:
             ("id", "Mã sự kiện"),
         ],
     )
-
-
-def _shortened(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- reprimands, commendations, corrections ------------------------------------------

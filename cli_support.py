@@ -154,6 +154,27 @@ def display_width(text: str) -> int:
     return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
+def clipped(text: str, width: int) -> str:
+    """`text` on one line in at most `width` columns: when it is longer, cut after the
+    last whole word that fits (a mid-word cut only for a word longer than a third of
+    the width) and marked with "…", so a shortened title never reads as a whole one."""
+    text = " ".join(text.split())
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        used += 0 if unicodedata.combining(ch) else 1
+        if used > width - 1:
+            break
+        kept.append(ch)
+    cut = "".join(kept)
+    if text[len(cut)] != " ":  # the cut fell inside a word
+        start = cut.rfind(" ")
+        if start >= len(cut) * 2 // 3:
+            cut = cut[:start]
+    return cut.rstrip(" ,;:.-–") + "…"
+
+
 def cell_text(value: Any) -> str:
     """A table cell as people read it: a fraction with the Vietnamese decimal comma
     (12,63 — the point would read as a thousands separator), a count from 10.000 on

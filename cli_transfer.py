@@ -19,6 +19,7 @@ import click
 from cli_support import (
     NhiemvuCommand,
     NhiemvuGroup,
+    clipped,
     emit_json,
     json_option,
     progress_bar,
@@ -245,7 +246,7 @@ def _first_error(row) -> str:
     if not row.errors:
         return "đã có trong sổ" if row.status == "exists" else ""
     text = row.errors[0]
-    return text if len(text) <= 60 else text[:57] + "…"
+    return clipped(text, 60)
 
 
 @import_.command("template")

@@ -186,7 +186,7 @@ def run_demo(
 
 
 def summary_sections(app: App, reference: date) -> list[str]:
-    from cli_support import render_table
+    from cli_support import clipped, render_table
 
     from . import queries
 
@@ -200,7 +200,7 @@ def summary_sections(app: App, reference: date) -> list[str]:
                 {
                     **t,
                     "leads": ", ".join(t["leads"]),
-                    "title": t["title"][:55],
+                    "title": clipped(t["title"], 55),
                     "deadline": format_date(_d(t["deadline"])),
                 }
                 for t in overdue

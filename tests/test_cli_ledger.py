@@ -621,6 +621,15 @@ def test_show_list_and_history_render_for_people_and_scripts(city):
     shown = city.ok("task", "show", task_id, "--as-of", "15/04/2023").stdout
     assert f"Nhiệm vụ {task_id}: Lập quy hoạch" in shown and "(15 ngày)" in shown
 
+    # A title too long for the table is shortened there, visibly; the JSON keeps it whole.
+    long_title = "Rà soát, cập nhật quy hoạch chung xây dựng thành phố đến năm 2040, tầm nhìn 2050"
+    long_one = assign(city, "--lead", "SXD", "--no-deadline", title=long_title)
+    table = city.ok("task", "list", "--agency", "SXD").stdout
+    assert "Rà soát, cập nhật quy hoạch chung xây dựng thành phố đến…  SXD" in table
+    assert long_title not in table
+    whole = city.json("task", "list", "--agency", "SXD")
+    assert [r["title"] for r in whole if r["id"] == long_one] == [long_title]
+
     history = city.json("task", "history", other)
     assert [(e["version"], e["type"], e["actor"], e["retracted"]) for e in history] == [
         (1, "task.assigned", "tester", False),

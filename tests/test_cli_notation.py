@@ -1,12 +1,16 @@
-"""Numbers in text output as Vietnamese readers write them (the JSON keeps numbers)."""
+"""Text output as Vietnamese readers expect it: numbers in their notation (the JSON
+keeps numbers), long titles visibly shortened (the JSON keeps them whole)."""
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cli_support import cell_text
+from cli_support import cell_text, clipped, display_width
 from workflow.text import grouped
 
 
@@ -37,3 +41,34 @@ def test_grouped_puts_a_point_between_thousands():
         "1.234.567",
         "-1.000",
     ]
+
+
+TITLE = "Tổng kết, đánh giá tình hình thực hiện Chỉ thị 02/CT-UBND ngày 15/02/2023"
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "shown"),
+    [
+        (TITLE, 100, TITLE),
+        (TITLE, 55, "Tổng kết, đánh giá tình hình thực hiện Chỉ thị…"),
+        (TITLE, 20, "Tổng kết, đánh giá…"),  # no comma before the mark
+        ("Báo cáo\n  kết quả", 40, "Báo cáo kết quả"),  # one line
+        ("a" * 30, 10, "aaaaaaaaa…"),  # one long word is cut inside
+        (
+            unicodedata.normalize("NFD", TITLE),
+            20,
+            unicodedata.normalize("NFD", "Tổng kết, đánh giá…"),
+        ),
+    ],
+)
+def test_long_text_is_shortened_visibly(text, width, shown):
+    assert clipped(text, width) == shown
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"])), st.integers(2, 80))
+def test_a_clipped_text_fits_and_begins_as_the_text_does(text, width):
+    one_line = " ".join(text.split())
+    shown = clipped(text, width)
+    assert display_width(shown) <= width
+    if shown != one_line:
+        assert shown.endswith("…") and one_line.startswith(shown[:-1])
