@@ -155,6 +155,10 @@ class Raw:
         self.integrity_errors = dbapi.IntegrityError
         self.data_errors = dbapi.DataError
 
+    def close(self) -> None:
+        """Close the cursor (see StoreTransaction.close); this Raw is done with."""
+        self.cursor.close()
+
     def execute(self, text: str, params: Mapping[str, Any] | None = None):
         sql, names = self.dialect.sql(text)
         if names is None:

@@ -164,10 +164,13 @@ def _turns_of(engine) -> threading.RLock | None:
     longer, up to 100 ms at a time), so threads of one process writing to one file
     take the lock in no order, through sleeps. Beside four appending threads, a
     projection rebuild's next transaction waited out its 30 s busy timeout in about
-    one run in eight of tests/test_store_concurrency.py: traced, no transaction
-    committed at all during those 30 s while one appender sat inside its own.
-    Queued on a lock, the threads of one process never wait in SQLite's busy
-    handler for each other; another process still meets SQLite's own wait.
+    one run in eight of tests/test_store_concurrency.py: no transaction committed
+    during those 30 s while one appender sat inside its own. The cause, found since,
+    was a cursor freed by the cycle collector (see StoreTransaction.close), and a
+    waiting thread holding its connection's mutex in the busy handler is what made
+    it a stall. Queued on a lock, the threads of one process never wait in SQLite's
+    busy handler for each other — nor hold a connection's mutex while they wait —;
+    another process still meets SQLite's own wait.
     Reentrant, so that a thread nesting two stores' transactions fails as SQLite
     would make it fail, not by waiting on itself.
     """
@@ -243,12 +246,17 @@ class EventStore:
             try:
                 with _begun_by_the_lock(connection), connection.begin():
                     tx = StoreTransaction(self, connection, projections)
-                    yield tx
-                    tx.finish()
+                    try:
+                        yield tx
+                        tx.finish()
+                    except BaseException:
+                        tx.close()
+                        raise
             except BaseException:
                 self._drop_writer(connection)  # rolled back; the next one starts afresh
                 raise
         tx.committed()
+        tx.close()
 
     def _writer(self) -> Connection:
         """This thread's connection for write transactions, kept between them:
@@ -674,6 +682,19 @@ class StoreTransaction:
         """Called once the transaction has committed."""
         if self._head is not None:
             self.feeds.committed(self._head.position)
+
+    def close(self) -> None:
+        """Let go of the transaction's cursor here, in the thread that used it.
+
+        Left to the cycle collector (the transaction and its feeds refer to each
+        other), a SQLite cursor is freed by whichever thread happens to collect, and
+        resetting its last statement waits for the mutex of the cursor's connection —
+        holding the GIL. If that connection's own thread is in SQLite's busy wait for
+        the write lock the collecting thread holds, the whole process stands still
+        until the busy timeout (py-spy: gc_collect → cursor_dealloc → sqlite3_reset →
+        pthread_mutex_lock, beside sqlite3BtreeBeginTrans → busy handler; 04/12/2026)."""
+        self.raw.close()
+        self.feeds.tx = None
 
     def flush(self) -> None:
         """Write everything kept in memory: events, head, projections and checkpoints."""

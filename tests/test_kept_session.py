@@ -45,6 +45,8 @@ def assign(ledger, title: str = "Rà soát quy hoạch", leads: tuple[str, ...] 
 
 
 def current_session(ledger):
+    """The session a command would go on with, to look at what it holds in memory
+    (its reads need the transaction, which has ended: its cursor is closed)."""
     with ledger.command() as tx:
         return ledger._session(tx)
 
@@ -121,5 +123,7 @@ def test_batches_one_after_another_read_every_agency_once(apps, reads_of):
     with first.ledger.batch():
         sct_task = assign(first.ledger, leads=("SCT",))
     assert reads == ["SELECT code, facts FROM proj_agencies"]
-    assert current_session(first.ledger).task(stc_task).leads == ["STC"]
-    assert current_session(first.ledger).task(sct_task).leads == ["SCT"]
+    with first.ledger.command() as tx:  # the session reads inside a transaction only
+        session = first.ledger._session(tx)
+        assert session.task(stc_task).leads == ["STC"]
+        assert session.task(sct_task).leads == ["SCT"]

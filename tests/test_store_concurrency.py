@@ -8,7 +8,9 @@ the log head), so the store's lock is what orders them.
 
 from __future__ import annotations
 
+import gc
 import random
+import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
+import psycopg
+import pytest
 import sqlalchemy as sa
 
 from events import ANY_VERSION, NO_STREAM, ConcurrencyError, EventRegistry, EventStore, NewEvent
@@ -262,12 +266,50 @@ class StreamCounts:
         connection.execute(sa.text("DELETE FROM stream_counts"))
 
 
-def test_projection_rebuilds_beside_appenders(db_url, engine):
-    """Commands keep a projection current while another process rebuilds it."""
+def _create_stream_counts(engine) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "CREATE TABLE stream_counts (stream_id VARCHAR(200) PRIMARY KEY, n INTEGER NOT NULL)"
         )
+
+
+def _driver_cursors(objects) -> list:
+    return [o for o in objects if isinstance(o, sqlite3.Cursor | psycopg.Cursor)]
+
+
+def test_a_write_transaction_leaves_no_cursor_to_the_cycle_collector(engine):
+    """A cursor the cycle collector frees may be freed on any thread, and SQLite then
+    resets its statement under its connection's mutex, holding the GIL: if that
+    connection's thread is waiting, inside SQLite, for the write lock the collecting
+    thread holds, the process stands still until the busy timeout (the 30 s stalls of
+    test_projection_rebuilds_beside_appenders). So a transaction closes its cursor."""
+    _create_stream_counts(engine)
+    store = EventStore(engine, registry())
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        with store.transaction() as tx:
+            tx.append("c-1", [NewEvent("load.noted", {"i": 1}, T0)])
+            apply_in_transaction(tx, StreamCounts())
+        with pytest.raises(ConcurrencyError), store.transaction() as tx:
+            tx.append("c-1", [NewEvent("load.noted", {"i": 2}, T0)], expected_version=NO_STREAM)
+        with pytest.raises(Rollback), store.transaction() as tx:
+            tx.append("c-2", [NewEvent("load.noted", {"i": 3}, T0)])
+            raise Rollback
+        catch_up(store, StreamCounts())
+        rebuild(store, StreamCounts())
+        gc.collect()
+        left = _driver_cursors(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
+    assert store.count() == 1
+
+
+def test_projection_rebuilds_beside_appenders(db_url, engine):
+    """Commands keep a projection current while another process rebuilds it."""
+    _create_stream_counts(engine)
     projection = StreamCounts()
     appenders_done = threading.Event()
     appended = threading.Condition()
