@@ -255,8 +255,10 @@ class EventStore:
             except BaseException:
                 self._drop_writer(connection)  # rolled back; the next one starts afresh
                 raise
-        tx.committed()
-        tx.close()
+        try:
+            tx.committed()
+        finally:
+            tx.close()
 
     def _writer(self) -> Connection:
         """This thread's connection for write transactions, kept between them:
