@@ -305,6 +305,7 @@ def test_a_write_transaction_leaves_no_cursor_to_the_cycle_collector(engine):
         gc.garbage.clear()
     assert left == []
     assert store.count() == 1
+    store.close()
 
 
 def test_projection_rebuilds_beside_appenders(db_url, engine):
