@@ -42,9 +42,20 @@ def parse_instant(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+# The integers a stored document may hold: those that events.sql.loads (orjson)
+# reads back as integers, from the lowest signed to the highest unsigned 64-bit one.
+STORED_INTEGERS = range(-(2**63), 2**64)
+
+
 def check_json_data(value: Any, path: str = "payload") -> None:
     """Refuse anything that would not survive a JSON round trip unchanged."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, int):
+        if value not in STORED_INTEGERS:
+            raise InvalidEvent(
+                f"{path}: số nguyên {value} vượt quá 64 bit, không lưu được nguyên vẹn."
+            )
         return
     if isinstance(value, float):
         if not math.isfinite(value):

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .chain import BrokenLink, walk_chain
 from .database import WRITE
-from .errors import EventStoreError
+from .errors import EventStoreError, InvalidEvent
 from .registry import EventRegistry
 from .schema import events as events_table
 from .schema import log_head, projection_checkpoints
@@ -38,6 +38,7 @@ from .serialization import (
     GENESIS_HASH,
     canonical_json,
     chain_digest,
+    check_json_data,
     event_body,
     format_instant,
 )
@@ -158,6 +159,11 @@ def _decoded(line: bytes, line_number: int) -> tuple[dict[str, Any], dict[str, s
     ]
     if problems:
         raise TransferError(f"{where}: trường {', '.join(problems)} sai kiểu dữ liệu.")
+    try:  # what the store itself would refuse to append (NaN, a 100-bit integer…)
+        for key in _OBJECT_FIELDS:
+            check_json_data(obj[key], key)
+    except InvalidEvent as exc:
+        raise TransferError(f"{where}: {exc}") from None
     row = dict(obj)
     for key in _INSTANT_FIELDS:
         row[key] = _parse_instant(obj[key], key, where)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import sys
 import tracemalloc
 import uuid
@@ -353,13 +354,15 @@ def test_non_canonical_line_is_refused(source_file, db_url, tmp_path):
     assert state(db_url) == EMPTY
 
 
-def test_unknown_event_type_is_refused(db_url, tmp_path):
+def _one_event_file(path: Path, **fields) -> Path:
+    """A file of one event, hashed and encoded as the exporter would: `fields` over an
+    agency's registration."""
     row = {
         "position": 1,
         "event_id": str(uuid.uuid4()),
-        "stream_id": "future:1",
+        "stream_id": "agency:SXD",
         "stream_version": 1,
-        "event_type": "future.thing",
+        "event_type": "agency.registered",
         "schema_version": 1,
         "occurred_at": datetime(2023, 1, 1, tzinfo=LOCAL_TZ),
         "recorded_at": datetime(2023, 1, 1, tzinfo=LOCAL_TZ),
@@ -368,12 +371,31 @@ def test_unknown_event_type_is_refused(db_url, tmp_path):
         "correlation_id": None,
         "payload": {},
         "metadata": {},
+        **fields,
     }
     row["hash"] = event_digest(GENESIS_HASH, hashed_fields(row))
-    path = tmp_path / "future.jsonl"
     path.write_bytes(encode_line(row))
+    return path
+
+
+def test_unknown_event_type_is_refused(db_url, tmp_path):
+    path = _one_event_file(
+        tmp_path / "future.jsonl", stream_id="future:1", event_type="future.thing"
+    )
     message = refused(db_url, path)
     assert "future.thing" in message and "cập nhật" in message
+    assert state(db_url) == EMPTY
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [({"percent": 2**70}, "payload.percent: số nguyên"), ({"percent": math.nan}, "không hữu hạn")],
+)
+def test_a_value_the_store_would_refuse_is_refused(db_url, tmp_path, payload, said):
+    """A line hashed and written as the exporter would, holding what no append
+    accepts: the file was not made by nhiemvu, and the import stops at it."""
+    message = refused(db_url, _one_event_file(tmp_path / "wide.jsonl", payload=payload))
+    assert "Dòng 1 (vị trí 1)" in message and said in message
     assert state(db_url) == EMPTY
 
 
