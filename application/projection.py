@@ -85,20 +85,34 @@ def _fact(event: RecordedEvent) -> dict[str, Any]:
     return {"id": event.event_id, "type": event.type, "data": event.data}
 
 
-def _fact_json(event) -> str | None:
+def _fact_json(event) -> str | bytes | None:
     """The fact's JSON spliced around the stored payload text (events read from the
     log have it), so that a rebuild does not encode what it has just decoded. The
-    payload is stored canonical, so this is `facts_text` of the fact, byte for byte."""
+    payload is stored canonical, so this is `facts_text` of the fact, byte for byte
+    — or its UTF-8 bytes, if the payload came as bytes (LedgerSession.takes_payload_bytes)."""
     data = getattr(event, "data_json", None)
     if data is None:
         return None
-    return f'{{"data":{data},"id":{encode_basestring(event.event_id)},"type":{encode_basestring(event.type)}}}'
+    ident, kind = encode_basestring(event.event_id), encode_basestring(event.type)
+    if type(data) is bytes:
+        return b'{"data":%b,"id":%b,"type":%b}' % (data, ident.encode(), kind.encode())
+    return f'{{"data":{data},"id":{ident},"type":{kind}}}'
+
+
+def _facts_array(texts: list) -> str | bytes:
+    """The JSON array of these facts' texts: bytes if any of them is."""
+    if any(type(text) is bytes for text in texts):
+        return b"[%b]" % b",".join(t if type(t) is bytes else t.encode() for t in texts)
+    return f"[{','.join(texts)}]"
 
 
 def _data_text(event) -> str:
     """The event's payload as JSON for a projection row: the log's own canonical text
     when the event was read from it, else the same encoding."""
-    return getattr(event, "data_json", None) or canonical_json(event.data)
+    text = getattr(event, "data_json", None)
+    if text is None:
+        return canonical_json(event.data)
+    return text.decode() if type(text) is bytes else text
 
 
 # Facts are stored compact, Vietnamese unescaped (a third of json.dumps' size), and
@@ -157,17 +171,18 @@ class TaskRow:
         return self._last_fact_on
 
     @property
-    def facts_json(self) -> str | None:
-        """The facts as JSON text (None: to be encoded from `facts`)."""
+    def facts_json(self) -> str | bytes | None:
+        """The facts as JSON text (None: to be encoded from `facts`), or its UTF-8
+        bytes in a rebuild (see LedgerSession.takes_payload_bytes)."""
         text = self._facts_text
         if text is not None and self._added_texts:
-            added = ",".join(self._added_texts)
-            text = f"[{added}]" if text == "[]" else f"{text[:-1]},{added}]"
+            inner = [text[1:-1]] if len(text) > 2 else []  # not "[]"
+            text = _facts_array([*inner, *self._added_texts])
             self._facts_text, self._added_texts = text, []
         return text
 
     @facts_json.setter
-    def facts_json(self, text: str | None) -> None:
+    def facts_json(self, text: str | bytes | None) -> None:
         # The texts of facts added later are kept apart until the text is read: one
         # text growing by a fact at a time would be copied whole each time (a tenth
         # of a rebuild's folding).
@@ -210,7 +225,7 @@ class TaskRow:
             self.changed([*self.facts, fact])
             if len(self.facts) == 1:
                 if text is not None:
-                    self.facts_json = f"[{text}]"
+                    self.facts_json = _facts_array([text])
                 self._last_fact_on = fact_date(fact)
                 self._leads_ever = list(dict.fromkeys(fact["data"]["leads"]))
             return
@@ -357,6 +372,11 @@ class LedgerProjection:
 
 class LedgerSession:
     writes_blindly = True  # its flush only writes (see events.feeds)
+    # A part of a rebuild may be fed the payloads as bytes (events.stream_ranges.
+    # feed_part): it holds no stored row, so it only inserts rows, and the INSERT
+    # stores their facts as the text the bytes encode (see _write_tasks; an UPDATE
+    # would store the bytes as such).
+    takes_payload_bytes = False
 
     def __init__(
         self, raw: Raw, part_of_rebuild: bool = False, documents_stored: bool = False
@@ -366,7 +386,7 @@ class LedgerSession:
         # another part, or is not assigned yet — nothing to read back. It holds back
         # the inserts of the rows it writes through and writes them together: one
         # statement each would cost a round trip.
-        self.part_of_rebuild = part_of_rebuild
+        self.part_of_rebuild = self.takes_payload_bytes = part_of_rebuild
         self.raw = _InsertsHeldBack(raw) if part_of_rebuild else raw
         self.dialect = raw.dialect
         # A part after the first: the documents are in proj_documents already; it
@@ -775,7 +795,7 @@ class LedgerSession:
         for columns, group in updates.items():
             assignments = ", ".join(f"{c} = :{c}" for c in columns if c != "task_id")
             raw.executemany(f"UPDATE proj_tasks SET {assignments} WHERE task_id = :task_id", group)
-        raw.insert_rows("proj_tasks", _TASK_COLUMNS, inserts)
+        raw.insert_rows("proj_tasks", _TASK_COLUMNS, inserts, texts=("facts",))
         raw.insert_rows("proj_task_leads", ("task_id", "agency"), lead_rows)
 
     def _task_values(self, row: TaskRow, task: Task) -> dict[str, Any]:
@@ -879,9 +899,9 @@ class _InsertsHeldBack:
         self.write_held_back()
         self._raw.executemany(text, rows)
 
-    def insert_rows(self, table: str, columns, rows) -> None:
+    def insert_rows(self, table: str, columns, rows, texts=()) -> None:
         self.write_held_back()
-        self._raw.insert_rows(table, columns, rows)
+        self._raw.insert_rows(table, columns, rows, texts)
 
     def one(self, text: str, params=None):
         self.write_held_back()

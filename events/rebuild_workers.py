@@ -67,13 +67,13 @@ class RecordedWrites:
         if rows:
             self.writes.append(("executemany", text, list(rows)))
 
-    def insert_rows(self, table: str, columns, rows) -> None:
+    def insert_rows(self, table: str, columns, rows, texts=()) -> None:
         # As values, not mappings: a message of tuples is pickled in an eighth of
         # the time and unpickled in a fifth, and bound by position (see
         # Raw.insert_values).
         if rows:
             values = list(map(values_of(columns), rows))
-            self.writes.append(("insert_values", table, tuple(columns), values))
+            self.writes.append(("insert_values", table, tuple(columns), values, tuple(texts)))
 
     def _refuse(self, *_args, **_kwargs):
         raise DetachedRead("a detached part of a rebuild may not read the database")
@@ -81,18 +81,23 @@ class RecordedWrites:
     one = all = stream = in_list = _refuse
 
 
+# Where a recorded write holds its rows.
+_ROWS_AT = {"executemany": 2, "insert_values": 3}
+
+
 def in_messages(writes: Writes, rows: int = ROWS_PER_MESSAGE) -> Iterator[Writes]:
     """The writes cut into messages of at most `rows` rows, in their order."""
     message: Writes = []
     for write in writes:
-        if write[0] == "execute":
+        at = _ROWS_AT.get(write[0])
+        if at is None:
             message.append(write)
             continue
-        *statement, many = write
+        many = write[at]
         for start in range(0, len(many), rows):
             if message:
                 yield message
-            message = [(*statement, many[start : start + rows])]
+            message = [(*write[:at], many[start : start + rows], *write[at + 1 :])]
     if message:
         yield message
 

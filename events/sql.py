@@ -51,10 +51,16 @@ def loads(text: str | bytes) -> Any:
 
 
 @cache
-def _insert_statement(table: str, columns: tuple[str, ...], sqlite: bool) -> str:
+def _insert_statement(
+    table: str, columns: tuple[str, ...], sqlite: bool, texts: tuple[str, ...] = ()
+) -> str:
     """The INSERT of `insert_values`, positional, built once: every command inserts
-    its events."""
-    values = ", ".join(["?" if sqlite else "%s"] * len(columns))
+    its events. On SQLite a column of `texts` is cast to text: bytes are stored as
+    the text they encode in UTF-8 (the database's encoding), text as it is."""
+    if sqlite:
+        values = ", ".join("CAST(? AS TEXT)" if c in texts else "?" for c in columns)
+    else:
+        values = ", ".join(["%s"] * len(columns))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
@@ -182,22 +188,35 @@ class Raw:
         else:
             self.cursor.executemany(sql, [tuple([row[n] for n in names]) for row in rows])
 
-    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]):
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+        texts: Sequence[str] = (),
+    ):
         """INSERT many rows, given as mappings (see insert_values)."""
         if rows:
-            self.insert_values(table, columns, list(map(values_of(columns), rows)))
+            self.insert_values(table, columns, list(map(values_of(columns), rows)), texts)
 
-    def insert_values(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]):
+    def insert_values(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        texts: Sequence[str] = (),
+    ):
         """INSERT many rows, given as their values in the order of `columns` — bound
         by position, which costs the driver less than by name. On PostgreSQL a large
         set goes through COPY (outside a pipeline, where COPY cannot run): psycopg's
         executemany sends one statement per row, which costs a rebuild or a batch
-        more than the rows themselves."""
+        more than the rows themselves. The columns named in `texts` hold text, which
+        on SQLite may come as its UTF-8 bytes (see events.stream_ranges.feed_part)."""
         if not rows:
             return
         sqlite = self.dialect.sqlite
         if sqlite or len(rows) < COPY_ROWS or self.driver.pgconn.pipeline_status:
-            sql = _insert_statement(table, tuple(columns), sqlite)
+            sql = _insert_statement(table, tuple(columns), sqlite, tuple(texts) if sqlite else ())
             if len(rows) == 1:  # psycopg's executemany costs more than the round trip
                 self.cursor.execute(sql, rows[0])
             else:

@@ -109,7 +109,8 @@ class RecordedEvent:
 class ProjectedEvent(NamedTuple):
     """An event as projections are fed it from the log: what it says, without how it
     was recorded. `data_json` is the stored payload text when no upcaster changed
-    it, for a projection that keeps the payload as text.
+    it, for a projection that keeps the payload as text — as its UTF-8 bytes when
+    the feed was asked for them (events.stream_ranges.feed_part).
 
     A named tuple, not a frozen dataclass: as immutable, and made in a third of the
     time (0.18 against 0.56 µs; a rebuild makes one per event)."""
@@ -120,7 +121,7 @@ class ProjectedEvent(NamedTuple):
     stream_version: int
     type: str
     data: dict[str, Any]
-    data_json: str | None = None
+    data_json: str | bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -382,9 +383,14 @@ class EventStore:
             if len(rows) < batch_size:
                 return
 
-    def feed_select(self, source: str = "events") -> str:
-        """The SELECT of the rows `projected` decodes (no condition yet)."""
-        payload = "payload" if self.dialect.sqlite else "CAST(payload AS text)"
+    def feed_select(self, source: str = "events", payload_bytes: bool = False) -> str:
+        """The SELECT of the rows `projected` decodes (no condition yet); on SQLite,
+        with `payload_bytes`, the payloads as their UTF-8 bytes (see
+        events.stream_ranges.feed_part)."""
+        if self.dialect.sqlite:
+            payload = "CAST(payload AS BLOB)" if payload_bytes else "payload"
+        else:
+            payload = "CAST(payload AS text)"
         return (
             "SELECT position, event_id, stream_id, stream_version, event_type, schema_version, "
             f"{payload} FROM {source}"

@@ -23,16 +23,25 @@ def snapshot(engine) -> dict[str, list[str]]:
 
 def json_texts(engine) -> dict[tuple[str, str, str], str]:
     """Every JSON value of every projection row as the database holds the text (not
-    decoded), keyed by table, column and the row's primary key."""
+    decoded), keyed by table, column and the row's primary key. On SQLite a value
+    not stored as text (a BLOB of the same bytes, which SQLAlchemy would decode all
+    the same) is shown with its storage class."""
     texts = {}
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         for table in t.PROJECTION_TABLES:
             columns = [c.name for c in table.c if isinstance(c.type, sa.JSON)]
             if not columns:
                 continue
             key = " || '/' || ".join(f"CAST({c.name} AS text)" for c in table.primary_key)
-            shown = ", ".join(f"CAST({name} AS text)" for name in columns)
+            shown = ", ".join(
+                f"CAST({name} AS text)" + (f", typeof({name})" if sqlite else ", 'text'")
+                for name in columns
+            )
             for row in connection.exec_driver_sql(f"SELECT {key}, {shown} FROM {table.name}"):
-                for name, text in zip(columns, row[1:], strict=True):
-                    texts[table.name, name, row[0]] = text
+                for n, name in enumerate(columns):
+                    text, stored_as = row[1 + 2 * n], row[2 + 2 * n]
+                    texts[table.name, name, row[0]] = (
+                        text if stored_as in ("text", "null") else f"<{stored_as}> {text}"
+                    )
     return texts

@@ -31,6 +31,7 @@ STATEMENTS = st.lists(
         st.tuples(st.just("execute"), st.integers(0, 9)),
         st.tuples(st.just("executemany"), st.lists(st.integers(), max_size=12)),
         st.tuples(st.just("insert_rows"), st.lists(st.integers(), max_size=12)),
+        st.tuples(st.just("insert_texts"), st.lists(st.integers(), max_size=12)),
     ),
     max_size=8,
 )
@@ -43,8 +44,11 @@ def _recorded(statements) -> RecordedWrites:
             recorder.execute(f"UPDATE t{n} SET v = :v", {"v": payload})
         elif method == "executemany":
             recorder.executemany(f"INSERT INTO t{n} (v) VALUES (:v)", [{"v": v} for v in payload])
-        else:
+        elif method == "insert_rows":
             recorder.insert_rows(f"t{n}", ("v",), [{"v": v} for v in payload])
+        else:  # a text column: the rows' pieces keep saying so
+            rows = [{"v": str(v), "w": v} for v in payload]
+            recorder.insert_rows(f"t{n}", ("v", "w"), rows, texts=("v",))
     return recorder
 
 
@@ -60,8 +64,8 @@ class _Replayed:
     def executemany(self, text, rows):
         self.run.extend((text, row) for row in rows)
 
-    def insert_values(self, table, columns, rows):
-        self.run.extend((table, columns, row) for row in rows)
+    def insert_values(self, table, columns, rows, texts=()):
+        self.run.extend((table, columns, row, texts) for row in rows)
 
 
 @given(statements=STATEMENTS, rows=st.integers(1, 5))
@@ -71,7 +75,8 @@ def test_messages_carry_every_write_in_order_and_at_most_so_many_rows(statements
 
     for message in messages:
         assert message
-        many = [write[-1] for write in message if write[0] != "execute"]
+        many = [write[2 if write[0] == "executemany" else 3] for write in message
+                if write[0] != "execute"]  # fmt: skip
         assert sum(len(m) for m in many) <= rows
     whole, in_parts = _Replayed(), _Replayed()
     replay(whole, writes)
@@ -98,9 +103,11 @@ def test_inserts_are_recorded_as_values_in_the_order_of_their_columns():
     recorder.insert_rows("t", ("b", "a"), [{"a": 1, "b": 2}, {"a": 3, "b": 4}])
     recorder.insert_rows("u", ("a",), [{"a": 5}])
     recorder.insert_rows("u", ("a",), [])
+    recorder.insert_rows("v", ("a",), [{"a": b"\xe1\xbb\x9f"}], texts=["a"])
     assert recorder.writes == [
-        ("insert_values", "t", ("b", "a"), [(2, 1), (4, 3)]),
-        ("insert_values", "u", ("a",), [(5,)]),
+        ("insert_values", "t", ("b", "a"), [(2, 1), (4, 3)], ()),
+        ("insert_values", "u", ("a",), [(5,)], ()),
+        ("insert_values", "v", ("a",), [(b"\xe1\xbb\x9f",)], ("a",)),
     ]
 
 
