@@ -100,10 +100,13 @@ def _fact_json(event) -> str | bytes | None:
 
 
 def _facts_array(texts: list) -> str | bytes:
-    """The JSON array of these facts' texts: bytes if any of them is."""
-    if any(type(text) is bytes for text in texts):
+    """The JSON array of these facts' texts (at least one): bytes if any of them is."""
+    try:
+        if type(texts[0]) is bytes:
+            return b"[%b]" % b",".join(texts)
+        return f"[{','.join(texts)}]"
+    except TypeError:  # both: in a rebuild, an upcast payload comes as text
         return b"[%b]" % b",".join(t if type(t) is bytes else t.encode() for t in texts)
-    return f"[{','.join(texts)}]"
 
 
 def _data_text(event) -> str:
