@@ -52,7 +52,7 @@ TASK_NUMBER = re.compile(r"^NV-(\d+)$")
 # from them (a city's decade: some 320 MB at the peak of a rebuild).
 TASKS_PER_REBUILD_PART = 40_000
 # At most that many when parts are folded side by side, each worker process holding
-# one: a city's decade then peaks at some 160 MB a worker.
+# one: a city's decade then peaks at some 120 MB a worker (on SQLite, facts held as bytes).
 TASKS_PER_DETACHED_PART = 12_000
 # Fewer tasks are folded in the rebuild's own process: starting the workers (half a
 # second of imports each) would cost more than they save.

@@ -34,10 +34,10 @@ Writes = list[tuple[Any, ...]]
 # Rows a message carries at most, and messages waiting at most: a few MB each.
 ROWS_PER_MESSAGE = 2_000
 MESSAGES_WAITING = 16
-# Workers a rebuild starts unless asked for more. Each holds a part (~160 MB at the
+# Workers a rebuild starts unless asked for more. Each holds a part (~120 MB at the
 # peak of a city decade's), while the rebuild's own process works alone for ~4.5 s of
 # the decade's rebuild (emptying the projection, the other streams, every insert):
-# the workers' ~16 s of CPU shared by more than four would not end it sooner.
+# the workers' ~14.5 s of CPU shared by more than four would not end it sooner.
 DEFAULT_WORKERS_AT_MOST = 4
 # What a worker sends: (_WRITES, writes), (_DONE, None) after a part's last writes,
 # (_FAILED, the error as text) before it stops.
