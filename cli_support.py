@@ -150,8 +150,13 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _columns(ch: str) -> int:
+    """The columns a character takes: none for a combining mark (NFD diacritics)."""
+    return 0 if unicodedata.combining(ch) else 1
+
+
 def display_width(text: str) -> int:
-    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
+    return sum(map(_columns, text))
 
 
 def clipped(text: str, width: int) -> str:
@@ -163,7 +168,7 @@ def clipped(text: str, width: int) -> str:
         return text
     kept, used = [], 0
     for ch in text:
-        used += 0 if unicodedata.combining(ch) else 1
+        used += _columns(ch)
         if used > width - 1:
             break
         kept.append(ch)

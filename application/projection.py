@@ -375,11 +375,6 @@ class LedgerProjection:
 
 class LedgerSession:
     writes_blindly = True  # its flush only writes (see events.feeds)
-    # A part of a rebuild may be fed the payloads as bytes (events.stream_ranges.
-    # feed_part): it holds no stored row, so it only inserts rows, and the INSERT
-    # stores their facts as the text the bytes encode (see _write_tasks; an UPDATE
-    # would store the bytes as such).
-    takes_payload_bytes = False
 
     def __init__(
         self, raw: Raw, part_of_rebuild: bool = False, documents_stored: bool = False
@@ -389,7 +384,7 @@ class LedgerSession:
         # another part, or is not assigned yet — nothing to read back. It holds back
         # the inserts of the rows it writes through and writes them together: one
         # statement each would cost a round trip.
-        self.part_of_rebuild = self.takes_payload_bytes = part_of_rebuild
+        self.part_of_rebuild = part_of_rebuild
         self.raw = _InsertsHeldBack(raw) if part_of_rebuild else raw
         self.dialect = raw.dialect
         # A part after the first: the documents are in proj_documents already; it
@@ -408,6 +403,14 @@ class LedgerSession:
         self._counter: int | None = 0 if part_of_rebuild else None
         self._counter_stored = False
         self._counter_dirty = False
+
+    @property
+    def takes_payload_bytes(self) -> bool:
+        """Whether it may be fed the payloads as bytes (events.stream_ranges.feed_part):
+        a part of a rebuild holds no stored row, so it only inserts rows, and the
+        INSERT stores their facts as the text the bytes encode (see _write_tasks; an
+        UPDATE would store the bytes as such)."""
+        return self.part_of_rebuild
 
     def rebind(self, raw: Raw) -> None:
         """Go on in another transaction (see LedgerProjection.resume_session)."""

@@ -216,7 +216,7 @@ class Raw:
             return
         sqlite = self.dialect.sqlite
         if sqlite or len(rows) < COPY_ROWS or self.driver.pgconn.pipeline_status:
-            sql = _insert_statement(table, tuple(columns), sqlite, tuple(texts) if sqlite else ())
+            sql = _insert_statement(table, tuple(columns), sqlite, tuple(texts))
             if len(rows) == 1:  # psycopg's executemany costs more than the round trip
                 self.cursor.execute(sql, rows[0])
             else:

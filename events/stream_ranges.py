@@ -151,7 +151,7 @@ def feed_part(
         part.excluding,
         up_to=up_to,
         from_position=part.from_position,
-        payload_bytes=raw.dialect.sqlite and getattr(session, "takes_payload_bytes", False),
+        payload_bytes=getattr(session, "takes_payload_bytes", False),
     )
     for batch in read:
         for event in batch:
