@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli_support import (
+    AT_LEAST_ONE,
     DATE,
     DECIMAL,
     NhiemvuCommand,
@@ -177,7 +178,11 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 @rating.command("show")
 @click.option("--year", type=int, required=True, metavar="NĂM")
 @click.option(
-    "--revision", type=int, default=None, metavar="LẦN", help="Lần chốt (mặc định: lần mới nhất)."
+    "--revision",
+    type=AT_LEAST_ONE,
+    default=None,
+    metavar="LẦN",
+    help="Lần chốt, từ 1 (mặc định: lần mới nhất).",
 )
 @json_option
 @xlsx_option

@@ -177,17 +177,27 @@ def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[
     }
 
 
+def _not_finalized(connection: Connection, year: int, revision: int | None) -> str:
+    """Why there is no rating to show: the year never finalised, or not that revision."""
+    finalized = connection.execute(
+        sa.select(sa.func.max(t.ratings.c.revision)).where(t.ratings.c.year == year)
+    ).scalar()
+    if finalized is None:
+        return (
+            f"Chưa có kết quả xếp loại năm {year} được chốt. "
+            f"Dùng `nhiemvu rating finalize --year {year}` để chốt."
+        )
+    kept = "chỉ có lần 1" if finalized == 1 else f"có các lần 1 đến {finalized}"
+    return f"Năm {year} không có lần chốt {revision}: {kept}. Bỏ --revision để xem lần mới nhất."
+
+
 def show(connection: Connection, store, year: int, revision: int | None = None) -> dict:
     query = sa.select(t.ratings).where(t.ratings.c.year == year)
     if revision is not None:
         query = query.where(t.ratings.c.revision == revision)
     row = connection.execute(query.order_by(t.ratings.c.revision.desc())).mappings().first()
     if row is None:
-        raise DomainError(
-            f"Chưa có kết quả xếp loại năm {year} được chốt"
-            + (f" (lần {revision})" if revision else "")
-            + f". Dùng `nhiemvu rating finalize --year {year}` để chốt."
-        )
+        raise DomainError(_not_finalized(connection, year, revision))
     event = store.get_event(row["event_id"], connection=connection)
     return {
         **row["data"],

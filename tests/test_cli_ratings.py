@@ -163,6 +163,21 @@ def test_finalized_rating_survives_a_later_correction(sct):
     assert by_head(original["ratings"])["Phan Văn A"]["score"] == 80.5
 
 
+def test_show_names_the_revisions_there_are(sct):
+    sct.ok("rating", "finalize", "--year", "2024")
+    sct.ok("rating", "finalize", "--year", "2024", "--reason", "Điều chỉnh")
+    missing = sct.run("rating", "show", "--year", "2024", "--revision", "3")
+    assert missing.exit_code == 1
+    assert "không có lần chốt 3: có các lần 1 đến 2" in missing.stderr
+    assert "Chưa có kết quả" not in missing.stderr
+    for revision in ("0", "-1"):
+        refused = sct.run("rating", "show", "--year", "2024", "--revision", revision)
+        assert refused.exit_code == 2, refused.output
+        assert "từ 1 trở lên" in refused.stderr
+    never = sct.run("rating", "show", "--year", "2023")
+    assert never.exit_code == 1 and "Chưa có kết quả xếp loại năm 2023 được chốt" in never.stderr
+
+
 def test_assessment_lowers_general_criteria(sct):
     sct.ok(
         "assess",
