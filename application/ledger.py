@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from events.memory import collector_paused
 from events.sql import Raw
@@ -26,6 +26,9 @@ from workflow.text import nfc
 
 from . import streams
 from .projection import LedgerProjection
+
+if TYPE_CHECKING:
+    from workflow.rulebook import Rulebook
 
 
 def _loading():
@@ -449,7 +452,10 @@ class Ledger:
         issuer: str | None = None,
         field: str | None = None,
         task_ids: list[str] | None = None,
+        rulebook: Rulebook | None = None,
     ) -> CommandResult:
+        """Log a reprimand or a commendation; a phê bình of a head reaches the deputy
+        in charge of `field` if `rulebook` (default: the one in force on `on`) says so."""
         number = nfc(number)
         if kind not in docs.KIND_LABELS:
             raise DomainError(f"Loại văn bản không hợp lệ: {kind}.")
@@ -469,7 +475,10 @@ class Ledger:
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
             for task_id in task_ids:
                 self._task(tx, task_id)
-            targets, warnings = docs.resolve_targets(kind, on, addressees, agencies, nfc(field))
+            cascade = kind == docs.PHE_BINH and _cascades_phe_binh(on, rulebook)
+            targets, warnings = docs.resolve_targets(
+                kind, on, addressees, agencies, nfc(field), cascade
+            )
             data = {
                 "number": number,
                 "kind": kind,
@@ -575,6 +584,16 @@ class Ledger:
                 f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là "
                 f"{format_date(self.today())})."
             )
+
+
+def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
+    """Whether a phê bình of a head issued `on` reaches the deputy in charge of its
+    field: under `rulebook`, else under the one in force that day (none: no)."""
+    if rulebook is None:
+        from workflow.rulebook import rulebook_in_force_if_any  # noqa: PLC0415 - phê bình only
+
+        rulebook = rulebook_in_force_if_any(on)
+    return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
 
 
 def _json_value(value: Any) -> Any:

@@ -786,6 +786,27 @@ def test_phe_binh_of_the_head_for_a_field_reaches_the_deputy(city):
     assert "Cấp phó: SXD — Trần Thị Bình (kéo theo" in human
 
 
+def test_no_cascade_before_the_notice_that_brought_it_in(city):
+    # TB 129/TB-UBND of 05/04/2023 §2.8: a phê bình issued the day before reaches
+    # only the head it names.
+    out = city.json(
+        "reprimand",
+        "issue",
+        "--kind",
+        "phe-binh",
+        "--doc",
+        "7/TB-VP",
+        "--on",
+        "04/04/2023",
+        "--head",
+        "SXD",
+        "--field",
+        "xây dựng",
+    )
+    assert [(x["kind"], x["person"]) for x in out["targets"]] == [("head", "Nguyễn Văn An")]
+    assert city.event(out["event_id"]).data["targets"] == out["targets"]
+
+
 def test_no_cascade_for_a_milder_kind_or_a_field_without_deputy(city):
     milder = city.json(
         "reprimand",

@@ -19,6 +19,7 @@ from workflow.rulebook import (
     load_rulebook,
     parse_rulebook,
     rulebook_in_force,
+    rulebook_in_force_if_any,
 )
 
 DEFAULT_FILE = default_rulebooks_dir() / "rulebook_qd44_2019_haiphong.toml"
@@ -86,6 +87,10 @@ def test_default_file_holds_the_modelled_qd44_rules(book):
         (3, 15, "Đề xuất phê bình"),
     ]
     assert book.cascade_phe_binh_to_deputy is True
+    # From the notice's date (TB 129/TB-UBND of 05/04/2023), not before.
+    assert book.cascade_phe_binh_from == date(2023, 4, 5)
+    assert not book.cascades_phe_binh_to_deputy(date(2023, 4, 4))
+    assert book.cascades_phe_binh_to_deputy(date(2023, 4, 5))
     assert book.name == "qd44-2019-haiphong phiên bản 1.0"
 
 
@@ -106,9 +111,9 @@ def test_every_parameter_says_where_it_comes_from_and_whether_it_is_modelled(boo
     for parameter in book.parameters:
         assert parameter.sources and set(parameter.sources) <= keys, parameter.name
         assert parameter.note, parameter.name
-    # Only the cascade was read from a document's text (seed 000, §2.8).
+    # Only the cascade and its start were read from a document's text (seed 000, §2.8).
     read = [p.name for p in book.parameters if not p.modelled]
-    assert read == ["cascade.phe_binh_head_to_deputy"]
+    assert read == ["cascade.phe_binh_head_to_deputy", "cascade.phe_binh_head_to_deputy_from"]
     assert book.parameter("deductions.phe_binh").sources == ("qd44_2019",)
     assert book.parameter("bands.HTT").sources == ("nd335_2025",)
     assert book.parameter("tenure.min_days").sources == ("nd90_2020",)
@@ -265,6 +270,7 @@ OTHER_PARAMETERS = [
     "gates.low_share_band",
     "ranking.order",
     "cascade.phe_binh_head_to_deputy",
+    "cascade.phe_binh_head_to_deputy_from",
     "band_labels.HTXS",
     "band_labels.KXL",
 ]
@@ -308,11 +314,25 @@ def test_every_parameter_of_the_default_file_is_in_these_tables(book):
 
 
 CRITERIA = [name for name in NUMBER_PARAMETERS if name.startswith("general_criteria.")]
+# A book written before the parameter existed is still read.
+OPTIONAL_PARAMETERS = ["cascade.phe_binh_head_to_deputy_from"]
+
+
+def test_without_a_start_the_cascade_applies_whenever_the_book_does():
+    book = parse_rulebook(without(raw(), "cascade.phe_binh_head_to_deputy_from"), origin="t")
+    assert book.cascade_phe_binh_from is None
+    assert book.cascades_phe_binh_to_deputy(date(2020, 1, 2))
+    book = parse_rulebook(with_value(raw(), "cascade.phe_binh_head_to_deputy", False), origin="t")
+    assert not book.cascades_phe_binh_to_deputy(date(2024, 1, 2))
 
 
 @pytest.mark.parametrize(
     "name",
-    [n for n in NUMBER_PARAMETERS + OTHER_PARAMETERS + REQUIRED_HEADERS if n not in CRITERIA],
+    [
+        n
+        for n in NUMBER_PARAMETERS + OTHER_PARAMETERS + REQUIRED_HEADERS
+        if n not in CRITERIA and n not in OPTIONAL_PARAMETERS
+    ],
 )
 def test_a_missing_parameter_is_refused_by_name(name):
     error = refused(without(raw(), name))
@@ -374,6 +394,8 @@ def test_a_missing_general_criterion_is_refused_by_the_total(name):
         ("ranking.order", ["score desc", "score asc"], "lặp khóa 'score'"),
         ("ranking.order", [], "'ranking.order' phải là danh sách"),
         ("band_labels.HT", "", "thiếu tham số 'band_labels.HT'"),
+        ("cascade.phe_binh_head_to_deputy_from", "05/04/2023", "phải là một ngày"),
+        ("cascade.phe_binh_head_to_deputy_from", 2023, "phải là một ngày"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_parameter(name, value, expected):
@@ -480,6 +502,14 @@ def test_selection_by_date_latest_start_wins(tmp_path):
         "01/01/2019" in message
         and "qd-sua-doi-2024 phiên bản 2.0 (01/01/2024–31/12/2025)" in message
     )
+
+
+def test_before_any_book_there_is_none_in_force_if_any(tmp_path):
+    assert rulebook_in_force_if_any(date(2019, 12, 19)) is None
+    assert rulebook_in_force_if_any(date(2019, 12, 20)).id == "qd44-2019-haiphong"
+    # Only "none in force" is None: a broken or ambiguous directory is still an error.
+    with pytest.raises(RulebookError, match="không có tệp sổ quy tắc nào"):
+        rulebook_in_force_if_any(date(2024, 6, 1), tmp_path)
 
 
 def test_two_books_starting_the_same_day_are_ambiguous(tmp_path):

@@ -1,7 +1,8 @@
 """Reprimand and commendation documents, and who they reach.
 
-Since March 2023 (Thông báo 129/TB-UBND §2.8) a phê bình addressed to the head
-of an agency for a field also reaches the deputy in charge of that field. The
+Since Thông báo 129/TB-UBND of 05/04/2023 (§2.8) a phê bình addressed to the head
+of an agency for a field also reaches the deputy in charge of that field — where
+the rulebook in force on the document's date says so (workflow.rulebook). The
 cascade is resolved when the document is logged and written into its event.
 """
 
@@ -54,8 +55,11 @@ def resolve_targets(
     addressees: Addressees,
     agencies: dict[str, Agency],
     field: str | None,
+    cascade: bool,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The document's targets (cascade included) and warnings for the user."""
+    """The document's targets (cascade included) and warnings for the user;
+    `cascade`: the rulebook in force on `issued_on` extends a phê bình of a head to
+    the deputy in charge of its field."""
     if not addressees:
         raise DomainError(
             "Văn bản chưa có nơi nhận. Hãy chỉ rõ ít nhất một --agency, --head hoặc --person."
@@ -74,7 +78,7 @@ def resolve_targets(
                 f"hoặc gửi văn bản tới cơ quan bằng --agency {code}."
             )
         targets.append(_target("head", code, head, field))
-        if kind == PHE_BINH and field:
+        if cascade and kind == PHE_BINH and field:
             deputy = agency.deputy_for(field, issued_on)
             if deputy is None:
                 warnings.append(

@@ -185,11 +185,19 @@ class Rulebook:
     tie_breaks: tuple[TieBreak, ...]
     escalation: Escalation
     cascade_phe_binh_to_deputy: bool
+    # The first issue date the cascade applies to (None: every date the book covers).
+    cascade_phe_binh_from: date | None = None
     origin: str = ""
 
     @property
     def name(self) -> str:
         return f"{self.id} phiên bản {self.version}"
+
+    def cascades_phe_binh_to_deputy(self, issued_on: date) -> bool:
+        """Whether a phê bình of a head issued on that date also criticises the deputy
+        in charge of its field (TB 129/2023 §2.8: not before the notice)."""
+        start = self.cascade_phe_binh_from
+        return self.cascade_phe_binh_to_deputy and (start is None or start <= issued_on)
 
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (
@@ -228,19 +236,36 @@ def load_rulebook(path: str | Path) -> Rulebook:
 
 def rulebook_in_force(on: date, directory: str | Path | None = None) -> Rulebook:
     """The rulebook in force on `on` among the directory's files; the latest start wins."""
+    folder, books = _books(directory)
+    book = _in_force(on, folder, books)
+    if book is None:
+        known = "; ".join(f"{book.name} ({_window_text(book)})" for book in books)
+        raise RulebookError(
+            f"Không có sổ quy tắc nào có hiệu lực vào ngày {format_date(on)} "
+            f"trong thư mục '{folder}'. Các sổ hiện có: {known}."
+        )
+    return book
+
+
+def rulebook_in_force_if_any(on: date, directory: str | Path | None = None) -> Rulebook | None:
+    """`rulebook_in_force`, or None on a date no book covers (before QĐ 44/2019)."""
+    return _in_force(on, *_books(directory))
+
+
+def _books(directory: str | Path | None) -> tuple[Path, list[Rulebook]]:
     folder = Path(directory) if directory is not None else default_rulebooks_dir()
     books = [load_rulebook(path) for path in sorted(folder.glob(RULEBOOK_GLOB))]
     if not books:
         raise RulebookError(
             f"Thư mục '{folder}' không có tệp sổ quy tắc nào (tên dạng {RULEBOOK_GLOB})."
         )
+    return folder, books
+
+
+def _in_force(on: date, folder: Path, books: list[Rulebook]) -> Rulebook | None:
     candidates = [book for book in books if book.in_force_on(on)]
     if not candidates:
-        known = "; ".join(f"{book.name} ({_window_text(book)})" for book in books)
-        raise RulebookError(
-            f"Không có sổ quy tắc nào có hiệu lực vào ngày {format_date(on)} "
-            f"trong thư mục '{folder}'. Các sổ hiện có: {known}."
-        )
+        return None
     latest = max(book.effective_from for book in candidates)
     chosen = [book for book in candidates if book.effective_from == latest]
     if len(chosen) > 1:
@@ -308,6 +333,7 @@ class _Reader:
         tie_breaks = self.tie_breaks()
         escalation = self.escalation()
         cascade = self.boolean("cascade.phe_binh_head_to_deputy")
+        cascade_from = self.optional_day("cascade.phe_binh_head_to_deputy_from")
         self.reject_unknown()
         return Rulebook(
             **identity,
@@ -326,6 +352,7 @@ class _Reader:
             tie_breaks=tie_breaks,
             escalation=escalation,
             cascade_phe_binh_to_deputy=cascade,
+            cascade_phe_binh_from=cascade_from,
             origin=self.origin,
         )
 
@@ -627,6 +654,23 @@ class _Reader:
         if not isinstance(value, bool):
             raise self.fail(
                 f"Sổ quy tắc: tham số '{name}' = {value!r} phải là true hoặc false.", name
+            )
+        return value
+
+    def optional_day(self, name: str) -> date | None:
+        """A date parameter a book may leave out (None)."""
+        *sections, key = name.split(".")
+        node: Any = self.data
+        for section in sections:
+            node = node.get(section) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or key not in node:
+            return None
+        value = self.value(name)
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise self.fail(
+                f"Sổ quy tắc: tham số '{name}' = {value!r} phải là một ngày, "
+                "viết không có ngoặc kép, ví dụ 2023-04-05.",
+                name,
             )
         return value
 
