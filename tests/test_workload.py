@@ -144,9 +144,16 @@ def test_a_year_of_the_city_is_a_valid_ledger(city_url):
         assert types["task.escalated"] > 0
         assert types["task.completed"] > 0
         assert types["document.issued"] == 20
-        assert any(
-            target["cascaded"] for document in documents for target in document["targets"]
-        ), "a phê bình to a head with a field reaches the deputy"
+        criticised_heads = [
+            target
+            for document in documents
+            if document["kind"] == "phe_binh" and document["field"]
+            for target in document["targets"]
+            if target["kind"] == "head"
+        ]
+        assert criticised_heads, "a phê bình to a head with a field"
+        # In 2020 it reaches no deputy: the cascade came with TB 129/TB-UBND (05/04/2023).
+        assert not any(t["cascaded"] for document in documents for t in document["targets"])
         assert any(document["tasks"] for document in documents)
         assert any(len(agency["heads"]) > 1 for agency in heads), "some head changed"
         # The projection the commands built is the one the log rebuilds.
