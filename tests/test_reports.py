@@ -114,6 +114,17 @@ def test_reprimand_counts_documents_and_distinct_units_and_individuals():
     )
 
 
+def test_people_of_the_same_name_heading_two_agencies_are_two_individuals():
+    docs = [
+        _doc("1/PB", "phe_binh", "2023-02-01", ("head", "SXD", "Nguyễn Văn An", False)),
+        _doc("2/PB", "phe_binh", "2023-02-02", ("head", "STC", "Nguyễn Văn An", False)),
+        # the same head of SXD again, written in another case: still one person
+        _doc("3/PB", "phe_binh", "2023-02-03", ("head", "SXD", "NGUYỄN VĂN AN", False)),
+    ]
+    report = reprimand_report(docs, date(2023, 1, 1), date(2023, 3, 31), "quý I năm 2023")
+    assert (report["criticism_docs"], report["criticism_individuals"]) == (3, 2)
+
+
 def test_seed_000_sentence_is_reproduced_from_data():
     reminders = [
         _doc(f"{i}/UBND", "nhac_nho", "2023-02-01", ("agency", f"A{i % 9}", None, False))

@@ -108,11 +108,12 @@ def task_report(tasks: Iterable[Task], period: Period, agency: str | None = None
 REMINDER_KINDS = (NHAC_NHO, RUT_KINH_NGHIEM)
 
 
-def _target_key(target: dict[str, Any]) -> tuple[str, str]:
-    """Units are agencies; individuals (head, deputy, named person) are people."""
+def _target_key(target: dict[str, Any]) -> tuple[str, str | None, str]:
+    """Units are agencies; individuals (head, deputy, named person) are people, told
+    apart by their agency too: two heads may share a name, as many Vietnamese do."""
     if target["kind"] == "agency":
-        return ("unit", target["agency"])
-    return ("individual", (target["person"] or "").casefold())
+        return ("unit", target["agency"], "")
+    return ("individual", target["agency"], (target["person"] or "").casefold())
 
 
 # The report's groups of documents, in its order, with their names in the report.
