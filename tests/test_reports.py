@@ -120,9 +120,14 @@ def test_people_of_the_same_name_heading_two_agencies_are_two_individuals():
         _doc("2/PB", "phe_binh", "2023-02-02", ("head", "STC", "Nguyễn Văn An", False)),
         # the same head of SXD again, written in another case: still one person
         _doc("3/PB", "phe_binh", "2023-02-03", ("head", "SXD", "NGUYỄN VĂN AN", False)),
+        # named without an agency: one of the two above, not a third person
+        _doc("4/PB", "phe_binh", "2023-02-04", ("person", None, "Nguyễn Văn An", False)),
     ]
     report = reprimand_report(docs, date(2023, 1, 1), date(2023, 3, 31), "quý I năm 2023")
-    assert (report["criticism_docs"], report["criticism_individuals"]) == (3, 2)
+    assert (report["criticism_docs"], report["criticism_individuals"]) == (4, 2)
+    # Alone, a person named without an agency is one individual.
+    alone = reprimand_report(docs[3:], date(2023, 1, 1), date(2023, 3, 31), "quý I")
+    assert alone["criticism_individuals"] == 1
 
 
 def test_seed_000_sentence_is_reproduced_from_data():

@@ -116,6 +116,15 @@ def _target_key(target: dict[str, Any]) -> tuple[str, str | None, str]:
     return ("individual", target["agency"], (target["person"] or "").casefold())
 
 
+def _distinct_targets(targets: Iterable[dict[str, Any]]) -> set[tuple[str, str | None, str]]:
+    """The units and individuals reached. A person named without an agency is one of
+    those of that name named with theirs (a document to a cascaded deputy alone), if
+    any: not one more."""
+    keys = {_target_key(t) for t in targets}
+    placed = {person for kind, agency, person in keys if kind == "individual" and agency}
+    return {key for key in keys if key[1] is not None or key[2] not in placed}
+
+
 # The report's groups of documents, in its order, with their names in the report.
 REPRIMAND_GROUPS = {
     "reminder": "Nhắc nhở, rút kinh nghiệm",
@@ -133,7 +142,7 @@ def reprimand_report(documents: Iterable[dict[str, Any]], start: date, end: date
         chosen = sorted(
             (d for d in docs if d["kind"] in kinds), key=lambda d: (d["issued_on"], d["number"])
         )
-        targets = {_target_key(t) for d in chosen for t in d["targets"]}
+        targets = _distinct_targets(t for d in chosen for t in d["targets"])
         result[f"{name}_docs"] = len(chosen)
         result[f"{name}_targets"] = len(targets)
         result[f"{name}_units"] = sum(1 for k in targets if k[0] == "unit")
