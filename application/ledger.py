@@ -427,14 +427,18 @@ class Ledger:
             raise DomainError("Hãy chỉ rõ cơ quan chủ trì mới (--lead).")
         with self.command() as tx:
             task = self._task(tx, nfc(task_id))
-            task.check_open("giao lại")
-            task.check_business_date(on, self.today(), "giao lại")
+            task.check_reassignment(codes, on, self.today())
             for agency_code in codes:
                 self._agency(tx, agency_code).check_active(on)
-            if sorted(codes) == sorted(task.leads):
-                raise DomainError(f"{', '.join(codes)} đã là cơ quan chủ trì của nhiệm vụ này.")
+            leaving = [c for c in codes if c in task.coordinators]
+            warnings = (
+                (f"{', '.join(leaving)} thôi là cơ quan phối hợp: từ nay chủ trì nhiệm vụ.",)
+                if leaving
+                else ()
+            )
             data = {"on": iso(on), "from": task.leads, "to": codes, "reason": nfc(reason) or ""}
-            return self._task_event(tx, task, tk.REASSIGNED, data, on)
+            result = self._task_event(tx, task, tk.REASSIGNED, data, on)
+            return CommandResult(result.stream_id, result.events, warnings)
 
     def _task_event(self, tx, task: tk.Task, event_type: str, data: dict, on: date):
         stream = streams.task(task.id)

@@ -99,7 +99,7 @@ def iter_tasks(
 # is faster.
 _STATE_COLUMNS = (
     "task_id, CAST(leads AS text), assigned_on, original_deadline, effective_deadline, "
-    "current_deadline, completed_on, cancelled_on"
+    "current_deadline, completed_on, cancelled_on, CAST(lead_periods AS text)"
 )
 
 
@@ -146,17 +146,24 @@ def task_states(
     )
     day, to_json = dialect.to_day, dialect.to_json
     for row in raw.all(sql, params):
-        if row[8] is not None:
-            state = derive_task(to_json(row[8]), as_of)
+        if row[9] is not None:
+            state = derive_task(to_json(row[9]), as_of)
             if state is None:
                 continue
         else:
             state = TaskState(
                 row[0], to_json(row[1]), day(row[2]), day(row[3]), day(row[4]), day(row[5]),
-                day(row[6]), day(row[7]),
+                day(row[6]), day(row[7]), _lead_periods(to_json(row[8])),
             )  # fmt: skip
         if agency is None or agency in state.leads:
             yield state
+
+
+def _lead_periods(stored: list | None) -> tuple:
+    """The column `lead_periods` as TaskState holds it (see lead_periods_json)."""
+    if stored is None:
+        return ()
+    return tuple((date.fromisoformat(since), tuple(leads)) for since, leads in stored)
 
 
 def tasks_by_id(connection: Connection, task_ids, as_of: date | None = None) -> dict[str, Task]:

@@ -66,7 +66,7 @@ _UNSET = object()
 _TASK_COLUMNS = (
     "task_id", "version", "directive", "assigned_on", "leads", "original_deadline",
     "effective_deadline", "current_deadline", "completed_on", "cancelled_on", "closed_on",
-    "last_fact_on", "escalation_level", "last_position", "facts",
+    "last_fact_on", "escalation_level", "last_position", "lead_periods", "facts",
 )  # fmt: skip
 # The facts as text on PostgreSQL too (its driver would parse a `json` column): the
 # row keeps the text, and writing it back does not encode every fact again.
@@ -107,6 +107,15 @@ def _facts_array(texts: list) -> str | bytes:
         return f"[{','.join(texts)}]"
     except TypeError:  # both: in a rebuild, an upcast payload comes as text
         return b"[%b]" % b",".join(t if type(t) is bytes else t.encode() for t in texts)
+
+
+def lead_periods_json(periods) -> str | None:
+    """The column `lead_periods`: the task's lead periods as JSON, `[["2023-06-15",
+    ["STC"]], …]` (see workflow.tasks.TaskState.lead_periods), or NULL — most tasks
+    are never reassigned."""
+    if not periods:
+        return None
+    return canonical_json([[since.isoformat(), list(leads)] for since, leads in periods])
 
 
 def _data_text(event) -> str:
@@ -763,8 +772,10 @@ class LedgerSession:
             value = values[column]
             if value is not None and not isinstance(value, str):
                 values[column] = value.isoformat()
-        if not isinstance(values["leads"], str):
-            values["leads"] = canonical_json(values["leads"])
+        for column in ("leads", "lead_periods"):
+            value = values[column]
+            if value is not None and not isinstance(value, str):
+                values[column] = canonical_json(value)
         return values
 
     def _write_tasks(self, rows: list[TaskRow]) -> None:
@@ -822,6 +833,7 @@ class LedgerSession:
             "last_fact_on": day(row.last_fact_on),
             "escalation_level": task.escalation_level,
             "last_position": row.last_position,
+            "lead_periods": lead_periods_json(task.lead_periods),
             "facts": self._facts_json(row),
         }
 

@@ -35,6 +35,7 @@ def scored(tasks) -> list[scoring.ScoredTask]:
             effective_deadline=task.effective_deadline,
             completed_on=task.completed_on,
             cancelled_on=task.cancelled_on,
+            lead_periods=task.lead_periods,
         )
         for task in tasks
     ]

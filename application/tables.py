@@ -31,6 +31,8 @@ tasks = sa.Table(
     sa.Column("last_fact_on", sa.Date, nullable=False),
     sa.Column("escalation_level", sa.Integer, nullable=False),  # for the current deadline
     sa.Column("last_position", sa.BigInteger, nullable=False),  # of the last event applied
+    # When the leads changed (NULL: never): each outcome goes to the leads of its day.
+    sa.Column("lead_periods", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("facts", sa.JSON, nullable=False),
     sa.Index(None, "current_deadline"),
 )

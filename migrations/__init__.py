@@ -5,5 +5,5 @@ HEAD names the revision the code expects; a test checks it is Alembic's single h
 
 from pathlib import Path
 
-HEAD = "0003"
+HEAD = "0004"
 DIRECTORY = Path(__file__).resolve().parent

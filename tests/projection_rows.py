@@ -25,7 +25,7 @@ def json_texts(engine) -> dict[tuple[str, str, str], str]:
     """Every JSON value of every projection row as the database holds the text (not
     decoded), keyed by table, column and the row's primary key. On SQLite a value
     not stored as text (a BLOB of the same bytes, which SQLAlchemy would decode all
-    the same) is shown with its storage class."""
+    the same) is shown with its storage class. SQL NULLs are left out."""
     texts = {}
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -41,6 +41,8 @@ def json_texts(engine) -> dict[tuple[str, str, str], str]:
             for row in connection.exec_driver_sql(f"SELECT {key}, {shown} FROM {table.name}"):
                 for n, name in enumerate(columns):
                     text, stored_as = row[1 + 2 * n], row[2 + 2 * n]
+                    if text is None:
+                        continue
                     texts[table.name, name, row[0]] = (
                         text if stored_as in ("text", "null") else f"<{stored_as}> {text}"
                     )

@@ -605,6 +605,28 @@ def test_reassign_changes_the_leads(city):
     }
 
 
+def test_reassignments_are_recorded_in_date_order(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/06/2023")
+    city.ok("task", "reassign", task_id, "--lead", "STC", "--on", "26/03/2023")
+    refused = city.fails("task", "reassign", task_id, "--lead", "SXD", "--on", "22/03/2023")
+    assert "trước lần giao lại gần nhất (26/03/2023, cho STC chủ trì)" in refused.stderr
+    # The same day is fine: two moves may be decided on one day.
+    city.ok("task", "reassign", task_id, "--lead", "SKHDT", "--on", "26/03/2023")
+    assert city.task(task_id, "--as-of", "27/03/2023")["leads"] == ["SKHDT"]
+    assert city.task(task_id, "--as-of", "25/03/2023")["leads"] == ["SXD"]
+
+
+def test_a_coordinator_made_to_lead_stops_coordinating(city):
+    task_id = assign(city, "--lead", "SXD", "--coordinate", "STC", "--deadline", "30/06/2023")
+    result = city.ok("task", "reassign", task_id, "--lead", "STC", "--on", "25/03/2023")
+    assert "STC thôi là cơ quan phối hợp" in result.stderr
+    shown = city.task(task_id)
+    assert (shown["leads"], shown["coordinators"]) == (["STC"], [])
+    # As of the day before, the task stood as assigned.
+    before = city.task(task_id, "--as-of", "24/03/2023")
+    assert (before["leads"], before["coordinators"]) == (["SXD"], ["STC"])
+
+
 def test_show_list_and_history_render_for_people_and_scripts(city):
     task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023", title="Lập quy hoạch")
     other = assign(city, "--lead", "STC", "--no-deadline", title="Thu ngân sách")

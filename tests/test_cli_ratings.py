@@ -286,3 +286,28 @@ def test_broken_rulebook_is_refused_naming_the_parameter(sct, tmp_path):
     result = sct.run("rating", "compute", "--year", "2024", "--rulebook", str(broken))
     assert result.exit_code == 1
     assert "deductions.phe_binh" in result.stderr
+
+
+def test_a_deadline_missed_before_a_reassignment_stays_with_the_head_who_missed_it(db_url):
+    nv = Nhiemvu(db_url)
+    for code in ("RA", "RB"):
+        nv.ok("agency", "add", code, "--name", f"Sở {code}", "--kind", "so")
+        nv.ok("agency", "head", code, "--name", f"Giám đốc {code}", "--from", "01/01/2022")
+    nv.ok("directive", "add", "DX", "--date", "02/01/2023", "--title", "Kết luận")
+    assign = ("task", "assign", "--directive", "DX", "--lead", "RA")
+    nv.ok(*assign, "--title", "Trễ", "--id", "R1", "--deadline", "31/03/2023")
+    nv.ok(*assign, "--title", "Đúng hạn", "--id", "R2", "--deadline", "31/07/2023")
+    nv.ok("task", "reassign", "R1", "--lead", "RB", "--on", "15/06/2023", "--reason", "Chức năng")
+    nv.ok("task", "reassign", "R2", "--lead", "RB", "--on", "15/06/2023", "--reason", "Chức năng")
+    nv.ok("task", "complete", "R1", "--on", "20/06/2023")
+    nv.ok("task", "complete", "R2", "--on", "20/07/2023")
+
+    heads = by_head(nv.json("rating", "compute", "--year", "2023"))
+    ra, rb = heads["Giám đốc RA"], heads["Giám đốc RB"]
+    assert (ra["N"], ra["late"], ra["on_time"]) == (1, 1, 0)
+    assert [t["task_id"] for t in ra["tasks"]] == ["R1"]
+    assert (rb["N"], rb["late"], rb["on_time"]) == (1, 0, 1)
+    # The year's agency scores and the first quarter's agree on who missed R1.
+    year = {r["agency"]: r for r in nv.json("score", "--year", "2023")}
+    (q1,) = nv.json("score", "--quarter", "2023Q1", "--agency", "RA")
+    assert (year["RA"]["late"], year["RB"]["late"], q1["overdue"]) == (1, 0, 1)

@@ -284,6 +284,26 @@ def test_two_lead_agencies_are_each_fully_accountable(rulebook):
     assert sct.N == 0
 
 
+def test_each_outcome_goes_to_the_lead_of_its_decisive_date(rulebook):
+    moved = ((D(2024, 1, 2), ("SXD",)), (D(2024, 6, 15), ("STC",)))
+    tasks = [
+        # Deadline 31/03 missed by SXD, reassigned 15/06, finished by STC on 20/06.
+        ScoredTask("late", ("STC",), D(2024, 3, 31), D(2024, 6, 20), None, moved),
+        # Moved before its deadline and finished in time: STC's.
+        ScoredTask("on-time", ("STC",), D(2024, 7, 31), D(2024, 7, 20), None, moved),
+        # Still open at the cut-off, overdue since 31/05 under SXD.
+        ScoredTask("overdue", ("STC",), D(2024, 5, 31), None, None, moved),
+    ]
+    sxd, stc = score_agencies(tasks, [], [], WINDOW, CUTOFF, rulebook, ["SXD", "STC"])
+    assert ([t.task_id for t in sxd.tasks], sxd.late, sxd.overdue) == (["late", "overdue"], 1, 1)
+    assert ([t.task_id for t in stc.tasks], stc.on_time) == (["on-time"], 1)
+    # The first quarter, whose cut-off came before the move, says the same of "late".
+    (q1,) = score_agencies(
+        tasks, [], [], Window(D(2024, 1, 1), D(2024, 3, 31)), D(2024, 3, 31), rulebook, ["SXD"]
+    )
+    assert [(t.task_id, t.status) for t in q1.tasks] == [("late", "overdue")]
+
+
 # -- general criteria -------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 from .dates import format_date, iso
 from .rulebook import BAND_ORDER, KXL, Rulebook
+from .tasks import leads_on
 
 ON_TIME, LATE, OVERDUE = "done_on_time", "done_late", "overdue"
 NHAC_NHO, RUT_KINH_NGHIEM, PHE_BINH, BIEU_DUONG = (
@@ -74,6 +75,10 @@ class ScoredTask(NamedTuple):
     effective_deadline: date | None  # the caller has applied the extension rule
     completed_on: date | None
     cancelled_on: date | None
+    # When the leads changed: (the day they took over, the leads), as
+    # workflow.tasks.TaskState.lead_periods; each outcome goes to the leads of its
+    # decisive date.
+    lead_periods: tuple[tuple[date, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -512,10 +517,13 @@ def _rank_key(rating: HeadRating, key: str) -> Any:
 
 
 def _by_lead(tasks: Iterable[ScoredTask]) -> dict[str, list[ScoredTask]]:
-    """The tasks each agency leads (a task with two leads is in both lists)."""
+    """The tasks each agency leads or has led (a task with two leads is in both lists)."""
     led: dict[str, list[ScoredTask]] = defaultdict(list)
     for task in tasks:
-        for agency in dict.fromkeys(task.leads):
+        agencies = task.leads
+        if task.lead_periods:
+            agencies = [a for _, leads in task.lead_periods for a in leads]
+        for agency in dict.fromkeys(agencies):
             led[agency].append(task)
     return led
 
@@ -528,7 +536,7 @@ def _due_outcomes(
     start, end = window.start, window.end  # locals: this loop runs for every task of a year
     for task in tasks:
         deadline = task.effective_deadline
-        if deadline is None or deadline > cutoff or agency not in task.leads:
+        if deadline is None or deadline > cutoff:
             continue
         # Defensive: facts dated after the cut-off have not happened yet.
         if task.cancelled_on is not None and task.cancelled_on <= cutoff:
@@ -545,6 +553,11 @@ def _due_outcomes(
             status, decisive = ON_TIME, completed
         else:
             status, decisive = LATE, deadline
+        decisive = max(decisive, window.start)
+        # The agency that led the task on that day answers for it: a deadline missed
+        # before a reassignment (or a merger) stays with the agency that missed it.
+        if task.lead_periods and agency not in leads_on(task.leads, task.lead_periods, decisive):
+            continue
         outcomes.append(
             TaskOutcome(
                 task_id=task.task_id,
@@ -553,7 +566,7 @@ def _due_outcomes(
                 deadline=deadline,
                 completed_on=completed,
                 carried_over=carried_over,
-                decisive_on=max(decisive, window.start),
+                decisive_on=decisive,
             )
         )
     return sorted(outcomes, key=lambda o: (o.deadline, o.task_id))

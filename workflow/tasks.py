@@ -68,6 +68,15 @@ def fact_date(fact: dict[str, Any]) -> date:
     return date.fromisoformat(fact["data"][BUSINESS_DATE_FIELD[fact["type"]]])
 
 
+def leads_on(leads, lead_periods, day: date) -> tuple[str, ...]:
+    """The agencies that led a task on `day` (see TaskState.lead_periods): those of
+    the last change recorded by then — a day before the assignment, the first."""
+    for since, then in reversed(lead_periods):
+        if since <= day:
+            return then
+    return lead_periods[0][1] if lead_periods else tuple(leads)
+
+
 @dataclass
 class Extension:
     event_id: str
@@ -93,6 +102,12 @@ class TaskState:
     current_deadline: date | None = None  # latest approved, late ones included
     completed_on: date | None = None
     cancelled_on: date | None = None
+    # Who led it when, if that ever changed: (the day they took over, the leads) from
+    # the assignment on, in log order; empty while `leads` have led it throughout.
+    lead_periods: tuple[tuple[date, tuple[str, ...]], ...] = ()
+
+    def leads_on(self, day: date) -> tuple[str, ...]:
+        return leads_on(self.leads, self.lead_periods, day)
 
     def status(self, cutoff: date) -> str:
         if self.cancelled_on is not None and self.cancelled_on <= cutoff:
@@ -192,6 +207,21 @@ class Task(TaskState):
                 f"Hạn mới {format_date(to)} phải sau hạn hiện tại "
                 f"{format_date(self.current_deadline)}."
             )
+
+    def check_reassignment(self, leads: list[str], on: date, today: date) -> None:
+        self.check_open("giao lại")
+        self.check_business_date(on, today, "giao lại")
+        if self.lead_periods:
+            since, then = max(self.lead_periods[1:], key=lambda period: period[0])
+            if on < since:
+                raise DomainError(
+                    f"Ngày giao lại {format_date(on)} trước lần giao lại gần nhất "
+                    f"({format_date(since)}, cho {', '.join(then)} chủ trì): các lần giao lại "
+                    "phải ghi theo thứ tự ngày. Nếu lần đó ghi nhầm, hãy rút lại nó bằng "
+                    "`nhiemvu correct`."
+                )
+        if sorted(leads) == sorted(self.leads):
+            raise DomainError(f"{', '.join(leads)} đã là cơ quan chủ trì của nhiệm vụ này.")
 
     def check_progress(self, percent: int, on: date, today: date) -> None:
         if not 0 <= percent <= 100:
@@ -300,7 +330,14 @@ def _cancelled(task: Task, fact) -> None:
 
 
 def _reassigned(task: Task, fact) -> None:
-    task.leads = list(fact["data"]["to"])
+    data = fact["data"]
+    leads = tuple(data["to"])
+    periods = task.lead_periods or ((task.assigned_on, tuple(task.leads)),)
+    task.lead_periods = (*periods, (date.fromisoformat(data["on"]), leads))
+    task.leads = list(leads)
+    # A coordinating agency made to lead stops coordinating: one role each, as at
+    # the assignment.
+    task.coordinators = [c for c in task.coordinators if c not in leads]
 
 
 def _escalated(task: Task, fact) -> None:
