@@ -91,9 +91,7 @@ def events_import(ctx, file, expect_hash, as_json):
     """Nạp sổ sự kiện từ tệp JSON Lines vào một cơ sở dữ liệu trống, rồi dựng lại các bảng
     dẫn xuất. Tệp bị sửa, bị cắt hoặc thiếu dòng bị từ chối; khi đó không ghi gì cả."""
     from cli import get_app
-    from events.catalog import REGISTRY
-    from events.projections import rebuild
-    from events.transfer import TransferError, import_log
+    from events.transfer import TransferError
 
     app = get_app(ctx)
     try:
@@ -102,19 +100,13 @@ def events_import(ctx, file, expect_hash, as_json):
         raise TransferError(f"Không tìm thấy tệp '{file}'.") from None
     try:
         size = os.fstat(handle.fileno()).st_size
-        with progress_bar(size, "Đang kiểm tra và nạp sổ sự kiện") as tick:
-            result = import_log(
-                app.engine, handle, REGISTRY, progress=tick, expect_hash=expect_hash
-            )
+        label = "Đang kiểm tra, nạp sổ sự kiện và dựng các bảng dẫn xuất"
+        with progress_bar(size, label) as tick:
+            result, rebuilt = app.import_log(handle, progress=tick, expect_hash=expect_hash)
     except TransferError as exc:
         raise TransferError(f"Tệp {file}: {exc}") from None
     finally:
         handle.close()
-    if not as_json:
-        click.echo(
-            f"Đã nạp {grouped(result.count)} sự kiện; đang dựng lại các bảng dẫn xuất…", err=True
-        )
-    rebuilt = rebuild(app.store, app.ledger.projection)
     if as_json:
         emit_json(
             {

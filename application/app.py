@@ -89,6 +89,28 @@ class App:
             return rebuild(self.store, self.ledger.projection)
         return catch_up(self.store, self.ledger.projection)
 
+    def import_log(self, source, progress=None, expect_hash: str | None = None):
+        """Load an exported log into this database's empty log, its projection built
+        from it in the same transaction: all or nothing (events.transfer.import_log).
+        Returns the transfer's result and the events projected."""
+        from events.projections import rebuild_within, vacuum_rewritten  # noqa: PLC0415
+        from events.transfer import import_log  # noqa: PLC0415
+
+        projection = self.ledger.projection
+        projected: list[int] = []
+        result = import_log(
+            self.engine,
+            source,
+            REGISTRY,
+            progress=progress,
+            expect_hash=expect_hash,
+            project=lambda connection: projected.append(
+                rebuild_within(self.store, connection, projection)
+            ),
+        )
+        vacuum_rewritten(self.store, projection)
+        return result, projected[0]
+
     def close(self) -> None:
         self.store.close()
         self.engine.dispose()

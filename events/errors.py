@@ -36,6 +36,24 @@ class InvalidEvent(EventStoreError):
     """The event cannot be stored as given (bad payload, naive time, …)."""
 
 
+class EventNotProjected(EventStoreError):
+    """A projection could not take a stored event: its payload is not shaped as the
+    software expects (a log written elsewhere, or edited and hashed again)."""
+
+    def __init__(self, cause: Exception, event=None):
+        self.position = None if event is None else event.position
+        which = (
+            "Một sự kiện trong sổ"
+            if event is None
+            else f"Sự kiện ở vị trí {event.position} (loại '{event.type}', luồng "
+            f"'{event.stream_id}')"
+        )
+        super().__init__(
+            f"{which} không đưa được vào các bảng dẫn xuất: nội dung không đúng dạng phần "
+            f"mềm đọc được ({type(cause).__name__}: {cause})."
+        )
+
+
 class IdempotencyConflict(EventStoreError):
     """Some, but not all, of the events of an append are already stored."""
 

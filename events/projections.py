@@ -109,14 +109,32 @@ def rebuild(
     side (default: one per core, at most DEFAULT_WORKERS_AT_MOST; 1: all in this one).
     """
     with collector_paused(), store.transaction() as tx, file_unmapped(tx.raw):
-        tx.lock()
-        if hasattr(projection, "rebuild_parts"):
-            applied = _feed_parts(tx, projection, batch_size, worker_count(workers))
-        else:
-            projection.reset(tx.raw.connection)
-            applied = _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
-    _vacuum_rewritten(store, projection)
+        applied = _rebuild_in(tx, projection, batch_size, worker_count(workers))
+    vacuum_rewritten(store, projection)
     return applied
+
+
+def rebuild_within(
+    store: EventStore,
+    connection: Connection,
+    projection: Projection,
+    batch_size: int = REBUILD_BATCH,
+) -> int:
+    """`rebuild`, in the write transaction the caller holds on `connection` and in this
+    process alone (a worker would see only what is committed): an import builds the
+    projection from what it loaded before it commits, so that a log the projection
+    cannot read is refused whole. The caller vacuums after its commit."""
+    tx = StoreTransaction(store, connection)
+    with collector_paused():
+        return _rebuild_in(tx, projection, batch_size, workers=1)
+
+
+def _rebuild_in(tx, projection, batch_size: int, workers: int) -> int:
+    tx.lock()
+    if hasattr(projection, "rebuild_parts"):
+        return _feed_parts(tx, projection, batch_size, workers)
+    projection.reset(tx.raw.connection)
+    return _feed(tx, projection, 0, batch_size, bulk=True, reset=True)
 
 
 def _feed_parts(tx, projection, batch_size: int, workers: int) -> int:
@@ -161,7 +179,7 @@ def _detachable_url(store: EventStore) -> str | None:
     return text
 
 
-def _vacuum_rewritten(store: EventStore, projection: Projection) -> None:
+def vacuum_rewritten(store: EventStore, projection: Projection) -> None:
     """On PostgreSQL, VACUUM (ANALYZE) the tables a rebuild has just rewritten.
 
     Under MVCC the rows a rebuild deleted stay in the table until a vacuum: every

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import EventNotProjected
+
 if TYPE_CHECKING:
     from .sql import Raw
     from .store import EventStore, ProjectedEvent
@@ -153,11 +155,24 @@ def feed_part(
         from_position=part.from_position,
         payload_bytes=getattr(session, "takes_payload_bytes", False),
     )
-    for batch in read:
-        for event in batch:
-            session.apply(event)
-        session.end_batch()
-    session.flush()
+    try:
+        for batch in read:
+            try:
+                for event in batch:
+                    session.apply(event)
+            except SHAPE_ERRORS as exc:
+                raise EventNotProjected(exc, event) from exc
+            session.end_batch()
+        session.flush()  # a session may fold what it was fed only as it writes it
+    except SHAPE_ERRORS as exc:
+        raise EventNotProjected(exc) from exc
+    finally:
+        read.close()  # its cursor, now: not once the connection is gone
+
+
+# What folding a payload of an unexpected shape raises (a missing key, a date that is
+# not one…): said of the event, not as a traceback from deep in the domain.
+SHAPE_ERRORS = (KeyError, ValueError, TypeError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True)

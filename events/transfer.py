@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .chain import BrokenLink, walk_chain
 from .database import WRITE
-from .errors import EventStoreError, InvalidEvent
+from .errors import EventNotProjected, EventStoreError, InvalidEvent
 from .registry import EventRegistry
 from .schema import events as events_table
 from .schema import log_head, projection_checkpoints
@@ -277,6 +277,7 @@ def import_log(
     batch_size: int = IMPORT_BATCH,
     progress: Progress | None = None,
     expect_hash: str | None = None,
+    project: Callable[[Connection], Any] | None = None,
 ) -> TransferResult:
     """Load an exported log into a database whose log is empty, all or nothing.
 
@@ -285,6 +286,10 @@ def import_log(
     registry) an event type this software knows. `progress` gets the number of
     bytes consumed. `expect_hash` is the last hash the exporter reported: a file
     cut exactly at a line break is a valid shorter log and only that catches it.
+    `project`, once every row is in, builds the projections from them in the same
+    transaction: a log whose hashes hold but which they cannot read (written by
+    other software, or edited and hashed again) is then refused whole, instead of
+    committed and failing every command after it (EventNotProjected).
     """
     with engine.connect() as connection:
         connection = connection.execution_options(**{WRITE: True})
@@ -315,6 +320,10 @@ def import_log(
                         f"({expect_hash.strip()}): tệp thiếu các sự kiện cuối hoặc không phải "
                         "tệp đã xuất."
                     )
+                if project is not None:
+                    project(connection)
+            except EventNotProjected as exc:
+                raise TransferError(f"{exc} Đã hủy nhập: không ghi gì vào cơ sở dữ liệu.") from exc
             except TransferError as exc:
                 # Leaving the `with` rolls back every row inserted so far.
                 raise TransferError(f"{exc} Đã hủy nhập: không ghi gì vào cơ sở dữ liệu.") from None

@@ -399,6 +399,42 @@ def test_a_value_the_store_would_refuse_is_refused(db_url, tmp_path, payload, sa
     assert state(db_url) == EMPTY
 
 
+_ASSIGNED = {
+    "task_id": "NV-00001",
+    "directive": "1/TB-UBND",
+    "title": "Rà soát",
+    "leads": ["SXD"],
+    "assigned_on": "2023-01-02",
+    "deadline": {"kind": "date", "value": "2023-03-31", "due": "2023-03-31"},
+}
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        # A date no calendar has: the fold stops at this very event.
+        ({**_ASSIGNED, "assigned_on": "31/02/2023"}, "Sự kiện ở vị trí 1 (loại 'task.assigned'"),
+        # A field missing: found only as the task's row is written.
+        ({k: v for k, v in _ASSIGNED.items() if k != "deadline"}, "KeyError: 'deadline'"),
+    ],
+)
+def test_a_log_its_projection_cannot_read_is_refused_whole(db_url, tmp_path, payload, said):
+    """Hashed as the exporter would, yet not shaped as nhiemvu writes it (other
+    software, or edited and hashed again): committed, it would fail every command
+    after it, and the log cannot be emptied. The import builds the projection in its
+    own transaction, and refuses the file."""
+    path = _one_event_file(
+        tmp_path / "forged.jsonl",
+        stream_id="task:NV-00001",
+        event_type="task.assigned",
+        payload=payload,
+    )
+    message = refused(db_url, path)
+    assert said in message and "không đưa được vào các bảng dẫn xuất" in message
+    assert "Đã hủy nhập: không ghi gì" in message
+    assert state(db_url) == EMPTY
+
+
 def test_missing_file_is_an_error(db_url, tmp_path):
     message = refused(db_url, tmp_path / "khong-co.jsonl")
     assert "Không tìm thấy tệp" in message
