@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from events.database import make_engine, resolve_url
+from events.errors import EventStoreError
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
 
@@ -76,13 +77,13 @@ def run_pass(url: str, actor: str) -> int:
     with _pass_lock:
         try:
             app = App(url, actor)
-        except Exception:  # noqa: BLE001 - a bad database must not kill the scheduler
-            log.exception("Lượt đôn đốc không chạy được: không mở được cơ sở dữ liệu.")
+        except Exception as exc:  # noqa: BLE001 - a bad database must not kill the scheduler
+            _log_failure("Lượt đôn đốc không chạy được: không mở được cơ sở dữ liệu.", exc)
             return 0
         try:
             result = run_escalation_pass(app.ledger)
-        except Exception:  # noqa: BLE001 - log it; the next pass catches up
-            log.exception("Lượt đôn đốc thất bại; lượt sau sẽ chạy bù.")
+        except Exception as exc:  # noqa: BLE001 - log it; the next pass catches up
+            _log_failure("Lượt đôn đốc thất bại; lượt sau sẽ chạy bù.", exc)
             return 0
         finally:
             app.close()
@@ -103,6 +104,16 @@ def run_pass(url: str, actor: str) -> int:
             ", ".join(step.agencies),
         )
     return len(result.outcomes)
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    """A refusal of our own already says, in Vietnamese, what is wrong and what to do:
+    its message is enough, every day it recurs. Anything else is a fault to look
+    into: its traceback too."""
+    if isinstance(exc, DomainError | EventStoreError):
+        log.error("%s %s", what, exc)
+    else:
+        log.exception(what)
 
 
 # -- the leader guard ------------------------------------------------------------------
