@@ -304,6 +304,7 @@ class Ledger:
             raise DomainError(
                 f"{', '.join(both)} vừa là cơ quan chủ trì vừa là cơ quan phối hợp; chọn một vai trò."
             )
+        given_id = None if task_id is None else _given_task_id(task_id)
         with self.command() as tx:
             row = self._directive(tx, nfc(directive))
             on = assigned_on or row["issued_on"]
@@ -320,7 +321,7 @@ class Ledger:
             for agency_code in lead_codes + coordinator_codes:
                 self._agency(tx, agency_code).check_active(on)
             due = self._resolve_deadline(deadline, on)
-            task_id = norm_code(task_id) if task_id else self._next_task_id(tx)
+            task_id = given_id or self._next_task_id(tx)
             stream = streams.task(task_id)
             if tx.stream_version(stream):
                 raise DomainError(f"Mã nhiệm vụ {task_id} đã tồn tại. Chọn mã khác cho --id.")
@@ -594,6 +595,25 @@ def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
 
         rulebook = rulebook_in_force_if_any(on)
     return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
+
+
+def _given_task_id(task_id: str) -> str:
+    """A task id given with --id, normalised, or a refusal of one that cannot be used:
+    `nhiemvu correct NV-00001#3` splits a reference at its last '#', and an id is typed
+    as one word."""
+    normalised = norm_code(task_id)
+    if not normalised:
+        raise DomainError(
+            "Mã nhiệm vụ (--id) không được để trống. Hãy ghi một mã, hoặc bỏ --id để dùng "
+            "mã tự động (NV-00001…)."
+        )
+    if "#" in normalised or any(c.isspace() for c in normalised):
+        raise DomainError(
+            f"Mã nhiệm vụ '{normalised}' không được chứa dấu # hay khoảng trắng (dấu # dùng "
+            "để chỉ số thứ tự sự kiện, như NV-00001#3). Hãy dùng mã liền một từ, ví dụ "
+            "NV-2023-001."
+        )
+    return normalised
 
 
 def _json_value(value: Any) -> Any:

@@ -410,6 +410,22 @@ REFUSALS = [
         [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "NV-00001"],
         ["NV-00001 đã tồn tại"],
     ),
+    # task ids given with --id: `correct NV-00001#3` splits at the last '#'
+    (
+        "blank-task-id",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "   "],
+        ["Mã nhiệm vụ (--id) không được để trống", "bỏ --id"],
+    ),
+    (
+        "task-id-with-hash",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "NV-7#2"],
+        ["Mã nhiệm vụ 'NV-7#2' không được chứa dấu # hay khoảng trắng"],
+    ),
+    (
+        "task-id-with-space",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "nv 7"],
+        ["Mã nhiệm vụ 'NV 7' không được chứa dấu # hay khoảng trắng"],
+    ),
 ]
 
 REFUSALS += [
