@@ -191,14 +191,15 @@ class Ledger:
         return CommandResult(stream, events, key=code)
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
+        name = _required(name, "Tên mới của cơ quan (--name)")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             stream = streams.agency(agency.code)
-            data = {"name": nfc(name), "on": iso(on)}
+            data = {"name": name, "on": iso(on)}
             return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))
 
     def appoint_head(self, code: str, person: str, start: date) -> CommandResult:
-        person = nfc(person)
+        person = _required(person, "Họ tên người đứng đầu (--name)")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_head_appointment(person, start)
@@ -207,7 +208,8 @@ class Ledger:
             return CommandResult(stream, self._append(tx, stream, ag.HEAD_APPOINTED, data, start))
 
     def appoint_deputy(self, code: str, person: str, field: str, start: date) -> CommandResult:
-        person, field = nfc(person), nfc(field)
+        person = _required(person, "Họ tên cấp phó (--name)")
+        field = nfc(field)
         if not field:
             raise DomainError("Hãy ghi lĩnh vực phụ trách của cấp phó (--field).")
         with self.command() as tx:
@@ -595,6 +597,14 @@ def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
 
         rulebook = rulebook_in_force_if_any(on)
     return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
+
+
+def _required(text: str | None, what: str) -> str:
+    """`text` normalised (workflow.text.nfc), or a refusal if nothing is left of it."""
+    normalised = nfc(text)
+    if not normalised:
+        raise DomainError(f"{what} không được để trống.")
+    return normalised
 
 
 def _given_task_id(task_id: str) -> str:

@@ -341,6 +341,21 @@ REFUSALS = [
         ["không sau ngày bắt đầu"],
     ),
     (
+        "head-with-blank-name",
+        ["agency", "head", "SXD", "--name", "   ", "--from", "01/02/2023"],
+        ["Họ tên người đứng đầu (--name) không được để trống"],
+    ),
+    (
+        "deputy-with-blank-name",
+        ["agency", "deputy", "SXD", "--name", " ", "--field", "xây dựng", "--from", "01/02/2023"],
+        ["Họ tên cấp phó (--name) không được để trống"],
+    ),
+    (
+        "rename-to-blank",
+        ["agency", "rename", "SXD", "--name", "   ", "--on", "01/02/2023"],
+        ["Tên mới của cơ quan (--name) không được để trống"],
+    ),
+    (
         "lead-in-dissolved-agency",
         [*ASSIGN, "--lead", "SKHDT", "--no-deadline"],
         ["SKHDT", "giải thể"],
