@@ -192,6 +192,7 @@ class Ledger:
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
         name = _required(name, "Tên mới của cơ quan (--name)")
+        self._not_future(on, "đổi tên cơ quan")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             stream = streams.agency(agency.code)
@@ -200,6 +201,7 @@ class Ledger:
 
     def appoint_head(self, code: str, person: str, start: date) -> CommandResult:
         person = _required(person, "Họ tên người đứng đầu (--name)")
+        self._not_future(start, "bắt đầu giữ chức vụ")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_head_appointment(person, start)
@@ -212,6 +214,7 @@ class Ledger:
         field = nfc(field)
         if not field:
             raise DomainError("Hãy ghi lĩnh vực phụ trách của cấp phó (--field).")
+        self._not_future(start, "bắt đầu phụ trách")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_active(start)

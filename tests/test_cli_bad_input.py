@@ -356,6 +356,21 @@ REFUSALS = [
         ["Tên mới của cơ quan (--name) không được để trống"],
     ),
     (
+        "head-in-future",
+        ["agency", "head", "SXD", "--name", "Lê B", "--from", FUTURE],
+        ["Ngày bắt đầu giữ chức vụ 01/01/2099 ở tương lai"],
+    ),
+    (
+        "deputy-in-future",
+        ["agency", "deputy", "SXD", "--name", "Lê B", "--field", "xây dựng", "--from", FUTURE],
+        ["Ngày bắt đầu phụ trách 01/01/2099 ở tương lai"],
+    ),
+    (
+        "rename-in-future",
+        ["agency", "rename", "SXD", "--name", "Sở Xây dựng mới", "--on", FUTURE],
+        ["Ngày đổi tên cơ quan 01/01/2099 ở tương lai"],
+    ),
+    (
         "lead-in-dissolved-agency",
         [*ASSIGN, "--lead", "SKHDT", "--no-deadline"],
         ["SKHDT", "giải thể"],
