@@ -225,25 +225,21 @@ class Ledger:
 
     def dissolve_agency(self, code: str, on: date, reason: str, into: str | None = None):
         """Dissolve an agency; merging moves its open tasks to the successor."""
+        reason = _required(reason, "Lý do giải thể, sáp nhập (--reason)")
+        self._not_future(on, "giải thể, sáp nhập")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
-            agency.check_active(on)
-            successor = None
-            if into is not None:
-                successor = self._agency(tx, norm_code(into))
-                successor.check_active(on)
-                if successor.code == agency.code:
-                    raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
+            agency.check_dissolution(on)
+            successor = None if into is None else self._successor(tx, agency, into, on)
+            moved = [] if successor is None else self._tasks_to_move(tx, agency, successor, on)
             stream = streams.agency(agency.code)
-            data = {"on": iso(on), "reason": nfc(reason)}
+            data = {"on": iso(on), "reason": reason}
             if successor is not None:
                 data["into"] = successor.code
             event_type = ag.MERGED if successor else ag.DISSOLVED
             events = self._append(tx, stream, event_type, data, on)
             if successor is not None:
-                for task in list(_loading().iter_tasks(tx.connection, agency.code)):
-                    if task.is_closed:
-                        continue
+                for task in moved:
                     leads = [successor.code if c == agency.code else c for c in task.leads]
                     leads = list(dict.fromkeys(leads))
                     self._append(
@@ -260,6 +256,19 @@ class Ledger:
                         causation_id=events[0].event_id,
                     )
             return CommandResult(stream, events)
+
+    def _successor(self, tx, agency: ag.Agency, into: str, on: date) -> ag.Agency:
+        successor = self._agency(tx, norm_code(into))
+        successor.check_active(on)
+        if successor.code == agency.code:
+            raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
+        return successor
+
+    def _tasks_to_move(self, tx, agency: ag.Agency, successor: ag.Agency, on: date):
+        """The open tasks `agency` leads, which a merger moves to `successor`."""
+        tasks = [t for t in _loading().iter_tasks(tx.connection, agency.code) if not t.is_closed]
+        ag.check_tasks_movable(agency.code, successor.code, on, tasks)
+        return tasks
 
     # -- directives -----------------------------------------------------------
 

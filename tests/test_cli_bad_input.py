@@ -371,6 +371,37 @@ REFUSALS = [
         ["Ngày đổi tên cơ quan 01/01/2099 ở tương lai"],
     ),
     (
+        "dissolve-in-future",
+        ["agency", "dissolve", "STC", "--on", FUTURE, "--reason", "Giải thể"],
+        ["Ngày giải thể, sáp nhập 01/01/2099 ở tương lai"],
+    ),
+    (
+        "dissolve-a-dissolved-agency",
+        ["agency", "dissolve", "SKHDT", "--on", "01/02/2023", "--reason", "Giải thể"],
+        ["Cơ quan SKHDT đã giải thể từ ngày 01/03/2023", "không ghi giải thể hay sáp nhập lần nữa"],
+    ),
+    (
+        "dissolve-on-the-head-s-first-day",
+        ["agency", "dissolve", "SXD", "--on", "01/01/2023", "--reason", "Giải thể"],
+        [
+            "SXD: ngày giải thể, sáp nhập 01/01/2023 không sau ngày bắt đầu của người đứng đầu "
+            "Nguyễn Văn An (từ 01/01/2023)"
+        ],
+    ),
+    (
+        "merge-before-open-tasks-were-assigned",
+        ["agency", "dissolve", "SXD", "--on", "10/03/2023", "--reason", "x", "--into", "STC"],
+        [
+            "Ngày sáp nhập 10/03/2023 trước ngày giao của nhiệm vụ đang mở sẽ chuyển từ SXD sang "
+            "STC: NV-00001 (giao 15/03/2023), NV-00004 (giao 15/03/2023)."
+        ],
+    ),
+    (
+        "dissolve-with-blank-reason",
+        ["agency", "dissolve", "STC", "--on", "01/04/2023", "--reason", "  "],
+        ["Lý do giải thể, sáp nhập (--reason) không được để trống"],
+    ),
+    (
         "lead-in-dissolved-agency",
         [*ASSIGN, "--lead", "SKHDT", "--no-deadline"],
         ["SKHDT", "giải thể"],

@@ -275,6 +275,30 @@ def test_agency_dissolve_into_moves_open_tasks_to_the_successor(city):
     assert [r["id"] for r in city.json("task", "list", "--agency", "STC")] == [open_task]
 
 
+def test_agency_dissolve_refuses_a_date_before_its_terms_or_tasks_and_a_second_closure(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/09/2023")  # assigned 15/03/2023
+    merge = ["agency", "dissolve", "SXD", "--reason", "Sáp nhập", "--into", "STC", "--on"]
+
+    refused = city.fails(*merge, "01/01/2023")
+    assert (
+        "không sau ngày bắt đầu của người đứng đầu Nguyễn Văn An (từ 01/01/2023); cấp phó "
+        "Trần Thị Bình phụ trách xây dựng (từ 01/01/2023)."
+    ) in refused.stderr
+    refused = city.fails(*merge, "14/03/2023")
+    assert f"chuyển từ SXD sang STC: {task_id} (giao 15/03/2023)." in refused.stderr
+
+    city.ok(*merge, "15/03/2023")
+    refused = city.fails("agency", "dissolve", "SXD", "--on", "01/12/2022", "--reason", "x")
+    assert refused.stderr == (
+        "Lỗi: Cơ quan SXD đã sáp nhập vào STC từ ngày 15/03/2023; không ghi giải thể hay sáp "
+        "nhập lần nữa. Nếu lần trước ghi sai, hãy rút lại sự kiện đó bằng "
+        "`nhiemvu correct MÃ_SỰ_KIỆN --reason …` rồi ghi lại.\n"
+    )
+    sxd = {r["code"]: r for r in city.json("agency", "list")}["SXD"]
+    assert (sxd["closed_on"], sxd["merged_into"]) == ("2023-03-15", "STC")
+    assert sxd["heads"] == [{"person": "Nguyễn Văn An", "from": "2023-01-01", "to": "2023-03-14"}]
+
+
 # -- directives -----------------------------------------------------------------------
 
 
