@@ -438,6 +438,47 @@ REFUSALS = [
         ["không đúng định dạng", "dd/mm/yyyy"],
     ),
     ("bad-period", [*ASSIGN, "--lead", "SXD", "--period", "2023Q5"], ["2023Q5", "không hợp lệ"]),
+    # years outside 1900–9998: date arithmetic near 31/12/9999 overflowed (a traceback)
+    (
+        "period-of-year-zero",
+        [*ASSIGN, "--lead", "SXD", "--period", "0000"],
+        ["Kỳ '0000': năm 0 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "quarter-of-year-zero",
+        [*ASSIGN, "--lead", "SXD", "--period", "0000Q1"],
+        ["Kỳ '0000Q1': năm 0 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "report-month-of-year-9999",
+        ["report", "tasks", "--month", "9999-12"],
+        ["Kỳ '9999-12': năm 9999 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "known-at-the-last-day-python-knows",
+        ["task", "show", "NV-00001", "--known-at", "31/12/9999"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "deadline-in-year-9999",
+        [*ASSIGN, "--lead", "SXD", "--deadline", "31/12/9999"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "extension-to-year-9999",
+        ["task", "extend", "NV-00001", "--to", "31/12/9999", "--on", "25/03/2023"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "escalate-as-of-year-9999",
+        ["escalate", "--as-of", "31/12/9999", "--dry-run"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "list-as-of-year-one",
+        ["task", "list", "--as-of", "01/01/0001"],
+        ["'01/01/0001': năm 1 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
     ("bad-status", ["task", "list", "--status", "late"], ["'late' không hợp lệ", "overdue"]),
     # duplicates
     (
