@@ -365,9 +365,10 @@ class Ledger:
         elif deadline.kind == "period":
             due = parse_period(deadline.value)[1]
         elif deadline.kind == "working_days":
-            if not isinstance(deadline.value, int) or deadline.value < 1:
-                raise DomainError("Số ngày làm việc phải là số nguyên dương.")
-            due = self.calendar().add_working_days(assigned_on, deadline.value)
+            from workflow.calendar import check_deadline_working_days  # noqa: PLC0415 - holidays
+
+            days = check_deadline_working_days(deadline.value)
+            due = self.calendar().add_working_days(assigned_on, days)
         else:
             raise DomainError(f"Loại thời hạn không hợp lệ: {deadline.kind}.")
         if due < assigned_on:

@@ -475,6 +475,11 @@ REFUSALS = [
         ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
     ),
     (
+        "working-days-beyond-fourteen-years",
+        [*ASSIGN, "--lead", "SXD", "--within-working-days", "100000000"],
+        ["Thời hạn 100000000 ngày làm việc quá dài: tối đa 3650 ngày làm việc (khoảng 14 năm"],
+    ),
+    (
         "list-as-of-year-one",
         ["task", "list", "--as-of", "01/01/0001"],
         ["'01/01/0001': năm 1 nằm ngoài khoảng cho phép 1900–9998"],
