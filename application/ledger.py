@@ -578,7 +578,10 @@ class Ledger:
                 raise NotFound("sự kiện", reference)
             return target
         task_id = task_id.strip().upper()
-        if not number.strip().isdigit():
+        number = number.strip()
+        # ASCII digits only: str.isdigit() also takes '²' and '٣', which int() refuses
+        # or reads as another number than the one people see.
+        if not (number.isascii() and number.isdigit()):
             raise DomainError(
                 f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu # và "
                 f"số thứ tự trong `nhiemvu task history`, ví dụ {task_id or 'NV-00001'}#2."

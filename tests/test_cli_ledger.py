@@ -944,6 +944,9 @@ def test_correct_an_event_by_its_number_in_the_task_history(city):
         (f"{task_id}#5", f"Nhiệm vụ {task_id} không có sự kiện #5: các số thứ tự là 1–4"),
         (f"{task_id}#0", "không có sự kiện #0"),
         (f"{task_id}#ba", "không phải số thứ tự sự kiện"),
+        # Digits to str.isdigit(), not to people: '²' crashed int(), '٣' read as 3.
+        (f"{task_id}#²", f"'{task_id}#²' không phải số thứ tự sự kiện"),
+        (f"{task_id}#٣", f"'{task_id}#٣' không phải số thứ tự sự kiện"),
         ("NV-09999#1", "Không tìm thấy nhiệm vụ 'NV-09999'"),
         (f"{task_id}#4", "Không rút lại một sự kiện điều chỉnh"),
     ):
