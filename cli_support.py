@@ -93,6 +93,13 @@ def where_to_look(exc: Exception) -> str:
     return f" {listed}" + (f"; {added}." if added else ".")
 
 
+def typed_as(param: click.Parameter | None, what: str) -> str:
+    """`what` with the option as the user types it — `ngày (--date)` — rather than the
+    parameter's name in the code (`issued_on`), which is no flag at all."""
+    flags = [o for o in param.opts if o.startswith("--")] if param is not None else []
+    return f"{what} ({max(flags, key=len)})" if flags else what
+
+
 class DateParam(click.ParamType):
     """`31/03/2023` or `2023-03-31`; an impossible date is a domain error (exit 1)."""
 
@@ -103,8 +110,7 @@ class DateParam(click.ParamType):
 
         if not isinstance(value, str):
             return value
-        label = f"--{param.name.replace('_', '-')}" if param is not None else "ngày"
-        return parse_date(value, f"ngày ({label})")
+        return parse_date(value, typed_as(param, "ngày"))
 
 
 DATE = DateParam()

@@ -432,6 +432,22 @@ REFUSALS = [
         ["directive", "add", "1/KH-UBND", "--date", "2023-02-29", "--title", "x"],
         ["không tồn tại"],
     ),
+    # the flag as typed, not the parameter's name in the code (--issued-on, --start)
+    (
+        "impossible-date-names-date",
+        ["directive", "add", "1/TB", "--date", "30/02/2023", "--title", "x"],
+        ["Ngày (--date) '30/02/2023' không tồn tại trong lịch"],
+    ),
+    (
+        "impossible-date-names-from",
+        ["agency", "head", "SXD", "--name", "Lê B", "--from", "31/02/2023"],
+        ["Ngày (--from) '31/02/2023' không tồn tại trong lịch"],
+    ),
+    (
+        "impossible-date-names-to",
+        ["report", "reprimands", "--from", "01/02/2023", "--to", "2023-02-30"],
+        ["Ngày (--to) '2023-02-30' không tồn tại trong lịch"],
+    ),
     (
         "malformed-date",
         ["task", "complete", "NV-00001", "--on", "2023/03/25"],
