@@ -8,6 +8,7 @@ from cli_support import (
     AT_LEAST_ONE,
     DATE,
     DECIMAL,
+    YEAR,
     NhiemvuCommand,
     NhiemvuGroup,
     emit_json,
@@ -129,7 +130,7 @@ def _rating_table(rows, book_name: str) -> str:
 
 
 @rating.command("compute")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu trong năm.")
 @rulebook_option
 @json_option
@@ -150,7 +151,7 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
 
 
 @rating.command("finalize")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @rulebook_option
 @click.option(
     "--reason", default=None, metavar="LÝ_DO", help="Bắt buộc khi chốt lại lần thứ hai trở đi."
@@ -176,7 +177,7 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 
 
 @rating.command("show")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option(
     "--revision",
     type=AT_LEAST_ONE,
@@ -212,7 +213,7 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
 
 @click.command(cls=NhiemvuCommand)
 @click.argument("code", metavar="MÃ_CQ")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option(
     "--criterion", required=True, metavar="TIÊU_CHÍ", help="tham_muu, phoi_hop hoặc che_do_bao_cao."
 )

@@ -116,6 +116,28 @@ class DateParam(click.ParamType):
 DATE = DateParam()
 
 
+class YearParam(click.ParamType):
+    """A year, `2023`. One that no date may name (workflow.dates.check_year) is a
+    domain error (exit 1), as such a date is: year 0 crashed the date arithmetic."""
+
+    name = "NĂM"
+
+    def convert(self, value, param, ctx):
+        from workflow.dates import check_year
+
+        if isinstance(value, int) and not isinstance(value, bool):
+            year = value
+        else:
+            try:
+                year = int(str(value).strip())
+            except ValueError:
+                self.fail(f"'{value}' không phải là một năm (ví dụ: 2023).", param, ctx)
+        return check_year(year, typed_as(param, "năm"), value)
+
+
+YEAR = YearParam()
+
+
 class DecimalParam(click.ParamType):
     """A number written either way: `7,5` (the Vietnamese decimal comma) or `7.5`."""
 
@@ -267,7 +289,7 @@ def period_options(func):
     func = click.option("--from", "date_from", type=DATE, default=None, help="Từ ngày.")(func)
     func = click.option("--month", default=None, metavar="2023-10", help="Một tháng.")(func)
     func = click.option("--quarter", default=None, metavar="2023Q1", help="Một quý.")(func)
-    func = click.option("--year", type=int, default=None, metavar="2023", help="Một năm.")(func)
+    func = click.option("--year", type=YEAR, default=None, metavar="2023", help="Một năm.")(func)
     return func
 
 

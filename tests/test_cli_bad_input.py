@@ -491,6 +491,47 @@ REFUSALS = [
         ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
     ),
     (
+        "rating-of-year-zero",
+        ["rating", "compute", "--year", "0"],
+        ["Năm (--year) '0': năm 0 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "rating-of-year-99999",
+        ["rating", "compute", "--year", "99999"],
+        ["năm 99999 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "finalize-year-zero",
+        ["rating", "finalize", "--year", "0", "--reason", "x"],
+        ["năm 0 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "assess-year-negative",
+        [
+            "assess",
+            "SXD",
+            "--year",
+            "-5",
+            "--criterion",
+            "phoi_hop",
+            "--points",
+            "8",
+            "--reason",
+            "x",
+        ],
+        ["năm -5 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "score-year-9999",
+        ["score", "--year", "9999"],
+        ["năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "html-report-year-zero",
+        ["report", "html", "--year", "0", "--out", "khong-co-thu-muc/bao-cao.html"],
+        ["năm 0 nằm ngoài khoảng cho phép"],
+    ),
+    (
         "working-days-beyond-fourteen-years",
         [*ASSIGN, "--lead", "SXD", "--within-working-days", "100000000"],
         ["Thời hạn 100000000 ngày làm việc quá dài: tối đa 3650 ngày làm việc (khoảng 14 năm"],
@@ -597,6 +638,7 @@ USAGE_ERRORS = [
     ("missing-on", ["task", "complete", "NV-00001"]),
     ("missing-task-id", ["task", "progress", "--percent", "10", "--on", "01/04/2023"]),
     ("zero-working-days", [*ASSIGN, "--lead", "SXD", "--within-working-days", "0"]),
+    ("year-in-words", ["rating", "compute", "--year", "hai nghìn"]),
     (
         "percent-not-a-number",
         ["task", "progress", "NV-00001", "--percent", "mười", "--on", "01/04/2023"],
