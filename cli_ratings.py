@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from cli_support import (
-    AT_LEAST_ONE,
     DATE,
     DECIMAL,
+    STORED_NUMBER,
     YEAR,
     NhiemvuCommand,
     NhiemvuGroup,
@@ -180,7 +180,7 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 @click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option(
     "--revision",
-    type=AT_LEAST_ONE,
+    type=STORED_NUMBER,
     default=None,
     metavar="LẦN",
     help="Lần chốt, từ 1 (mặc định: lần mới nhất).",

@@ -171,6 +171,26 @@ class WholeNumbers(click.IntRange):
 
 AT_LEAST_ONE = WholeNumbers(min=1)
 
+
+class StoredNumber(WholeNumbers):
+    """A whole number from 1 that is looked up in an INTEGER column (32 bits on
+    PostgreSQL): a larger one names nothing there, and SQLite cannot even be asked
+    about one beyond 64 bits (OverflowError)."""
+
+    LIMIT = 2**31 - 1
+
+    def __init__(self) -> None:
+        super().__init__(min=1)
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number > self.LIMIT:
+            self.fail(f"{number} quá lớn (lớn nhất là {grouped(self.LIMIT)}).", param, ctx)
+        return number
+
+
+STORED_NUMBER = StoredNumber()
+
 json_option = click.option("--json", "as_json", is_flag=True, help="In ra JSON (ngày ISO).")
 
 

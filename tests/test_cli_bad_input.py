@@ -639,6 +639,8 @@ USAGE_ERRORS = [
     ("missing-task-id", ["task", "progress", "--percent", "10", "--on", "01/04/2023"]),
     ("zero-working-days", [*ASSIGN, "--lead", "SXD", "--within-working-days", "0"]),
     ("year-in-words", ["rating", "compute", "--year", "hai nghìn"]),
+    # more than any stored revision: SQLite could not be asked (OverflowError)
+    ("revision-beyond-32-bits", ["rating", "show", "--year", "2023", "--revision", "2147483648"]),
     (
         "percent-not-a-number",
         ["task", "progress", "NV-00001", "--percent", "mười", "--on", "01/04/2023"],
