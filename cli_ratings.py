@@ -98,6 +98,7 @@ def score(
     """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
     from application import rating
     from workflow.scoring import Window
+    from workflow.text import code
 
     _, start, end = window(year, quarter, month, date_from, date_to)
     app = _app(ctx)
@@ -107,7 +108,7 @@ def score(
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(
-            connection, Window(start, end), cutoff, book, agency.strip().upper() if agency else None
+            connection, Window(start, end), cutoff, book, code(agency) if agency else None
         )
     if xlsx_path:
         _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])

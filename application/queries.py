@@ -15,7 +15,8 @@ from workflow.agencies import KINDS, Agency
 from workflow.dates import end_of_day, iso
 from workflow.errors import DomainError, NotFound
 from workflow.tasks import OPEN_STATUSES, STATUSES, derive_task
-from workflow.text import matches_words
+from workflow.text import code as norm_code
+from workflow.text import matches_words, nfc
 
 from . import loading, streams
 from . import tables as t
@@ -39,13 +40,12 @@ def show_task(
     as_of: date,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
+    task_id = norm_code(task_id)
     if known_at is None:
         task = loading.load_task(connection, task_id, as_of)
     else:
         stream = store.read_stream(streams.task(task_id), known_at=known_at, connection=connection)
-        facts = facts_from_events(stream) + _documents_naming(
-            connection, store, task_id.strip().upper(), known_at
-        )
+        facts = facts_from_events(stream) + _documents_naming(connection, store, task_id, known_at)
         task = derive_task(facts, as_of) if stream else None
         if task is None:
             raise NotFound("nhiệm vụ", task_id)
@@ -93,10 +93,12 @@ def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str
         raise DomainError(
             f"Trạng thái '{status}' không hợp lệ; chọn một trong: {', '.join(STATUSES)}."
         )
+    # As the commands store them: NFC (a keyboard may type NFD), codes upper-case.
     if agency is not None:
+        agency = norm_code(agency)
         loading.load_agency(connection, agency)
     if directive is not None:
-        directive = loading.directive_row(connection, directive)["number"]  # as registered
+        directive = loading.directive_row(connection, nfc(directive))["number"]  # as registered
     if status is None:
         tasks = loading.iter_tasks(connection, agency, as_of, directive=directive)
         return [task_to_dict(task, as_of) for task in tasks]
@@ -114,7 +116,7 @@ def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str
 def task_history(store: EventStore, connection: Connection, task_id: str) -> list[dict[str, Any]]:
     # Read the log itself: a task whose assignment was retracted has no
     # projection row, but its history (the retracted original included) remains.
-    stream = store.read_stream(streams.task(task_id.strip()), connection=connection)
+    stream = store.read_stream(streams.task(norm_code(task_id)), connection=connection)
     if not stream:
         loading.task_facts(connection, task_id)  # NotFound, with suggestions
     retracted = {e.data["event_id"]: e for e in stream if e.type == "event.retracted"}

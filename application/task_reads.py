@@ -10,10 +10,11 @@ from events.sql import Raw
 from workflow.dates import iso
 from workflow.errors import NotFound
 from workflow.tasks import STATUS_LABELS, Task, derive_task
+from workflow.text import code
 
 
 def task_facts(raw: Raw, task_id: str) -> list[dict]:
-    task_id = task_id.strip().upper()
+    task_id = code(task_id)  # as `task assign --id` stored it
     row = raw.one("SELECT facts FROM proj_tasks WHERE task_id = :task_id", {"task_id": task_id})
     if row is None:
         raise NotFound("nhiệm vụ", task_id, task_ids(raw))

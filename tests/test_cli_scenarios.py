@@ -368,6 +368,37 @@ def test_vietnamese_input_in_nfd_is_stored_nfc(nv):
         assert unicodedata.is_normalized("NFC", text), text
 
 
+def test_filters_and_task_ids_typed_in_nfd_find_what_was_stored_in_nfc(nv):
+    def nfd(text: str) -> str:
+        decomposed = unicodedata.normalize("NFD", text)
+        assert decomposed != text
+        return decomposed
+
+    nv.ok("agency", "add", "SỞXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("directive", "add", "01/TB-SỞXD", "--date", "01/03/2023", "--title", "Thông báo")
+    task_id = nv.json(
+        "task", "assign", "--directive", nfd("01/TB-SỞXD"), "--title", "Rà soát",
+        "--lead", nfd("sởxd"), "--deadline", "31/03/2023", "--id", nfd("nv-bổ-1"),
+    )["id"]  # fmt: skip
+    assert task_id == "NV-BỔ-1"
+
+    for filters in (
+        ["--directive", nfd("01/TB-SỞXD")],
+        ["--directive", nfd("01/tb-sởxd")],
+        ["--agency", nfd("sởxd")],
+        ["--agency", nfd("SỞXD"), "--status", "overdue"],
+    ):
+        listed = nv.json("task", "list", "--as-of", "01/04/2023", *filters)
+        assert [r["id"] for r in listed] == [task_id], filters
+    report = nv.json("report", "tasks", "--as-of", "01/04/2023", "--agency", nfd("sởxd"))
+    assert [r["agency"] for r in report["agencies"]] == ["SỞXD"]
+    scores = nv.json("score", "--quarter", "2023Q1", "--agency", nfd("SỞXD"))
+    assert [r["agency"] for r in scores] == ["SỞXD"]
+    assert nv.task(nfd("nv-bổ-1"), "01/04/2023")["id"] == task_id
+    assert nv.task(nfd("NV-BỔ-1"), "01/04/2023", "--known-at", "31/12/2099")["id"] == task_id
+    assert len(nv.json("task", "history", nfd("NV-BỔ-1"))) == 1
+
+
 def test_known_at_keeps_documents_that_were_already_recorded(nv):
     nv.assign("K", "--lead", "SXD", "--deadline", "31/03/2023")
     nv.ok(
