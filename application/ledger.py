@@ -416,8 +416,7 @@ class Ledger:
     def refuse_extension(self, task_id: str, to: date, on: date, reason: str | None):
         with self.command() as tx:
             task = self._task(tx, nfc(task_id))
-            task.check_open("xử lý đề nghị gia hạn")
-            task.check_business_date(on, self.today(), "từ chối gia hạn")
+            task.check_extension_refusal(to, on, self.today())
             data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
             return self._task_event(tx, task, tk.EXTENSION_REFUSED, data, on)
 

@@ -299,6 +299,26 @@ REFUSALS = [
         ["không có thời hạn"],
     ),
     (
+        "refusal-without-deadline",
+        ["task", "extend", "NV-00004", "--refuse", "--to", "30/06/2023", "--on", "25/03/2023"],
+        ["Nhiệm vụ NV-00004 không có thời hạn nên không cần gia hạn"],
+    ),
+    (
+        "refusal-of-a-date-before-the-assignment",
+        ["task", "extend", "NV-00001", "--refuse", "--to", "01/01/2023", "--on", "25/03/2023"],
+        ["Hạn đề nghị 01/01/2023 phải sau hạn hiện tại 31/03/2023"],
+    ),
+    (
+        "refusal-of-the-current-deadline",
+        ["task", "extend", "NV-00001", "--refuse", "--to", "31/03/2023", "--on", "25/03/2023"],
+        ["Hạn đề nghị 31/03/2023 phải sau hạn hiện tại 31/03/2023"],
+    ),
+    (
+        "refusal-for-a-completed-task",
+        ["task", "extend", "NV-00002", "--refuse", "--to", "30/06/2023", "--on", "25/03/2023"],
+        ["đã hoàn thành", "không thể xử lý đề nghị gia hạn"],
+    ),
+    (
         "extension-of-completed",
         ["task", "extend", "NV-00002", "--to", "30/06/2023", "--on", "25/03/2023"],
         ["đã hoàn thành"],
