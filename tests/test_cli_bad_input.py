@@ -163,6 +163,30 @@ REFUSALS = [
     ),
     ("unknown-task-show", ["task", "show", "NV-09999", "--json"], ["Không tìm thấy nhiệm vụ"]),
     ("unknown-task-history", ["task", "history", "NV-09999"], ["Không tìm thấy nhiệm vụ"]),
+    # a task that exists, asked about before it was assigned or recorded
+    (
+        "show-before-assignment",
+        ["task", "show", "NV-00001", "--as-of", "14/03/2023"],
+        [
+            "Lỗi: Nhiệm vụ NV-00001 được giao ngày 15/03/2023, sau ngày 14/03/2023 được hỏi "
+            "(--as-of): khi đó chưa có nhiệm vụ này. Hãy xem tại một ngày từ 15/03/2023 trở đi."
+        ],
+    ),
+    (
+        "show-known-later-before-assignment",
+        ["task", "show", "NV-00001", "--as-of", "14/03/2023", "--known-at", "31/12/2099"],
+        ["Nhiệm vụ NV-00001 được giao ngày 15/03/2023, sau ngày 14/03/2023 được hỏi (--as-of)"],
+    ),
+    (
+        "show-known-before-recorded",
+        ["task", "show", "NV-00001", "--as-of", "01/04/2023", "--known-at", "01/01/2020"],
+        ["Nhiệm vụ NV-00001 được ghi vào sổ ngày ", "sau ngày 01/01/2020 được hỏi (--known-at)"],
+    ),
+    (
+        "show-unknown-task-known-at",
+        ["task", "show", "NV-00009", "--known-at", "01/01/2020"],
+        ["Không tìm thấy nhiệm vụ 'NV-00009'. Có phải ý bạn là:"],
+    ),
     (
         "unknown-task-in-document",
         [

@@ -188,16 +188,21 @@ def test_late_logging_of_an_on_time_completion_counts_as_on_time(nv):
     assert nv.task("K", "31/12/2023")["status"] == "done_on_time"
     completed = nv.json("task", "history", "K")[-1]
     assert completed["occurred_at"] < completed["recorded_at"]
-    # As known at a time before anything was recorded, the task did not exist.
+    # As known at a time before anything was recorded, the task did not exist yet.
     unknown = nv.run("task", "show", "K", "--known-at", "01/01/2000")
-    assert unknown.exit_code == 1 and "Không tìm thấy nhiệm vụ" in unknown.stderr
+    assert unknown.exit_code == 1
+    assert "Nhiệm vụ K được ghi vào sổ ngày " in unknown.stderr
+    assert "sau ngày 01/01/2000 được hỏi (--known-at)" in unknown.stderr
 
 
-def test_as_of_before_assignment_is_not_found_and_not_listed(nv):
+def test_as_of_before_assignment_says_when_it_was_assigned_and_is_not_listed(nv):
     nv.assign("LATER", "--lead", "SXD", "--deadline", "30/06/2023", "--assigned-on", "20/03/2023")
     before = nv.run("task", "show", "LATER", "--as-of", "19/03/2023", "--json")
     assert before.exit_code == 1 and isinstance(before.exception, SystemExit)
-    assert before.stderr.startswith("Lỗi:") and "Không tìm thấy nhiệm vụ 'LATER'" in before.stderr
+    assert before.stderr == (
+        "Lỗi: Nhiệm vụ LATER được giao ngày 20/03/2023, sau ngày 19/03/2023 được hỏi (--as-of): "
+        "khi đó chưa có nhiệm vụ này. Hãy xem tại một ngày từ 20/03/2023 trở đi.\n"
+    )
     assert before.stdout == ""
     assert nv.statuses("19/03/2023") == {}
     assert nv.statuses("20/03/2023") == {"LATER": "in_progress"}
