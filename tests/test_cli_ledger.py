@@ -1006,7 +1006,11 @@ def test_correct_a_document_removes_it_from_the_task(city):
         "--task",
         task_id,
     )
-    city.ok("correct", out["event_id"], "--reason", "Nhầm số")
+    done = city.ok("correct", out["event_id"], "--reason", "Nhầm số")
+    assert done.stdout == (
+        f"Đã rút lại sự kiện {out['event_id']} "
+        "(Văn bản nhắc nhở, rút kinh nghiệm, phê bình hoặc biểu dương).\n"
+    )
     assert city.task(task_id)["documents"] == []
 
 

@@ -112,10 +112,12 @@ def test_a_retraction_names_the_event_by_its_number_in_the_stream():
     assert history.summary(RETRACTED, data, {"e-2": 2}.get) == "#2 (Báo cáo tiến độ)"
 
 
-def test_every_event_type_of_a_task_stream_has_a_vietnamese_label():
-    task_types = {t for t in EVENT_TYPES if t.startswith("task.")} | {RETRACTED}
-    assert task_types - set(history.LABELS) == set()
+def test_every_event_type_the_ledger_writes_has_a_vietnamese_label():
+    assert set(EVENT_TYPES) - set(history.LABELS) == set()
     assert history.label("task.completed") == "Hoàn thành"
+    assert history.label("directive.registered") == "Ghi văn bản chỉ đạo"
+    assert history.label("agency.registered") == "Đăng ký cơ quan"
+    assert history.label("some.future_type") == "some.future_type"
 
 
 def test_the_business_date_is_the_one_the_type_carries():
