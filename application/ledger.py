@@ -24,11 +24,14 @@ from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import nfc
 
-from . import streams
+from . import references, streams
 from .projection import LedgerProjection
 
 if TYPE_CHECKING:
     from workflow.rulebook import Rulebook
+
+
+DIRECTIVE_REGISTERED = "directive.registered"
 
 
 def _loading():
@@ -184,10 +187,12 @@ class Ledger:
             raise DomainError("Mã và tên cơ quan không được để trống.")
         with self.command() as tx:
             stream = streams.agency(code)
-            if tx.stream_version(stream):
+            if self._session(tx).agency(code) is not None:
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
             data = {"code": code, "name": name, "kind": kind}
-            events = self._append(tx, stream, ag.REGISTERED, data, None, NO_STREAM)
+            # A retracted registration leaves its stream behind: this one follows it.
+            version = tx.stream_version(stream)
+            events = self._append(tx, stream, ag.REGISTERED, data, None, version)
         return CommandResult(stream, events, key=code)
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
@@ -281,7 +286,8 @@ class Ledger:
         self._not_future(issued_on, "ban hành văn bản")
         with self.command() as tx:
             stream = streams.directive(number)
-            if tx.stream_version(stream):
+            version = tx.stream_version(stream)
+            if version and self._directive_registered(tx, number):
                 raise DomainError(f"Văn bản {number} đã được ghi. Kiểm tra lại số hiệu.")
             data = {
                 "number": number,
@@ -290,8 +296,17 @@ class Ledger:
                 "kind": nfc(kind),
                 "issuer": nfc(issuer),
             }
-            events = self._append(tx, stream, "directive.registered", data, issued_on, NO_STREAM)
+            # A retracted registration leaves its stream behind: this one follows it.
+            events = self._append(tx, stream, DIRECTIVE_REGISTERED, data, issued_on, version)
             return CommandResult(stream, events, key=number)
+
+    def _directive_registered(self, tx: StoreTransaction, number: str) -> bool:
+        """Whether a directive numbered `number` (in any case) is registered now."""
+        try:
+            self._directive(tx, number)
+        except NotFound:
+            return False
+        return True
 
     # -- tasks ------------------------------------------------------------------
 
@@ -563,11 +578,39 @@ class Ledger:
                 for e in tx.read_stream(target.stream_id)
             ):
                 raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
+            self._check_unreferenced(tx, target)
             data = {"event_id": target.event_id, "event_type": target.type, "reason": nfc(reason)}
             events = self._append(
                 tx, target.stream_id, "event.retracted", data, None, causation_id=target.event_id
             )
             return CommandResult(target.stream_id, events)
+
+    def _check_unreferenced(self, tx: StoreTransaction, target) -> None:
+        """A registration is retracted only while nothing refers to what it registered:
+        else tasks, documents and assessments would name what no longer exists."""
+        if target.type == DIRECTIVE_REGISTERED:
+            self._check_directive_unused(tx, target.data["number"])
+        elif target.type == ag.REGISTERED:
+            self._check_agency_unreferenced(tx, target.data["code"])
+
+    def _check_directive_unused(self, tx: StoreTransaction, number: str) -> None:
+        tasks = references.tasks_of_directive(Raw(tx.connection), number)
+        if tasks:
+            raise DomainError(
+                f"Không rút lại được việc ghi văn bản {number}: còn {len(tasks)} nhiệm vụ "
+                f"giao theo văn bản này ({_listed(tasks)}). Hãy rút lại việc giao các nhiệm "
+                f"vụ đó trước, ví dụ `nhiemvu correct {tasks[0]}#1 --reason …`."
+            )
+
+    def _check_agency_unreferenced(self, tx: StoreTransaction, code: str) -> None:
+        found = references.agency_references(Raw(tx.connection), code)
+        named = [f"{_REFERRERS[kind]} {_listed(keys)}" for kind, keys in found.items() if keys]
+        if named:
+            raise DomainError(
+                f"Không rút lại được việc đăng ký cơ quan {code}: cơ quan này còn được nhắc "
+                f"đến ở {'; '.join(named)}. Hãy rút lại những sự kiện đó trước; nếu chỉ ghi "
+                "sai tên, hãy dùng `nhiemvu agency rename`."
+            )
 
     def _event_to_correct(self, tx: StoreTransaction, reference: str):
         task_id, hash_sign, number = reference.rpartition("#")
@@ -612,6 +655,22 @@ def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
 
         rulebook = rulebook_in_force_if_any(on)
     return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
+
+
+# What may refer to an agency (application.references.agency_references), in words.
+_REFERRERS = {
+    "tasks": "nhiệm vụ (chủ trì hoặc phối hợp)",
+    "documents": "văn bản",
+    "assessments": "đánh giá",
+    "ratings": "kết quả xếp loại đã chốt",
+    "agencies": "cơ quan sáp nhập vào nó",
+}
+
+
+def _listed(keys: list[str], shown: int = 10) -> str:
+    """The first few keys, and how many more."""
+    more = len(keys) - shown
+    return ", ".join(keys[:shown]) + (f" và {more} mục khác" if more > 0 else "")
 
 
 def _required(text: str | None, what: str) -> str:
