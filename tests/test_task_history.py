@@ -96,6 +96,11 @@ def test_each_event_reads_as_one_line(event_type, data, expected):
         ({"kind": "period", "value": "2023Q2", "due": "2023-06-30"}, "trong quý II năm 2023"),
         ({"kind": "period", "value": "2023-10", "due": "2023-10-31"}, "trong tháng 10 năm 2023"),
         ({"kind": "period", "value": "2023", "due": "2023-12-31"}, "trong năm 2023"),
+        # Older data: a year accepted before dates were bounded to 1900–9998.
+        (
+            {"kind": "period", "value": "9999", "due": "9999-12-31"},
+            "trong kỳ 9999 (hạn 31/12/9999)",
+        ),
         (
             {"kind": "working_days", "value": 10, "due": "2023-04-03"},
             "trong 10 ngày làm việc (hạn 03/04/2023)",

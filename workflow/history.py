@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from . import agencies as ag
-from .dates import format_date, from_iso, parse_period
+from .dates import DateInputError, format_date, from_iso, parse_period
 from .documents import ISSUED
 from .reports import period_label
 from .tasks import (
@@ -89,7 +89,10 @@ def deadline_text(deadline: Mapping[str, Any]) -> str:
     if kind == "none" or due is None:
         return "không có thời hạn"
     if kind == "period":
-        start, end = parse_period(value)
+        try:
+            start, end = parse_period(value)
+        except DateInputError:  # older data: a year the commands accepted then
+            return f"trong kỳ {value} (hạn {format_date(due)})"
         period_kind = "quarter" if "q" in value.lower() else "month" if "-" in value else "year"
         return f"trong {period_label(period_kind, start, end)} (hạn {format_date(due)})"
     if kind == "working_days":
