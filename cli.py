@@ -679,9 +679,9 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
         rows = queries.list_tasks(
             connection,
             as_of or app.today(),
-            agency=agency.strip().upper() if agency else None,
+            agency=agency,
             status=status,
-            directive=directive.strip() if directive else None,
+            directive=directive,
             words=words,
         )
     output(

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import click
 
-from cli_support import DATE, NhiemvuCommand
+from cli_support import DATE, YEAR, NhiemvuCommand
 
 
 @click.command("html", cls=NhiemvuCommand)
-@click.option("--year", type=int, default=None, metavar="2023", help="Báo cáo năm.")
+@click.option("--year", type=YEAR, default=None, metavar="2023", help="Báo cáo năm.")
 @click.option("--quarter", default=None, metavar="2023Q1", help="Báo cáo quý.")
 @click.option(
     "--as-of",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from cli_support import (
-    AT_LEAST_ONE,
     DATE,
     DECIMAL,
+    STORED_NUMBER,
+    YEAR,
     NhiemvuCommand,
     NhiemvuGroup,
     emit_json,
@@ -97,6 +98,7 @@ def score(
     """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
     from application import rating
     from workflow.scoring import Window
+    from workflow.text import code
 
     _, start, end = window(year, quarter, month, date_from, date_to)
     app = _app(ctx)
@@ -106,7 +108,7 @@ def score(
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(
-            connection, Window(start, end), cutoff, book, agency.strip().upper() if agency else None
+            connection, Window(start, end), cutoff, book, code(agency) if agency else None
         )
     if xlsx_path:
         _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])
@@ -129,7 +131,7 @@ def _rating_table(rows, book_name: str) -> str:
 
 
 @rating.command("compute")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu trong năm.")
 @rulebook_option
 @json_option
@@ -150,7 +152,7 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
 
 
 @rating.command("finalize")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @rulebook_option
 @click.option(
     "--reason", default=None, metavar="LÝ_DO", help="Bắt buộc khi chốt lại lần thứ hai trở đi."
@@ -176,10 +178,10 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 
 
 @rating.command("show")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option(
     "--revision",
-    type=AT_LEAST_ONE,
+    type=STORED_NUMBER,
     default=None,
     metavar="LẦN",
     help="Lần chốt, từ 1 (mặc định: lần mới nhất).",
@@ -212,7 +214,7 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
 
 @click.command(cls=NhiemvuCommand)
 @click.argument("code", metavar="MÃ_CQ")
-@click.option("--year", type=int, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM")
 @click.option(
     "--criterion", required=True, metavar="TIÊU_CHÍ", help="tham_muu, phoi_hop hoặc che_do_bao_cao."
 )

@@ -56,7 +56,7 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
             raise click.UsageError("Kỳ báo cáo chưa bắt đầu.")
         period = Period(start, end, label)
     with app.engine.connect() as connection:
-        data = reporting.task_report(connection, period, agency.strip().upper() if agency else None)
+        data = reporting.task_report(connection, period, agency)
     rows = data["agencies"] + [{"agency": "TỔNG CỘNG", **data["total"]}]
     if xlsx_path:
         from application.xlsx import Sheet, write_workbook

@@ -93,6 +93,13 @@ def where_to_look(exc: Exception) -> str:
     return f" {listed}" + (f"; {added}." if added else ".")
 
 
+def typed_as(param: click.Parameter | None, what: str) -> str:
+    """`what` with the option as the user types it — `ngày (--date)` — rather than the
+    parameter's name in the code (`issued_on`), which is no flag at all."""
+    flags = [o for o in param.opts if o.startswith("--")] if param is not None else []
+    return f"{what} ({max(flags, key=len)})" if flags else what
+
+
 class DateParam(click.ParamType):
     """`31/03/2023` or `2023-03-31`; an impossible date is a domain error (exit 1)."""
 
@@ -103,11 +110,32 @@ class DateParam(click.ParamType):
 
         if not isinstance(value, str):
             return value
-        label = f"--{param.name.replace('_', '-')}" if param is not None else "ngày"
-        return parse_date(value, f"ngày ({label})")
+        return parse_date(value, typed_as(param, "ngày"))
 
 
 DATE = DateParam()
+
+
+class YearParam(click.ParamType):
+    """A year, `2023`. One that no date may name (workflow.dates.check_year) is a
+    domain error (exit 1), as such a date is: year 0 crashed the date arithmetic."""
+
+    name = "NĂM"
+
+    def convert(self, value, param, ctx):
+        from workflow.dates import check_year
+
+        if isinstance(value, int) and not isinstance(value, bool):
+            year = value
+        else:
+            try:
+                year = int(str(value).strip())
+            except ValueError:
+                self.fail(f"'{value}' không phải là một năm (ví dụ: 2023).", param, ctx)
+        return check_year(year, typed_as(param, "năm"), value)
+
+
+YEAR = YearParam()
 
 
 class DecimalParam(click.ParamType):
@@ -142,6 +170,26 @@ class WholeNumbers(click.IntRange):
 
 
 AT_LEAST_ONE = WholeNumbers(min=1)
+
+
+class StoredNumber(WholeNumbers):
+    """A whole number from 1 that is looked up in an INTEGER column (32 bits on
+    PostgreSQL): a larger one names nothing there, and SQLite cannot even be asked
+    about one beyond 64 bits (OverflowError)."""
+
+    LIMIT = 2**31 - 1
+
+    def __init__(self) -> None:
+        super().__init__(min=1)
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number > self.LIMIT:
+            self.fail(f"{number} quá lớn (lớn nhất là {grouped(self.LIMIT)}).", param, ctx)
+        return number
+
+
+STORED_NUMBER = StoredNumber()
 
 json_option = click.option("--json", "as_json", is_flag=True, help="In ra JSON (ngày ISO).")
 
@@ -261,7 +309,7 @@ def period_options(func):
     func = click.option("--from", "date_from", type=DATE, default=None, help="Từ ngày.")(func)
     func = click.option("--month", default=None, metavar="2023-10", help="Một tháng.")(func)
     func = click.option("--quarter", default=None, metavar="2023Q1", help="Một quý.")(func)
-    func = click.option("--year", type=int, default=None, metavar="2023", help="Một năm.")(func)
+    func = click.option("--year", type=YEAR, default=None, metavar="2023", help="Một năm.")(func)
     return func
 
 

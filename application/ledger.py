@@ -24,11 +24,14 @@ from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import nfc
 
-from . import streams
+from . import references, streams
 from .projection import LedgerProjection
 
 if TYPE_CHECKING:
     from workflow.rulebook import Rulebook
+
+
+DIRECTIVE_REGISTERED = "directive.registered"
 
 
 def _loading():
@@ -184,21 +187,26 @@ class Ledger:
             raise DomainError("Mã và tên cơ quan không được để trống.")
         with self.command() as tx:
             stream = streams.agency(code)
-            if tx.stream_version(stream):
+            if self._session(tx).agency(code) is not None:
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
             data = {"code": code, "name": name, "kind": kind}
-            events = self._append(tx, stream, ag.REGISTERED, data, None, NO_STREAM)
+            # A retracted registration leaves its stream behind: this one follows it.
+            version = tx.stream_version(stream)
+            events = self._append(tx, stream, ag.REGISTERED, data, None, version)
         return CommandResult(stream, events, key=code)
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
+        name = _required(name, "Tên mới của cơ quan (--name)")
+        self._not_future(on, "đổi tên cơ quan")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             stream = streams.agency(agency.code)
-            data = {"name": nfc(name), "on": iso(on)}
+            data = {"name": name, "on": iso(on)}
             return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))
 
     def appoint_head(self, code: str, person: str, start: date) -> CommandResult:
-        person = nfc(person)
+        person = _required(person, "Họ tên người đứng đầu (--name)")
+        self._not_future(start, "bắt đầu giữ chức vụ")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_head_appointment(person, start)
@@ -207,9 +215,11 @@ class Ledger:
             return CommandResult(stream, self._append(tx, stream, ag.HEAD_APPOINTED, data, start))
 
     def appoint_deputy(self, code: str, person: str, field: str, start: date) -> CommandResult:
-        person, field = nfc(person), nfc(field)
+        person = _required(person, "Họ tên cấp phó (--name)")
+        field = nfc(field)
         if not field:
             raise DomainError("Hãy ghi lĩnh vực phụ trách của cấp phó (--field).")
+        self._not_future(start, "bắt đầu phụ trách")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_active(start)
@@ -220,25 +230,21 @@ class Ledger:
 
     def dissolve_agency(self, code: str, on: date, reason: str, into: str | None = None):
         """Dissolve an agency; merging moves its open tasks to the successor."""
+        reason = _required(reason, "Lý do giải thể, sáp nhập (--reason)")
+        self._not_future(on, "giải thể, sáp nhập")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
-            agency.check_active(on)
-            successor = None
-            if into is not None:
-                successor = self._agency(tx, norm_code(into))
-                successor.check_active(on)
-                if successor.code == agency.code:
-                    raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
+            agency.check_dissolution(on)
+            successor = None if into is None else self._successor(tx, agency, into, on)
+            moved = [] if successor is None else self._tasks_to_move(tx, agency, successor, on)
             stream = streams.agency(agency.code)
-            data = {"on": iso(on), "reason": nfc(reason)}
+            data = {"on": iso(on), "reason": reason}
             if successor is not None:
                 data["into"] = successor.code
             event_type = ag.MERGED if successor else ag.DISSOLVED
             events = self._append(tx, stream, event_type, data, on)
             if successor is not None:
-                for task in list(_loading().iter_tasks(tx.connection, agency.code)):
-                    if task.is_closed:
-                        continue
+                for task in moved:
                     leads = [successor.code if c == agency.code else c for c in task.leads]
                     leads = list(dict.fromkeys(leads))
                     self._append(
@@ -256,6 +262,19 @@ class Ledger:
                     )
             return CommandResult(stream, events)
 
+    def _successor(self, tx, agency: ag.Agency, into: str, on: date) -> ag.Agency:
+        successor = self._agency(tx, norm_code(into))
+        successor.check_active(on)
+        if successor.code == agency.code:
+            raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
+        return successor
+
+    def _tasks_to_move(self, tx, agency: ag.Agency, successor: ag.Agency, on: date):
+        """The open tasks `agency` leads, which a merger moves to `successor`."""
+        tasks = [t for t in _loading().iter_tasks(tx.connection, agency.code) if not t.is_closed]
+        ag.check_tasks_movable(agency.code, successor.code, on, tasks)
+        return tasks
+
     # -- directives -----------------------------------------------------------
 
     def register_directive(
@@ -267,7 +286,8 @@ class Ledger:
         self._not_future(issued_on, "ban hành văn bản")
         with self.command() as tx:
             stream = streams.directive(number)
-            if tx.stream_version(stream):
+            version = tx.stream_version(stream)
+            if version and self._directive_registered(tx, number):
                 raise DomainError(f"Văn bản {number} đã được ghi. Kiểm tra lại số hiệu.")
             data = {
                 "number": number,
@@ -276,8 +296,17 @@ class Ledger:
                 "kind": nfc(kind),
                 "issuer": nfc(issuer),
             }
-            events = self._append(tx, stream, "directive.registered", data, issued_on, NO_STREAM)
+            # A retracted registration leaves its stream behind: this one follows it.
+            events = self._append(tx, stream, DIRECTIVE_REGISTERED, data, issued_on, version)
             return CommandResult(stream, events, key=number)
+
+    def _directive_registered(self, tx: StoreTransaction, number: str) -> bool:
+        """Whether a directive numbered `number` (in any case) is registered now."""
+        try:
+            self._directive(tx, number)
+        except NotFound:
+            return False
+        return True
 
     # -- tasks ------------------------------------------------------------------
 
@@ -304,6 +333,7 @@ class Ledger:
             raise DomainError(
                 f"{', '.join(both)} vừa là cơ quan chủ trì vừa là cơ quan phối hợp; chọn một vai trò."
             )
+        given_id = None if task_id is None else _given_task_id(task_id)
         with self.command() as tx:
             row = self._directive(tx, nfc(directive))
             on = assigned_on or row["issued_on"]
@@ -320,7 +350,7 @@ class Ledger:
             for agency_code in lead_codes + coordinator_codes:
                 self._agency(tx, agency_code).check_active(on)
             due = self._resolve_deadline(deadline, on)
-            task_id = norm_code(task_id) if task_id else self._next_task_id(tx)
+            task_id = given_id or self._next_task_id(tx)
             stream = streams.task(task_id)
             if tx.stream_version(stream):
                 raise DomainError(f"Mã nhiệm vụ {task_id} đã tồn tại. Chọn mã khác cho --id.")
@@ -350,9 +380,10 @@ class Ledger:
         elif deadline.kind == "period":
             due = parse_period(deadline.value)[1]
         elif deadline.kind == "working_days":
-            if not isinstance(deadline.value, int) or deadline.value < 1:
-                raise DomainError("Số ngày làm việc phải là số nguyên dương.")
-            due = self.calendar().add_working_days(assigned_on, deadline.value)
+            from workflow.calendar import check_deadline_working_days  # noqa: PLC0415 - holidays
+
+            days = check_deadline_working_days(deadline.value)
+            due = self.calendar().add_working_days(assigned_on, days)
         else:
             raise DomainError(f"Loại thời hạn không hợp lệ: {deadline.kind}.")
         if due < assigned_on:
@@ -400,8 +431,7 @@ class Ledger:
     def refuse_extension(self, task_id: str, to: date, on: date, reason: str | None):
         with self.command() as tx:
             task = self._task(tx, nfc(task_id))
-            task.check_open("xử lý đề nghị gia hạn")
-            task.check_business_date(on, self.today(), "từ chối gia hạn")
+            task.check_extension_refusal(to, on, self.today())
             data = {"on": iso(on), "to": iso(to), "reason": nfc(reason) or ""}
             return self._task_event(tx, task, tk.EXTENSION_REFUSED, data, on)
 
@@ -552,11 +582,39 @@ class Ledger:
                 for e in tx.read_stream(target.stream_id)
             ):
                 raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
+            self._check_unreferenced(tx, target)
             data = {"event_id": target.event_id, "event_type": target.type, "reason": nfc(reason)}
             events = self._append(
                 tx, target.stream_id, "event.retracted", data, None, causation_id=target.event_id
             )
             return CommandResult(target.stream_id, events)
+
+    def _check_unreferenced(self, tx: StoreTransaction, target) -> None:
+        """A registration is retracted only while nothing refers to what it registered:
+        else tasks, documents and assessments would name what no longer exists."""
+        if target.type == DIRECTIVE_REGISTERED:
+            self._check_directive_unused(tx, target.data["number"])
+        elif target.type == ag.REGISTERED:
+            self._check_agency_unreferenced(tx, target.data["code"])
+
+    def _check_directive_unused(self, tx: StoreTransaction, number: str) -> None:
+        tasks = references.tasks_of_directive(Raw(tx.connection), number)
+        if tasks:
+            raise DomainError(
+                f"Không rút lại được việc ghi văn bản {number}: còn {len(tasks)} nhiệm vụ "
+                f"giao theo văn bản này ({_listed(tasks)}). Hãy rút lại việc giao các nhiệm "
+                f"vụ đó trước, ví dụ `nhiemvu correct {tasks[0]}#1 --reason …`."
+            )
+
+    def _check_agency_unreferenced(self, tx: StoreTransaction, code: str) -> None:
+        found = references.agency_references(Raw(tx.connection), code)
+        named = [f"{_REFERRERS[kind]} {_listed(keys)}" for kind, keys in found.items() if keys]
+        if named:
+            raise DomainError(
+                f"Không rút lại được việc đăng ký cơ quan {code}: cơ quan này còn được nhắc "
+                f"đến ở {'; '.join(named)}. Hãy rút lại những sự kiện đó trước; nếu chỉ ghi "
+                "sai tên, hãy dùng `nhiemvu agency rename`."
+            )
 
     def _event_to_correct(self, tx: StoreTransaction, reference: str):
         task_id, hash_sign, number = reference.rpartition("#")
@@ -566,7 +624,10 @@ class Ledger:
                 raise NotFound("sự kiện", reference)
             return target
         task_id = task_id.strip().upper()
-        if not number.strip().isdigit():
+        number = number.strip()
+        # ASCII digits only: str.isdigit() also takes '²' and '٣', which int() refuses
+        # or reads as another number than the one people see.
+        if not (number.isascii() and number.isdigit()):
             raise DomainError(
                 f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu # và "
                 f"số thứ tự trong `nhiemvu task history`, ví dụ {task_id or 'NV-00001'}#2."
@@ -598,6 +659,49 @@ def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
 
         rulebook = rulebook_in_force_if_any(on)
     return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
+
+
+# What may refer to an agency (application.references.agency_references), in words.
+_REFERRERS = {
+    "tasks": "nhiệm vụ (chủ trì hoặc phối hợp)",
+    "documents": "văn bản",
+    "assessments": "đánh giá",
+    "ratings": "kết quả xếp loại đã chốt",
+    "agencies": "cơ quan sáp nhập vào nó",
+}
+
+
+def _listed(keys: list[str], shown: int = 10) -> str:
+    """The first few keys, and how many more."""
+    more = len(keys) - shown
+    return ", ".join(keys[:shown]) + (f" và {more} mục khác" if more > 0 else "")
+
+
+def _required(text: str | None, what: str) -> str:
+    """`text` normalised (workflow.text.nfc), or a refusal if nothing is left of it."""
+    normalised = nfc(text)
+    if not normalised:
+        raise DomainError(f"{what} không được để trống.")
+    return normalised
+
+
+def _given_task_id(task_id: str) -> str:
+    """A task id given with --id, normalised, or a refusal of one that cannot be used:
+    `nhiemvu correct NV-00001#3` splits a reference at its last '#', and an id is typed
+    as one word."""
+    normalised = norm_code(task_id)
+    if not normalised:
+        raise DomainError(
+            "Mã nhiệm vụ (--id) không được để trống. Hãy ghi một mã, hoặc bỏ --id để dùng "
+            "mã tự động (NV-00001…)."
+        )
+    if "#" in normalised or any(c.isspace() for c in normalised):
+        raise DomainError(
+            f"Mã nhiệm vụ '{normalised}' không được chứa dấu # hay khoảng trắng (dấu # dùng "
+            "để chỉ số thứ tự sự kiện, như NV-00001#3). Hãy dùng mã liền một từ, ví dụ "
+            "NV-2023-001."
+        )
+    return normalised
 
 
 def _json_value(value: Any) -> Any:

@@ -12,14 +12,15 @@ from events.schema import events as event_rows
 from events.store import EventStore, RecordedEvent
 from workflow import history
 from workflow.agencies import KINDS, Agency
-from workflow.dates import end_of_day, iso
+from workflow.dates import LOCAL_TZ, end_of_day, format_date, iso
 from workflow.errors import DomainError, NotFound
 from workflow.tasks import OPEN_STATUSES, STATUSES, derive_task
-from workflow.text import matches_words
+from workflow.text import code as norm_code
+from workflow.text import matches_words, nfc
 
 from . import loading, streams
 from . import tables as t
-from .task_reads import task_to_dict
+from .task_reads import not_yet_assigned, task_to_dict
 
 
 def facts_from_events(events: list[RecordedEvent]) -> list[dict[str, Any]]:
@@ -39,17 +40,36 @@ def show_task(
     as_of: date,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
+    task_id = norm_code(task_id)
     if known_at is None:
-        task = loading.load_task(connection, task_id, as_of)
-    else:
-        stream = store.read_stream(streams.task(task_id), known_at=known_at, connection=connection)
-        facts = facts_from_events(stream) + _documents_naming(
-            connection, store, task_id.strip().upper(), known_at
-        )
-        task = derive_task(facts, as_of) if stream else None
-        if task is None:
-            raise NotFound("nhiệm vụ", task_id)
+        return task_to_dict(loading.load_task(connection, task_id, as_of), as_of)
+    facts = _facts_known_at(connection, store, task_id, known_at)
+    task = derive_task(facts, as_of)
+    if task is None:
+        raise not_yet_assigned(derive_task(facts), task_id, as_of)
     return task_to_dict(task, as_of)
+
+
+def _facts_known_at(
+    connection: Connection, store: EventStore, task_id: str, known_at: datetime
+) -> list[dict[str, Any]]:
+    """The task's facts as the log knew them at `known_at`: none is an error, which
+    says when the task was recorded if that was later."""
+    stream_id = streams.task(task_id)
+    stream = store.read_stream(stream_id, known_at=known_at, connection=connection)
+    if stream:
+        return facts_from_events(stream) + _documents_naming(connection, store, task_id, known_at)
+    recorded = store.read_stream(stream_id, connection=connection)
+    if not recorded:
+        loading.task_facts(connection, task_id)  # NotFound, with suggestions
+        raise NotFound("nhiệm vụ", task_id)
+    first = recorded[0].recorded_at.astimezone(LOCAL_TZ).date()
+    asked = known_at.astimezone(LOCAL_TZ).date()
+    raise DomainError(
+        f"Nhiệm vụ {task_id} được ghi vào sổ ngày {format_date(first)}, sau ngày "
+        f"{format_date(asked)} được hỏi (--known-at): khi đó sổ chưa có nhiệm vụ này. Hãy "
+        f"hỏi một ngày từ {format_date(first)} trở đi."
+    )
 
 
 def _documents_naming(
@@ -93,10 +113,12 @@ def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str
         raise DomainError(
             f"Trạng thái '{status}' không hợp lệ; chọn một trong: {', '.join(STATUSES)}."
         )
+    # As the commands store them: NFC (a keyboard may type NFD), codes upper-case.
     if agency is not None:
+        agency = norm_code(agency)
         loading.load_agency(connection, agency)
     if directive is not None:
-        directive = loading.directive_row(connection, directive)["number"]  # as registered
+        directive = loading.directive_row(connection, nfc(directive))["number"]  # as registered
     if status is None:
         tasks = loading.iter_tasks(connection, agency, as_of, directive=directive)
         return [task_to_dict(task, as_of) for task in tasks]
@@ -114,7 +136,7 @@ def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str
 def task_history(store: EventStore, connection: Connection, task_id: str) -> list[dict[str, Any]]:
     # Read the log itself: a task whose assignment was retracted has no
     # projection row, but its history (the retracted original included) remains.
-    stream = store.read_stream(streams.task(task_id.strip()), connection=connection)
+    stream = store.read_stream(streams.task(norm_code(task_id)), connection=connection)
     if not stream:
         loading.task_facts(connection, task_id)  # NotFound, with suggestions
     retracted = {e.data["event_id"]: e for e in stream if e.type == "event.retracted"}

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from events.memory import collector_paused
 from workflow import reports
 from workflow.tasks import STATUS_LABELS, STATUSES
+from workflow.text import code as norm_code
 
 from . import loading
 from . import tables as t
@@ -29,6 +30,7 @@ def documents(
 @collector_paused()  # a city's tasks as objects: nothing cyclic to collect, see events.memory
 def task_report(connection: Connection, period: reports.Period, agency: str | None = None) -> dict:
     if agency is not None:
+        agency = norm_code(agency)
         loading.load_agency(connection, agency)
     # The period's tasks are those assigned in it and those still open when it
     # began; anything settled before it began is neither.

@@ -7,13 +7,14 @@ from datetime import date
 from typing import Any
 
 from events.sql import Raw
-from workflow.dates import iso
-from workflow.errors import NotFound
+from workflow.dates import format_date, iso
+from workflow.errors import DomainError, NotFound
 from workflow.tasks import STATUS_LABELS, Task, derive_task
+from workflow.text import code
 
 
 def task_facts(raw: Raw, task_id: str) -> list[dict]:
-    task_id = task_id.strip().upper()
+    task_id = code(task_id)  # as `task assign --id` stored it
     row = raw.one("SELECT facts FROM proj_tasks WHERE task_id = :task_id", {"task_id": task_id})
     if row is None:
         raise NotFound("nhiệm vụ", task_id, task_ids(raw))
@@ -25,10 +26,23 @@ def task_ids(raw: Raw) -> list[str]:
 
 
 def load_task(raw: Raw, task_id: str, as_of: date | None = None) -> Task:
-    task = derive_task(task_facts(raw, task_id), as_of)
+    facts = task_facts(raw, task_id)
+    task = derive_task(facts, as_of)
     if task is None:
-        raise NotFound("nhiệm vụ", task_id)
+        raise not_yet_assigned(derive_task(facts), task_id, as_of)
     return task
+
+
+def not_yet_assigned(task: Task | None, task_id: str, as_of: date | None) -> DomainError:
+    """Why a task is not there as of a date: assigned after it (`task`, as it is now),
+    or not at all (None: its assignment was retracted)."""
+    if task is None or as_of is None:
+        return NotFound("nhiệm vụ", task_id)
+    return DomainError(
+        f"Nhiệm vụ {task.id} được giao ngày {format_date(task.assigned_on)}, sau ngày "
+        f"{format_date(as_of)} được hỏi (--as-of): khi đó chưa có nhiệm vụ này. Hãy xem tại "
+        f"một ngày từ {format_date(task.assigned_on)} trở đi."
+    )
 
 
 def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:

@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 
 from workflow.calendar import (
     DEFAULT_OVERRIDES_FILE,
+    MAX_WORKING_DAYS,
     CalendarFileError,
     CalendarOverrides,
     WorkingCalendar,
+    check_deadline_working_days,
     load_overrides,
 )
+from workflow.errors import DomainError
 
 D = date
 
@@ -254,3 +257,12 @@ def test_invalid_override_files_are_refused_naming_the_entry(tmp_path, text, exp
 def test_missing_override_file(tmp_path):
     with pytest.raises(CalendarFileError, match="Không tìm thấy tệp lịch hoán đổi"):
         load_overrides(tmp_path / "none.toml")
+
+
+def test_a_deadline_in_working_days_is_at_most_some_fourteen_years(plain):
+    assert check_deadline_working_days(MAX_WORKING_DAYS) == MAX_WORKING_DAYS == 3650
+    last = plain.add_working_days(D(2023, 3, 20), MAX_WORKING_DAYS)
+    assert D(2037, 1, 1) <= last <= D(2038, 1, 1)
+    for n in (0, MAX_WORKING_DAYS + 1, 100_000_000, True, "5"):
+        with pytest.raises(DomainError):
+            check_deadline_working_days(n)

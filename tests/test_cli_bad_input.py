@@ -163,6 +163,30 @@ REFUSALS = [
     ),
     ("unknown-task-show", ["task", "show", "NV-09999", "--json"], ["Không tìm thấy nhiệm vụ"]),
     ("unknown-task-history", ["task", "history", "NV-09999"], ["Không tìm thấy nhiệm vụ"]),
+    # a task that exists, asked about before it was assigned or recorded
+    (
+        "show-before-assignment",
+        ["task", "show", "NV-00001", "--as-of", "14/03/2023"],
+        [
+            "Lỗi: Nhiệm vụ NV-00001 được giao ngày 15/03/2023, sau ngày 14/03/2023 được hỏi "
+            "(--as-of): khi đó chưa có nhiệm vụ này. Hãy xem tại một ngày từ 15/03/2023 trở đi."
+        ],
+    ),
+    (
+        "show-known-later-before-assignment",
+        ["task", "show", "NV-00001", "--as-of", "14/03/2023", "--known-at", "31/12/2099"],
+        ["Nhiệm vụ NV-00001 được giao ngày 15/03/2023, sau ngày 14/03/2023 được hỏi (--as-of)"],
+    ),
+    (
+        "show-known-before-recorded",
+        ["task", "show", "NV-00001", "--as-of", "01/04/2023", "--known-at", "01/01/2020"],
+        ["Nhiệm vụ NV-00001 được ghi vào sổ ngày ", "sau ngày 01/01/2020 được hỏi (--known-at)"],
+    ),
+    (
+        "show-unknown-task-known-at",
+        ["task", "show", "NV-00009", "--known-at", "01/01/2020"],
+        ["Không tìm thấy nhiệm vụ 'NV-00009'. Có phải ý bạn là:"],
+    ),
     (
         "unknown-task-in-document",
         [
@@ -299,6 +323,26 @@ REFUSALS = [
         ["không có thời hạn"],
     ),
     (
+        "refusal-without-deadline",
+        ["task", "extend", "NV-00004", "--refuse", "--to", "30/06/2023", "--on", "25/03/2023"],
+        ["Nhiệm vụ NV-00004 không có thời hạn nên không cần gia hạn"],
+    ),
+    (
+        "refusal-of-a-date-before-the-assignment",
+        ["task", "extend", "NV-00001", "--refuse", "--to", "01/01/2023", "--on", "25/03/2023"],
+        ["Hạn đề nghị 01/01/2023 phải sau hạn hiện tại 31/03/2023"],
+    ),
+    (
+        "refusal-of-the-current-deadline",
+        ["task", "extend", "NV-00001", "--refuse", "--to", "31/03/2023", "--on", "25/03/2023"],
+        ["Hạn đề nghị 31/03/2023 phải sau hạn hiện tại 31/03/2023"],
+    ),
+    (
+        "refusal-for-a-completed-task",
+        ["task", "extend", "NV-00002", "--refuse", "--to", "30/06/2023", "--on", "25/03/2023"],
+        ["đã hoàn thành", "không thể xử lý đề nghị gia hạn"],
+    ),
+    (
         "extension-of-completed",
         ["task", "extend", "NV-00002", "--to", "30/06/2023", "--on", "25/03/2023"],
         ["đã hoàn thành"],
@@ -341,6 +385,67 @@ REFUSALS = [
         ["không sau ngày bắt đầu"],
     ),
     (
+        "head-with-blank-name",
+        ["agency", "head", "SXD", "--name", "   ", "--from", "01/02/2023"],
+        ["Họ tên người đứng đầu (--name) không được để trống"],
+    ),
+    (
+        "deputy-with-blank-name",
+        ["agency", "deputy", "SXD", "--name", " ", "--field", "xây dựng", "--from", "01/02/2023"],
+        ["Họ tên cấp phó (--name) không được để trống"],
+    ),
+    (
+        "rename-to-blank",
+        ["agency", "rename", "SXD", "--name", "   ", "--on", "01/02/2023"],
+        ["Tên mới của cơ quan (--name) không được để trống"],
+    ),
+    (
+        "head-in-future",
+        ["agency", "head", "SXD", "--name", "Lê B", "--from", FUTURE],
+        ["Ngày bắt đầu giữ chức vụ 01/01/2099 ở tương lai"],
+    ),
+    (
+        "deputy-in-future",
+        ["agency", "deputy", "SXD", "--name", "Lê B", "--field", "xây dựng", "--from", FUTURE],
+        ["Ngày bắt đầu phụ trách 01/01/2099 ở tương lai"],
+    ),
+    (
+        "rename-in-future",
+        ["agency", "rename", "SXD", "--name", "Sở Xây dựng mới", "--on", FUTURE],
+        ["Ngày đổi tên cơ quan 01/01/2099 ở tương lai"],
+    ),
+    (
+        "dissolve-in-future",
+        ["agency", "dissolve", "STC", "--on", FUTURE, "--reason", "Giải thể"],
+        ["Ngày giải thể, sáp nhập 01/01/2099 ở tương lai"],
+    ),
+    (
+        "dissolve-a-dissolved-agency",
+        ["agency", "dissolve", "SKHDT", "--on", "01/02/2023", "--reason", "Giải thể"],
+        ["Cơ quan SKHDT đã giải thể từ ngày 01/03/2023", "không ghi giải thể hay sáp nhập lần nữa"],
+    ),
+    (
+        "dissolve-on-the-head-s-first-day",
+        ["agency", "dissolve", "SXD", "--on", "01/01/2023", "--reason", "Giải thể"],
+        [
+            "SXD: ngày giải thể, sáp nhập 01/01/2023 không sau ngày bắt đầu của người đứng đầu "
+            "Nguyễn Văn An (từ 01/01/2023)"
+        ],
+    ),
+    (
+        "merge-before-open-tasks-were-assigned",
+        ["agency", "dissolve", "SXD", "--on", "10/03/2023", "--reason", "x", "--into", "STC"],
+        [
+            "Ngày sáp nhập 10/03/2023 trước ngày giao của nhiệm vụ đang mở sẽ chuyển từ SXD sang "
+            "STC: NV-00001 (giao 15/03/2023), NV-00004 (giao 15/03/2023)."
+        ],
+    ),
+    (
+        "dissolve-with-blank-reason",
+        ["agency", "dissolve", "STC", "--on", "01/04/2023", "--reason", "  "],
+        ["Lý do giải thể, sáp nhập (--reason) không được để trống"],
+    ),
+    (
         "lead-in-dissolved-agency",
         [*ASSIGN, "--lead", "SKHDT", "--no-deadline"],
         ["SKHDT", "giải thể"],
@@ -371,12 +476,115 @@ REFUSALS = [
         ["directive", "add", "1/KH-UBND", "--date", "2023-02-29", "--title", "x"],
         ["không tồn tại"],
     ),
+    # the flag as typed, not the parameter's name in the code (--issued-on, --start)
+    (
+        "impossible-date-names-date",
+        ["directive", "add", "1/TB", "--date", "30/02/2023", "--title", "x"],
+        ["Ngày (--date) '30/02/2023' không tồn tại trong lịch"],
+    ),
+    (
+        "impossible-date-names-from",
+        ["agency", "head", "SXD", "--name", "Lê B", "--from", "31/02/2023"],
+        ["Ngày (--from) '31/02/2023' không tồn tại trong lịch"],
+    ),
+    (
+        "impossible-date-names-to",
+        ["report", "reprimands", "--from", "01/02/2023", "--to", "2023-02-30"],
+        ["Ngày (--to) '2023-02-30' không tồn tại trong lịch"],
+    ),
     (
         "malformed-date",
         ["task", "complete", "NV-00001", "--on", "2023/03/25"],
         ["không đúng định dạng", "dd/mm/yyyy"],
     ),
     ("bad-period", [*ASSIGN, "--lead", "SXD", "--period", "2023Q5"], ["2023Q5", "không hợp lệ"]),
+    # years outside 1900–9998: date arithmetic near 31/12/9999 overflowed (a traceback)
+    (
+        "period-of-year-zero",
+        [*ASSIGN, "--lead", "SXD", "--period", "0000"],
+        ["Kỳ '0000': năm 0 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "quarter-of-year-zero",
+        [*ASSIGN, "--lead", "SXD", "--period", "0000Q1"],
+        ["Kỳ '0000Q1': năm 0 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "report-month-of-year-9999",
+        ["report", "tasks", "--month", "9999-12"],
+        ["Kỳ '9999-12': năm 9999 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "known-at-the-last-day-python-knows",
+        ["task", "show", "NV-00001", "--known-at", "31/12/9999"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "deadline-in-year-9999",
+        [*ASSIGN, "--lead", "SXD", "--deadline", "31/12/9999"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "extension-to-year-9999",
+        ["task", "extend", "NV-00001", "--to", "31/12/9999", "--on", "25/03/2023"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "escalate-as-of-year-9999",
+        ["escalate", "--as-of", "31/12/9999", "--dry-run"],
+        ["'31/12/9999': năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "rating-of-year-zero",
+        ["rating", "compute", "--year", "0"],
+        ["Năm (--year) '0': năm 0 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "rating-of-year-99999",
+        ["rating", "compute", "--year", "99999"],
+        ["năm 99999 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
+    (
+        "finalize-year-zero",
+        ["rating", "finalize", "--year", "0", "--reason", "x"],
+        ["năm 0 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "assess-year-negative",
+        [
+            "assess",
+            "SXD",
+            "--year",
+            "-5",
+            "--criterion",
+            "phoi_hop",
+            "--points",
+            "8",
+            "--reason",
+            "x",
+        ],
+        ["năm -5 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "score-year-9999",
+        ["score", "--year", "9999"],
+        ["năm 9999 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "html-report-year-zero",
+        ["report", "html", "--year", "0", "--out", "khong-co-thu-muc/bao-cao.html"],
+        ["năm 0 nằm ngoài khoảng cho phép"],
+    ),
+    (
+        "working-days-beyond-fourteen-years",
+        [*ASSIGN, "--lead", "SXD", "--within-working-days", "100000000"],
+        ["Thời hạn 100000000 ngày làm việc quá dài: tối đa 3650 ngày làm việc (khoảng 14 năm"],
+    ),
+    (
+        "list-as-of-year-one",
+        ["task", "list", "--as-of", "01/01/0001"],
+        ["'01/01/0001': năm 1 nằm ngoài khoảng cho phép 1900–9998"],
+    ),
     ("bad-status", ["task", "list", "--status", "late"], ["'late' không hợp lệ", "overdue"]),
     # duplicates
     (
@@ -409,6 +617,22 @@ REFUSALS = [
         "duplicate-task-id",
         [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "NV-00001"],
         ["NV-00001 đã tồn tại"],
+    ),
+    # task ids given with --id: `correct NV-00001#3` splits at the last '#'
+    (
+        "blank-task-id",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "   "],
+        ["Mã nhiệm vụ (--id) không được để trống", "bỏ --id"],
+    ),
+    (
+        "task-id-with-hash",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "NV-7#2"],
+        ["Mã nhiệm vụ 'NV-7#2' không được chứa dấu # hay khoảng trắng"],
+    ),
+    (
+        "task-id-with-space",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "nv 7"],
+        ["Mã nhiệm vụ 'NV 7' không được chứa dấu # hay khoảng trắng"],
     ),
 ]
 
@@ -458,6 +682,9 @@ USAGE_ERRORS = [
     ("missing-on", ["task", "complete", "NV-00001"]),
     ("missing-task-id", ["task", "progress", "--percent", "10", "--on", "01/04/2023"]),
     ("zero-working-days", [*ASSIGN, "--lead", "SXD", "--within-working-days", "0"]),
+    ("year-in-words", ["rating", "compute", "--year", "hai nghìn"]),
+    # more than any stored revision: SQLite could not be asked (OverflowError)
+    ("revision-beyond-32-bits", ["rating", "show", "--year", "2023", "--revision", "2147483648"]),
     (
         "percent-not-a-number",
         ["task", "progress", "NV-00001", "--percent", "mười", "--on", "01/04/2023"],

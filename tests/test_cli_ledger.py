@@ -21,7 +21,9 @@ from projection_rows import snapshot
 
 import migrations
 from application import tables as t
+from events.catalog import REGISTRY
 from events.database import make_engine
+from events.store import EventStore, NewEvent
 from workflow.dates import LOCAL_TZ
 
 DIRECTIVE = "129/TB-UBND"
@@ -273,6 +275,30 @@ def test_agency_dissolve_into_moves_open_tasks_to_the_successor(city):
     rows = {r["code"]: r for r in city.json("agency", "list")}
     assert rows["SKHDT"]["merged_into"] == "STC"
     assert [r["id"] for r in city.json("task", "list", "--agency", "STC")] == [open_task]
+
+
+def test_agency_dissolve_refuses_a_date_before_its_terms_or_tasks_and_a_second_closure(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/09/2023")  # assigned 15/03/2023
+    merge = ["agency", "dissolve", "SXD", "--reason", "Sáp nhập", "--into", "STC", "--on"]
+
+    refused = city.fails(*merge, "01/01/2023")
+    assert (
+        "không sau ngày bắt đầu của người đứng đầu Nguyễn Văn An (từ 01/01/2023); cấp phó "
+        "Trần Thị Bình phụ trách xây dựng (từ 01/01/2023)."
+    ) in refused.stderr
+    refused = city.fails(*merge, "14/03/2023")
+    assert f"chuyển từ SXD sang STC: {task_id} (giao 15/03/2023)." in refused.stderr
+
+    city.ok(*merge, "15/03/2023")
+    refused = city.fails("agency", "dissolve", "SXD", "--on", "01/12/2022", "--reason", "x")
+    assert refused.stderr == (
+        "Lỗi: Cơ quan SXD đã sáp nhập vào STC từ ngày 15/03/2023; không ghi giải thể hay sáp "
+        "nhập lần nữa. Nếu lần trước ghi sai, hãy rút lại sự kiện đó bằng "
+        "`nhiemvu correct MÃ_SỰ_KIỆN --reason …` rồi ghi lại.\n"
+    )
+    sxd = {r["code"]: r for r in city.json("agency", "list")}["SXD"]
+    assert (sxd["closed_on"], sxd["merged_into"]) == ("2023-03-15", "STC")
+    assert sxd["heads"] == [{"person": "Nguyễn Văn An", "from": "2023-01-01", "to": "2023-03-14"}]
 
 
 # -- directives -----------------------------------------------------------------------
@@ -942,6 +968,9 @@ def test_correct_an_event_by_its_number_in_the_task_history(city):
         (f"{task_id}#5", f"Nhiệm vụ {task_id} không có sự kiện #5: các số thứ tự là 1–4"),
         (f"{task_id}#0", "không có sự kiện #0"),
         (f"{task_id}#ba", "không phải số thứ tự sự kiện"),
+        # Digits to str.isdigit(), not to people: '²' crashed int(), '٣' read as 3.
+        (f"{task_id}#²", f"'{task_id}#²' không phải số thứ tự sự kiện"),
+        (f"{task_id}#٣", f"'{task_id}#٣' không phải số thứ tự sự kiện"),
         ("NV-09999#1", "Không tìm thấy nhiệm vụ 'NV-09999'"),
         (f"{task_id}#4", "Không rút lại một sự kiện điều chỉnh"),
     ):
@@ -985,6 +1014,116 @@ def test_history_of_a_task_whose_assignment_was_retracted_still_shows_it(city):
     ]
 
 
+def stream_events(nv: Nhiemvu, stream_id: str) -> list:
+    engine = nv.engine()
+    try:
+        return EventStore(engine, REGISTRY).read_stream(stream_id)
+    finally:
+        engine.dispose()
+
+
+def test_a_directive_is_retracted_only_without_tasks_and_can_then_be_registered_again(city):
+    registered = city.json("directive", "add", "5/KH-UBND", "--date", "01/04/2023", "--title", "KH")
+    given = ["task", "assign", "--directive", "5/KH-UBND", "--title", "Triển khai", "--lead", "SXD"]
+    task_id = city.json(*given, "--no-deadline")["id"]
+
+    refused = city.fails("correct", registered["events"][0], "--reason", "Sai ngày")
+    assert refused.stderr == (
+        f"Lỗi: Không rút lại được việc ghi văn bản 5/KH-UBND: còn 1 nhiệm vụ giao theo văn bản "
+        f"này ({task_id}). Hãy rút lại việc giao các nhiệm vụ đó trước, ví dụ "
+        f"`nhiemvu correct {task_id}#1 --reason …`.\n"
+    )
+    city.ok("correct", f"{task_id}#1", "--reason", "Giao nhầm văn bản")
+    done = city.ok("correct", registered["events"][0], "--reason", "Sai ngày")
+    assert done.stdout == f"Đã rút lại sự kiện {registered['events'][0]} (Ghi văn bản chỉ đạo).\n"
+    assert [r["number"] for r in city.json("directive", "list")] == [DIRECTIVE]
+
+    # Registered again, on the same stream after the retraction, with the right date.
+    before = city.event_count()
+    again = city.json("directive", "add", "5/kh-ubnd", "--date", "03/04/2023", "--title", "KH")
+    assert again["stream"] == registered["stream"] and city.event_count() == before + 1
+    assert [e.stream_version for e in stream_events(city, again["stream"])] == [1, 2, 3]
+    listed = {r["number"]: r["issued_on"] for r in city.json("directive", "list")}
+    assert listed == {DIRECTIVE: "2023-03-15", "5/kh-ubnd": "2023-04-03"}
+    new_task = city.json(*given, "--no-deadline")["id"]
+    shown = city.json("task", "list", "--directive", "5/KH-UBND", "--as-of", "04/04/2023")
+    assert [r["id"] for r in shown] == [new_task]
+    refused = city.fails("directive", "add", "5/KH-UBND", "--date", "03/04/2023", "--title", "KH")
+    assert "Văn bản 5/KH-UBND đã được ghi" in refused.stderr
+
+
+def test_a_directive_retracted_under_its_tasks_in_older_data_can_be_registered_again(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    stream = f"directive:{DIRECTIVE}"
+    registration = stream_events(city, stream)[0]
+    engine = city.engine()
+    try:  # as a version without the rule wrote it
+        EventStore(engine, REGISTRY).append(
+            stream,
+            [
+                NewEvent(
+                    "event.retracted",
+                    {"event_id": registration.event_id, "event_type": registration.type},
+                    datetime.now(LOCAL_TZ),
+                )
+            ],
+            expected_version=1,
+        )
+    finally:
+        engine.dispose()
+    assert city.json("directive", "list") == []
+
+    city.ok("directive", "add", DIRECTIVE, "--date", "15/03/2023", "--title", "Kết luận")
+    shown = city.json("task", "list", "--directive", DIRECTIVE, "--as-of", "01/04/2023")
+    assert [r["id"] for r in shown] == [task_id]
+    assert assign(city, "--lead", "STC", "--no-deadline") == "NV-00002"
+
+
+def test_an_agency_is_retracted_only_when_nothing_names_it_and_can_then_be_registered_again(city):
+    registered = city.json("agency", "add", "SYT", "--name", "Sở Y tá", "--kind", "so")["events"]
+    city.ok("agency", "head", "SYT", "--name", "Lê Văn D", "--from", "01/02/2023")
+    task_id = assign(city, "--lead", "SXD", "--coordinate", "SYT", "--no-deadline")
+    doc = city.json("commend", "--doc", "7/TB-VP", "--on", "02/04/2023", "--agency", "SYT")
+    city.ok(
+        "assess", "syt", "--year", "2023", "--criterion", "phoi_hop", "--points", "8",
+        "--reason", "Chậm phối hợp",
+    )  # fmt: skip
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/03/2023", "--reason", "x", "--into", "SYT")
+
+    refused = city.fails("correct", registered[0], "--reason", "Sai tên")
+    assert refused.stderr == (
+        "Lỗi: Không rút lại được việc đăng ký cơ quan SYT: cơ quan này còn được nhắc đến ở "
+        f"nhiệm vụ (chủ trì hoặc phối hợp) {task_id}; văn bản 7/TB-VP; đánh giá năm 2023 "
+        "(phoi_hop); cơ quan sáp nhập vào nó SKHDT. Hãy rút lại những sự kiện đó trước; nếu "
+        "chỉ ghi sai tên, hãy dùng `nhiemvu agency rename`.\n"
+    )
+    for event_id in (
+        stream_events(city, f"task:{task_id}")[0].event_id,
+        doc["event_id"],
+        stream_events(city, "assessment:SYT:2023")[0].event_id,
+        stream_events(city, "agency:SKHDT")[-1].event_id,
+    ):
+        city.ok("correct", event_id, "--reason", "Ghi nhầm")
+    done = city.ok("correct", registered[0], "--reason", "Sai tên")
+    assert done.stdout == f"Đã rút lại sự kiện {registered[0]} (Đăng ký cơ quan).\n"
+    assert "SYT" not in [r["code"] for r in city.json("agency", "list")]
+
+    # Registered again: a new agency, without the head appointed under the old one.
+    city.ok("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so")
+    syt = {r["code"]: r for r in city.json("agency", "list")}["SYT"]
+    assert (syt["name"], syt["heads"]) == ("Sở Y tế", [])
+    new_task = assign(city, "--lead", "SYT", "--no-deadline")
+    listed = city.json("task", "list", "--agency", "SYT", "--as-of", "01/04/2023")
+    assert [r["id"] for r in listed] == [new_task]
+    refused = city.fails("agency", "add", "syt", "--name", "Sở Y tế", "--kind", "so")
+    assert "Cơ quan SYT đã được đăng ký" in refused.stderr
+
+    # The projection a rebuild gives is the one the commands left.
+    kept = snapshot_projections(city.db_url)
+    city.ok("projections", "rebuild")
+    assert snapshot_projections(city.db_url) == kept
+
+
 def test_correct_a_document_removes_it_from_the_task(city):
     task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
     out = city.json(
@@ -1001,7 +1140,11 @@ def test_correct_a_document_removes_it_from_the_task(city):
         "--task",
         task_id,
     )
-    city.ok("correct", out["event_id"], "--reason", "Nhầm số")
+    done = city.ok("correct", out["event_id"], "--reason", "Nhầm số")
+    assert done.stdout == (
+        f"Đã rút lại sự kiện {out['event_id']} "
+        "(Văn bản nhắc nhở, rút kinh nghiệm, phê bình hoặc biểu dương).\n"
+    )
     assert city.task(task_id)["documents"] == []
 
 

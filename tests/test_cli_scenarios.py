@@ -188,16 +188,21 @@ def test_late_logging_of_an_on_time_completion_counts_as_on_time(nv):
     assert nv.task("K", "31/12/2023")["status"] == "done_on_time"
     completed = nv.json("task", "history", "K")[-1]
     assert completed["occurred_at"] < completed["recorded_at"]
-    # As known at a time before anything was recorded, the task did not exist.
+    # As known at a time before anything was recorded, the task did not exist yet.
     unknown = nv.run("task", "show", "K", "--known-at", "01/01/2000")
-    assert unknown.exit_code == 1 and "Không tìm thấy nhiệm vụ" in unknown.stderr
+    assert unknown.exit_code == 1
+    assert "Nhiệm vụ K được ghi vào sổ ngày " in unknown.stderr
+    assert "sau ngày 01/01/2000 được hỏi (--known-at)" in unknown.stderr
 
 
-def test_as_of_before_assignment_is_not_found_and_not_listed(nv):
+def test_as_of_before_assignment_says_when_it_was_assigned_and_is_not_listed(nv):
     nv.assign("LATER", "--lead", "SXD", "--deadline", "30/06/2023", "--assigned-on", "20/03/2023")
     before = nv.run("task", "show", "LATER", "--as-of", "19/03/2023", "--json")
     assert before.exit_code == 1 and isinstance(before.exception, SystemExit)
-    assert before.stderr.startswith("Lỗi:") and "Không tìm thấy nhiệm vụ 'LATER'" in before.stderr
+    assert before.stderr == (
+        "Lỗi: Nhiệm vụ LATER được giao ngày 20/03/2023, sau ngày 19/03/2023 được hỏi (--as-of): "
+        "khi đó chưa có nhiệm vụ này. Hãy xem tại một ngày từ 20/03/2023 trở đi.\n"
+    )
     assert before.stdout == ""
     assert nv.statuses("19/03/2023") == {}
     assert nv.statuses("20/03/2023") == {"LATER": "in_progress"}
@@ -366,6 +371,37 @@ def test_vietnamese_input_in_nfd_is_stored_nfc(nv):
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
         text = json.dumps(json.loads(text), ensure_ascii=False)
         assert unicodedata.is_normalized("NFC", text), text
+
+
+def test_filters_and_task_ids_typed_in_nfd_find_what_was_stored_in_nfc(nv):
+    def nfd(text: str) -> str:
+        decomposed = unicodedata.normalize("NFD", text)
+        assert decomposed != text
+        return decomposed
+
+    nv.ok("agency", "add", "SỞXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("directive", "add", "01/TB-SỞXD", "--date", "01/03/2023", "--title", "Thông báo")
+    task_id = nv.json(
+        "task", "assign", "--directive", nfd("01/TB-SỞXD"), "--title", "Rà soát",
+        "--lead", nfd("sởxd"), "--deadline", "31/03/2023", "--id", nfd("nv-bổ-1"),
+    )["id"]  # fmt: skip
+    assert task_id == "NV-BỔ-1"
+
+    for filters in (
+        ["--directive", nfd("01/TB-SỞXD")],
+        ["--directive", nfd("01/tb-sởxd")],
+        ["--agency", nfd("sởxd")],
+        ["--agency", nfd("SỞXD"), "--status", "overdue"],
+    ):
+        listed = nv.json("task", "list", "--as-of", "01/04/2023", *filters)
+        assert [r["id"] for r in listed] == [task_id], filters
+    report = nv.json("report", "tasks", "--as-of", "01/04/2023", "--agency", nfd("sởxd"))
+    assert [r["agency"] for r in report["agencies"]] == ["SỞXD"]
+    scores = nv.json("score", "--quarter", "2023Q1", "--agency", nfd("SỞXD"))
+    assert [r["agency"] for r in scores] == ["SỞXD"]
+    assert nv.task(nfd("nv-bổ-1"), "01/04/2023")["id"] == task_id
+    assert nv.task(nfd("NV-BỔ-1"), "01/04/2023", "--known-at", "31/12/2099")["id"] == task_id
+    assert len(nv.json("task", "history", nfd("NV-BỔ-1"))) == 1
 
 
 def test_known_at_keeps_documents_that_were_already_recorded(nv):

@@ -96,6 +96,11 @@ def test_each_event_reads_as_one_line(event_type, data, expected):
         ({"kind": "period", "value": "2023Q2", "due": "2023-06-30"}, "trong quý II năm 2023"),
         ({"kind": "period", "value": "2023-10", "due": "2023-10-31"}, "trong tháng 10 năm 2023"),
         ({"kind": "period", "value": "2023", "due": "2023-12-31"}, "trong năm 2023"),
+        # Older data: a year accepted before dates were bounded to 1900–9998.
+        (
+            {"kind": "period", "value": "9999", "due": "9999-12-31"},
+            "trong kỳ 9999 (hạn 31/12/9999)",
+        ),
         (
             {"kind": "working_days", "value": 10, "due": "2023-04-03"},
             "trong 10 ngày làm việc (hạn 03/04/2023)",
@@ -112,10 +117,12 @@ def test_a_retraction_names_the_event_by_its_number_in_the_stream():
     assert history.summary(RETRACTED, data, {"e-2": 2}.get) == "#2 (Báo cáo tiến độ)"
 
 
-def test_every_event_type_of_a_task_stream_has_a_vietnamese_label():
-    task_types = {t for t in EVENT_TYPES if t.startswith("task.")} | {RETRACTED}
-    assert task_types - set(history.LABELS) == set()
+def test_every_event_type_the_ledger_writes_has_a_vietnamese_label():
+    assert set(EVENT_TYPES) - set(history.LABELS) == set()
     assert history.label("task.completed") == "Hoàn thành"
+    assert history.label("directive.registered") == "Ghi văn bản chỉ đạo"
+    assert history.label("agency.registered") == "Đăng ký cơ quan"
+    assert history.label("some.future_type") == "some.future_type"
 
 
 def test_the_business_date_is_the_one_the_type_carries():

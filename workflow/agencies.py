@@ -83,10 +83,49 @@ class Agency:
 
     def check_active(self, day: date) -> None:
         if not self.is_active(day):
-            state = f"sáp nhập vào {self.merged_into}" if self.merged_into else "giải thể"
+            raise DomainError(f"Cơ quan {self.code} đã {self._closure()}.")
+
+    def check_dissolution(self, on: date) -> None:
+        """An agency closes once, and after every appointment in it began: closing
+        ends the head's term the day before, and a deputy's charge with it."""
+        if self.closed_on is not None:
             raise DomainError(
-                f"Cơ quan {self.code} đã {state} từ ngày {format_date(self.closed_on)}."
+                f"Cơ quan {self.code} đã {self._closure()}; không ghi giải thể hay sáp nhập "
+                "lần nữa. Nếu lần trước ghi sai, hãy rút lại sự kiện đó bằng "
+                "`nhiemvu correct MÃ_SỰ_KIỆN --reason …` rồi ghi lại."
             )
+        late = [
+            f"người đứng đầu {h.person} (từ {format_date(h.start)})"
+            for h in self.heads[-1:]
+            if h.start >= on
+        ] + [
+            f"cấp phó {d.person} phụ trách {d.field} (từ {format_date(d.start)})"
+            for d in self.deputies
+            if d.start >= on
+        ]
+        if late:
+            raise DomainError(
+                f"{self.code}: ngày giải thể, sáp nhập {format_date(on)} không sau ngày bắt đầu "
+                f"của {'; '.join(late)}. Nhiệm kỳ phải bắt đầu trước ngày giải thể, sáp nhập: "
+                "hãy kiểm tra lại ngày (--on), hoặc rút lại lần bổ nhiệm ghi nhầm bằng "
+                "`nhiemvu correct`."
+            )
+
+    def _closure(self) -> str:
+        state = f"sáp nhập vào {self.merged_into}" if self.merged_into else "giải thể"
+        return f"{state} từ ngày {format_date(self.closed_on)}"
+
+
+def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
+    """A merger moves the open tasks of `code` to `successor` on `on`: none of them may
+    have been assigned after it (the move would come before the assignment)."""
+    early = [t for t in tasks if t.assigned_on > on]
+    if early:
+        listed = ", ".join(f"{t.id} (giao {format_date(t.assigned_on)})" for t in early)
+        raise DomainError(
+            f"Ngày sáp nhập {format_date(on)} trước ngày giao của nhiệm vụ đang mở sẽ chuyển "
+            f"từ {code} sang {successor}: {listed}. Hãy kiểm tra lại ngày sáp nhập (--on)."
+        )
 
 
 def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:

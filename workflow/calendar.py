@@ -25,6 +25,10 @@ DEFAULT_OVERRIDES_FILE = Path(__file__).parent / "data" / "calendar_overrides.to
 _LISTS = {"days_off": "ngày nghỉ thêm", "working_days": "ngày làm việc bù"}
 _ENTRY_KEYS = {"date", "note"}
 _SATURDAY = 5
+# The longest deadline "trong N ngày làm việc": some 14 years at about 250 working
+# days a year, more than two five-year terms of a People's Committee. The count is
+# walked day by day, and past that it soon runs beyond the last date Python knows.
+MAX_WORKING_DAYS = 3650
 
 
 class CalendarFileError(DomainError, ValueError):
@@ -195,6 +199,19 @@ class WorkingCalendar:
         if b < a:
             return -self.working_days_between(b, a)
         return sum(1 for day in _span(a + timedelta(days=1), b) if self.is_working_day(day))
+
+
+def check_deadline_working_days(n: object) -> int:
+    """The N of a deadline "trong N ngày làm việc", if a deadline may be that long."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise DomainError("Số ngày làm việc phải là số nguyên dương.")
+    if n > MAX_WORKING_DAYS:
+        raise DomainError(
+            f"Thời hạn {n} ngày làm việc quá dài: tối đa {MAX_WORKING_DAYS} ngày làm việc "
+            "(khoảng 14 năm, hơn hai nhiệm kỳ 5 năm). Nhiệm vụ dài hơn hãy giao với thời hạn "
+            "là một ngày (--deadline) hoặc không thời hạn (--no-deadline)."
+        )
+    return n
 
 
 def _check_count(n: int) -> None:

@@ -23,8 +23,25 @@ _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 
 
+# The years a typed date or period may name. Dates are computed on (the end of a
+# day, a deadline's reminders and escalation levels, the last day of a period) and
+# Python's dates end on 31/12/9999: a year of room keeps that arithmetic in range.
+# Nothing the secretariat records is older than 1900 (Excel's first year, too).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 class DateInputError(DomainError):
     pass
+
+
+def check_year(year: int, what: str, text: object) -> int:
+    """`year`, if a date or period may name it; `what` and `text` say where it came from."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DateInputError(
+            f"{what.capitalize()} '{text}': năm {year} nằm ngoài khoảng cho phép "
+            f"{FIRST_YEAR}–{LAST_YEAR}. Hãy kiểm tra lại năm."
+        )
+    return year
 
 
 def parse_date(text: str, what: str = "ngày") -> date:
@@ -42,6 +59,7 @@ def parse_date(text: str, what: str = "ngày") -> date:
                 "Hãy nhập dạng dd/mm/yyyy (ví dụ 31/03/2023) hoặc yyyy-mm-dd (2023-03-31)."
             )
         year, month, day = (int(g) for g in match.groups())
+    check_year(year, what, text)
     try:
         return date(year, month, day)
     except ValueError:
@@ -96,18 +114,22 @@ def parse_period(text: str) -> tuple[date, date]:
     """`2023Q2`, `2023-10` or `2023` → (first day, last day)."""
     match = _QUARTER.match(text or "")
     if match:
-        return quarter_bounds(int(match.group(1)), int(match.group(2)))
+        return quarter_bounds(_period_year(match, text), int(match.group(2)))
     match = _MONTH.match(text or "")
     if match and 1 <= int(match.group(2)) <= 12:
-        year, month = int(match.group(1)), int(match.group(2))
+        year, month = _period_year(match, text), int(match.group(2))
         return date(year, month, 1), _month_end(year, month)
     match = _YEAR.match(text or "")
     if match:
-        year = int(match.group(1))
+        year = _period_year(match, text)
         return date(year, 1, 1), date(year, 12, 31)
     raise DateInputError(
         f"Kỳ '{text}' không hợp lệ. Hãy nhập quý dạng 2023Q2, tháng dạng 2023-10 hoặc năm dạng 2023."
     )
+
+
+def _period_year(match: re.Match, text: str) -> int:
+    return check_year(int(match.group(1)), "kỳ", text)
 
 
 def days_in(start: date, end: date) -> int:

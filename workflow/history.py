@@ -2,7 +2,8 @@
 
 `task history` shows the secretariat what was recorded, in the words of the
 process ("Gia hạn đến 30/04/2023: Chờ số liệu quý"), not the payload's field
-names; the payload itself stays in the JSON output.
+names; the payload itself stays in the JSON output. Every other event type has
+a label too, for the messages that name an event (`nhiemvu correct`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from .dates import format_date, from_iso, parse_period
+from . import agencies as ag
+from .dates import DateInputError, format_date, from_iso, parse_period
+from .documents import ISSUED
 from .reports import period_label
 from .tasks import (
     ASSIGNED,
@@ -36,6 +39,17 @@ LABELS = {
     REASSIGNED: "Giao lại",
     ESCALATED: "Đôn đốc",
     RETRACTED: "Rút lại sự kiện",
+    ag.REGISTERED: "Đăng ký cơ quan",
+    ag.RENAMED: "Đổi tên cơ quan",
+    ag.HEAD_APPOINTED: "Ghi người đứng đầu",
+    ag.DEPUTY_APPOINTED: "Ghi cấp phó",
+    ag.DISSOLVED: "Giải thể cơ quan",
+    ag.MERGED: "Sáp nhập cơ quan",
+    "directive.registered": "Ghi văn bản chỉ đạo",
+    ISSUED: "Văn bản nhắc nhở, rút kinh nghiệm, phê bình hoặc biểu dương",
+    "assessment.recorded": "Đánh giá tiêu chí",
+    "rating.finalized": "Chốt kết quả xếp loại",
+    "escalation.pass_completed": "Hoàn tất một lượt đôn đốc",
 }
 
 
@@ -75,7 +89,10 @@ def deadline_text(deadline: Mapping[str, Any]) -> str:
     if kind == "none" or due is None:
         return "không có thời hạn"
     if kind == "period":
-        start, end = parse_period(value)
+        try:
+            start, end = parse_period(value)
+        except DateInputError:  # older data: a year the commands accepted then
+            return f"trong kỳ {value} (hạn {format_date(due)})"
         period_kind = "quarter" if "q" in value.lower() else "month" if "-" in value else "year"
         return f"trong {period_label(period_kind, start, end)} (hạn {format_date(due)})"
     if kind == "working_days":

@@ -200,11 +200,20 @@ class Task(TaskState):
     def check_extension(self, to: date, on: date, today: date) -> None:
         self.check_open("gia hạn")
         self.check_business_date(on, today, "phê duyệt gia hạn")
+        self._check_extension_to(to, "Hạn mới")
+
+    def check_extension_refusal(self, to: date, on: date, today: date) -> None:
+        """A refusal answers a request that could have been approved: the same rules."""
+        self.check_open("xử lý đề nghị gia hạn")
+        self.check_business_date(on, today, "từ chối gia hạn")
+        self._check_extension_to(to, "Hạn đề nghị")
+
+    def _check_extension_to(self, to: date, what: str) -> None:
         if self.current_deadline is None:
             raise DomainError(f"Nhiệm vụ {self.id} không có thời hạn nên không cần gia hạn.")
         if to <= self.current_deadline:
             raise DomainError(
-                f"Hạn mới {format_date(to)} phải sau hạn hiện tại "
+                f"{what} {format_date(to)} phải sau hạn hiện tại "
                 f"{format_date(self.current_deadline)}."
             )
 

@@ -1,0 +1,91 @@
+"""What still refers to an agency or a directive, read from the projection tables.
+
+Retracting a registration while something refers to what it registered would
+leave those records pointing at nothing; `Ledger.correct` asks these first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.serialization import canonical_json
+from events.sql import Raw, loads
+from workflow.agencies import derive_agency
+
+
+def tasks_of_directive(raw: Raw, number: str) -> list[str]:
+    """The tasks (not retracted) given by the directive registered as `number`."""
+    rows = raw.all(
+        "SELECT task_id FROM proj_tasks WHERE directive = :number ORDER BY task_id",
+        {"number": number},
+    )
+    return [task_id for (task_id,) in rows]
+
+
+def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
+    """What names the agency `code`, by kind: tasks it leads or led, or coordinates;
+    documents addressed to it or its head; assessments of it; finalised ratings that
+    rate its head; agencies merged into it."""
+    return {
+        "tasks": [
+            task_id
+            for task_id, facts in _naming(raw, "proj_tasks", "task_id", "facts", code)
+            if any(code in _agencies_of_task_fact(fact) for fact in facts)
+        ],
+        "documents": [
+            number
+            for number, data in _naming(raw, "proj_documents", "number", "data", code)
+            if any(target.get("agency") == code for target in data.get("targets", []))
+        ],
+        "assessments": [
+            f"năm {year} ({criterion})"
+            for year, criterion in raw.all(
+                "SELECT year, criterion FROM proj_assessments WHERE agency = :code "
+                "ORDER BY year, criterion",
+                {"code": code},
+            )
+        ],
+        "ratings": [
+            f"năm {year}, lần {revision}"
+            for (year, revision), data in _naming(
+                raw, "proj_ratings", "year, revision", "data", code
+            )
+            if any(row.get("agency") == code for row in data.get("ratings", []))
+        ],
+        "agencies": [
+            other
+            for other, facts in _naming(raw, "proj_agencies", "code", "facts", code)
+            if _merged_into(facts) == code
+        ],
+    }
+
+
+def _agencies_of_task_fact(fact: dict[str, Any]) -> list[str]:
+    data = fact["data"]
+    if fact["type"] == "task.assigned":
+        return [*data["leads"], *data.get("coordinators", [])]
+    if fact["type"] == "task.reassigned":
+        return [*data["from"], *data["to"]]
+    return []
+
+
+def _merged_into(facts: list[dict[str, Any]]) -> str | None:
+    agency = derive_agency(facts)
+    return None if agency is None else agency.merged_into
+
+
+def _naming(raw: Raw, table: str, keys: str, column: str, code: str) -> list[tuple[Any, Any]]:
+    """(key, parsed JSON) of the rows whose JSON `column` holds the string `code`: a
+    text search first (as the projection writes JSON, canonical), then the caller
+    looks at the fields themselves. Several key columns come back as a tuple."""
+    pattern = "%" + _like_escaped(canonical_json(code)) + "%"
+    rows = raw.all(
+        f"SELECT {keys}, CAST({column} AS text) FROM {table} "
+        f"WHERE CAST({column} AS text) LIKE :pattern ESCAPE '!' ORDER BY {keys}",
+        {"pattern": pattern},
+    )
+    return [(row[0] if len(row) == 2 else tuple(row[:-1]), loads(row[-1])) for row in rows]
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
