@@ -503,7 +503,8 @@ class Ledger:
         )
         with self.command() as tx:
             stream = streams.document(number)
-            if tx.stream_version(stream):
+            version = tx.stream_version(stream)
+            if version and _still_issued(tx.read_stream(stream)):
                 raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
             agencies = {c: self._agency(tx, c) for c in addressees.agencies + addressees.heads}
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
@@ -523,7 +524,8 @@ class Ledger:
                 "targets": targets,
                 "tasks": task_ids,
             }
-            events = self._append(tx, stream, docs.ISSUED, data, on, NO_STREAM)
+            # A retracted document leaves its stream behind: this one follows it.
+            events = self._append(tx, stream, docs.ISSUED, data, on, version)
             return CommandResult(stream, events, tuple(warnings), key=number)
 
     # -- year-end assessments and corrections -------------------------------------
@@ -649,6 +651,12 @@ class Ledger:
                 f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là "
                 f"{format_date(self.today())})."
             )
+
+
+def _still_issued(stream) -> bool:
+    """Whether a document's stream holds an issue not retracted since."""
+    retracted = {e.data["event_id"] for e in stream if e.type == tk.RETRACTED}
+    return any(e.type == docs.ISSUED and e.event_id not in retracted for e in stream)
 
 
 def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:

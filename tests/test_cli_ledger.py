@@ -1148,6 +1148,26 @@ def test_correct_a_document_removes_it_from_the_task(city):
     assert city.task(task_id)["documents"] == []
 
 
+def test_a_retracted_document_can_be_recorded_again_under_its_number(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    issue = ("reprimand", "issue", "--kind", "nhac-nho", "--doc", "14/TB-VP", "--task", task_id)
+    wrong = city.json(*issue, "--on", "02/04/2023", "--agency", "STC")
+    refused = city.fails(*issue, "--on", "03/04/2023", "--agency", "SXD")
+    assert "Văn bản số 14/TB-VP đã được ghi" in refused.stderr
+    city.ok("correct", wrong["event_id"], "--reason", "Ghi nhầm nơi nhận")
+    # The same number in another case is the same document.
+    again = city.json(*issue[:5], "14/tb-vp", *issue[6:], "--on", "03/04/2023", "--agency", "SXD")
+    assert city.event(again["event_id"]).stream_id == city.event(wrong["event_id"]).stream_id
+    (document,) = city.json("report", "reprimands", "--year", "2023")["reminder_documents"]
+    assert (document["issued_on"], document["targets"][0]["agency"]) == ("2023-04-03", "SXD")
+    assert [d["issued_on"] for d in city.task(task_id)["documents"]] == ["2023-04-03"]
+    rows = snapshot_projections(city.db_url)
+    city.ok("projections", "rebuild", "--workers", "1")
+    assert snapshot_projections(city.db_url) == rows
+    # And once more is refused again.
+    assert "đã được ghi" in city.fails(*issue, "--on", "04/04/2023", "--agency", "SXD").stderr
+
+
 # -- events verify, projections rebuild ---------------------------------------------------
 
 
