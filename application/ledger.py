@@ -24,7 +24,8 @@ from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import nfc
 
-from . import references, streams
+from . import lengths, references, streams
+from .lengths import check_length
 from .projection import LedgerProjection
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ class Ledger:
             )
         if not code or not name:
             raise DomainError("Mã và tên cơ quan không được để trống.")
+        check_length(code, lengths.AGENCY_CODE, "Mã cơ quan")
         with self.command() as tx:
             stream = streams.agency(code)
             if self._session(tx).agency(code) is not None:
@@ -283,6 +285,9 @@ class Ledger:
         number = nfc(number)
         if not number or not nfc(title):
             raise DomainError("Số hiệu và trích yếu văn bản không được để trống.")
+        check_length(number, lengths.DOCUMENT_NUMBER, "Số hiệu văn bản")
+        check_length(nfc(kind), lengths.DIRECTIVE_KIND, "Loại văn bản (--kind)")
+        check_length(nfc(issuer), lengths.ISSUER, "Cơ quan ban hành (--issuer)")
         self._not_future(issued_on, "ban hành văn bản")
         with self.command() as tx:
             stream = streams.directive(number)
@@ -495,6 +500,7 @@ class Ledger:
             raise DomainError(f"Loại văn bản không hợp lệ: {kind}.")
         if not number:
             raise DomainError("Hãy ghi số văn bản (--doc).")
+        check_length(number, lengths.DOCUMENT_NUMBER, "Số văn bản (--doc)")
         self._not_future(on, "ban hành văn bản")
         addressees = docs.Addressees(
             agencies=tuple(dict.fromkeys(norm_code(c) for c in addressees.agencies)),
@@ -703,6 +709,7 @@ def _given_task_id(task_id: str) -> str:
             "Mã nhiệm vụ (--id) không được để trống. Hãy ghi một mã, hoặc bỏ --id để dùng "
             "mã tự động (NV-00001…)."
         )
+    check_length(normalised, lengths.TASK_ID, "Mã nhiệm vụ (--id)")
     if "#" in normalised or any(c.isspace() for c in normalised):
         raise DomainError(
             f"Mã nhiệm vụ '{normalised}' không được chứa dấu # hay khoảng trắng (dấu # dùng "

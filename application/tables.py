@@ -9,14 +9,16 @@ import sqlalchemy as sa
 
 from events.schema import metadata
 
+from .lengths import AGENCY_CODE, DIRECTIVE_KIND, DOCUMENT_NUMBER, ISSUER, TASK_ID
+
 tasks = sa.Table(
     "proj_tasks",
     metadata,
-    sa.Column("task_id", sa.String(100), primary_key=True),
+    sa.Column("task_id", sa.String(TASK_ID), primary_key=True),
     # The version of the task's stream after its last event: the expected version
     # of the next append.
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("directive", sa.String(100), nullable=False, index=True),
+    sa.Column("directive", sa.String(DOCUMENT_NUMBER), nullable=False, index=True),
     sa.Column("assigned_on", sa.Date, nullable=False),
     # The task's state now, copied out of the facts so that reports, ratings and
     # escalation select and classify tasks without reading the facts. A state "as
@@ -40,31 +42,31 @@ tasks = sa.Table(
 task_leads = sa.Table(
     "proj_task_leads",
     metadata,
-    sa.Column("task_id", sa.String(100), primary_key=True),
-    sa.Column("agency", sa.String(50), primary_key=True, index=True),
+    sa.Column("task_id", sa.String(TASK_ID), primary_key=True),
+    sa.Column("agency", sa.String(AGENCY_CODE), primary_key=True, index=True),
 )
 
 agencies = sa.Table(
     "proj_agencies",
     metadata,
-    sa.Column("code", sa.String(50), primary_key=True),
+    sa.Column("code", sa.String(AGENCY_CODE), primary_key=True),
     sa.Column("facts", sa.JSON, nullable=False),
 )
 
 directives = sa.Table(
     "proj_directives",
     metadata,
-    sa.Column("number", sa.String(100), primary_key=True),
+    sa.Column("number", sa.String(DOCUMENT_NUMBER), primary_key=True),
     sa.Column("issued_on", sa.Date, nullable=False),
-    sa.Column("kind", sa.String(100), nullable=True),
-    sa.Column("issuer", sa.String(200), nullable=True),
+    sa.Column("kind", sa.String(DIRECTIVE_KIND), nullable=True),
+    sa.Column("issuer", sa.String(ISSUER), nullable=True),
     sa.Column("title", sa.Text, nullable=False),
 )
 
 documents = sa.Table(
     "proj_documents",
     metadata,
-    sa.Column("number", sa.String(100), primary_key=True),
+    sa.Column("number", sa.String(DOCUMENT_NUMBER), primary_key=True),
     sa.Column("event_id", sa.String(36), nullable=False),
     sa.Column("kind", sa.String(30), nullable=False),
     sa.Column("issued_on", sa.Date, nullable=False, index=True),
@@ -76,7 +78,7 @@ assessments = sa.Table(
     metadata,
     sa.Column("event_id", sa.String(36), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
-    sa.Column("agency", sa.String(50), nullable=False),
+    sa.Column("agency", sa.String(AGENCY_CODE), nullable=False),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("criterion", sa.String(50), nullable=False),
     sa.Column("points", sa.Float, nullable=False),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 from .errors import CONTIGUOUS_VERSIONS_MESSAGE
-from .serialization import to_utc
+from .serialization import ACTOR_LENGTH, STREAM_ID_LENGTH, to_utc
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -57,13 +57,13 @@ events = sa.Table(
         autoincrement=False,
     ),
     sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-    sa.Column("stream_id", sa.String(200), nullable=False),
+    sa.Column("stream_id", sa.String(STREAM_ID_LENGTH), nullable=False),
     sa.Column("stream_version", sa.Integer, nullable=False),
     sa.Column("event_type", sa.String(100), nullable=False),
     sa.Column("schema_version", sa.Integer, nullable=False),
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("actor", sa.String(ACTOR_LENGTH), nullable=False),
     sa.Column("causation_id", sa.String(36), nullable=True),
     sa.Column("correlation_id", sa.String(36), nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),

@@ -42,6 +42,11 @@ def parse_instant(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+# The longest stream id and actor the log's columns hold (events.schema): PostgreSQL
+# refuses longer, SQLite would keep them, so appends refuse them on both.
+STREAM_ID_LENGTH = 200
+ACTOR_LENGTH = 200
+
 # The integers a stored document may hold: those that events.sql.loads (orjson)
 # reads back as integers, from the lowest signed to the highest unsigned 64-bit one.
 STORED_INTEGERS = range(-(2**63), 2**64)

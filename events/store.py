@@ -39,6 +39,8 @@ from .errors import (
 from .feeds import Feeds
 from .registry import EventRegistry
 from .serialization import (
+    ACTOR_LENGTH,
+    STREAM_ID_LENGTH,
     canonical_json,
     chain_digest,
     check_json_data,
@@ -630,6 +632,16 @@ class StoreTransaction:
             raise InvalidEvent(f"Phiên bản mong đợi không hợp lệ: {expected_version!r}.")
         if not actor:
             raise InvalidEvent("Thiếu người ghi (actor).")
+        if len(actor) > ACTOR_LENGTH:
+            raise InvalidEvent(
+                f"Tên người ghi (--actor) dài {len(actor)} ký tự, quá {ACTOR_LENGTH} ký tự cho "
+                "phép. Hãy viết gọn lại."
+            )
+        if len(stream_id) > STREAM_ID_LENGTH:
+            raise InvalidEvent(
+                f"Mã luồng '{stream_id[:40]}…' dài {len(stream_id)} ký tự, quá "
+                f"{STREAM_ID_LENGTH} ký tự cho phép."
+            )
         ids = [e.event_id for e in new_events if e.event_id is not None]
         if len(set(ids)) != len(ids):
             raise InvalidEvent("Hai sự kiện trong cùng một lần ghi có cùng mã.")

@@ -35,7 +35,9 @@ from .registry import EventRegistry
 from .schema import events as events_table
 from .schema import log_head, projection_checkpoints
 from .serialization import (
+    ACTOR_LENGTH,
     GENESIS_HASH,
+    STREAM_ID_LENGTH,
     canonical_json,
     chain_digest,
     check_json_data,
@@ -164,6 +166,9 @@ def _decoded(line: bytes, line_number: int) -> tuple[dict[str, Any], dict[str, s
             check_json_data(obj[key], key)
     except InvalidEvent as exc:
         raise TransferError(f"{where}: {exc}") from None
+    for key, longest in (("stream_id", STREAM_ID_LENGTH), ("actor", ACTOR_LENGTH)):
+        if len(obj[key]) > longest:  # as an append refuses them, on either engine
+            raise TransferError(f"{where}: trường {key} dài quá {longest} ký tự.")
     row = dict(obj)
     for key in _INSTANT_FIELDS:
         row[key] = _parse_instant(obj[key], key, where)
@@ -321,13 +326,27 @@ def import_log(
                         "tệp đã xuất."
                     )
                 if project is not None:
-                    project(connection)
+                    _projected(project, connection)
             except EventNotProjected as exc:
                 raise TransferError(f"{exc} Đã hủy nhập: không ghi gì vào cơ sở dữ liệu.") from exc
             except TransferError as exc:
                 # Leaving the `with` rolls back every row inserted so far.
                 raise TransferError(f"{exc} Đã hủy nhập: không ghi gì vào cơ sở dữ liệu.") from None
     return result
+
+
+def _projected(project: Callable[[Connection], Any], connection: Connection) -> None:
+    """`project`, a value the projection's columns refuse (a code too long for
+    PostgreSQL, from a log SQLite kept) said as the import's refusal."""
+    errors = Raw(connection).data_errors
+    try:
+        project(connection)
+    except errors as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise TransferError(
+            f"Các bảng dẫn xuất không nhận một giá trị của sổ ({reason}): sổ có mã hoặc số "
+            "hiệu dài hơn cơ sở dữ liệu này cho phép."
+        ) from None
 
 
 def _import_rows(

@@ -636,6 +636,35 @@ REFUSALS = [
     ),
 ]
 
+# What PostgreSQL's columns would refuse (and SQLite would keep): refused on both.
+REFUSALS += [
+    (
+        "agency-code-too-long",
+        ["agency", "add", "S" * 51, "--name", "Sở dài", "--kind", "so"],
+        ["Mã cơ quan dài 51 ký tự, quá 50 ký tự cho phép"],
+    ),
+    (
+        "directive-number-too-long",
+        ["directive", "add", "9" * 101, "--date", "15/03/2023", "--title", "Dài"],
+        ["Số hiệu văn bản dài 101 ký tự, quá 100"],
+    ),
+    (
+        "task-id-too-long",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--id", "NV-" + "1" * 98],
+        ["Mã nhiệm vụ (--id) dài 101 ký tự, quá 100"],
+    ),
+    (
+        "document-number-too-long",
+        ["commend", "--doc", "8" * 101, "--on", "02/04/2023", "--agency", "SXD"],
+        ["Số văn bản (--doc) dài 101 ký tự"],
+    ),
+    (
+        "actor-too-long",
+        ["--actor", "Ng" * 101, "agency", "add", "SMT", "--name", "Sở MT", "--kind", "so"],
+        ["Tên người ghi (--actor) dài 202 ký tự, quá 200"],
+    ),
+]
+
 REFUSALS += [
     pytest.param(
         "duplicate-directive-other-case",

@@ -399,6 +399,18 @@ def test_a_value_the_store_would_refuse_is_refused(db_url, tmp_path, payload, sa
     assert state(db_url) == EMPTY
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("actor", "x" * 201), ("stream_id", "agency:" + "S" * 194)]
+)
+def test_a_value_longer_than_the_log_holds_is_refused_on_either_engine(
+    db_url, tmp_path, field, value
+):
+    """SQLite would keep it and PostgreSQL refuse it: both refuse it, by its line."""
+    message = refused(db_url, _one_event_file(tmp_path / "long.jsonl", **{field: value}))
+    assert f"Dòng 1 (vị trí 1): trường {field} dài quá 200 ký tự" in message
+    assert state(db_url) == EMPTY
+
+
 _ASSIGNED = {
     "task_id": "NV-00001",
     "directive": "1/TB-UBND",

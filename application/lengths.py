@@ -1,0 +1,21 @@
+"""The longest codes and numbers the projection's columns hold (application.tables
+declares its columns with these). PostgreSQL refuses a longer value and SQLite
+would keep it, so the commands refuse it first, the same on both — and a SQLite
+log then moves to PostgreSQL whole (events export / import)."""
+
+from workflow.errors import DomainError
+
+AGENCY_CODE = 50
+TASK_ID = 100
+DOCUMENT_NUMBER = 100  # directives and reprimand documents alike
+DIRECTIVE_KIND = 100
+ISSUER = 200
+
+
+def check_length(value: str | None, longest: int, what: str) -> None:
+    """Refuse `value` (normalised already) if it is longer than `longest` characters."""
+    if value is not None and len(value) > longest:
+        raise DomainError(
+            f"{what} dài {len(value)} ký tự, quá {longest} ký tự cho phép: "
+            f"'{value[:40]}…'. Hãy viết gọn lại."
+        )
