@@ -224,6 +224,13 @@ def test_nothing_before_its_due_date():
     assert [s.code for s in facts.steps("2023-04-06")] == ["reminder", "overdue_1"]
 
 
+def test_a_deadline_at_the_end_of_the_calendar_has_only_the_steps_that_fit():
+    # Older data could hold one (such dates are refused now): 31/12/9999 + 1 day is no
+    # date at all, and the pass must go on for every other task.
+    facts = Facts("9999-12-20", assigned_on="2023-03-01")
+    assert [s.code for s in facts.steps("9999-12-31")] == ["reminder", "overdue_1", "overdue_2"]
+
+
 def test_a_completed_task_gets_no_later_steps():
     facts = Facts("2023-03-31", assigned_on="2023-03-01").complete("2023-04-05")
     assert [s.code for s in facts.steps("2023-12-31")] == ["reminder", "overdue_1"]

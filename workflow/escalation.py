@@ -232,7 +232,13 @@ def _ladder_dates(deadline: date, calendar: Calendar, ladder: Ladder):
         lambda: calendar.working_days_before(deadline, ladder.reminder_working_days),
     )
     for step in ladder.steps:
-        due = deadline + timedelta(days=step.days_overdue)
+        try:
+            due = deadline + timedelta(days=step.days_overdue)
+        except OverflowError:
+            # A deadline days before 31/12/9999 (older data: such dates are refused
+            # now): its later steps fall on no date there is, so none is ever due —
+            # and one such task must not stop the pass for every other.
+            return
         yield step.code, step.level, step.label, lambda due=due: due
 
 
