@@ -436,8 +436,9 @@ REFUSALS = [
         "merge-before-open-tasks-were-assigned",
         ["agency", "dissolve", "SXD", "--on", "10/03/2023", "--reason", "x", "--into", "STC"],
         [
-            "Ngày sáp nhập 10/03/2023 trước ngày giao của nhiệm vụ đang mở sẽ chuyển từ SXD sang "
-            "STC: NV-00001 (giao 15/03/2023), NV-00004 (giao 15/03/2023)."
+            "Ngày sáp nhập 10/03/2023 trước ngày nhiệm vụ đang mở về SXD (giao hoặc giao lại), "
+            "mà việc sáp nhập sẽ chuyển sang STC: NV-00001 (từ 15/03/2023), NV-00004 (từ "
+            "15/03/2023)."
         ],
     ),
     (

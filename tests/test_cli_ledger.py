@@ -642,6 +642,17 @@ def test_reassignments_are_recorded_in_date_order(city):
     assert city.task(task_id, "--as-of", "25/03/2023")["leads"] == ["SXD"]
 
 
+def test_a_merger_cannot_move_a_task_before_it_came_to_the_agency(city):
+    task_id = assign(city, "--lead", "STC", "--deadline", "30/06/2023")
+    city.ok("task", "reassign", task_id, "--lead", "SXD", "--on", "01/04/2023")
+    refused = city.fails(
+        "agency", "dissolve", "SXD", "--on", "20/03/2023", "--reason", "x", "--into", "SKHDT"
+    )
+    assert f"{task_id} (từ 01/04/2023)" in refused.stderr
+    city.ok("agency", "dissolve", "SXD", "--on", "02/04/2023", "--reason", "x", "--into", "SKHDT")
+    assert city.task(task_id)["leads"] == ["SKHDT"]
+
+
 def test_a_coordinator_made_to_lead_stops_coordinating(city):
     task_id = assign(city, "--lead", "SXD", "--coordinate", "STC", "--deadline", "30/06/2023")
     result = city.ok("task", "reassign", task_id, "--lead", "STC", "--on", "25/03/2023")

@@ -118,13 +118,15 @@ class Agency:
 
 def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
     """A merger moves the open tasks of `code` to `successor` on `on`: none of them may
-    have been assigned after it (the move would come before the assignment)."""
-    early = [t for t in tasks if t.assigned_on > on]
+    have come to `code` after it — assigned, or reassigned to it (the move would come
+    before the task was there to move)."""
+    early = [t for t in tasks if t.leads_since > on]
     if early:
-        listed = ", ".join(f"{t.id} (giao {format_date(t.assigned_on)})" for t in early)
+        listed = ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in early)
         raise DomainError(
-            f"Ngày sáp nhập {format_date(on)} trước ngày giao của nhiệm vụ đang mở sẽ chuyển "
-            f"từ {code} sang {successor}: {listed}. Hãy kiểm tra lại ngày sáp nhập (--on)."
+            f"Ngày sáp nhập {format_date(on)} trước ngày nhiệm vụ đang mở về {code} (giao hoặc "
+            f"giao lại), mà việc sáp nhập sẽ chuyển sang {successor}: {listed}. Hãy kiểm tra "
+            "lại ngày sáp nhập (--on)."
         )
 
 

@@ -109,6 +109,14 @@ class TaskState:
     def leads_on(self, day: date) -> tuple[str, ...]:
         return leads_on(self.leads, self.lead_periods, day)
 
+    @property
+    def leads_since(self) -> date:
+        """The day the task came to its present leads: its assignment, or the latest
+        reassignment."""
+        return (
+            max(since for since, _ in self.lead_periods) if self.lead_periods else self.assigned_on
+        )
+
     def status(self, cutoff: date) -> str:
         if self.cancelled_on is not None and self.cancelled_on <= cutoff:
             return CANCELLED
@@ -221,7 +229,7 @@ class Task(TaskState):
         self.check_open("giao lại")
         self.check_business_date(on, today, "giao lại")
         if self.lead_periods:
-            since, then = max(self.lead_periods[1:], key=lambda period: period[0])
+            since, then = max(self.lead_periods, key=lambda period: period[0])
             if on < since:
                 raise DomainError(
                     f"Ngày giao lại {format_date(on)} trước lần giao lại gần nhất "
