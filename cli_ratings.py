@@ -98,7 +98,6 @@ def score(
     """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
     from application import rating
     from workflow.scoring import Window
-    from workflow.text import code
 
     _, start, end = window(year, quarter, month, date_from, date_to)
     app = _app(ctx)
@@ -107,9 +106,7 @@ def score(
         raise click.UsageError("Ngày chốt --as-of phải không trước ngày đầu kỳ.")
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
-        rows = rating.score(
-            connection, Window(start, end), cutoff, book, code(agency) if agency else None
-        )
+        rows = rating.score(connection, Window(start, end), cutoff, book, agency)
     if xlsx_path:
         _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])
     output(rows, as_json, lambda rs: render_table(rs, SCORE_COLUMNS) + f"\nSổ quy tắc: {book.name}")

@@ -14,6 +14,7 @@ from events.memory import collector_paused
 from workflow import scoring
 from workflow.errors import DomainError
 from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force
+from workflow.text import code
 
 from . import loading, streams
 from . import tables as t
@@ -97,6 +98,7 @@ def score(
 ) -> list[dict[str, Any]]:
     agencies = loading.load_agencies(connection)
     if agency is not None:
+        agency = code(agency)  # as typed: any case, NFD or NFC
         loading.load_agency(connection, agency)
         codes = [agency]
     else:

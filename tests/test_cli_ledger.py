@@ -287,7 +287,7 @@ def test_agency_dissolve_refuses_a_date_before_its_terms_or_tasks_and_a_second_c
         "Trần Thị Bình phụ trách xây dựng (từ 01/01/2023)."
     ) in refused.stderr
     refused = city.fails(*merge, "14/03/2023")
-    assert f"chuyển từ SXD sang STC: {task_id} (giao 15/03/2023)." in refused.stderr
+    assert f"chuyển sang STC: {task_id} (từ 15/03/2023)." in refused.stderr
 
     city.ok(*merge, "15/03/2023")
     refused = city.fails("agency", "dissolve", "SXD", "--on", "01/12/2022", "--reason", "x")
