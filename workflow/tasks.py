@@ -228,15 +228,14 @@ class Task(TaskState):
     def check_reassignment(self, leads: list[str], on: date, today: date) -> None:
         self.check_open("giao lại")
         self.check_business_date(on, today, "giao lại")
-        if self.lead_periods:
-            since, then = max(self.lead_periods, key=lambda period: period[0])
-            if on < since:
-                raise DomainError(
-                    f"Ngày giao lại {format_date(on)} trước lần giao lại gần nhất "
-                    f"({format_date(since)}, cho {', '.join(then)} chủ trì): các lần giao lại "
-                    "phải ghi theo thứ tự ngày. Nếu lần đó ghi nhầm, hãy rút lại nó bằng "
-                    "`nhiemvu correct`."
-                )
+        since = self.leads_since
+        if on < since:  # (not before the assignment: checked above)
+            raise DomainError(
+                f"Ngày giao lại {format_date(on)} trước lần giao lại gần nhất "
+                f"({format_date(since)}, cho {', '.join(self.leads_on(since))} chủ trì): các "
+                "lần giao lại phải ghi theo thứ tự ngày. Nếu lần đó ghi nhầm, hãy rút lại nó "
+                "bằng `nhiemvu correct`."
+            )
         if sorted(leads) == sorted(self.leads):
             raise DomainError(f"{', '.join(leads)} đã là cơ quan chủ trì của nhiệm vụ này.")
 
