@@ -40,7 +40,7 @@ from events.schema import log_head
 from events.serialization import canonical_json
 from events.store import EventStore, StoreTransaction
 from workflow.agencies import Agency
-from workflow.dates import DateInputError, format_date, parse_date, parse_period
+from workflow.dates import DateInputError, check_year, format_date, parse_date, parse_period
 from workflow.errors import DomainError
 from workflow.text import fold, nfc
 
@@ -474,7 +474,15 @@ def _text(value: Any) -> str | None:
 
 
 def _as_date(value: Any, what: str) -> date | None:
-    """A date cell, an Excel serial number or text dd/mm/yyyy (optionally 'ngày …')."""
+    """A date cell, an Excel serial number or text dd/mm/yyyy (optionally 'ngày …'),
+    of a year the commands accept (workflow.dates.check_year), as typed dates are."""
+    day = _cell_date(value, what)
+    if day is not None:
+        check_year(day.year, what, format_date(day))
+    return day
+
+
+def _cell_date(value: Any, what: str) -> date | None:
     if _blank(value):
         return None
     if isinstance(value, datetime):

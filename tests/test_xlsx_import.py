@@ -634,6 +634,18 @@ def test_unreadable_deadlines_are_refused(cell):
         parse_deadline(cell)
 
 
+@pytest.mark.parametrize(
+    "cell", [date(9999, 12, 31), datetime(1899, 12, 31), 2958465, "31/12/9999"]
+)
+def test_a_date_cell_of_a_year_no_command_accepts_is_refused(cell):
+    """A date cell or an Excel serial number is held to the years a typed date is
+    (1900–9998): a deadline near 31/12/9999 overflowed the escalation's dates."""
+    from workflow.errors import DomainError
+
+    with pytest.raises(DomainError, match="nằm ngoài khoảng cho phép 1900–9998"):
+        parse_deadline(cell)
+
+
 # -- template and sample -------------------------------------------------------------------
 
 
