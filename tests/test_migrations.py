@@ -139,3 +139,47 @@ def _registry() -> EventRegistry:
     registry = EventRegistry()
     registry.register("m.noted")
     return registry
+
+
+def test_0004_keeps_the_log_and_the_first_use_rebuilds_the_lead_periods(empty_db_url):
+    """Down to 0003 and up again with a ledger in it: the log is untouched, the ledger
+    projection is emptied, and opening the ledger rebuilds it with `lead_periods`."""
+    from datetime import date
+
+    from application.app import App
+    from application.ledger import DeadlineInput
+
+    upgrade(empty_db_url)
+    app = App(empty_db_url, "tester")
+    try:
+        ledger = app.ledger
+        for code in ("SXD", "STC"):
+            ledger.register_agency(code, code, "so")
+        ledger.register_directive("1/TB", date(2023, 3, 1), "Kết luận", None, None)
+        deadline = DeadlineInput("date", date(2023, 3, 31))
+        task_id = ledger.assign_task("1/TB", "Việc", ["SXD"], deadline).key
+        ledger.reassign(task_id, ["STC"], date(2023, 4, 10), "Chức năng")
+        events = app.store.count()
+    finally:
+        app.close()
+
+    config = alembic_config(empty_db_url)
+    command.downgrade(config, "0003")
+    command.upgrade(config, "head")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM proj_tasks").scalar() == 0
+        assert verify_chain(engine).ok and verify_chain(engine).checked == events
+    finally:
+        engine.dispose()
+
+    app = App(empty_db_url, "tester")  # the first use rebuilds the emptied projection
+    try:
+        with app.engine.connect() as connection:
+            stored = connection.exec_driver_sql(
+                "SELECT CAST(lead_periods AS text) FROM proj_tasks"
+            ).scalar()
+        assert stored == '[["2023-03-01",["SXD"]],["2023-04-10",["STC"]]]'
+    finally:
+        app.close()
