@@ -189,11 +189,11 @@ class Ledger:
         check_length(code, lengths.AGENCY_CODE, "Mã cơ quan")
         with self.command() as tx:
             stream = streams.agency(code)
-            if self._session(tx).agency(code) is not None:
+            version = tx.stream_version(stream)
+            if version and _stands(tx.read_stream(stream), ag.REGISTERED):
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
             data = {"code": code, "name": name, "kind": kind}
             # A retracted registration leaves its stream behind: this one follows it.
-            version = tx.stream_version(stream)
             events = self._append(tx, stream, ag.REGISTERED, data, None, version)
         return CommandResult(stream, events, key=code)
 
@@ -292,7 +292,7 @@ class Ledger:
         with self.command() as tx:
             stream = streams.directive(number)
             version = tx.stream_version(stream)
-            if version and self._directive_registered(tx, number):
+            if version and _stands(tx.read_stream(stream), DIRECTIVE_REGISTERED):
                 raise DomainError(f"Văn bản {number} đã được ghi. Kiểm tra lại số hiệu.")
             data = {
                 "number": number,
@@ -304,14 +304,6 @@ class Ledger:
             # A retracted registration leaves its stream behind: this one follows it.
             events = self._append(tx, stream, DIRECTIVE_REGISTERED, data, issued_on, version)
             return CommandResult(stream, events, key=number)
-
-    def _directive_registered(self, tx: StoreTransaction, number: str) -> bool:
-        """Whether a directive numbered `number` (in any case) is registered now."""
-        try:
-            self._directive(tx, number)
-        except NotFound:
-            return False
-        return True
 
     # -- tasks ------------------------------------------------------------------
 
@@ -510,7 +502,7 @@ class Ledger:
         with self.command() as tx:
             stream = streams.document(number)
             version = tx.stream_version(stream)
-            if version and _still_issued(tx.read_stream(stream)):
+            if version and _stands(tx.read_stream(stream), docs.ISSUED):
                 raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
             agencies = {c: self._agency(tx, c) for c in addressees.agencies + addressees.heads}
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
@@ -585,10 +577,7 @@ class Ledger:
                 "SELECT COUNT(*) FROM events WHERE stream_id = :s AND event_type = :t",
                 {"s": target.stream_id, "t": "event.retracted"},
             )[0]
-            if retracted and any(
-                e.type == "event.retracted" and e.data["event_id"] == target.event_id
-                for e in tx.read_stream(target.stream_id)
-            ):
+            if retracted and target.event_id in _retracted(tx.read_stream(target.stream_id)):
                 raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
             self._check_unreferenced(tx, target)
             data = {"event_id": target.event_id, "event_type": target.type, "reason": nfc(reason)}
@@ -659,10 +648,17 @@ class Ledger:
             )
 
 
-def _still_issued(stream) -> bool:
-    """Whether a document's stream holds an issue not retracted since."""
-    retracted = {e.data["event_id"] for e in stream if e.type == tk.RETRACTED}
-    return any(e.type == docs.ISSUED and e.event_id not in retracted for e in stream)
+def _retracted(stream) -> set[str]:
+    """The ids of the stream's events that a later event retracted."""
+    return {e.data["event_id"] for e in stream if e.type == tk.RETRACTED}
+
+
+def _stands(stream, event_type: str) -> bool:
+    """Whether the stream holds an event of `event_type` not retracted since: an
+    agency's or a directive's registration, a document's issue. Streams are named by
+    the code in upper case, so this holds for the code in any case."""
+    retracted = _retracted(stream)
+    return any(e.type == event_type and e.event_id not in retracted for e in stream)
 
 
 def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
