@@ -299,7 +299,12 @@ def agency_list(ctx, on, as_json):
         as_json,
         lambda rs: render_table(
             [
-                {**r, "deputies": "; ".join(f"{d['person']} ({d['field']})" for d in r["deputies"])}
+                {
+                    **r,
+                    "deputies": "; ".join(
+                        f"{d['person']} ({d['field']})" for d in r["deputies_in_charge"]
+                    ),
+                }
                 for r in rs
             ],
             [

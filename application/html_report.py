@@ -196,7 +196,7 @@ def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
     """Every figure on the page, JSON-like (ISO dates): what the template shows."""
     tasks = list(loading.task_states(connection, window.cutoff, active_since=window.active_since))
     agencies = loading.load_agencies(connection)
-    names = {code: agency.name for code, agency in agencies.items()}
+    names = {code: agency.name_on(window.cutoff) for code, agency in agencies.items()}
 
     task_figures = reports.task_report(tasks, window.task_period())
     for row in task_figures["agencies"]:

@@ -202,6 +202,7 @@ class Ledger:
         self._not_future(on, "đổi tên cơ quan")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
+            agency.check_rename(name, on)
             stream = streams.agency(agency.code)
             data = {"name": name, "on": iso(on)}
             return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))

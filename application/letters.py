@@ -102,7 +102,7 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
-    name = agency.name if agency is not None else code
+    name = agency.name_on(as_of) if agency is not None else code
     document = docx.Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT

@@ -164,15 +164,20 @@ def task_history(store: EventStore, connection: Connection, task_id: str) -> lis
 def agency_to_dict(agency: Agency, on: date) -> dict[str, Any]:
     return {
         "code": agency.code,
-        "name": agency.name,
+        "name": agency.name_on(on),
+        "names": [{"name": n.name, "from": iso(n.start)} for n in agency.names],
         "kind": agency.kind,
         "kind_label": KINDS.get(agency.kind, agency.kind),
         "head": agency.head_on(on),
         "heads": [
             {"person": h.person, "from": iso(h.start), "to": iso(h.end)} for h in agency.heads
         ],
+        "deputies_in_charge": [
+            {"person": d.person, "field": d.field} for d in agency.deputies_on(on)
+        ],
         "deputies": [
-            {"person": d.person, "field": d.field, "from": iso(d.start)} for d in agency.deputies
+            {"person": d.person, "field": d.field, "from": iso(d.start), "to": iso(d.end)}
+            for d in agency.deputies
         ],
         "closed_on": iso(agency.closed_on),
         "merged_into": agency.merged_into,

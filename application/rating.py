@@ -116,7 +116,7 @@ def score(
         rulebook,
         codes,
     )
-    return [dict(r.to_dict(), name=agencies[r.agency].name) for r in results]
+    return [dict(r.to_dict(), name=agencies[r.agency].name_on(cutoff)) for r in results]
 
 
 @collector_paused()
@@ -131,7 +131,7 @@ def rate(connection: Connection, year: int, cutoff: date, rulebook: Rulebook) ->
         cutoff,
         rulebook,
     )
-    return [dict(r.to_dict(), name=agencies[r.agency].name) for r in ratings]
+    return [dict(r.to_dict(), name=agencies[r.agency].name_on(cutoff)) for r in ratings]
 
 
 def rating_cutoff(year: int, as_of: date | None, today: date) -> date:

@@ -659,18 +659,30 @@ def _variants(folded: str, abbreviate: bool = False) -> set[str]:
     return {v for v in out if v}
 
 
+def _owned_by_one(owners: dict[str, set[str]]) -> dict[str, str]:
+    return {key: next(iter(codes)) for key, codes in owners.items() if len(codes) == 1}
+
+
 class AgencyIndex:
     """Registered agencies found by code or by name, tolerant of how people write them."""
 
     def __init__(self, agencies: dict[str, Agency]) -> None:
         self.agencies = agencies
-        owners: dict[str, set[str]] = {}
+        current: dict[str, set[str]] = {}
+        earlier: dict[str, set[str]] = {}
         for code, agency in agencies.items():
             for key in _variants(fold(code)) | _variants(fold(agency.name), abbreviate=True):
-                owners.setdefault(key, set()).add(code)
+                current.setdefault(key, set()).add(code)
+            # A file written before a rename may still use an earlier name.
+            for name in agency.names[:-1]:
+                for key in _variants(fold(name.name), abbreviate=True):
+                    earlier.setdefault(key, set()).add(code)
         # A variant two agencies share ("ngo quyen" for a district and a ward)
-        # identifies neither.
-        self.by_key = {key: next(iter(codes)) for key, codes in owners.items() if len(codes) == 1}
+        # identifies neither; a name in use now outranks one given up.
+        self.by_key = _owned_by_one(earlier)
+        self.by_key.update(_owned_by_one(current))
+        for key in current.keys() - self.by_key.keys():
+            self.by_key.pop(key, None)
         for code in agencies:  # an exact code always wins
             self.by_key[fold(code)] = code
 

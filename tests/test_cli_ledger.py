@@ -218,10 +218,81 @@ def test_agency_heads_succeed_each_other_and_deputies_are_listed(city):
         {"person": "Lê Văn Cường", "from": "2023-05-01", "to": None},
     ]
     assert by_day["01/05/2023"]["deputies"] == [
-        {"person": "Trần Thị Bình", "field": "xây dựng", "from": "2023-01-01"}
+        {"person": "Trần Thị Bình", "field": "xây dựng", "from": "2023-01-01", "to": None}
     ]
+    assert by_day["01/05/2023"]["deputies_in_charge"] == [
+        {"person": "Trần Thị Bình", "field": "xây dựng"}
+    ]
+    assert by_day["31/12/2022"]["deputies_in_charge"] == []
     human = city.ok("agency", "list", "--on", "01/05/2023").stdout
     assert "Lê Văn Cường" in human and "Trần Thị Bình (xây dựng)" in human
+
+
+def sxd_on(city, day: str) -> dict:
+    return {r["code"]: r for r in city.json("agency", "list", "--on", day)}["SXD"]
+
+
+def test_a_deputy_in_charge_until_the_next_of_the_field_or_the_closure(city):
+    # Recorded out of date order: the charge still ends the day before the successor.
+    city.ok(
+        "agency",
+        "deputy",
+        "SXD",
+        "--name",
+        "Phạm Văn Dũng",
+        "--field",
+        "Xây dựng",
+        "--from",
+        "01/07/2023",
+    )
+    city.ok(
+        "agency",
+        "deputy",
+        "SXD",
+        "--name",
+        "Đỗ Thị Hoa",
+        "--field",
+        "giao thông",
+        "--from",
+        "01/03/2023",
+    )
+    city.ok(
+        "agency",
+        "deputy",
+        "SXD",
+        "--name",
+        "Lý Văn Em",
+        "--field",
+        "xây dựng",
+        "--from",
+        "01/04/2023",
+    )
+    charge = {
+        day: [d["person"] for d in sxd_on(city, day)["deputies_in_charge"]]
+        for day in ("31/03/2023", "01/04/2023", "30/06/2023", "01/07/2023")
+    }
+    assert charge == {
+        "31/03/2023": ["Trần Thị Bình", "Đỗ Thị Hoa"],
+        "01/04/2023": ["Đỗ Thị Hoa", "Lý Văn Em"],
+        "30/06/2023": ["Đỗ Thị Hoa", "Lý Văn Em"],
+        "01/07/2023": ["Phạm Văn Dũng", "Đỗ Thị Hoa"],
+    }
+    human = city.ok("agency", "list", "--on", "30/06/2023").stdout
+    assert "Lý Văn Em (xây dựng)" in human and "Trần Thị Bình" not in human
+
+    city.ok("agency", "dissolve", "SXD", "--on", "01/09/2023", "--reason", "Giải thể")
+    ends = {d["person"]: d["to"] for d in sxd_on(city, "01/09/2023")["deputies"]}
+    assert ends == {
+        "Trần Thị Bình": "2023-03-31",
+        "Phạm Văn Dũng": "2023-08-31",
+        "Đỗ Thị Hoa": "2023-08-31",
+        "Lý Văn Em": "2023-06-30",
+    }
+    assert sxd_on(city, "01/09/2023")["deputies_in_charge"] == []
+    assert [d["person"] for d in sxd_on(city, "31/08/2023")["deputies_in_charge"]] == [
+        "Phạm Văn Dũng",
+        "Đỗ Thị Hoa",
+    ]
 
 
 def test_agency_rename(city):
@@ -230,6 +301,31 @@ def test_agency_rename(city):
     assert city.event_count() == before + 1
     rows = {r["code"]: r for r in city.json("agency", "list")}
     assert rows["SKHDT"]["name"] == "Sở Tài chính - Kế hoạch"
+    assert rows["SKHDT"]["names"] == [
+        {"name": "Sở Kế hoạch và Đầu tư", "from": None},
+        {"name": "Sở Tài chính - Kế hoạch", "from": "2025-03-01"},
+    ]
+    # Listed on a day before the rename, the agency has the name it had then.
+    before_rename = {r["code"]: r for r in city.json("agency", "list", "--on", "28/02/2025")}
+    assert before_rename["SKHDT"]["name"] == "Sở Kế hoạch và Đầu tư"
+    assert "Sở Kế hoạch và Đầu tư" in city.ok("agency", "list", "--on", "28/02/2025").stdout
+
+
+def test_agency_rename_is_refused_out_of_order_to_the_same_name_or_once_closed(city):
+    city.ok("agency", "rename", "SKHDT", "--name", "Sở Tài chính - Kế hoạch", "--on", "01/03/2025")
+    before = city.event_count()
+    earlier = city.fails("agency", "rename", "SKHDT", "--name", "Sở Kế hoạch", "--on", "01/03/2025")
+    assert "không sau lần đổi tên trước" in earlier.stderr and "01/03/2025" in earlier.stderr
+    same = city.fails(
+        "agency", "rename", "skhdt", "--name", "sở tài chính - kế hoạch", "--on", "02/03/2025"
+    )
+    assert "đã mang tên 'Sở Tài chính - Kế hoạch'" in same.stderr
+    city.ok("agency", "dissolve", "STC", "--on", "01/06/2023", "--reason", "Hợp nhất")
+    closed = city.fails(
+        "agency", "rename", "STC", "--name", "Sở Tài chính mới", "--on", "02/06/2023"
+    )
+    assert "đã giải thể từ ngày 01/06/2023" in closed.stderr
+    assert city.event_count() == before + 1
 
 
 def test_agency_dissolve_closes_it_for_new_work(city):

@@ -140,6 +140,15 @@ def test_worked_example_agency_score(sct):
     assert (row["score"], row["band"]) == (67.0, "HT")
 
 
+def test_a_year_s_figures_name_the_agency_as_it_was_then(sct):
+    sct.ok("agency", "rename", "SCT", "--name", "Sở Công Thương và Du lịch", "--on", "01/03/2025")
+    assert {r["name"] for r in sct.json("rating", "compute", "--year", "2024")} == {
+        "Sở Công Thương"
+    }
+    assert sct.json("score", "--year", "2024")[0]["name"] == "Sở Công Thương"
+    assert sct.json("score", "--year", "2025")[0]["name"] == "Sở Công Thương và Du lịch"
+
+
 def test_finalized_rating_survives_a_later_correction(sct):
     first = sct.json("rating", "finalize", "--year", "2024")
     assert first["revision"] == 1

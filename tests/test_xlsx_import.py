@@ -339,6 +339,31 @@ def test_good_rows_create_directives_tasks_and_completions(nv, tmp_path):
     assert directives["02/CT-UBND"]["kind"] == "Chỉ thị"
 
 
+def test_a_name_the_agency_had_before_a_rename_still_finds_it(nv, tmp_path):
+    nv.ok("agency", "rename", "SKHDT", "--name", "Sở Tài chính - Kế hoạch", "--on", "01/03/2025")
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Giải ngân vốn đầu tư công", "Sở Kế hoạch và Đầu tư", "30/4/2023"),
+            row("Quyết toán dự án hoàn thành", "Sở Tài chính - Kế hoạch", "31/5/2023"),
+        ],
+    )
+    report = nv.import_json(path)
+    assert report["created"] == 2 and report["invalid"] == 0
+    assert [t["leads"] for t in nv.tasks().values()] == [["SKHDT"], ["SKHDT"]]
+
+    # Once another agency bears the old name, the name means that agency.
+    nv.ok("agency", "add", "SKHDT2", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+    again = workbook(
+        tmp_path / "again.xlsx",
+        STANDARD,
+        [row("Thẩm định dự án nhóm B", "Sở Kế hoạch và Đầu tư", "30/6/2023")],
+    )
+    (created,) = nv.import_json(again)["rows"]
+    assert nv.tasks()[created["task"]]["leads"] == ["SKHDT2"]
+
+
 def test_directive_heading_rows_and_blank_numbers_mean_the_directive_above(nv, tmp_path):
     """Books that do not merge cells: the directive on its own line, its tasks below
     with the number left blank; group headings in between."""

@@ -37,17 +37,30 @@ class Deputy:
     person: str
     field: str
     start: date
+    end: date | None = None  # inclusive: the day before a successor in the field, or closure
+
+
+@dataclass
+class Name:
+    name: str
+    start: date | None  # None: the name the agency was registered under
 
 
 @dataclass
 class Agency:
     code: str
-    name: str
+    name: str  # the latest name; `name_on` for the name a given day
     kind: str
     heads: list[Tenure] = field(default_factory=list)
     deputies: list[Deputy] = field(default_factory=list)
     closed_on: date | None = None
     merged_into: str | None = None
+    names: list[Name] = field(default_factory=list)
+
+    def name_on(self, day: date) -> str:
+        """A report dated before a rename names the agency as it was then."""
+        named = (n.name for n in reversed(self.names) if n.start is None or n.start <= day)
+        return next(named, self.name)
 
     def head_on(self, day: date) -> str | None:
         for tenure in self.heads:
@@ -56,10 +69,23 @@ class Agency:
         return None
 
     def deputy_for(self, field_name: str, day: date) -> Deputy | None:
-        candidates = [
-            d for d in self.deputies if same_field(d.field, field_name) and d.start <= day
-        ]
-        return max(candidates, key=lambda d: d.start, default=None)
+        return next((d for d in self.deputies_on(day) if same_field(d.field, field_name)), None)
+
+    def deputies_on(self, day: date) -> list[Deputy]:
+        return [d for d in self.deputies if d.start <= day and (d.end is None or day <= d.end)]
+
+    def check_rename(self, name: str, on: date) -> None:
+        self.check_active(on)
+        dated = [n for n in self.names if n.start is not None]
+        if dated and on <= dated[-1].start:
+            raise DomainError(
+                f"{self.code}: ngày đổi tên {format_date(on)} không sau lần đổi tên trước "
+                f"(thành '{dated[-1].name}', ngày {format_date(dated[-1].start)}). Các lần "
+                "đổi tên phải ghi theo thứ tự ngày; nếu lần trước ghi sai, hãy rút lại bằng "
+                "`nhiemvu correct`."
+            )
+        if name.casefold() == self.name.casefold():
+            raise DomainError(f"Cơ quan {self.code} đã mang tên '{self.name}'; không cần đổi.")
 
     def is_active(self, day: date) -> bool:
         return self.closed_on is None or day < self.closed_on
@@ -137,10 +163,11 @@ def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:
         kind = fact["type"]
         if kind == REGISTERED:
             agency = Agency(code=data["code"], name=data["name"], kind=data["kind"])
+            agency.names.append(Name(data["name"], None))
         elif agency is None:
             continue
         elif kind == RENAMED:
-            agency.name = data["name"]
+            _rename(agency, data["name"], date.fromisoformat(data["on"]))
         elif kind == HEAD_APPOINTED:
             start = date.fromisoformat(data["from"])
             if agency.heads and agency.heads[-1].end is None:
@@ -155,4 +182,28 @@ def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:
             agency.merged_into = data.get("into")
             if agency.heads and agency.heads[-1].end is None:
                 agency.heads[-1].end = agency.closed_on - timedelta(days=1)
+    if agency is not None:
+        _end_deputy_charges(agency)
     return agency
+
+
+def _rename(agency: Agency, name: str, on: date) -> None:
+    # Renames recorded out of date order (before the check existed) still date right.
+    agency.names.append(Name(name, on))
+    agency.names.sort(key=lambda n: n.start or date.min)
+    agency.name = agency.names[-1].name
+
+
+def _end_deputy_charges(agency: Agency) -> None:
+    """A deputy's charge of a field ends the day before the next deputy of that field
+    starts (appointments may be recorded in any order), or before the agency closes."""
+    for deputy in agency.deputies:
+        successors = [
+            d.start
+            for d in agency.deputies
+            if d.start > deputy.start and same_field(d.field, deputy.field)
+        ]
+        ends = [min(successors)] if successors else []
+        if agency.closed_on is not None:
+            ends.append(agency.closed_on)
+        deputy.end = min(ends) - timedelta(days=1) if ends else None
