@@ -318,6 +318,21 @@ def agency_list(ctx, on, as_json):
     )
 
 
+@agency.command("history")
+@click.argument("code", metavar="MÃ_CQ")
+@json_option
+@click.pass_context
+def agency_history(ctx, code, as_json):
+    """Toàn bộ sự kiện của một cơ quan (đổi tên, bổ nhiệm, sáp nhập…), kể cả sự kiện
+    đã rút lại, với mã sự kiện để rút lại bằng `nhiemvu correct`."""
+    from application import queries
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        rows = queries.agency_history(app.store, connection, code.strip())
+    output(rows, as_json, _history_human)
+
+
 # -- directives --------------------------------------------------------------------
 
 
@@ -623,14 +638,17 @@ def _task_human(task: dict) -> str:
 @json_option
 @click.pass_context
 def task_show(ctx, task_id, as_of, known_at, as_json):
-    """Xem một nhiệm vụ."""
+    """Xem một nhiệm vụ.
+
+    Với --known-at mà không có --as-of, trạng thái tính tại chính ngày đó: điều người
+    ta biết vào hôm ấy."""
     if known_at is None:
         from application.quick import QuickReads
 
         quick = QuickReads.open(ctx.find_root().obj["db"])
         if quick is not None:
             try:
-                data = quick.show_task(task_id.strip(), as_of or quick.today())
+                data = quick.show_task(task_id.strip(), _status_day(as_of, quick.today()))
             finally:
                 quick.close()
             output(data, as_json, _task_human)
@@ -639,15 +657,27 @@ def task_show(ctx, task_id, as_of, known_at, as_json):
     from workflow.dates import end_of_day
 
     app = get_app(ctx)
+    today = app.today()
+    known_then = min(known_at, today) if known_at else None
     with app.engine.connect() as connection:
         data = queries.show_task(
             connection,
             app.store,
             task_id.strip(),
-            as_of or app.today(),
+            _status_day(as_of, today) if as_of else known_then or today,
             end_of_day(known_at) if known_at else None,
         )
     output(data, as_json, _task_human)
+
+
+def _status_day(as_of, today):
+    """`--as-of` (never after today), or today."""
+    from application.cutoffs import check_not_future
+
+    if as_of is None:
+        return today
+    check_not_future(as_of, today)
+    return as_of
 
 
 @task.command("list")
@@ -683,7 +713,7 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
     with app.engine.connect() as connection:
         rows = queries.list_tasks(
             connection,
-            as_of or app.today(),
+            _status_day(as_of, app.today()),
             agency=agency,
             status=status,
             directive=directive,

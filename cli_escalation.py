@@ -168,7 +168,7 @@ def letters(ctx, as_of, agency, out_dir, as_json):
 
     app = _app(ctx)
     with app.engine.connect() as connection:
-        written = write_letters(connection, as_of, out_dir, agency)
+        written = write_letters(connection, as_of, out_dir, app.today(), agency)
     if as_json:
         emit_json([letter.to_dict() for letter in written])
         return

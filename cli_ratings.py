@@ -97,13 +97,13 @@ def score(
 ):
     """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
     from application import rating
+    from application.cutoffs import period_cutoff
+    from workflow.reports import period_label
     from workflow.scoring import Window
 
-    _, start, end = window(year, quarter, month, date_from, date_to)
+    kind, start, end = window(year, quarter, month, date_from, date_to)
     app = _app(ctx)
-    cutoff = as_of or min(end, app.today())
-    if cutoff < start:
-        raise click.UsageError("Ngày chốt --as-of phải không trước ngày đầu kỳ.")
+    cutoff = period_cutoff(start, end, period_label(kind, start, end), as_of, app.today())
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(connection, Window(start, end), cutoff, book, agency)

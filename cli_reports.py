@@ -24,6 +24,13 @@ def report():
     """Báo cáo định kỳ: tình hình thực hiện nhiệm vụ, văn bản nhắc nhở/phê bình."""
 
 
+def _provisional(label: str, cutoff, end) -> str:
+    """A period not over yet is counted up to today, and says so."""
+    from workflow.dates import format_date
+
+    return label if cutoff >= end else f"{label} (tạm tính đến ngày {format_date(cutoff)})"
+
+
 @report.command("tasks")
 @period_options
 @click.option("--as-of", type=DATE, default=None, help="Mọi nhiệm vụ giao đến ngày này.")
@@ -34,6 +41,7 @@ def report():
 def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, as_json, xlsx_path):
     """Số nhiệm vụ theo trạng thái tại ngày chốt, tỷ lệ quá hạn, theo cơ quan và tổng."""
     from application import reporting
+    from application.cutoffs import check_not_future, period_cutoff
     from cli import get_app
     from workflow.dates import format_date
     from workflow.reports import Period, period_label
@@ -43,18 +51,13 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
         raise click.UsageError("--as-of không đi cùng một kỳ báo cáo.")
     app = get_app(ctx)
     if chosen is None:
-        cutoff = as_of or app.today()
-        period = Period(None, cutoff, f"tính đến ngày {format_date(cutoff)}")
+        check_not_future(as_of, app.today())
+        period = Period(None, as_of, f"tính đến ngày {format_date(as_of)}")
     else:
         kind, start, end = chosen
         label = period_label(kind, start, end)
-        if end > app.today():
-            # A period not over yet is counted up to today, never at its future end.
-            end = app.today()
-            label += f" (tạm tính đến ngày {format_date(end)})"
-        if end < start:
-            raise click.UsageError("Kỳ báo cáo chưa bắt đầu.")
-        period = Period(start, end, label)
+        cutoff = period_cutoff(start, end, label, None, app.today())
+        period = Period(start, cutoff, _provisional(label, cutoff, end))
     with app.engine.connect() as connection:
         data = reporting.task_report(connection, period, agency)
     rows = data["agencies"] + [{"agency": "TỔNG CỘNG", **data["total"]}]
@@ -94,6 +97,7 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
 def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xlsx_path):
     """Số văn bản nhắc nhở, rút kinh nghiệm, phê bình, biểu dương và số đơn vị, cá nhân."""
     from application import reporting
+    from application.cutoffs import period_cutoff
     from cli import get_app
     from workflow.dates import format_date, from_iso
     from workflow.documents import KIND_LABELS
@@ -101,8 +105,12 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
 
     kind, start, end = window(year, quarter, month, date_from, date_to)
     app = get_app(ctx)
+    label = period_label(kind, start, end)
+    cutoff = period_cutoff(start, end, label, None, app.today())
     with app.engine.connect() as connection:
-        data = reporting.reprimand_report(connection, start, end, period_label(kind, start, end))
+        data = reporting.reprimand_report(
+            connection, start, cutoff, _provisional(label, cutoff, end)
+        )
     docs = [
         {**doc, "group": group} for group in REPRIMAND_GROUPS for doc in data[f"{group}_documents"]
     ]

@@ -250,8 +250,12 @@ def run_escalation_pass(
             steps = _pending(facts, as_of, calendar, ladder)
             if steps:
                 found.append((task_id, Scanned(_fingerprint(facts), steps)))
+        if dry_run:
+            # A retracted step stays on the log under its id: a pass never raises it again.
+            steps = [s for _, scanned in found for s in scanned.steps]
+            on_log = ledger.store.stored_ids([s.event_id for s in steps], connection)
     if dry_run:
-        outcomes = [Outcome(s, False) for _, scanned in found for s in scanned.steps]
+        outcomes = [Outcome(s, False) for s in steps if s.event_id not in on_log]
     else:
         outcomes = []
         for start in range(0, len(found), WRITE_BATCH):

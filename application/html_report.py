@@ -63,6 +63,7 @@ from workflow.text import grouped
 
 from . import loading
 from . import rating as ratings
+from .cutoffs import check_not_future, period_cutoff
 from .files import written_whole
 from .reporting import documents as document_rows
 
@@ -121,11 +122,7 @@ def report_window(
 ) -> ReportWindow:
     """The window of exactly one of --year, --quarter, --as-of."""
     if as_of is not None:
-        if as_of > today:
-            raise DomainError(
-                f"Ngày chốt {format_date(as_of)} ở tương lai (hôm nay là {format_date(today)}); "
-                "báo cáo chỉ tính đến hôm nay."
-            )
+        check_not_future(as_of, today)
         start_of_year = date(as_of.year, 1, 1)
         return ReportWindow(
             kind="as_of",
@@ -151,12 +148,7 @@ def report_window(
     else:
         raise DomainError("Hãy chọn một kỳ báo cáo: --year, --quarter hoặc --as-of.")
     label = reports.period_label(kind, start, end)
-    if today < start:
-        raise DomainError(
-            f"Kỳ báo cáo {label} chưa bắt đầu (hôm nay là {format_date(today)}); "
-            "chưa có số liệu để báo cáo."
-        )
-    cutoff = min(end, today)
+    cutoff = period_cutoff(start, end, label, None, today)
     return ReportWindow(
         kind=kind,
         start=start,

@@ -187,6 +187,7 @@ class Ledger:
         if not code or not name:
             raise DomainError("Mã và tên cơ quan không được để trống.")
         check_length(code, lengths.AGENCY_CODE, "Mã cơ quan")
+        ag.check_code(code)
         with self.command() as tx:
             stream = streams.agency(code)
             version = tx.stream_version(stream)
@@ -239,7 +240,7 @@ class Ledger:
             agency = self._agency(tx, norm_code(code))
             agency.check_dissolution(on)
             successor = None if into is None else self._successor(tx, agency, into, on)
-            moved = [] if successor is None else self._tasks_to_move(tx, agency, successor, on)
+            moved = self._tasks_to_move(tx, agency, successor, on)
             stream = streams.agency(agency.code)
             data = {"on": iso(on), "reason": reason}
             if successor is not None:
@@ -272,9 +273,15 @@ class Ledger:
             raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
         return successor
 
-    def _tasks_to_move(self, tx, agency: ag.Agency, successor: ag.Agency, on: date):
-        """The open tasks `agency` leads, which a merger moves to `successor`."""
-        tasks = [t for t in _loading().iter_tasks(tx.connection, agency.code) if not t.is_closed]
+    def _tasks_to_move(self, tx, agency: ag.Agency, successor: ag.Agency | None, on: date):
+        """The tasks `agency` leads that are still open on `on` — completed later, too:
+        business dates, not the order things were recorded in, decide who led a task
+        when. A merger moves them to `successor`; a dissolution would leave them with
+        nobody, and is refused."""
+        tasks = [t for t in _loading().iter_tasks(tx.connection, agency.code) if t.open_on(on)]
+        if successor is None:
+            ag.check_nothing_left_open(agency.code, on, tasks)
+            return []
         ag.check_tasks_movable(agency.code, successor.code, on, tasks)
         return tasks
 
@@ -581,11 +588,49 @@ class Ledger:
             if retracted and target.event_id in _retracted(tx.read_stream(target.stream_id)):
                 raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
             self._check_unreferenced(tx, target)
-            data = {"event_id": target.event_id, "event_type": target.type, "reason": nfc(reason)}
-            events = self._append(
-                tx, target.stream_id, "event.retracted", data, None, causation_id=target.event_id
+            moves = self._merger_moves(tx, target) if target.type == ag.MERGED else []
+            events = self._retract(tx, target.stream_id, target.event_id, target.type, reason)
+            for task_id, move_id in moves:
+                # With the merger: it made them, and they would keep the tasks with the
+                # successor while the agency stands again.
+                self._retract(tx, streams.task(task_id), move_id, tk.REASSIGNED, reason)
+            warnings = ()
+            if moves:
+                warnings = (
+                    f"Rút lại cả việc chuyển {len(moves)} nhiệm vụ do lần sáp nhập này ghi "
+                    f"({_listed([task_id for task_id, _ in moves])}): các nhiệm vụ đó trở lại "
+                    f"{streams.key_of(target.stream_id)} chủ trì.",
+                )
+            return CommandResult(target.stream_id, events, warnings)
+
+    def _retract(self, tx, stream_id: str, event_id: str, event_type: str, reason: str):
+        data = {"event_id": event_id, "event_type": event_type, "reason": nfc(reason)}
+        return self._append(tx, stream_id, "event.retracted", data, None, causation_id=event_id)
+
+    def _merger_moves(self, tx: StoreTransaction, merger) -> list[tuple[str, str]]:
+        """(task id, event id) of the moves a merger made that still stand. Refused if a
+        task moved on again since: the later move would have to go first."""
+        moves, moved_on = [], []
+        for move_id, stream_id in references.caused_by(Raw(tx.connection), merger.event_id):
+            if streams.kind_of(stream_id) != "task":
+                continue
+            task_id = streams.key_of(stream_id)
+            row = self._session(tx).task_row(task_id)
+            ids = [fact["id"] for fact in row.facts] if row is not None else []
+            if move_id not in ids:
+                continue  # retracted on its own already, or with the task's assignment
+            later = row.facts[ids.index(move_id) + 1 :]
+            if any(fact["type"] == tk.REASSIGNED for fact in later):
+                moved_on.append(task_id)
+            else:
+                moves.append((task_id, move_id))
+        if moved_on:
+            raise DomainError(
+                f"Không rút lại được lần sáp nhập này: {_listed(moved_on)} đã được giao lại "
+                "sau khi sáp nhập chuyển sang. Hãy rút lại các lần giao lại sau đó trước "
+                "(`nhiemvu task history MÃ_NV` cho số thứ tự, rồi `nhiemvu correct MÃ_NV#N`)."
             )
-            return CommandResult(target.stream_id, events)
+        return moves
 
     def _check_unreferenced(self, tx: StoreTransaction, target) -> None:
         """A registration is retracted only while nothing refers to what it registered:

@@ -8,6 +8,7 @@ Times New Roman, the two-column heading, "Kính gửi", "Nơi nhận".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,8 @@ from sqlalchemy.engine import Connection
 
 from workflow.agencies import Agency
 from workflow.dates import format_date, iso
-from workflow.tasks import OVERDUE, Task
+from workflow.errors import DomainError
+from workflow.tasks import Task
 from workflow.text import code as norm_code
 
 from . import loading
@@ -46,24 +48,30 @@ class Letter:
 
 
 def file_name(agency_code: str, as_of: date) -> str:
-    return f"{agency_code}_don-doc_{iso(as_of)}.docx"
+    # Codes are checked when registered; an older or imported one may still hold a
+    # character that would take the file out of its folder.
+    safe = re.sub(r"[^\w.-]", "_", agency_code).lstrip(".") or "_"
+    return f"{safe}_don-doc_{iso(as_of)}.docx"
 
 
 def overdue_by_agency(
     connection: Connection, as_of: date, agency: str | None = None
 ) -> dict[str, list[Task]]:
-    """Overdue tasks at `as_of` (status `overdue`), grouped by each lead agency.
+    """Tasks open at `as_of` past the deadline then in force, grouped by each lead.
 
-    A task with two leads is in both letters: each lead is fully accountable. The
-    leads are those of `as_of`; the tasks are not pre-filtered by agency in SQL,
-    whose lead table holds today's leads, not those before a reassignment.
+    Urging follows the escalation clock: an extension approved late moves it (a task
+    given until 30/04 is not urged on 20/04), though scoring still counts the task
+    overdue from its effective deadline. A task with two leads is in both letters:
+    each lead is fully accountable. The leads are those of `as_of`; the tasks are not
+    pre-filtered by agency in SQL, whose lead table holds today's leads, not those
+    before a reassignment.
     """
     result: dict[str, list[Task]] = {}
-    # Overdue on `as_of` means still open then: the tasks settled before are not read.
+    # Open on `as_of`: the tasks settled before are not read.
     overdue = [
         state.id
         for state in loading.task_states(connection, as_of, active_since=as_of)
-        if state.status(as_of) == OVERDUE
+        if state.days_to_urge(as_of)
     ]
     whole = loading.tasks_by_id(connection, overdue, as_of)
     for task in (whole[task_id] for task_id in overdue):
@@ -71,14 +79,19 @@ def overdue_by_agency(
             if agency is None or lead == agency:
                 result.setdefault(lead, []).append(task)
     for tasks in result.values():
-        tasks.sort(key=lambda t: (t.effective_deadline, t.directive, t.clause or "", t.id))
+        tasks.sort(key=lambda t: (t.current_deadline, t.directive, t.clause or "", t.id))
     return dict(sorted(result.items()))
 
 
 def write_letters(
-    connection: Connection, as_of: date, out_dir: Path, agency: str | None = None
+    connection: Connection, as_of: date, out_dir: Path, today: date, agency: str | None = None
 ) -> list[Letter]:
     """Write one draft per agency with overdue tasks; returns what was written."""
+    if as_of > today:
+        raise DomainError(
+            f"Không lập công văn đôn đốc tính đến ngày {format_date(as_of)} ở tương lai (hôm "
+            f"nay là {format_date(today)}): số ngày quá hạn chưa xảy ra. Hãy kiểm tra lại --as-of."
+        )
     if agency is not None:
         agency = norm_code(agency)
         loading.load_agency(connection, agency)  # NotFound, with suggestions
@@ -185,8 +198,8 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
             task.directive,
             task.clause or "",
             task.title,
-            format_date(task.effective_deadline),
-            str(task.days_overdue(as_of)),
+            format_date(task.current_deadline),
+            str(task.days_to_urge(as_of)),
         )
         cells = table.add_row().cells
         for index, (cell, value, width) in enumerate(

@@ -139,6 +139,20 @@ def task_history(store: EventStore, connection: Connection, task_id: str) -> lis
     stream = store.read_stream(streams.task(norm_code(task_id)), connection=connection)
     if not stream:
         loading.task_facts(connection, task_id)  # NotFound, with suggestions
+    return _history(stream)
+
+
+def agency_history(store: EventStore, connection: Connection, code: str) -> list[dict[str, Any]]:
+    """Every event of an agency's stream, as `task_history` gives a task's: the ids
+    `nhiemvu correct` takes (a merger, an appointment recorded by mistake)."""
+    code = norm_code(code)
+    stream = store.read_stream(streams.agency(code), connection=connection)
+    if not stream:
+        loading.load_agency(connection, code)  # NotFound, with suggestions
+    return _history(stream)
+
+
+def _history(stream) -> list[dict[str, Any]]:
     retracted = {e.data["event_id"]: e for e in stream if e.type == "event.retracted"}
     versions = {e.event_id: e.stream_version for e in stream}
     return [

@@ -18,6 +18,7 @@ from workflow.text import code
 
 from . import loading, streams
 from . import tables as t
+from .cutoffs import period_cutoff
 from .reporting import documents as document_rows
 
 FINALIZED = "rating.finalized"
@@ -135,11 +136,9 @@ def rate(connection: Connection, year: int, cutoff: date, rulebook: Rulebook) ->
 
 
 def rating_cutoff(year: int, as_of: date | None, today: date) -> date:
-    if as_of is not None:
-        if as_of.year != year:
-            raise DomainError(f"Ngày chốt số liệu --as-of phải thuộc năm {year}.")
-        return as_of
-    return min(date(year, 12, 31), today)
+    if as_of is not None and as_of.year != year:
+        raise DomainError(f"Ngày chốt số liệu --as-of phải thuộc năm {year}.")
+    return period_cutoff(date(year, 1, 1), date(year, 12, 31), f"năm {year}", as_of, today)
 
 
 def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[str, Any]:

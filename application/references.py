@@ -22,6 +22,16 @@ def tasks_of_directive(raw: Raw, number: str) -> list[str]:
     return [task_id for (task_id,) in rows]
 
 
+def caused_by(raw: Raw, event_id: str) -> list[tuple[str, str]]:
+    """(event id, stream id) of the events recorded as caused by `event_id` (the task
+    moves of a merger), in log order. No index answers it: `correct` alone asks."""
+    rows = raw.all(
+        "SELECT event_id, stream_id FROM events WHERE causation_id = :id ORDER BY position",
+        {"id": event_id},
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
 def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
     """What names the agency `code`, by kind: tasks it leads or led, or coordinates;
     documents addressed to it or its head; assessments of it; finalised ratings that

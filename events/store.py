@@ -418,6 +418,13 @@ class EventStore:
         with self._reading(connection) as raw:
             return raw.one("SELECT COUNT(*) FROM events")[0]
 
+    def stored_ids(
+        self, event_ids: Iterable[str], connection: Connection | None = None
+    ) -> set[str]:
+        """Which of these event ids the log holds (retracted events included)."""
+        with self._reading(connection) as raw:
+            return _stored_ids(raw, list(dict.fromkeys(event_ids)))
+
     def get_event(
         self, event_id: str, connection: Connection | None = None
     ) -> RecordedEvent | None:
@@ -457,6 +464,15 @@ class EventStore:
             metadata=dialect.to_json(metadata),
             hash=hash_,
         )
+
+
+def _stored_ids(raw: Raw, event_ids: list[str]) -> set[str]:
+    present: set[str] = set()
+    for start in range(0, len(event_ids), 500):  # one statement per 500
+        placeholders, params = raw.in_list("id", event_ids[start : start + 500])
+        sql = f"SELECT event_id FROM events WHERE event_id IN {placeholders}"
+        present.update(row[0] for row in raw.all(sql, params))
+    return present
 
 
 def _time_filters(where: list[str], as_of, known_at, dialect) -> tuple[list[str], dict]:
@@ -671,12 +687,8 @@ class StoreTransaction:
         lock, so an id found absent stays absent until this transaction appends it."""
         self.lock()
         wanted = [i for i in dict.fromkeys(event_ids) if i not in self._unwritten_ids]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            placeholders, params = self.raw.in_list("id", chunk)
-            sql = f"SELECT event_id FROM events WHERE event_id IN {placeholders}"
-            present = {row[0] for row in self.raw.all(sql, params)}
-            self._absent_ids.update(i for i in chunk if i not in present)
+        present = _stored_ids(self.raw, wanted)
+        self._absent_ids.update(i for i in wanted if i not in present)
 
     def flush_events(self) -> None:
         """Write the appended rows and the new head (the projections' state stays)."""

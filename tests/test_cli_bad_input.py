@@ -347,6 +347,40 @@ REFUSALS = [
         ["task", "extend", "NV-00002", "--to", "30/06/2023", "--on", "25/03/2023"],
         ["đã hoàn thành"],
     ),
+    (
+        "extension-to-a-date-before-its-approval",
+        ["task", "extend", "NV-00001", "--to", "05/04/2023", "--on", "12/04/2023"],
+        ["Hạn mới 05/04/2023 trước ngày phê duyệt gia hạn 12/04/2023", "đảo hai ngày"],
+    ),
+    (
+        "extension-approved-before-a-recorded-completion",
+        ["task", "extend", "NV-00002", "--to", "30/04/2023", "--on", "18/03/2023"],
+        [
+            "NV-00002 đã được ghi hoàn thành ngày 20/03/2023, sau ngày 18/03/2023 muốn gia hạn",
+            "(`nhiemvu correct ",
+            "rồi ghi lại việc hoàn thành",
+        ],
+    ),
+    (
+        "extension-approved-before-a-recorded-cancellation",
+        ["task", "extend", "NV-00003", "--to", "30/04/2023", "--on", "18/03/2023"],
+        ["đã được ghi hủy ngày 20/03/2023", "rồi ghi lại việc hủy"],
+    ),
+    (
+        "agency-code-with-a-slash",
+        ["agency", "add", "UB/HP", "--name", "Thử", "--kind", "khac"],
+        ["Mã cơ quan 'UB/HP' không hợp lệ", "Ví dụ: SXD, UBND-HA"],
+    ),
+    (
+        "agency-code-out-of-its-folder",
+        ["agency", "add", "../BQL", "--name", "Ban Quản lý dự án", "--kind", "khac"],
+        ["Mã cơ quan '../BQL' không hợp lệ"],
+    ),
+    (
+        "agency-code-with-a-space",
+        ["agency", "add", "SO XD", "--name", "Sở Xây dựng 2", "--kind", "so"],
+        ["Mã cơ quan 'SO XD' không hợp lệ"],
+    ),
     # documents and agencies
     (
         "reprimand-without-addressee",
@@ -436,10 +470,15 @@ REFUSALS = [
         "merge-before-open-tasks-were-assigned",
         ["agency", "dissolve", "SXD", "--on", "10/03/2023", "--reason", "x", "--into", "STC"],
         [
-            "Ngày sáp nhập 10/03/2023 trước ngày nhiệm vụ đang mở về SXD (giao hoặc giao lại), "
-            "mà việc sáp nhập sẽ chuyển sang STC: NV-00001 (từ 15/03/2023), NV-00004 (từ "
-            "15/03/2023)."
+            "Ngày sáp nhập 10/03/2023 trước ngày nhiệm vụ về SXD (giao hoặc giao lại), mà việc "
+            "sáp nhập phải chuyển sang STC: NV-00001 (từ 15/03/2023), NV-00002 (từ 15/03/2023), "
+            "NV-00003 (từ 15/03/2023), NV-00004 (từ 15/03/2023)."
         ],
+    ),
+    (
+        "dissolve-leaving-open-tasks-with-nobody",
+        ["agency", "dissolve", "SXD", "--on", "01/04/2023", "--reason", "Giải thể"],
+        ["SXD chủ trì 2 nhiệm vụ chưa xong vào ngày 01/04/2023", "NV-00001, NV-00004", "--into"],
     ),
     (
         "dissolve-with-blank-reason",
@@ -461,6 +500,45 @@ REFUSALS = [
         ["task", "cancel", "NV-00001", "--on", "25/03/2023", "--reason", "   "],
         ["lý do"],
     ),
+    # figures on a day that has not come: every task due before it would read overdue
+    (
+        "rating-of-a-year-not-begun",
+        ["rating", "compute", "--year", "2099"],
+        ["Năm 2099 chưa bắt đầu (hôm nay là"],
+    ),
+    ("score-of-a-year-not-begun", ["score", "--year", "2099"], ["Năm 2099 chưa bắt đầu"]),
+    (
+        "task-report-of-a-quarter-not-begun",
+        ["report", "tasks", "--quarter", "2099Q1"],
+        ["Quý I năm 2099 chưa bắt đầu"],
+    ),
+    (
+        "reprimand-report-of-a-month-not-begun",
+        ["report", "reprimands", "--month", "2099-01"],
+        ["Tháng 1 năm 2099 chưa bắt đầu"],
+    ),
+    (
+        "rating-as-of-in-the-future",
+        ["rating", "compute", "--year", "2099", "--as-of", FUTURE],
+        ["Ngày chốt 01/01/2099 ở tương lai", "--as-of không sau hôm nay"],
+    ),
+    (
+        "score-as-of-in-the-future",
+        ["score", "--year", "2023", "--as-of", FUTURE],
+        ["Ngày chốt 01/01/2099 ở tương lai"],
+    ),
+    (
+        "score-as-of-before-its-period",
+        ["score", "--quarter", "2023Q2", "--as-of", "31/03/2023"],
+        ["Ngày chốt --as-of 31/03/2023 trước ngày đầu quý II năm 2023 (01/04/2023)"],
+    ),
+    (
+        "task-report-as-of-in-the-future",
+        ["report", "tasks", "--as-of", FUTURE],
+        ["Ngày chốt 01/01/2099 ở tương lai"],
+    ),
+    ("task-list-in-the-future", ["task", "list", "--as-of", FUTURE], ["ở tương lai"]),
+    ("task-show-in-the-future", ["task", "show", "NV-00001", "--as-of", FUTURE], ["ở tương lai"]),
     # what people type
     (
         "impossible-date-completion",

@@ -373,6 +373,57 @@ def test_agency_dissolve_into_moves_open_tasks_to_the_successor(city):
     assert [r["id"] for r in city.json("task", "list", "--agency", "STC")] == [open_task]
 
 
+def test_a_merger_moves_a_task_open_on_its_date_though_completed_since(city):
+    """Business dates decide who led a task when, not the order things were recorded
+    in: a task completed (late) after the merger date moves with the merger."""
+    city.ok("agency", "head", "STC", "--name", "Bà B", "--from", "01/01/2023")
+    city.ok("agency", "head", "SKHDT", "--name", "Ông A", "--from", "01/01/2023")
+    task_id = assign(city, "--lead", "SKHDT", "--deadline", "31/10/2023")
+    city.ok("task", "complete", task_id, "--on", "20/11/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "STC", "--reason", "x")
+    assert city.task(task_id, "--as-of", "15/08/2023")["leads"] == ["STC"]
+    assert city.task(task_id, "--as-of", "30/06/2023")["leads"] == ["SKHDT"]
+    heads = {r["head"]: r for r in city.json("rating", "compute", "--year", "2023")}
+    assert (heads["Bà B"]["N"], heads["Bà B"]["late"]) == (1, 1)
+
+
+def test_retracting_a_merger_takes_back_the_moves_it_made(city):
+    moved = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
+    stays = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    assert [city.task(t)["leads"] for t in (moved, stays)] == [["STC"], ["STC"]]
+    # A task moved on again since the merger: that move has to be taken back first.
+    city.ok("task", "reassign", stays, "--lead", "SXD", "--on", "01/07/2023")
+    history = city.json("agency", "history", "skhdt")
+    assert [(h["version"], h["label"], h["on"]) for h in history] == [
+        (1, "Đăng ký cơ quan", None),
+        (2, "Sáp nhập cơ quan", "2023-06-01"),
+    ]
+    merger = history[-1]["id"]
+    assert merger in city.ok("agency", "history", "SKHDT").stdout
+    refused = city.fails("correct", merger, "--reason", "Ghi nhầm: chưa sáp nhập")
+    assert f"{stays} đã được giao lại sau khi sáp nhập" in refused.stderr
+    city.ok("correct", f"{stays}#3", "--reason", "Giao lại nhầm")
+
+    before = city.event_count()
+    result = city.ok("correct", merger, "--reason", "Ghi nhầm: chưa sáp nhập")
+    assert "các nhiệm vụ đó trở lại SKHDT chủ trì" in result.stderr + result.stdout
+    assert city.event_count() == before + 3  # the merger and its two moves
+    assert [city.task(t)["leads"] for t in (moved, stays)] == [["SKHDT"], ["SKHDT"]]
+    skhdt = {r["code"]: r for r in city.json("agency", "list")}["SKHDT"]
+    assert (skhdt["closed_on"], skhdt["merged_into"]) == (None, None)
+    assert city.json("task", "history", moved)[-1]["label"] == "Rút lại sự kiện"
+
+
+def test_a_dissolution_that_would_leave_open_tasks_with_nobody_is_refused(city):
+    open_task = assign(city, "--lead", "SKHDT", "--deadline", "30/04/2023")
+    refused = city.fails("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--reason", "x")
+    assert "SKHDT chủ trì 1 nhiệm vụ chưa xong vào ngày 01/06/2023" in refused.stderr
+    assert open_task in refused.stderr and "--into" in refused.stderr
+    city.ok("task", "complete", open_task, "--on", "31/05/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--reason", "x")
+
+
 def test_agency_dissolve_refuses_a_date_before_its_terms_or_tasks_and_a_second_closure(city):
     task_id = assign(city, "--lead", "SXD", "--deadline", "30/09/2023")  # assigned 15/03/2023
     merge = ["agency", "dissolve", "SXD", "--reason", "Sáp nhập", "--into", "STC", "--on"]

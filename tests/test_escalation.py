@@ -259,6 +259,16 @@ def test_reminder_of_a_task_assigned_late_is_dated_on_assignment():
     ]
 
 
+def test_a_late_reminder_says_how_many_working_days_are_left():
+    # Thu 14/03/2024 assigned with a deadline on Mon 18/03: Fri and Mon are left.
+    (late,) = [s for s in Facts("2024-03-18", assigned_on="2024-03-14").steps("2024-03-14")]
+    assert (late.due_on, late.label) == (D("2024-03-14"), "Nhắc hạn: còn 2 ngày làm việc")
+    (today,) = Facts("2024-03-18", assigned_on="2024-03-18").steps("2024-03-18")
+    assert today.label == "Nhắc hạn: đến hạn hôm nay"
+    (on_time,) = Facts("2024-03-18", assigned_on="2024-03-01").steps("2024-03-13")
+    assert on_time.label == "Nhắc hạn: còn 3 ngày làm việc"
+
+
 # -- extensions: epochs ------------------------------------------------------------------
 
 
@@ -827,6 +837,24 @@ def test_task_history_shows_the_steps(db_url):
     assert "Nhắc hạn: còn 3 ngày làm việc (hạn 05/03/2024), gửi SXD" in table
 
 
+def test_steps_of_days_a_back_dated_completion_closed_the_task_are_no_level(db_url):
+    """The morning pass urges a task whose completion on time is logged that afternoon:
+    the steps stay in the history, but the task is done and at no escalation level."""
+    n = seed(db_url)
+    assign(n, "K8", "2024-03-05", "--assigned-on", "2024-02-01")
+    n.ok("escalate", "--as-of", "2024-03-12")
+    assert n.json("task", "show", "K8")["escalation_level"] == 2
+    n.ok("task", "complete", "K8", "--on", "2024-03-05")
+    shown = n.json("task", "show", "K8")
+    assert (shown["status"], shown["escalation_level"], shown["escalation_step"]) == (
+        "done_on_time",
+        0,
+        None,
+    )
+    assert "Mức đôn đốc" not in n.ok("task", "show", "K8").stdout
+    assert len(n.escalated()) == 3  # the log keeps what was sent
+
+
 def test_a_retracted_step_stays_retracted_and_later_steps_still_come(db_url):
     n = seed(db_url)
     assign(n, "K7", "2024-03-05", "--assigned-on", "2024-02-01")
@@ -838,5 +866,7 @@ def test_a_retracted_step_stays_retracted_and_later_steps_still_come(db_url):
     raised = n.json("escalate", "--as-of", "2024-03-12")
     assert [(r["step"], r["due_on"]) for r in raised] == [("overdue_2", "2024-03-12")]
     assert n.json("escalate", "--as-of", "2024-03-12") == []
+    # A dry run does not promise the retracted step either: it lists what a pass writes.
+    assert n.json("escalate", "--as-of", "2024-03-12", "--dry-run") == []
     steps = [e.data["step"] for e in n.escalated()]
     assert sorted(steps) == ["overdue_1", "overdue_2", "reminder"]

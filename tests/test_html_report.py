@@ -307,7 +307,11 @@ def _small_ledger(url: str) -> None:
     ledger = app.ledger
     try:
         ledger.register_agency("SXD", "Sở Xây dựng <img src=x onerror=alert(1)>", "so")
-        ledger.register_agency("Q&<$X$>", "Sở Tài chính", "so")
+        # A code the commands refuse now, as older or imported data may still hold:
+        # the page must escape it too.
+        with ledger.command() as tx:
+            data = {"code": "Q&<$X$>", "name": "Sở Tài chính", "kind": "so"}
+            ledger._append(tx, "agency:Q&<$X$>", "agency.registered", data, None)
         ledger.appoint_head("SXD", "Nguyễn Văn An", date(2023, 1, 1))
         ledger.appoint_head("Q&<$X$>", "Trần Thị Bình", date(2023, 1, 1))
         ledger.register_directive("01/TB-UBND", date(2023, 1, 5), "Kết luận", None, None)

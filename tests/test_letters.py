@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from application.app import App
 from application.ledger import DeadlineInput
+from application.letters import file_name
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # until pyproject's py-modules lists cli_escalation
@@ -35,7 +36,8 @@ def run(db_url: str, *args: str):
 @pytest.fixture
 def ledger_url(db_url):
     """SXD: two overdue (one shared with STC), one in time, one done late, one cancelled.
-    STC: the shared one and one overdue after a late extension. SCT: only done on time."""
+    STC: the shared one, and one overdue whose extension to 30/04 came late (it counts as
+    overdue in scoring, but the leader gave until then). SCT: only done on time."""
     app = App(db_url, "tester")
     ledger = app.ledger
     for code, name in (("SXD", "Sở Xây dựng"), ("STC", "Sở Tài chính"), ("SCT", "Sở Công Thương")):
@@ -83,7 +85,7 @@ def test_one_letter_per_agency_with_exactly_its_overdue_tasks(ledger_url, tmp_pa
     assert result.exit_code == 0, result.stderr
     written = json.loads(result.stdout)
     assert written == [
-        {"agency": "STC", "file": str(out / "STC_don-doc_2024-04-15.docx"), "tasks": ["B1", "A2"]},
+        {"agency": "STC", "file": str(out / "STC_don-doc_2024-04-15.docx"), "tasks": ["A2"]},
         {"agency": "SXD", "file": str(out / "SXD_don-doc_2024-04-15.docx"), "tasks": ["A1", "A2"]},
     ]
     assert sorted(p.name for p in out.iterdir()) == [
@@ -112,10 +114,37 @@ def test_one_letter_per_agency_with_exactly_its_overdue_tasks(ledger_url, tmp_pa
     assert signature[0].startswith("Nơi nhận:")
     assert "CHÁNH VĂN PHÒNG" in signature[1]
 
-    _, _, rows = read(out / "STC_don-doc_2024-04-15.docx")
-    # B1: overdue for scoring (its extension came after the deadline), 26 days past 20/03.
-    assert [r[3] for r in rows[1:]] == ["Cân đối vốn đầu tư công", "Báo cáo tiến độ nhà ở xã hội"]
-    assert rows[1][4:] == ["20/03/2024", "26"]
+
+def test_a_late_extension_moves_the_urging_as_it_moves_escalation(ledger_url, tmp_path):
+    """B1 (deadline 20/03, extended on 25/03 to 30/04) is overdue for scoring, but the
+    leader gave until 30/04: it is not urged before then, and after it by that date."""
+    out = tmp_path / "thu"
+    on_15 = run(ledger_url, "letters", "--as-of", "15/04/2024", "--agency", "STC", "--json",
+                "--out", str(out))  # fmt: skip
+    assert [letter["tasks"] for letter in json.loads(on_15.stdout)] == [["A2"]]
+    on_5_may = run(ledger_url, "letters", "--as-of", "05/05/2024", "--agency", "STC",
+                   "--out", str(out))  # fmt: skip
+    assert on_5_may.exit_code == 0, on_5_may.stderr
+    _, _, rows = read(out / "STC_don-doc_2024-05-05.docx")
+    assert [r[3] for r in rows[1:]] == ["Báo cáo tiến độ nhà ở xã hội", "Cân đối vốn đầu tư công"]
+    assert rows[2][4:] == ["30/04/2024", "5"]
+    escalated = run(ledger_url, "escalate", "--as-of", "05/05/2024", "--dry-run", "--json")
+    steps = {(s["task"], s["step"]) for s in json.loads(escalated.stdout)}
+    assert ("B1", "overdue_1") in steps
+
+
+def test_a_future_cut_off_is_refused(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", "31/12/2099", "--out", str(out))
+    assert result.exit_code == 1
+    assert "ở tương lai" in result.stderr and "--as-of" in result.stderr
+    assert not out.exists()
+
+
+def test_a_file_name_stays_in_its_folder_whatever_the_code():
+    assert file_name("../BQL", D("2024-04-15")) == "_BQL_don-doc_2024-04-15.docx"
+    assert file_name("UB/HP", D("2024-04-15")) == "UB_HP_don-doc_2024-04-15.docx"
+    assert file_name("UBND-HA", D("2024-04-15")) == "UBND-HA_don-doc_2024-04-15.docx"
 
 
 def test_one_agency_only(ledger_url, tmp_path):
@@ -172,4 +201,4 @@ def test_leads_are_those_of_the_cut_off_date(ledger_url, tmp_path):
     after = run(ledger_url, "letters", "--as-of", "2024-04-25", "--out", str(out), "--json")
     assert after.exit_code == 0, after.stderr
     tasks = {letter["agency"]: letter["tasks"] for letter in json.loads(after.stdout)}
-    assert tasks == {"SCT": ["A1"], "STC": ["B1", "A2"], "SXD": ["A2"]}
+    assert tasks == {"SCT": ["A1"], "STC": ["A2"], "SXD": ["A2"]}

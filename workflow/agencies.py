@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -142,6 +143,32 @@ class Agency:
         return f"{state} từ ngày {format_date(self.closed_on)}"
 
 
+# Letters, digits, "-", "_" and "."; a letter or digit first. A code names files
+# (urging letters), so no "/" nor a leading "." may take one elsewhere.
+_CODE = re.compile(r"[^\W_][\w.-]*")
+
+
+def check_code(code: str) -> None:
+    if not _CODE.fullmatch(code):
+        raise DomainError(
+            f"Mã cơ quan '{code}' không hợp lệ: chỉ dùng chữ, số và các dấu '-', '_', '.', "
+            "bắt đầu bằng chữ hoặc số, không có khoảng trắng hay '/'. Ví dụ: SXD, UBND-HA."
+        )
+
+
+def check_nothing_left_open(code: str, on: date, tasks) -> None:
+    if tasks:
+        listed = ", ".join(t.id for t in tasks[:10]) + (
+            f" và {len(tasks) - 10} nhiệm vụ khác" if len(tasks) > 10 else ""
+        )
+        raise DomainError(
+            f"{code} chủ trì {len(tasks)} nhiệm vụ chưa xong vào ngày {format_date(on)} hoặc "
+            f"giao sau ngày đó ({listed}): giải thể sẽ để các nhiệm vụ đó không còn ai chủ "
+            "trì. Hãy ghi sáp nhập vào cơ quan kế thừa (--into MÃ_CQ) để chuyển chúng sang, "
+            "hoặc giao lại (`nhiemvu task reassign`) hay hủy chúng trước."
+        )
+
+
 def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
     """A merger moves the open tasks of `code` to `successor` on `on`: none of them may
     have come to `code` after it — assigned, or reassigned to it (the move would come
@@ -150,9 +177,9 @@ def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
     if early:
         listed = ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in early)
         raise DomainError(
-            f"Ngày sáp nhập {format_date(on)} trước ngày nhiệm vụ đang mở về {code} (giao hoặc "
-            f"giao lại), mà việc sáp nhập sẽ chuyển sang {successor}: {listed}. Hãy kiểm tra "
-            "lại ngày sáp nhập (--on)."
+            f"Ngày sáp nhập {format_date(on)} trước ngày nhiệm vụ về {code} (giao hoặc giao "
+            f"lại), mà việc sáp nhập phải chuyển sang {successor}: {listed}. Hãy kiểm tra lại "
+            "ngày sáp nhập (--on)."
         )
 
 

@@ -41,6 +41,8 @@ REMINDER = "reminder"
 class Calendar(Protocol):
     def working_days_before(self, d: date, n: int) -> date: ...
 
+    def working_days_between(self, a: date, b: date) -> int: ...
+
 
 @dataclass(frozen=True)
 class OverdueStep:
@@ -77,9 +79,16 @@ class Ladder:
 
     @property
     def reminder_text(self) -> str:
+        return self.reminder_text_for(self.reminder_working_days)
+
+    def reminder_text_for(self, working_days_left: int) -> str:
+        """The reminder's label when it comes later than the ladder says (a deadline
+        set fewer working days ahead): the days actually left."""
         if self.reminder_label is not None:
             return self.reminder_label
-        return f"Nhắc hạn: còn {self.reminder_working_days} ngày làm việc"
+        if working_days_left < 1:
+            return "Nhắc hạn: đến hạn hôm nay"
+        return f"Nhắc hạn: còn {working_days_left} ngày làm việc"
 
     def label_of(self, code: str) -> str:
         if code == REMINDER:
@@ -164,11 +173,6 @@ def epochs(task: Task) -> list[Epoch]:
     return result
 
 
-def _open_on(task: Task, day: date) -> bool:
-    closed = [d for d in (task.completed_on, task.cancelled_on) if d is not None]
-    return all(day < d for d in closed)
-
-
 def due_steps(
     task: Task,
     as_of: date,
@@ -207,13 +211,18 @@ def _steps(task, as_of, calendar, ladder, leads_on, skip) -> list[Step]:
         for code, level, label, nominal in _ladder_dates(epoch.deadline, calendar, ladder):
             if (deadline, code) in skip:
                 continue
-            due_on = max(nominal(), epoch.start)
+            nominal_on = nominal()
+            due_on = max(nominal_on, epoch.start)
             if code == REMINDER and due_on > epoch.deadline:
                 # A reminder that the deadline is near makes no sense once it has
                 # passed (an extension approved after its new date): skip it.
                 continue
-            if due_on > as_of or not epoch.contains(due_on) or not _open_on(task, due_on):
+            if due_on > as_of or not epoch.contains(due_on) or not task.open_on(due_on):
                 continue
+            if code == REMINDER and due_on != nominal_on:
+                label = ladder.reminder_text_for(
+                    calendar.working_days_between(due_on, epoch.deadline)
+                )
             # Looked up last: deriving the leads on a past day is the costly part.
             agencies = tuple(leads_on(due_on) if leads_on else task.leads)
             days = max((due_on - epoch.deadline).days, 0)

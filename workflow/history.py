@@ -58,9 +58,19 @@ def label(event_type: str) -> str:
     return LABELS.get(event_type, event_type)
 
 
+# An agency's events, as `agency history` shows them (a registration has no date).
+_AGENCY_DATE_FIELD = {
+    ag.RENAMED: "on",
+    ag.HEAD_APPOINTED: "from",
+    ag.DEPUTY_APPOINTED: "from",
+    ag.DISSOLVED: "on",
+    ag.MERGED: "on",
+}
+
+
 def business_date(event_type: str, data: Mapping[str, Any]) -> date | None:
     """The date the fact happened on in the process, if the type carries one."""
-    field = BUSINESS_DATE_FIELD.get(event_type)
+    field = BUSINESS_DATE_FIELD.get(event_type) or _AGENCY_DATE_FIELD.get(event_type)
     return from_iso(data.get(field)) if field else None
 
 
@@ -150,7 +160,34 @@ def _retracted(data, version_of) -> str:
     return _with_reason(f"{which} ({label(data['event_type'])})", data.get("reason"))
 
 
+def _agency_registered(data, _version_of) -> str:
+    return f"{data['name']} ({ag.KINDS.get(data['kind'], data['kind'])})"
+
+
+def _renamed(data, _version_of) -> str:
+    return f"thành {data['name']}"
+
+
+def _head_appointed(data, _version_of) -> str:
+    return data["person"]
+
+
+def _deputy_appointed(data, _version_of) -> str:
+    return f"{data['person']}, phụ trách {data['field']}"
+
+
+def _closed(data, _version_of) -> str:
+    reason = data.get("reason") or ""
+    return _with_reason(f"vào {data['into']}", reason) if data.get("into") else reason
+
+
 _DESCRIBERS = {
+    ag.REGISTERED: _agency_registered,
+    ag.RENAMED: _renamed,
+    ag.HEAD_APPOINTED: _head_appointed,
+    ag.DEPUTY_APPOINTED: _deputy_appointed,
+    ag.DISSOLVED: _closed,
+    ag.MERGED: _closed,
     ASSIGNED: _assigned,
     PROGRESS: _progress,
     EXTENDED: _extended,

@@ -139,6 +139,19 @@ class TaskState:
     def is_closed(self) -> bool:
         return self.completed_on is not None or self.cancelled_on is not None
 
+    def open_on(self, day: date) -> bool:
+        """Not yet completed nor cancelled on `day`. A step raised for a day the task
+        turns out to have been closed on (the completion was logged after the pass)
+        never applied."""
+        return all(day < closed for closed in (self.completed_on, self.cancelled_on) if closed)
+
+    def days_to_urge(self, day: date) -> int:
+        """Days past the deadline now in force, for urging: escalation follows every
+        approved extension, a late one too, which `days_overdue` (scoring) does not."""
+        if self.current_deadline is None or not self.open_on(day):
+            return 0
+        return max((day - self.current_deadline).days, 0)
+
 
 @dataclass(kw_only=True)
 class Task(TaskState):
@@ -173,7 +186,9 @@ class Task(TaskState):
         steps = [
             e
             for e in self.escalations
-            if e["deadline"] == iso(self.current_deadline) and e["level"]
+            if e["deadline"] == iso(self.current_deadline)
+            and e["level"]
+            and self.open_on(date.fromisoformat(e["due_on"]))
         ]
         return max(steps, key=lambda e: e["level"], default=None)
 
@@ -206,9 +221,36 @@ class Task(TaskState):
             )
 
     def check_extension(self, to: date, on: date, today: date) -> None:
+        self._check_closed_after(on, "gia hạn")
         self.check_open("gia hạn")
         self.check_business_date(on, today, "phê duyệt gia hạn")
         self._check_extension_to(to, "Hạn mới")
+        if to < on:
+            raise DomainError(
+                f"Hạn mới {format_date(to)} trước ngày phê duyệt gia hạn {format_date(on)}: "
+                "gia hạn như vậy không cho thêm ngày nào. Hãy kiểm tra lại --to và --on "
+                "(có thể đã ghi đảo hai ngày)."
+            )
+
+    def _check_closed_after(self, on: date, action: str) -> None:
+        """Papers arrive out of order: an extension approved while the task was still
+        open, recorded after its completion, needs the completion recorded again after it."""
+        closed = [
+            (day, what, event)
+            for day, what, event in (
+                (self.completed_on, "hoàn thành", self.completion_event),
+                (self.cancelled_on, "hủy", self.cancel_event),
+            )
+            if day is not None and on < day
+        ]
+        if closed:
+            day, what, event = closed[0]
+            raise DomainError(
+                f"Nhiệm vụ {self.id} đã được ghi {what} ngày {format_date(day)}, sau ngày "
+                f"{format_date(on)} muốn {action}. Để ghi việc {action} đúng thứ tự, hãy rút "
+                f"lại sự kiện đó ({_correct_command(event)}), ghi {action}, rồi ghi lại việc "
+                f"{what}."
+            )
 
     def check_extension_refusal(self, to: date, on: date, today: date) -> None:
         """A refusal answers a request that could have been approved: the same rules."""
