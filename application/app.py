@@ -10,6 +10,7 @@ from events.catalog import REGISTRY
 from events.locations import resolve_url
 from events.store import EventStore
 
+from .files import protect_database
 from .ledger import Ledger
 
 
@@ -24,6 +25,7 @@ class App:
     ) -> None:
         """`engine`: one already open (App.quick); otherwise a SQLAlchemy engine for `url`."""
         self.url = resolve_url(url)
+        protect_database(self.url)
         self.quick = engine is not None
         if engine is None:
             from events.database import make_engine, require_schema  # noqa: PLC0415

@@ -16,6 +16,28 @@ from typing import IO
 
 from workflow.errors import DomainError
 
+# The SQLite files of the database this process has open: a report or an export
+# given one of them as its target would replace the ledger itself.
+_DATABASE_FILES: set[str] = set()
+_SQLITE_URL = "sqlite:///"
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def protect_database(url: str) -> None:
+    """Refuse from now on to write a file over the SQLite database at `url`."""
+    if url.startswith(_SQLITE_URL):
+        path = url[len(_SQLITE_URL) :].split("?", 1)[0]
+        if path and path != ":memory:":
+            _DATABASE_FILES.update(os.path.realpath(path + s) for s in _SQLITE_COMPANIONS)
+
+
+def _check_not_the_database(target: Path) -> None:
+    if os.path.realpath(target) in _DATABASE_FILES:
+        raise DomainError(
+            f"Tệp '{target}' là cơ sở dữ liệu đang dùng (hoặc tệp đi kèm của nó): ghi vào đó "
+            "sẽ xóa mất sổ sự kiện. Hãy chọn một tên tệp khác."
+        )
+
 
 class CannotWrite(DomainError):
     def __init__(self, path: Path, error: OSError):
@@ -41,6 +63,7 @@ def written_whole(path: str | Path, mode: str = "wb", durable: bool = False) -> 
     without error. `durable`: flushed to the disk before the rename (an export that
     is the only copy of a log)."""
     target = Path(path)
+    _check_not_the_database(target)
     if target.is_dir():
         raise CannotWrite(target, IsADirectoryError(errno.EISDIR, "is a directory"))
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")

@@ -236,7 +236,7 @@ def _rate_heads(
         ratings.scored(t for t in tasks if t.original_deadline is not None),
         ratings._documents(connection, window.cutoff, date(window.rating_year, 1, 1)),
         ratings._assessments(connection),
-        ratings._tenures(connection),
+        ratings._tenures(connection, rulebook),
         window.rating_year,
         window.cutoff,
         rulebook,

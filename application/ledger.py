@@ -226,7 +226,7 @@ class Ledger:
         self._not_future(start, "bắt đầu phụ trách")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
-            agency.check_active(start)
+            agency.check_deputy_appointment(person, field, start)
             stream = streams.agency(agency.code)
             data = {"person": person, "field": field, "from": iso(start)}
             events = self._append(tx, stream, ag.DEPUTY_APPOINTED, data, start)

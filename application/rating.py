@@ -80,10 +80,13 @@ def _assessments(connection: Connection) -> list[scoring.Assessment]:
     return [scoring.Assessment(r.agency, r.year, r.criterion, r.points, r.reason) for r in rows]
 
 
-def _tenures(connection: Connection) -> list[scoring.Tenure]:
+def _tenures(connection: Connection, rulebook: Rulebook) -> list[scoring.Tenure]:
+    """The terms of the heads the rulebook rates (QĐ 44/2019: of departments, public
+    service units and districts, not of every agency that is given tasks)."""
     return [
         scoring.Tenure(agency.code, tenure.person, tenure.start, tenure.end)
         for agency in loading.load_agencies(connection).values()
+        if rulebook.rates_heads_of(agency.kind)
         for tenure in agency.heads
     ]
 
@@ -127,7 +130,7 @@ def rate(connection: Connection, year: int, cutoff: date, rulebook: Rulebook) ->
         _scored_tasks(connection, cutoff, date(year, 1, 1)),
         _documents(connection, cutoff, date(year, 1, 1)),
         _assessments(connection),
-        _tenures(connection),
+        _tenures(connection, rulebook),
         year,
         cutoff,
         rulebook,

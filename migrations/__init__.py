@@ -5,5 +5,5 @@ HEAD names the revision the code expects; a test checks it is Alembic's single h
 
 from pathlib import Path
 
-HEAD = "0004"
+HEAD = "0005"
 DIRECTORY = Path(__file__).resolve().parent

@@ -12,6 +12,7 @@ the future" rule never depends on when the suite runs.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, datetime
 
 import pytest
@@ -293,6 +294,19 @@ def test_a_deputy_in_charge_until_the_next_of_the_field_or_the_closure(city):
         "Phạm Văn Dũng",
         "Đỗ Thị Hoa",
     ]
+
+
+def test_a_deputy_is_not_recorded_twice(city):
+    again = ["agency", "deputy", "SXD", "--name", "Trần Thị Bình", "--field", "Xây dựng"]
+    refused = city.fails(*again, "--from", "01/01/2023")
+    assert (
+        "Trần Thị Bình đã được ghi là cấp phó SXD phụ trách xây dựng từ ngày 01/01/2023"
+    ) in refused.stderr and "nhiemvu agency history SXD" in refused.stderr
+    city.fails(*again, "--from", "01/06/2023")  # still in charge of it then
+    other = ["agency", "deputy", "SXD", "--name", "Lê Văn Em", "--field", "xây dựng"]
+    city.fails(*other, "--from", "01/01/2023")  # two deputies of a field from one day
+    city.ok(*other, "--from", "01/06/2023")  # a successor
+    assert [d["person"] for d in sxd_on(city, "01/06/2023")["deputies_in_charge"]] == ["Lê Văn Em"]
 
 
 def test_agency_rename(city):
@@ -653,7 +667,7 @@ def test_assign_with_no_deadline_is_ongoing(city):
         "--no-deadline",
     )
     assert out["deadline"] is None
-    task = city.task(out["id"], "--as-of", "31/12/2030")
+    task = city.task(out["id"])  # ongoing, never overdue
     assert task["deadline"] is None and task["deadline_kind"] == "none"
     assert task["status"] == "ongoing" and task["days_overdue"] == 0
     assert "Thời hạn: —" in city.ok("task", "show", out["id"]).stdout
@@ -1465,3 +1479,23 @@ def test_task_show_names_the_escalation_step_and_the_documents(city):
     assert "  Văn bản nhắc đến: 101/TB-VP (Nhắc nhở, 10/04/2023)\n" in text
     fresh = assign(city, "--lead", "STC", "--deadline", "30/06/2023")
     assert city.json("task", "show", fresh, "--as-of", "10/04/2023")["escalation_step"] is None
+
+
+@pytest.mark.parametrize(
+    ("command", "suffix"),
+    [
+        (["events", "export", "--out"], ""),
+        (["rating", "compute", "--year", "2023", "--xlsx"], ""),
+        (["report", "html", "--year", "2023", "--out"], "-wal"),
+    ],
+)
+def test_a_file_is_never_written_over_the_sqlite_database_itself(
+    sqlite_template, tmp_path, command, suffix
+):
+    database = tmp_path / "nhiemvu.db"
+    shutil.copy(sqlite_template, database)
+    nv = Nhiemvu(f"sqlite:///{database}")
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    refused = nv.fails(*command, f"{database}{suffix}")
+    assert "là cơ sở dữ liệu đang dùng" in refused.stderr and "tên tệp khác" in refused.stderr
+    assert nv.event_count() == 1 and [a["code"] for a in nv.json("agency", "list")] == ["SXD"]

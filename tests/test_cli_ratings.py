@@ -140,6 +140,16 @@ def test_worked_example_agency_score(sct):
     assert (row["score"], row["band"]) == (67.0, "HT")
 
 
+def test_heads_of_agencies_outside_qd44_s_scope_are_scored_but_not_rated(sct):
+    sct.ok("agency", "add", "CATP", "--name", "Công an thành phố", "--kind", "khac")
+    sct.ok("agency", "head", "CATP", "--name", "Lưu Quang Huy", "--from", "01/01/2020")
+    heads = by_head(sct.json("rating", "compute", "--year", "2024"))
+    assert set(heads) == {"Phan Văn A", "Trịnh Thị B"}
+    assert heads["Trịnh Thị B"]["rank"] == 1
+    scores = {r["agency"]: r for r in sct.json("score", "--year", "2024")}
+    assert (scores["CATP"]["score"], scores["CATP"]["band"]) == (100.0, "HTXS")
+
+
 def test_a_year_s_figures_name_the_agency_as_it_was_then(sct):
     sct.ok("agency", "rename", "SCT", "--name", "Sở Công Thương và Du lịch", "--on", "01/03/2025")
     assert {r["name"] for r in sct.json("rating", "compute", "--year", "2024")} == {

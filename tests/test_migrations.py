@@ -21,7 +21,12 @@ from events.verify import verify_chain
 
 STORE_TABLES = {"events", "event_log_head", "projection_checkpoints"}
 TRIGGERS = {
-    "sqlite": {"events_no_update", "events_no_delete", "events_contiguous_versions"},
+    "sqlite": {
+        "events_no_update",
+        "events_no_delete",
+        "events_no_replace",
+        "events_contiguous_versions",
+    },
     "postgresql": {"events_no_update", "events_no_truncate", "events_contiguous_versions"},
 }
 

@@ -111,9 +111,15 @@ def test_every_parameter_says_where_it_comes_from_and_whether_it_is_modelled(boo
     for parameter in book.parameters:
         assert parameter.sources and set(parameter.sources) <= keys, parameter.name
         assert parameter.note, parameter.name
-    # Only the cascade and its start were read from a document's text (seed 000, §2.8).
+    # Read from a document's text: the cascade and its start (seed 000, §2.8), and the
+    # heads rated (the title of QĐ 44/2019).
     read = [p.name for p in book.parameters if not p.modelled]
-    assert read == ["cascade.phe_binh_head_to_deputy", "cascade.phe_binh_head_to_deputy_from"]
+    assert read == [
+        "cascade.phe_binh_head_to_deputy",
+        "cascade.phe_binh_head_to_deputy_from",
+        "scope.rated_kinds",
+    ]
+    assert book.rated_kinds == ("so", "quan-huyen", "don-vi-su-nghiep")
     assert book.parameter("deductions.phe_binh").sources == ("qd44_2019",)
     assert book.parameter("bands.HTT").sources == ("nd335_2025",)
     assert book.parameter("tenure.min_days").sources == ("nd90_2020",)
@@ -271,6 +277,7 @@ OTHER_PARAMETERS = [
     "ranking.order",
     "cascade.phe_binh_head_to_deputy",
     "cascade.phe_binh_head_to_deputy_from",
+    "scope.rated_kinds",
     "band_labels.HTXS",
     "band_labels.KXL",
 ]
@@ -315,7 +322,13 @@ def test_every_parameter_of_the_default_file_is_in_these_tables(book):
 
 CRITERIA = [name for name in NUMBER_PARAMETERS if name.startswith("general_criteria.")]
 # A book written before the parameter existed is still read.
-OPTIONAL_PARAMETERS = ["cascade.phe_binh_head_to_deputy_from"]
+OPTIONAL_PARAMETERS = ["cascade.phe_binh_head_to_deputy_from", "scope.rated_kinds"]
+
+
+def test_without_a_scope_the_heads_of_every_kind_of_agency_are_rated():
+    book = parse_rulebook(without(raw(), "scope.rated_kinds"), origin="t")
+    assert book.rated_kinds is None and book.rates_heads_of("khac")
+    assert not parse_rulebook(raw(), origin="t").rates_heads_of("khac")
 
 
 def test_without_a_start_the_cascade_applies_whenever_the_book_does():
@@ -396,6 +409,8 @@ def test_a_missing_general_criterion_is_refused_by_the_total(name):
         ("band_labels.HT", "", "thiếu tham số 'band_labels.HT'"),
         ("cascade.phe_binh_head_to_deputy_from", "05/04/2023", "phải là một ngày"),
         ("cascade.phe_binh_head_to_deputy_from", 2023, "phải là một ngày"),
+        ("scope.rated_kinds", ["so", "bo"], "'scope.rated_kinds' phải là danh sách loại cơ quan"),
+        ("scope.rated_kinds", [], "mỗi loại thuộc: so, quan-huyen, don-vi-su-nghiep, khac"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_parameter(name, value, expected):

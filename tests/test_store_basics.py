@@ -425,16 +425,34 @@ def test_upcasting_old_rows_on_read_leaves_them_unchanged(engine, clock):
 # -- the database itself refuses rewrites ------------------------------------
 
 
+_UPDATE_AND_DELETE = [
+    "UPDATE events SET actor = 'mallory' WHERE position = 1",
+    "UPDATE events SET stream_version = stream_version",
+    "DELETE FROM events WHERE position = 2",
+    "DELETE FROM events",
+]
+# On a conflict, SQLite's REPLACE deletes the row in the way without running a
+# DELETE trigger; PostgreSQL's upsert is an UPDATE.
+_FIRST_AS_ANOTHER = (
+    "event_id, 'agency:SYT', 1, event_type, schema_version, occurred_at, recorded_at, actor, "
+    "causation_id, correlation_id, payload, metadata, hash FROM events WHERE position = 1"
+)
+
+
 @pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE events SET actor = 'mallory' WHERE position = 1",
-        "UPDATE events SET stream_version = stream_version",
-        "DELETE FROM events WHERE position = 2",
-        "DELETE FROM events",
+    ("backend", "statement"),
+    [(backend, s) for s in _UPDATE_AND_DELETE for backend in ("sqlite", "postgresql")]
+    + [
+        ("sqlite", f"INSERT OR REPLACE INTO events SELECT position, {_FIRST_AS_ANOTHER}"),
+        ("sqlite", f"REPLACE INTO events SELECT 3, {_FIRST_AS_ANOTHER}"),  # its id again
+        (
+            "postgresql",
+            "INSERT INTO events SELECT * FROM events WHERE position = 1 "
+            "ON CONFLICT (position) DO UPDATE SET actor = 'mallory'",
+        ),
     ],
 )
-def test_raw_update_and_delete_fail(store, statement):
+def test_raw_update_delete_and_replace_fail(store, statement):
     store.append("task-1", [ev(1), ev(2)])
     before = snapshot(store)
     with pytest.raises(sa.exc.DBAPIError), store.engine.begin() as conn:

@@ -75,6 +75,21 @@ class Agency:
     def deputies_on(self, day: date) -> list[Deputy]:
         return [d for d in self.deputies if d.start <= day and (d.end is None or day <= d.end)]
 
+    def check_deputy_appointment(self, person: str, field_name: str, start: date) -> None:
+        self.check_active(start)
+        for deputy in self.deputies:
+            if not same_field(deputy.field, field_name):
+                continue
+            same_day = deputy.start == start
+            in_charge = deputy.start <= start and (deputy.end is None or start <= deputy.end)
+            if same_day or (in_charge and deputy.person.casefold() == person.casefold()):
+                raise DomainError(
+                    f"{deputy.person} đã được ghi là cấp phó {self.code} phụ trách "
+                    f"{deputy.field} từ ngày {format_date(deputy.start)}; không ghi lại. Nếu lần "
+                    "đó ghi nhầm, hãy rút lại bằng `nhiemvu correct` (mã sự kiện trong "
+                    f"`nhiemvu agency history {self.code}`)."
+                )
+
     def check_rename(self, name: str, on: date) -> None:
         self.check_active(on)
         dated = [n for n in self.names if n.start is not None]

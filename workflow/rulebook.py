@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from .agencies import KINDS
 from .dates import format_date
 from .errors import DomainError
 
@@ -187,7 +188,12 @@ class Rulebook:
     cascade_phe_binh_to_deputy: bool
     # The first issue date the cascade applies to (None: every date the book covers).
     cascade_phe_binh_from: date | None = None
+    # The kinds of agency (workflow.agencies.KINDS) whose heads are rated; None: all.
+    rated_kinds: tuple[str, ...] | None = None
     origin: str = ""
+
+    def rates_heads_of(self, kind: str) -> bool:
+        return self.rated_kinds is None or kind in self.rated_kinds
 
     @property
     def name(self) -> str:
@@ -334,6 +340,7 @@ class _Reader:
         escalation = self.escalation()
         cascade = self.boolean("cascade.phe_binh_head_to_deputy")
         cascade_from = self.optional_day("cascade.phe_binh_head_to_deputy_from")
+        rated_kinds = self.rated_kinds()
         self.reject_unknown()
         return Rulebook(
             **identity,
@@ -353,6 +360,7 @@ class _Reader:
             escalation=escalation,
             cascade_phe_binh_to_deputy=cascade,
             cascade_phe_binh_from=cascade_from,
+            rated_kinds=rated_kinds,
             origin=self.origin,
         )
 
@@ -657,13 +665,30 @@ class _Reader:
             )
         return value
 
-    def optional_day(self, name: str) -> date | None:
-        """A date parameter a book may leave out (None)."""
+    def rated_kinds(self) -> tuple[str, ...] | None:
+        """`scope.rated_kinds`, which a book may leave out (every kind is rated)."""
+        name = "scope.rated_kinds"
+        if not self.present(name):
+            return None
+        value = self.value(name)
+        if not isinstance(value, list) or not value or any(k not in KINDS for k in value):
+            raise self.fail(
+                f"Sổ quy tắc: tham số '{name}' phải là danh sách loại cơ quan, mỗi loại thuộc: "
+                f"{', '.join(KINDS)}.",
+                name,
+            )
+        return tuple(value)
+
+    def present(self, name: str) -> bool:
         *sections, key = name.split(".")
         node: Any = self.data
         for section in sections:
             node = node.get(section) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or key not in node:
+        return isinstance(node, dict) and key in node
+
+    def optional_day(self, name: str) -> date | None:
+        """A date parameter a book may leave out (None)."""
+        if not self.present(name):
             return None
         value = self.value(name)
         if isinstance(value, datetime) or not isinstance(value, date):
