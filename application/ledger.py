@@ -639,6 +639,23 @@ class Ledger:
             self._check_directive_unused(tx, target.data["number"])
         elif target.type == ag.REGISTERED:
             self._check_agency_unreferenced(tx, target.data["code"])
+        elif target.type in (ag.HEAD_APPOINTED, ag.DEPUTY_APPOINTED):
+            self._check_appointee_unreached(tx, target)
+
+    def _check_appointee_unreached(self, tx: StoreTransaction, appointment) -> None:
+        """A document addressed to a head (or cascaded to a deputy) names the person the
+        appointment made: retracting it would leave the document naming nobody there."""
+        code = streams.key_of(appointment.stream_id)
+        person = appointment.data["person"]
+        documents = references.documents_reaching(Raw(tx.connection), code, person)
+        if documents:
+            role = "người đứng đầu" if appointment.type == ag.HEAD_APPOINTED else "cấp phó"
+            raise DomainError(
+                f"Không rút lại được việc ghi {role} {person} của {code}: {_listed(documents)} "
+                "đã gửi tới người này với tư cách đó. Hãy rút lại các văn bản đó trước (mã sự "
+                "kiện: `event_id` trong `nhiemvu report reprimands --from … --to … --json`), "
+                "ghi lại đúng người, rồi ghi lại văn bản."
+            )
 
     def _check_directive_unused(self, tx: StoreTransaction, number: str) -> None:
         tasks = references.tasks_of_directive(Raw(tx.connection), number)

@@ -15,7 +15,7 @@ from typing import Any
 
 import migrations
 from events import driver
-from events.feeds import stored_checkpoint
+from events.feeds import head_row, stored_checkpoint
 from events.sql import Raw
 from workflow.dates import LOCAL_TZ
 
@@ -73,6 +73,6 @@ def _schema_revision(raw: Raw) -> str | None:
 
 
 def _projection_current(raw: Raw) -> bool:
-    head = raw.one("SELECT last_position FROM event_log_head WHERE id = 1")[0]
+    head = head_row(raw, "last_position")[0]
     checkpoint = stored_checkpoint(raw, LEDGER_PROJECTION)
     return checkpoint is not None and checkpoint >= head

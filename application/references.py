@@ -70,6 +70,21 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
     }
 
 
+def documents_reaching(raw: Raw, code: str, person: str) -> list[str]:
+    """The documents (numbers) that reached `person` as head or deputy of `code`."""
+    wanted = person.casefold()
+    return [
+        number
+        for number, data in _naming(raw, "proj_documents", "number", "data", code)
+        if any(
+            target.get("agency") == code
+            and target.get("kind") in ("head", "deputy")
+            and (target.get("person") or "").casefold() == wanted
+            for target in data.get("targets", [])
+        )
+    ]
+
+
 def _agencies_of_task_fact(fact: dict[str, Any]) -> list[str]:
     data = fact["data"]
     if fact["type"] == "task.assigned":

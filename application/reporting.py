@@ -19,12 +19,17 @@ from . import tables as t
 def documents(
     connection: Connection, until: date | None = None, since: date | None = None
 ) -> list[dict]:
-    query = sa.select(t.documents.c.data).order_by(t.documents.c.issued_on, t.documents.c.number)
+    """The documents issued in the range, each with the id of its event (what
+    `nhiemvu correct` takes to retract one)."""
+    documents = t.documents.c
+    query = sa.select(documents.data, documents.event_id).order_by(
+        documents.issued_on, documents.number
+    )
     if until is not None:
-        query = query.where(t.documents.c.issued_on <= until)
+        query = query.where(documents.issued_on <= until)
     if since is not None:
-        query = query.where(t.documents.c.issued_on >= since)
-    return [data for (data,) in connection.execute(query)]
+        query = query.where(documents.issued_on >= since)
+    return [{**data, "event_id": event_id} for data, event_id in connection.execute(query)]
 
 
 @collector_paused()  # a city's tasks as objects: nothing cyclic to collect, see events.memory

@@ -54,6 +54,17 @@ class EventNotProjected(EventStoreError):
         )
 
 
+class HeadMissing(EventStoreError):
+    """The log's head row is gone: someone with direct access emptied event_log_head."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Bảng đầu sổ (event_log_head) không còn dòng nào: cơ sở dữ liệu đã bị can thiệp "
+            "trực tiếp. Không ghi thêm được vào sổ. Hãy khôi phục cơ sở dữ liệu từ bản sao "
+            "lưu, hoặc xuất sổ (`nhiemvu events export`) từ một bản còn nguyên."
+        )
+
+
 class IdempotencyConflict(EventStoreError):
     """Some, but not all, of the events of an append are already stored."""
 
@@ -66,10 +77,18 @@ class SchemaOutOfDate(EventStoreError):
         self.current = current
         self.expected = expected
         self.missing_file = missing_file
+        # Revision ids are zero-padded sequence numbers ("0005"): they compare as text.
+        self.newer = current is not None and current > expected
         if missing_file is not None:
             text = (
                 f"Chưa có tệp cơ sở dữ liệu '{missing_file}'. Hãy chạy `nhiemvu init` để tạo, "
                 "hoặc kiểm tra đường dẫn trong --db hoặc biến môi trường NHIEMVU_DB."
+            )
+        elif self.newer:
+            text = (
+                f"Cơ sở dữ liệu ở phiên bản lược đồ {current}, mới hơn phiên bản {expected} mà "
+                "chương trình này biết: nó đã được một bản nhiemvu mới hơn nâng cấp. Hãy dùng "
+                "bản nhiemvu đó (hoặc mới hơn); `nhiemvu init` ở đây không hạ cấp được."
             )
         else:
             state = "chưa được khởi tạo" if current is None else f"ở phiên bản cũ ({current})"

@@ -24,6 +24,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .errors import HeadMissing
+
 CHECKPOINT_UPDATE = "UPDATE projection_checkpoints SET position = :position WHERE name = :name"
 CHECKPOINT_INSERT = "INSERT INTO projection_checkpoints (name, position) VALUES (:name, :position)"
 
@@ -60,6 +62,14 @@ class _Buffered:
             self.projection.apply(self.connection, events)
 
     end_batch = flush  # a long feed hands the events over batch by batch
+
+
+def head_row(raw, columns: str) -> tuple:
+    """The log's head row (those columns), or HeadMissing."""
+    row = raw.one(f"SELECT {columns} FROM event_log_head WHERE id = 1")
+    if row is None:
+        raise HeadMissing()
+    return row
 
 
 def stored_checkpoint(raw, name: str) -> int | None:
@@ -109,6 +119,8 @@ class Feeds:
         """Lock the head; return (position, hash, recorded_at); catch the projections up."""
         raw = self.tx.raw
         row = raw.one_opening_transaction(*self._lock_statement(raw))
+        if row is None:
+            raise HeadMissing()
         position = row[0]
         self._locked_at = position
         self._others_following = row[3]

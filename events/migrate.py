@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
 import migrations
 
-from .database import connect_or_explain, make_engine
+from .database import connect_or_explain, current_revision, make_engine
+from .errors import EventStoreError, SchemaOutOfDate
 
 
 def alembic_config(url: str) -> Config:
@@ -22,6 +24,22 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = make_engine(url)
     try:  # a database that cannot be opened: a Vietnamese reason, not Alembic's traceback
         connect_or_explain(engine).close()
+        _check_upgradable(engine)
     finally:
         engine.dispose()
     command.upgrade(alembic_config(url), revision)
+
+
+def _check_upgradable(engine) -> None:
+    """What Alembic would fail on with a traceback: a schema from a newer program, or
+    the log's tables without the table that says which schema they are."""
+    current = current_revision(engine)
+    if current is not None and current > migrations.HEAD:
+        raise SchemaOutOfDate(current, migrations.HEAD)
+    if current is None and sa.inspect(engine).has_table("events"):
+        raise EventStoreError(
+            "Cơ sở dữ liệu đã có bảng sổ sự kiện (events) nhưng không có bảng phiên bản lược "
+            "đồ (alembic_version): nó không do `nhiemvu init` tạo, hoặc bảng đó đã bị xóa. "
+            "Không nâng cấp một lược đồ không rõ phiên bản: hãy kiểm tra lại --db; nếu bảng "
+            "phiên bản bị xóa nhầm, hãy khôi phục cơ sở dữ liệu từ bản sao lưu."
+        )

@@ -36,7 +36,7 @@ from .errors import (
     IdempotencyConflict,
     InvalidEvent,
 )
-from .feeds import Feeds
+from .feeds import Feeds, head_row
 from .registry import EventRegistry
 from .serialization import (
     ACTOR_LENGTH,
@@ -412,7 +412,7 @@ class EventStore:
 
     def head_position(self, connection: Connection | None = None) -> int:
         with self._reading(connection) as raw:
-            return raw.one("SELECT last_position FROM event_log_head WHERE id = 1")[0]
+            return head_row(raw, "last_position")[0]
 
     def count(self, connection: Connection | None = None) -> int:
         with self._reading(connection) as raw:

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from .chain import BrokenLink, walk_chain
 from .database import WRITE
 from .errors import EventNotProjected, EventStoreError, InvalidEvent
+from .feeds import head_row
 from .registry import EventRegistry
 from .schema import events as events_table
 from .schema import log_head, projection_checkpoints
@@ -224,9 +225,7 @@ def _export(engine: Engine, batch_size: int) -> Iterator[tuple[bytes, str]]:
         raw = Raw(connection)
         # Positions up to the head are committed and never change (the table
         # is append-only), so appends made during the export cannot tear it.
-        last, head_hash = raw.one(
-            "SELECT last_position, last_hash FROM event_log_head WHERE id = 1"
-        )
+        last, head_hash = head_row(raw, "last_position, last_hash")
         prev_hash, count = GENESIS_HASH, 0
         try:
             for link in walk_chain(raw, up_to=last, batch_size=batch_size):

@@ -34,9 +34,10 @@ def verify_chain(
     prev_hash, checked = GENESIS_HASH, 0
     with read_snapshot(engine) as connection:
         raw = Raw(connection)
-        head_position, head_hash = raw.one(
-            "SELECT last_position, last_hash FROM event_log_head WHERE id = 1"
-        )
+        head = raw.one("SELECT last_position, last_hash FROM event_log_head WHERE id = 1")
+        if head is None:
+            return VerifyResult(False, 0, None, "đầu sổ (event_log_head) không còn dòng nào")
+        head_position, head_hash = head
         try:
             for link in walk_chain(raw, batch_size=batch_size):
                 prev_hash, checked = link.hash, checked + 1

@@ -1499,3 +1499,47 @@ def test_a_file_is_never_written_over_the_sqlite_database_itself(
     refused = nv.fails(*command, f"{database}{suffix}")
     assert "là cơ sở dữ liệu đang dùng" in refused.stderr and "tên tệp khác" in refused.stderr
     assert nv.event_count() == 1 and [a["code"] for a in nv.json("agency", "list")] == ["SXD"]
+
+
+def test_a_log_whose_head_row_was_deleted_is_reported_not_a_traceback(city):
+    engine = city.engine()
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM event_log_head")
+    finally:
+        engine.dispose()
+    verify = city.fails("events", "verify")
+    assert "đầu sổ (event_log_head) không còn dòng nào" in verify.stdout + verify.stderr
+    for args in (
+        ["agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so"],
+        ["events", "export", "--out", "-"],
+    ):
+        refused = city.fails(*args)
+        assert "Bảng đầu sổ (event_log_head) không còn dòng nào" in refused.stderr, args
+
+
+def test_an_appointment_a_document_reached_cannot_be_retracted_under_it(city):
+    city.ok("agency", "head", "SXD", "--name", "Lê Văn Cườngg", "--from", "01/05/2023")
+    typo = city.json("agency", "history", "SXD")[-1]["id"]
+    issue = ["reprimand", "issue", "--on", "10/06/2023", "--head", "SXD", "--field", "xây dựng"]
+    city.ok(*issue, "--kind", "phe-binh", "--doc", "20/UBND-TH")
+    # The head it named, and the deputy the phê bình reached with him.
+    refused = city.fails("correct", typo, "--reason", "Ghi sai họ tên")
+    assert (
+        "Không rút lại được việc ghi người đứng đầu Lê Văn Cườngg của SXD: 20/UBND-TH"
+    ) in refused.stderr and "--json" in refused.stderr
+    deputy = next(h for h in city.json("agency", "history", "SXD") if h["label"] == "Ghi cấp phó")
+    refused = city.fails("correct", deputy["id"], "--reason", "Ghi nhầm")
+    assert "việc ghi cấp phó Trần Thị Bình của SXD: 20/UBND-TH" in refused.stderr
+
+    (document,) = city.json("report", "reprimands", "--year", "2023")["criticism_documents"]
+    city.ok("correct", document["event_id"], "--reason", "Gửi nhầm người")
+    city.ok("correct", typo, "--reason", "Ghi sai họ tên")
+    city.ok("agency", "head", "SXD", "--name", "Lê Văn Cường", "--from", "01/05/2023")
+    city.ok(*issue, "--kind", "phe-binh", "--doc", "20/UBND-TH")
+    report = city.json("report", "reprimands", "--year", "2023")
+    assert report["criticism_individuals"] == 2  # the head and the deputy, once each
+    assert {t["person"] for d in report["criticism_documents"] for t in d["targets"]} == {
+        "Lê Văn Cường",
+        "Trần Thị Bình",
+    }

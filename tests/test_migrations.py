@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from nhiemvu_cli import Nhiemvu
 
 import migrations
 from application.tables import metadata
@@ -138,6 +139,29 @@ def test_require_schema(empty_db_url, empty_engine):
 
     upgrade(empty_db_url)
     require_schema(empty_engine, migrations.HEAD)
+
+
+def test_a_schema_newer_than_the_program_or_of_no_version_is_left_alone(empty_db_url):
+    """Neither `init` nor a command tracebacks, nor calls a newer schema old."""
+    upgrade(empty_db_url)
+    nv = Nhiemvu(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+        for args in (["init"], ["task", "list"]):
+            refused = nv.fails(*args)
+            assert "phiên bản lược đồ 0099, mới hơn phiên bản" in refused.stderr, args
+            assert "cũ" not in refused.stderr
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE alembic_version")
+        refused = nv.fails("init")
+        assert "không có bảng phiên bản lược đồ (alembic_version)" in refused.stderr
+        with engine.connect() as connection:  # init left it as it was
+            assert sa.inspect(connection).has_table("events")
+            assert not sa.inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
 
 
 def _registry() -> EventRegistry:

@@ -153,6 +153,7 @@ def reprimand_report(documents: Iterable[dict[str, Any]], start: date, end: date
                 "kind": d["kind"],
                 "issued_on": d["issued_on"],
                 "targets": d["targets"],
+                "event_id": d.get("event_id"),
             }
             for d in chosen
         ]
