@@ -832,7 +832,13 @@ def reprimand():
     "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
 )
 @click.option("--reason", default=None, metavar="LÝ_DO")
-@click.option("--issuer", default=None, metavar="NƠI_BAN_HÀNH")
+@click.option(
+    "--issuer",
+    default=None,
+    metavar="NƠI_BAN_HÀNH",
+    help="Chủ tịch UBND thành phố (mặc định), Phó Chủ tịch…: phê bình do Phó Chủ tịch ban "
+    "hành không kéo theo cấp phó.",
+)
 @json_option
 @click.pass_context
 def reprimand_issue(

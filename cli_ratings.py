@@ -98,6 +98,7 @@ def score(
     """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
     from application import rating
     from application.cutoffs import period_cutoff
+    from workflow.dates import format_date
     from workflow.reports import period_label
     from workflow.scoring import Window
 
@@ -107,9 +108,20 @@ def score(
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(connection, Window(start, end), cutoff, book, agency)
+    label = period_label(kind, start, end)
+    as_of_text = f"số liệu đến ngày {format_date(cutoff)}" + (", tạm tính" if cutoff < end else "")
     if xlsx_path:
-        _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])
-    output(rows, as_json, lambda rs: render_table(rs, SCORE_COLUMNS) + f"\nSổ quy tắc: {book.name}")
+        notes = [f"Điểm trách nhiệm {label} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
+        _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, notes)
+    output(
+        rows,
+        as_json,
+        lambda rs: (
+            f"ĐIỂM TRÁCH NHIỆM {label.upper()} ({as_of_text})\n"
+            + render_table(rs, SCORE_COLUMNS)
+            + f"\nSổ quy tắc: {book.name}"
+        ),
+    )
 
 
 @click.group(cls=NhiemvuGroup)

@@ -229,14 +229,14 @@ def clipped(text: str, width: int) -> str:
 
 
 def cell_text(value: Any) -> str:
-    """A table cell as people read it: a fraction with the Vietnamese decimal comma
-    (12,63 — the point would read as a thousands separator), a count from 10.000 on
-    with the point between thousands (years, day counts and the like stay as they
-    are); nothing for None."""
+    """A table cell as people read it: a fraction with two decimals and the Vietnamese
+    decimal comma (62,00 as scores are rounded, 16,67 % — the point would read as a
+    thousands separator), a count from 10.000 on with the point between thousands
+    (years, day counts and the like stay as they are); nothing for None."""
     if value is None:
         return ""
     if isinstance(value, float | Decimal):
-        return str(value).replace(".", ",")
+        return f"{value:.2f}".replace(".", ",")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
         return grouped(value)
     return str(value)

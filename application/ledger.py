@@ -517,9 +517,16 @@ class Ledger:
             for task_id in task_ids:
                 self._task(tx, task_id)
             cascade = kind == docs.PHE_BINH and _cascades_phe_binh(on, rulebook)
+            not_chairman = cascade and docs.by_a_vice_chairman(issuer)
             targets, warnings = docs.resolve_targets(
-                kind, on, addressees, agencies, nfc(field), cascade
+                kind, on, addressees, agencies, nfc(field), cascade and not not_chairman
             )
+            if not_chairman and field and addressees.heads:
+                warnings.append(
+                    f"Văn bản do {nfc(issuer)} ban hành: theo TB 129/TB-UBND §2.8, chỉ khi Chủ "
+                    "tịch UBND thành phố phê bình người đứng đầu mới đồng thời phê bình cấp phó "
+                    "phụ trách lĩnh vực; không ai được phê bình kèm theo."
+                )
             data = {
                 "number": number,
                 "kind": kind,

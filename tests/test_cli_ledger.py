@@ -1027,6 +1027,18 @@ def test_no_cascade_before_the_notice_that_brought_it_in(city):
     assert city.event(out["event_id"]).data["targets"] == out["targets"]
 
 
+def test_no_cascade_when_a_vice_chairman_criticises(city):
+    issue = ["reprimand", "issue", "--kind", "phe-binh", "--on", "10/04/2023", "--head", "SXD"]
+    by_vice = city.run(*issue, "--field", "xây dựng", "--doc", "12/TB-VP", "--json",
+                       "--issuer", "Phó Chủ tịch UBND thành phố Lê Khắc Nam")  # fmt: skip
+    assert by_vice.exit_code == 0, by_vice.stderr
+    assert [x["kind"] for x in json.loads(by_vice.stdout)["targets"]] == ["head"]
+    assert "chỉ khi Chủ tịch UBND thành phố phê bình" in by_vice.stderr
+    by_chairman = city.json(*issue, "--field", "xây dựng", "--doc", "13/TB-VP",
+                            "--issuer", "Chủ tịch UBND thành phố")  # fmt: skip
+    assert [x["kind"] for x in by_chairman["targets"]] == ["head", "deputy"]
+
+
 def test_no_cascade_for_a_milder_kind_or_a_field_without_deputy(city):
     milder = city.json(
         "reprimand",

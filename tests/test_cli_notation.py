@@ -17,8 +17,10 @@ from workflow.text import grouped
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        (12.5, "12,5"),
+        (12.5, "12,50"),  # scores and rates with the two decimals they are rounded to
+        (62.0, "62,00"),
         (Decimal("16.67"), "16,67"),
+        (100.0, "100,00"),
         (9_999, "9999"),  # years, day counts and small counts as they are
         (2023, "2023"),
         (10_000, "10.000"),

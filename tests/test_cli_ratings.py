@@ -261,13 +261,17 @@ def test_reports_read_as_vietnamese_text(sct):
     the JSON above keeps numbers, codes and ISO dates."""
     tasks = sct.ok("report", "tasks", "--year", "2024").stdout.splitlines()
     total = next(line for line in tasks if line.startswith("TỔNG CỘNG")).split()
-    assert total[-2:] == ["16,67", "20,0"]
+    assert total[-2:] == ["16,67", "20,00"]
     text = sct.ok("report", "reprimands", "--year", "2024").stdout
     (first,) = [line for line in text.splitlines() if line.startswith("10/UBND-TH ")]
     assert first.split() == ["10/UBND-TH", "Nhắc", "nhở", "20/03/2024", "SCT"]
     assert "nhac_nho" not in text and "phe_binh" not in text and "2024-" not in text
     scores = sct.ok("score", "--year", "2024", "--agency", "SCT").stdout.splitlines()
-    assert scores[2].split()[:3] == ["SCT", "67,0", "HT"]
+    assert scores[0] == "ĐIỂM TRÁCH NHIỆM NĂM 2024 (số liệu đến ngày 31/12/2024)"
+    (row,) = [line for line in scores if line.startswith("SCT ")]
+    assert row.split()[:3] == ["SCT", "67,00", "HT"]
+    quarter = sct.ok("score", "--quarter", "2024Q2", "--as-of", "15/05/2024").stdout
+    assert quarter.startswith("ĐIỂM TRÁCH NHIỆM QUÝ II NĂM 2024 (số liệu đến ngày 15/05/2024")
 
 
 def test_a_finalized_rating_says_when_on_the_secretariat_s_clock(sct):

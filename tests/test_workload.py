@@ -232,15 +232,16 @@ def test_task_states_read_from_columns_are_the_derived_ones(city_url):
                 assert reporting.task_report(connection, period) == reports.task_report(
                     derived, period
                 ), cutoff
-                year_rating = rating.rate(connection, 2020, cutoff, rating.choose_rulebook(cutoff))
+                book = rating.choose_rulebook(cutoff)
+                year_rating = rating.rate(connection, 2020, cutoff, book)
                 everything = scoring.rate_heads(
                     rating.scored(derived),
                     rating._documents(connection, cutoff),
                     rating._assessments(connection),
-                    rating._tenures(connection),
+                    rating._tenures(connection, book),
                     2020,
                     cutoff,
-                    rating.choose_rulebook(cutoff),
+                    book,
                 )
                 assert [{k: v for k, v in r.items() if k != "name"} for r in year_rating] == [
                     r.to_dict() for r in everything

@@ -15,6 +15,7 @@ from typing import Any
 from .agencies import Agency
 from .dates import format_date
 from .errors import DomainError
+from .text import fold
 
 ISSUED = "document.issued"
 
@@ -47,6 +48,13 @@ class Addressees:
 
     def __bool__(self) -> bool:
         return bool(self.agencies or self.heads or self.persons)
+
+
+def by_a_vice_chairman(issuer: str | None) -> bool:
+    """TB 129/TB-UBND §2.8 cascades a phê bình when the Chairman criticises: not one a
+    Vice-Chairman issued. An issuer not given (or the Committee) is taken as the
+    Chairman's: most phê bình documents are signed by him."""
+    return issuer is not None and "pho chu tich" in fold(issuer)
 
 
 def resolve_targets(
