@@ -925,7 +925,7 @@ def _issue(
 def correct(ctx, event, reason, as_json):
     """Rút lại một sự kiện ghi nhầm (sự kiện gốc vẫn ở trong sổ).
 
-    EVENT là mã sự kiện, hoặc mã nhiệm vụ và số thứ tự trong `nhiemvu task history`
+    SỰ_KIỆN là mã sự kiện, hoặc mã nhiệm vụ và số thứ tự trong `nhiemvu task history`
     (NV-00001#3).
     """
     from workflow.history import label

@@ -358,7 +358,16 @@ class Ledger:
             task_id = given_id or self._next_task_id(tx)
             stream = streams.task(task_id)
             if tx.stream_version(stream):
-                raise DomainError(f"Mã nhiệm vụ {task_id} đã tồn tại. Chọn mã khác cho --id.")
+                # A task whose assignment was retracted keeps its stream, and its id.
+                taken = (
+                    "tồn tại"
+                    if self._session(tx).task(task_id)
+                    else (
+                        "dùng cho một nhiệm vụ đã rút lại việc giao (xem `nhiemvu task history "
+                        f"{task_id}`)"
+                    )
+                )
+                raise DomainError(f"Mã nhiệm vụ {task_id} đã {taken}. Chọn mã khác cho --id.")
             data = {
                 "task_id": task_id,
                 "directive": row["number"],

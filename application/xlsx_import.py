@@ -1077,7 +1077,14 @@ class _Importer:
         self.seen[result.task] = p.row
         if self._task_exists(result.task):
             result.status = EXISTS
-            result.warnings += self._differences(result.task, p)
+            if self._task_retracted(result.task):
+                result.warnings.append(
+                    f"Nhiệm vụ {result.task} của dòng này đã được nhập trước đây rồi rút lại "
+                    "(`nhiemvu correct`); không nhập lại. Nếu việc rút lại là nhầm, hãy giao lại "
+                    "nhiệm vụ bằng `nhiemvu task assign`."
+                )
+            else:
+                result.warnings += self._differences(result.task, p)
             return result
         try:
             with self.connection.begin_nested():
@@ -1098,6 +1105,11 @@ class _Importer:
             .limit(1)
         )
         return self.connection.execute(query).first() is not None
+
+    def _task_retracted(self, task_id: str) -> bool:
+        """Its stream is there but its assignment was retracted: no projection row."""
+        query = sa.select(t.tasks.c.task_id).where(t.tasks.c.task_id == task_id)
+        return self.connection.execute(query).first() is None
 
     def _create(self, p: ParsedRow, result: RowResult, leads, coordinators) -> list[str]:
         actions = []

@@ -1555,3 +1555,16 @@ def test_an_appointment_a_document_reached_cannot_be_retracted_under_it(city):
         "Lê Văn Cường",
         "Trần Thị Bình",
     }
+
+
+def test_the_id_of_a_task_whose_assignment_was_retracted_is_not_given_again(city):
+    task_id = assign(city, "--lead", "SXD", "--no-deadline", "--id", "TB129-2.3")
+    city.ok("correct", f"{task_id}#1", "--reason", "Giao nhầm")
+    refused = city.fails(
+        "task", "assign", "--directive", DIRECTIVE, "--title", "Lại", "--lead", "SXD",
+        "--no-deadline", "--id", task_id,
+    )  # fmt: skip
+    assert (
+        "Mã nhiệm vụ TB129-2.3 đã dùng cho một nhiệm vụ đã rút lại việc giao "
+        "(xem `nhiemvu task history TB129-2.3`)"
+    ) in refused.stderr

@@ -604,6 +604,18 @@ def test_reimport_creates_nothing_new(nv, tmp_path):
     assert nv.event_count() == count + 1
 
 
+def test_a_row_whose_task_was_retracted_is_said_so_and_the_rest_imports(nv, tmp_path):
+    rows = [row("Việc một", "SXD", "30/06/2023"), row("Việc hai", "STC", "30/09/2023")]
+    first = nv.import_json(workbook(tmp_path / "book.xlsx", STANDARD, rows))
+    retracted = first["rows"][0]["task"]
+    nv.ok("correct", f"{retracted}#1", "--reason", "Nhập nhầm dòng")
+    rows.append(row("Việc ba", "STNMT", "31/12/2023"))
+    again = nv.import_json(workbook(tmp_path / "book2.xlsx", STANDARD, rows))
+    assert [r["status"] for r in again["rows"]] == ["exists", "exists", "created"]
+    assert "đã được nhập trước đây rồi rút lại" in again["rows"][0]["warnings"][0]
+    assert retracted not in nv.tasks()
+
+
 def test_duplicate_row_in_one_file_is_invalid(nv, tmp_path):
     path = workbook(
         tmp_path / "book.xlsx",

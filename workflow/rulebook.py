@@ -248,7 +248,9 @@ def rulebook_in_force(on: date, directory: str | Path | None = None) -> Rulebook
         known = "; ".join(f"{book.name} ({_window_text(book)})" for book in books)
         raise RulebookError(
             f"Không có sổ quy tắc nào có hiệu lực vào ngày {format_date(on)} "
-            f"trong thư mục '{folder}'. Các sổ hiện có: {known}."
+            f"trong thư mục '{folder}'. Các sổ hiện có: {known}. Hãy chọn một ngày trong "
+            "thời gian hiệu lực của một sổ, hoặc chỉ rõ sổ bằng --rulebook TỆP nếu lệnh có "
+            "tùy chọn đó."
         )
     return book
 
