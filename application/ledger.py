@@ -657,6 +657,25 @@ class Ledger:
             self._check_agency_unreferenced(tx, target.data["code"])
         elif target.type in (ag.HEAD_APPOINTED, ag.DEPUTY_APPOINTED):
             self._check_appointee_unreached(tx, target)
+        elif target.type in (tk.COMPLETED, tk.CANCELLED_EVENT):
+            self._check_reopened_task_has_a_lead(tx, target)
+
+    def _check_reopened_task_has_a_lead(self, tx: StoreTransaction, closing) -> None:
+        """Retracting a completion or a cancellation opens the task again: not under an
+        agency closed since, which nobody would answer for (escalation would urge it)."""
+        task = self._session(tx).task(streams.key_of(closing.stream_id))
+        if task is None:
+            return
+        closed = [a for a in (self._agency(tx, c) for c in task.leads) if a.closed_on]
+        if closed:
+            gone = closed[0]
+            raise DomainError(
+                f"Rút lại sự kiện này sẽ mở lại nhiệm vụ {task.id}, mà cơ quan chủ trì "
+                f"{gone.code} đã {gone.closure()}: nhiệm vụ sẽ không còn ai chủ trì. Nếu cơ "
+                "quan được sáp nhập, hãy rút lại việc sáp nhập (mã sự kiện trong `nhiemvu "
+                f"agency history {gone.code}`), rút lại sự kiện này, rồi ghi lại việc sáp "
+                "nhập: nhiệm vụ sẽ được chuyển theo."
+            )
 
     def _check_appointee_unreached(self, tx: StoreTransaction, appointment) -> None:
         """A document addressed to a head (or cascaded to a deputy) names the person the

@@ -1568,3 +1568,18 @@ def test_the_id_of_a_task_whose_assignment_was_retracted_is_not_given_again(city
         "Mã nhiệm vụ TB129-2.3 đã dùng cho một nhiệm vụ đã rút lại việc giao "
         "(xem `nhiemvu task history TB129-2.3`)"
     ) in refused.stderr
+
+
+def test_a_completion_is_not_retracted_under_an_agency_closed_since(city):
+    task_id = assign(city, "--lead", "SKHDT", "--deadline", "30/04/2023")
+    city.ok("task", "complete", task_id, "--on", "15/04/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    assert city.task(task_id)["leads"] == ["SKHDT"]  # closed before the merger: not moved
+    refused = city.fails("correct", f"{task_id}#2", "--reason", "Chưa hoàn thành")
+    assert "cơ quan chủ trì SKHDT đã sáp nhập vào STC từ ngày 01/06/2023" in refused.stderr
+    # The way out it gives: the merger back, the completion back, the merger again.
+    merger = city.json("agency", "history", "SKHDT")[-1]["id"]
+    city.ok("correct", merger, "--reason", "Ghi lại sau")
+    city.ok("correct", f"{task_id}#2", "--reason", "Chưa hoàn thành")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    assert city.task(task_id)["leads"] == ["STC"]

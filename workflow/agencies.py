@@ -125,14 +125,14 @@ class Agency:
 
     def check_active(self, day: date) -> None:
         if not self.is_active(day):
-            raise DomainError(f"Cơ quan {self.code} đã {self._closure()}.")
+            raise DomainError(f"Cơ quan {self.code} đã {self.closure()}.")
 
     def check_dissolution(self, on: date) -> None:
         """An agency closes once, and after every appointment in it began: closing
         ends the head's term the day before, and a deputy's charge with it."""
         if self.closed_on is not None:
             raise DomainError(
-                f"Cơ quan {self.code} đã {self._closure()}; không ghi giải thể hay sáp nhập "
+                f"Cơ quan {self.code} đã {self.closure()}; không ghi giải thể hay sáp nhập "
                 "lần nữa. Nếu lần trước ghi sai, hãy rút lại sự kiện đó bằng "
                 "`nhiemvu correct MÃ_SỰ_KIỆN --reason …` rồi ghi lại."
             )
@@ -153,7 +153,8 @@ class Agency:
                 "`nhiemvu correct`."
             )
 
-    def _closure(self) -> str:
+    def closure(self) -> str:
+        """The closure in words: giải thể từ ngày …, or sáp nhập vào … từ ngày …"""
         state = f"sáp nhập vào {self.merged_into}" if self.merged_into else "giải thể"
         return f"{state} từ ngày {format_date(self.closed_on)}"
 
