@@ -6,6 +6,14 @@ Messages are Vietnamese because they reach the secretariat through the CLI.
 # What the database says when it refuses a stream version out of sequence (the
 # trigger of events.schema); the store turns it into a ConcurrencyError.
 CONTIGUOUS_VERSIONS_MESSAGE = "events: stream version out of sequence"
+# What the database says when a new event's position is taken already (SQLite's
+# trigger of migration 0005; the primary key's name on PostgreSQL): a row was put
+# into the log behind the store's back, beyond its head.
+POSITION_TAKEN_MESSAGES = (
+    "an insert over an existing event refused",
+    "pk_events",
+    "events.position",
+)
 
 
 class EventStoreError(Exception):
@@ -62,6 +70,15 @@ class HeadMissing(EventStoreError):
             "Bảng đầu sổ (event_log_head) không còn dòng nào: cơ sở dữ liệu đã bị can thiệp "
             "trực tiếp. Không ghi thêm được vào sổ. Hãy khôi phục cơ sở dữ liệu từ bản sao "
             "lưu, hoặc xuất sổ (`nhiemvu events export`) từ một bản còn nguyên."
+        )
+
+
+class LogBeyondItsHead(EventStoreError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Sổ sự kiện có dòng ở vị trí sau đầu sổ (event_log_head): một dòng đã được chèn "
+            "trực tiếp vào cơ sở dữ liệu. Không ghi thêm được. Hãy chạy `nhiemvu events "
+            "verify` để xem vị trí, và khôi phục cơ sở dữ liệu từ bản sao lưu."
         )
 
 

@@ -32,9 +32,11 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from .driver import SQLITE_BUSY_TIMEOUT_S, WRITE
 from .errors import (
     CONTIGUOUS_VERSIONS_MESSAGE,
+    POSITION_TAKEN_MESSAGES,
     ConcurrencyError,
     IdempotencyConflict,
     InvalidEvent,
+    LogBeyondItsHead,
 )
 from .feeds import Feeds, head_row
 from .registry import EventRegistry
@@ -760,6 +762,8 @@ class StoreTransaction:
         try:
             yield
         except self.raw.integrity_errors as exc:
+            if any(message in str(exc) for message in POSITION_TAKEN_MESSAGES):
+                raise LogBeyondItsHead() from None
             if CONTIGUOUS_VERSIONS_MESSAGE not in str(exc):
                 raise
             raise self._out_of_sequence(self._written_rows) from None

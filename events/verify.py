@@ -13,6 +13,7 @@ from .serialization import GENESIS_HASH
 from .sql import Raw
 
 _EDITED = "mã băm không khớp: nội dung sự kiện đã bị sửa ngoài hệ thống"
+_BEYOND_HEAD = "dòng ở sau đầu sổ (event_log_head): được chèn trực tiếp vào cơ sở dữ liệu"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def verify_chain(
                     progress(batch_size)
         except BrokenLink as broken:
             reason = _EDITED if broken.kind == "hash" else broken.sequence_detail
+            if broken.position > head_position:
+                reason = _BEYOND_HEAD
             return VerifyResult(False, checked, broken.position, reason)
     if progress is not None and checked % batch_size:
         progress(checked % batch_size)

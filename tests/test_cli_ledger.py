@@ -1583,3 +1583,23 @@ def test_a_completion_is_not_retracted_under_an_agency_closed_since(city):
     city.ok("correct", f"{task_id}#2", "--reason", "Chưa hoàn thành")
     city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
     assert city.task(task_id)["leads"] == ["STC"]
+
+
+def test_a_row_put_beyond_the_log_s_head_is_explained_to_the_next_writer(city):
+    engine = city.engine()
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO events SELECT position + 1, 'aaaaaaaa-0000-0000-0000-000000000001', "
+                "'agency:XYZ', 1, event_type, schema_version, occurred_at, recorded_at, 'admin', "
+                "causation_id, correlation_id, payload, metadata, hash FROM events "
+                "WHERE position = (SELECT last_position FROM event_log_head)"
+            )
+    finally:
+        engine.dispose()
+    verify = city.run("events", "verify")
+    assert verify.exit_code == 1
+    assert "sau đầu sổ (event_log_head): được chèn trực tiếp" in verify.stdout + verify.stderr
+    refused = city.run("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so")
+    assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), refused.exception
+    assert "có dòng ở vị trí sau đầu sổ" in refused.stderr
