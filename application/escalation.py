@@ -51,7 +51,7 @@ from workflow.escalation import (
     ladder_from_rulebook,
     pending_steps,
 )
-from workflow.rulebook import rulebook_in_force
+from workflow.rulebook import rulebook_in_force, rulebook_spans
 
 from . import streams
 from .ledger import Ledger
@@ -224,7 +224,9 @@ def run_escalation_pass(
 ) -> PassResult:
     """Raise (or, dry run, list) every step due by `as_of` that is not yet on the log.
 
-    Without an explicit ladder, the one of the rulebook in force on `as_of` is used.
+    Without an explicit ladder, each span of days under one rulebook is passed with
+    that book's ladder, the span of `as_of` last: a pass after downtime across a
+    change of rules raises what daily passes would have.
     """
     today = ledger.today()
     as_of = as_of or today
@@ -235,8 +237,30 @@ def run_escalation_pass(
             "Dùng --dry-run để xem trước."
         )
     calendar = calendar or ledger.calendar()
-    if ladder is None:
-        ladder = ladder_from_rulebook(rulebook_in_force(as_of))
+    if ladder is not None:
+        return _pass(ledger, as_of, dry_run, calendar, ladder)
+    rulebook_in_force(as_of)  # none in force: the refusal names the books there are
+    outcomes: dict[str, Outcome] = {}
+    checked = 0
+    for book, last_day in rulebook_spans(as_of):
+        span_ladder = ladder_from_rulebook(book)
+        if last_day < as_of and _passed_by(ledger, span_ladder, last_day):
+            continue  # an earlier book's days, passed while it was in force
+        span = _pass(ledger, last_day, dry_run, calendar, span_ladder)
+        checked += span.candidates
+        for outcome in span.outcomes:  # (a dry run lists a step once, as its span found it)
+            outcomes.setdefault(outcome.step.event_id, outcome)
+    ordered = sorted(outcomes.values(), key=lambda o: (o.step.due_on, o.step.task_id, o.step.level))
+    return PassResult(as_of, dry_run, ordered, checked)
+
+
+def _passed_by(ledger: Ledger, ladder: Ladder, day: date) -> bool:
+    with ledger.reading() as connection:
+        passed = last_pass(connection, ladder)
+    return passed is not None and passed.as_of >= day
+
+
+def _pass(ledger: Ledger, as_of: date, dry_run: bool, calendar: Calendar, ladder: Ladder):
     # The scan reads the projection without the lock and keeps only the tasks with
     # something pending; its read transaction ends before the first write, and each
     # write reads its task again under the lock (and derives it again if it changed).

@@ -870,3 +870,49 @@ def test_a_retracted_step_stays_retracted_and_later_steps_still_come(db_url):
     assert n.json("escalate", "--as-of", "2024-03-12", "--dry-run") == []
     steps = [e.data["step"] for e in n.escalated()]
     assert sorted(steps) == ["overdue_1", "overdue_2", "reminder"]
+
+
+@pytest.fixture
+def rules_change_on_new_year(tmp_path, monkeypatch):
+    """The shipped book until 31/12/2023, then one whose levels 2 and 3 come at 10 and
+    20 days overdue (as a new decision would set them)."""
+    import workflow.rulebook as rulebook_module
+
+    shipped = next(rulebook_module.default_rulebooks_dir().glob("rulebook_*.toml"))
+    text = shipped.read_text(encoding="utf-8")
+    folder = tmp_path / "rulebooks"
+    folder.mkdir()
+    (folder / "rulebook_a.toml").write_text(
+        text.replace('effective_to = ""', "effective_to = 2023-12-31"), encoding="utf-8"
+    )
+    newer = (
+        text.replace('id = "qd44-2019-haiphong"', 'id = "thu-2024"')
+        .replace("effective_from = 2019-12-20", "effective_from = 2024-01-01")
+        .replace("level_2_days_overdue = { value = 7,", "level_2_days_overdue = { value = 10,")
+        .replace("level_3_days_overdue = { value = 15,", "level_3_days_overdue = { value = 20,")
+    )
+    (folder / "rulebook_b.toml").write_text(newer, encoding="utf-8")
+    monkeypatch.setattr(rulebook_module, "default_rulebooks_dir", lambda: folder)
+
+
+def test_after_downtime_across_a_change_of_rules_each_day_has_its_own_ladder(
+    db_url, second_db_url, rules_change_on_new_year
+):
+    daily, downtime = seed(db_url), seed(second_db_url)
+    for n in (daily, downtime):
+        n.ok("directive", "add", "200/TB-UBND", "--date", "01/12/2023", "--title", "Tháng 12")
+        for task_id, deadline in (("EARLY", "2023-12-10"), ("LATE", "2023-12-28")):
+            n.ok("task", "assign", "--directive", "200/TB-UBND", "--id", task_id, "--title",
+                 task_id, "--lead", "SXD", "--deadline", deadline, "--assigned-on", "2023-12-01")  # fmt: skip
+    for day in _days("2023-12-01", "2024-01-20"):
+        daily.ok("escalate", "--as-of", day.isoformat())
+    downtime.ok("escalate", "--as-of", "2024-01-20")
+    raised = daily.keys()
+    assert downtime.keys() == raised
+    assert {k for k in raised if k[0] == "task:LATE"} == {
+        ("task:LATE", "reminder", "2023-12-28", "2023-12-25"),
+        ("task:LATE", "overdue_1", "2023-12-28", "2023-12-29"),
+        ("task:LATE", "overdue_2", "2023-12-28", "2024-01-07"),  # 10 days: the 2024 book
+        ("task:LATE", "overdue_3", "2023-12-28", "2024-01-17"),  # 20 days
+    }
+    assert ("task:EARLY", "overdue_3", "2023-12-10", "2023-12-25") in raised  # 15 days

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -253,6 +253,30 @@ def rulebook_in_force(on: date, directory: str | Path | None = None) -> Rulebook
             "tùy chọn đó."
         )
     return book
+
+
+def rulebook_spans(until: date, directory: str | Path | None = None) -> list[tuple[Rulebook, date]]:
+    """The books in force up to `until`, each with the last day it was (the day before
+    the next one took over, or `until`), in date order; days no book covers are left
+    out. A pass after downtime across a change of rules runs each span under its own
+    book, as daily passes would have."""
+    folder, books = _books(directory)
+    days = sorted(
+        {b.effective_from for b in books}
+        | {b.effective_to + timedelta(days=1) for b in books if b.effective_to}
+    )
+    starts = [day for day in days if day <= until]
+    spans: list[tuple[Rulebook, date]] = []
+    for index, start in enumerate(starts):
+        book = _in_force(start, folder, books)
+        end = starts[index + 1] - timedelta(days=1) if index + 1 < len(starts) else until
+        if book is None:
+            continue
+        if spans and spans[-1][0] is book:
+            spans[-1] = (book, end)
+        else:
+            spans.append((book, end))
+    return spans
 
 
 def rulebook_in_force_if_any(on: date, directory: str | Path | None = None) -> Rulebook | None:
