@@ -182,13 +182,16 @@ class Task(TaskState):
 
     @property
     def escalation_step(self) -> dict[str, Any] | None:
-        """The step of that level (its label, the day it fell due), if one was raised."""
+        """The step of that level (its label, the day it fell due), if one was raised
+        on a day the task was open (`open_on`; ISO dates compare as text, and every
+        task row of a rebuild asks this)."""
+        deadline = iso(self.current_deadline)
+        closed = [day for day in (self.completed_on, self.cancelled_on) if day is not None]
+        closed_on = iso(min(closed)) if closed else "9999-12-31"
         steps = [
             e
             for e in self.escalations
-            if e["deadline"] == iso(self.current_deadline)
-            and e["level"]
-            and self.open_on(date.fromisoformat(e["due_on"]))
+            if e["deadline"] == deadline and e["level"] and e["due_on"] < closed_on
         ]
         return max(steps, key=lambda e: e["level"], default=None)
 
