@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from events.memory import collector_paused
-from events.sql import Raw
 from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
@@ -24,15 +23,14 @@ from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import nfc
 
-from . import lengths, references, streams
+from . import lengths, streams
+from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
 from .lengths import check_length
 from .projection import LedgerProjection
+from .results import CommandResult
 
 if TYPE_CHECKING:
     from workflow.rulebook import Rulebook
-
-
-DIRECTIVE_REGISTERED = "directive.registered"
 
 
 def _loading():
@@ -52,15 +50,7 @@ class DeadlineInput:
     value: Any = None
 
 
-@dataclass(frozen=True)
-class CommandResult:
-    stream_id: str
-    events: list[Any]
-    warnings: tuple[str, ...] = ()
-    key: str | None = None
-
-
-class Ledger:
+class Ledger(Corrections):
     def __init__(
         self,
         store: EventStore,
@@ -583,161 +573,6 @@ class Ledger:
             events = self._append(tx, stream, "assessment.recorded", data, None)
             return CommandResult(stream, events)
 
-    def correct(self, reference: str, reason: str) -> CommandResult:
-        """Retract one event: by its id, or as `NV-00001#3` (the third event of that
-        task, as `task history` numbers them)."""
-        if not nfc(reason):
-            raise DomainError("Hãy ghi lý do điều chỉnh (--reason).")
-        with self.command() as tx:
-            target = self._event_to_correct(tx, reference.strip())
-            if target.type == "event.retracted":
-                raise DomainError("Không rút lại một sự kiện điều chỉnh; hãy ghi sự kiện mới.")
-            if target.type == "rating.finalized":
-                raise DomainError(
-                    "Kết quả xếp loại đã chốt không rút lại được; hãy chốt lại với lý do "
-                    "(`nhiemvu rating finalize --reason …`)."
-                )
-            retracted = Raw(tx.connection).one(
-                "SELECT COUNT(*) FROM events WHERE stream_id = :s AND event_type = :t",
-                {"s": target.stream_id, "t": "event.retracted"},
-            )[0]
-            if retracted and target.event_id in _retracted(tx.read_stream(target.stream_id)):
-                raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
-            self._check_unreferenced(tx, target)
-            moves = self._merger_moves(tx, target) if target.type == ag.MERGED else []
-            events = self._retract(tx, target.stream_id, target.event_id, target.type, reason)
-            for task_id, move_id in moves:
-                # With the merger: it made them, and they would keep the tasks with the
-                # successor while the agency stands again.
-                self._retract(tx, streams.task(task_id), move_id, tk.REASSIGNED, reason)
-            warnings = ()
-            if moves:
-                warnings = (
-                    f"Rút lại cả việc chuyển {len(moves)} nhiệm vụ do lần sáp nhập này ghi "
-                    f"({_listed([task_id for task_id, _ in moves])}): các nhiệm vụ đó trở lại "
-                    f"{streams.key_of(target.stream_id)} chủ trì.",
-                )
-            return CommandResult(target.stream_id, events, warnings)
-
-    def _retract(self, tx, stream_id: str, event_id: str, event_type: str, reason: str):
-        data = {"event_id": event_id, "event_type": event_type, "reason": nfc(reason)}
-        return self._append(tx, stream_id, "event.retracted", data, None, causation_id=event_id)
-
-    def _merger_moves(self, tx: StoreTransaction, merger) -> list[tuple[str, str]]:
-        """(task id, event id) of the moves a merger made that still stand. Refused if a
-        task moved on again since: the later move would have to go first."""
-        moves, moved_on = [], []
-        for move_id, stream_id in references.caused_by(Raw(tx.connection), merger.event_id):
-            if streams.kind_of(stream_id) != "task":
-                continue
-            task_id = streams.key_of(stream_id)
-            row = self._session(tx).task_row(task_id)
-            ids = [fact["id"] for fact in row.facts] if row is not None else []
-            if move_id not in ids:
-                continue  # retracted on its own already, or with the task's assignment
-            later = row.facts[ids.index(move_id) + 1 :]
-            if any(fact["type"] == tk.REASSIGNED for fact in later):
-                moved_on.append(task_id)
-            else:
-                moves.append((task_id, move_id))
-        if moved_on:
-            raise DomainError(
-                f"Không rút lại được lần sáp nhập này: {_listed(moved_on)} đã được giao lại "
-                "sau khi sáp nhập chuyển sang. Hãy rút lại các lần giao lại sau đó trước "
-                "(`nhiemvu task history MÃ_NV` cho số thứ tự, rồi `nhiemvu correct MÃ_NV#N`)."
-            )
-        return moves
-
-    def _check_unreferenced(self, tx: StoreTransaction, target) -> None:
-        """A registration is retracted only while nothing refers to what it registered:
-        else tasks, documents and assessments would name what no longer exists."""
-        if target.type == DIRECTIVE_REGISTERED:
-            self._check_directive_unused(tx, target.data["number"])
-        elif target.type == ag.REGISTERED:
-            self._check_agency_unreferenced(tx, target.data["code"])
-        elif target.type in (ag.HEAD_APPOINTED, ag.DEPUTY_APPOINTED):
-            self._check_appointee_unreached(tx, target)
-        elif target.type in (tk.COMPLETED, tk.CANCELLED_EVENT):
-            self._check_reopened_task_has_a_lead(tx, target)
-
-    def _check_reopened_task_has_a_lead(self, tx: StoreTransaction, closing) -> None:
-        """Retracting a completion or a cancellation opens the task again: not under an
-        agency closed since, which nobody would answer for (escalation would urge it)."""
-        task = self._session(tx).task(streams.key_of(closing.stream_id))
-        if task is None:
-            return
-        closed = [a for a in (self._agency(tx, c) for c in task.leads) if a.closed_on]
-        if closed:
-            gone = closed[0]
-            raise DomainError(
-                f"Rút lại sự kiện này sẽ mở lại nhiệm vụ {task.id}, mà cơ quan chủ trì "
-                f"{gone.code} đã {gone.closure()}: nhiệm vụ sẽ không còn ai chủ trì. Nếu cơ "
-                "quan được sáp nhập, hãy rút lại việc sáp nhập (mã sự kiện trong `nhiemvu "
-                f"agency history {gone.code}`), rút lại sự kiện này, rồi ghi lại việc sáp "
-                "nhập: nhiệm vụ sẽ được chuyển theo."
-            )
-
-    def _check_appointee_unreached(self, tx: StoreTransaction, appointment) -> None:
-        """A document addressed to a head (or cascaded to a deputy) names the person the
-        appointment made: retracting it would leave the document naming nobody there."""
-        code = streams.key_of(appointment.stream_id)
-        person = appointment.data["person"]
-        documents = references.documents_reaching(Raw(tx.connection), code, person)
-        if documents:
-            role = "người đứng đầu" if appointment.type == ag.HEAD_APPOINTED else "cấp phó"
-            raise DomainError(
-                f"Không rút lại được việc ghi {role} {person} của {code}: {_listed(documents)} "
-                "đã gửi tới người này với tư cách đó. Hãy rút lại các văn bản đó trước (mã sự "
-                "kiện: `event_id` trong `nhiemvu report reprimands --from … --to … --json`), "
-                "ghi lại đúng người, rồi ghi lại văn bản."
-            )
-
-    def _check_directive_unused(self, tx: StoreTransaction, number: str) -> None:
-        tasks = references.tasks_of_directive(Raw(tx.connection), number)
-        if tasks:
-            raise DomainError(
-                f"Không rút lại được việc ghi văn bản {number}: còn {len(tasks)} nhiệm vụ "
-                f"giao theo văn bản này ({_listed(tasks)}). Hãy rút lại việc giao các nhiệm "
-                f"vụ đó trước, ví dụ `nhiemvu correct {tasks[0]}#1 --reason …`."
-            )
-
-    def _check_agency_unreferenced(self, tx: StoreTransaction, code: str) -> None:
-        found = references.agency_references(Raw(tx.connection), code)
-        named = [f"{_REFERRERS[kind]} {_listed(keys)}" for kind, keys in found.items() if keys]
-        if named:
-            raise DomainError(
-                f"Không rút lại được việc đăng ký cơ quan {code}: cơ quan này còn được nhắc "
-                f"đến ở {'; '.join(named)}. Hãy rút lại những sự kiện đó trước; nếu chỉ ghi "
-                "sai tên, hãy dùng `nhiemvu agency rename`."
-            )
-
-    def _event_to_correct(self, tx: StoreTransaction, reference: str):
-        task_id, hash_sign, number = reference.rpartition("#")
-        if not hash_sign:
-            target = self.store.get_event(reference, connection=tx.connection)
-            if target is None:
-                raise NotFound("sự kiện", reference)
-            return target
-        task_id = task_id.strip().upper()
-        number = number.strip()
-        # ASCII digits only: str.isdigit() also takes '²' and '٣', which int() refuses
-        # or reads as another number than the one people see.
-        if not (number.isascii() and number.isdigit()):
-            raise DomainError(
-                f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu # và "
-                f"số thứ tự trong `nhiemvu task history`, ví dụ {task_id or 'NV-00001'}#2."
-            )
-        stream = tx.read_stream(streams.task(task_id))
-        if not stream:
-            raise NotFound("nhiệm vụ", task_id, _loading().task_ids(tx.connection))
-        version = int(number)
-        if not 1 <= version <= len(stream):
-            raise DomainError(
-                f"Nhiệm vụ {task_id} không có sự kiện #{version}: các số thứ tự là 1–"
-                f"{len(stream)} (xem `nhiemvu task history {task_id}`)."
-            )
-        return stream[version - 1]
-
     def _not_future(self, on: date, what: str) -> None:
         if on > self.today():
             raise DomainError(
@@ -746,16 +581,11 @@ class Ledger:
             )
 
 
-def _retracted(stream) -> set[str]:
-    """The ids of the stream's events that a later event retracted."""
-    return {e.data["event_id"] for e in stream if e.type == tk.RETRACTED}
-
-
 def _stands(stream, event_type: str) -> bool:
     """Whether the stream holds an event of `event_type` not retracted since: an
     agency's or a directive's registration, a document's issue. Streams are named by
     the code in upper case, so this holds for the code in any case."""
-    retracted = _retracted(stream)
+    retracted = retracted_ids(stream)
     return any(e.type == event_type and e.event_id not in retracted for e in stream)
 
 
@@ -767,22 +597,6 @@ def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
 
         rulebook = rulebook_in_force_if_any(on)
     return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
-
-
-# What may refer to an agency (application.references.agency_references), in words.
-_REFERRERS = {
-    "tasks": "nhiệm vụ (chủ trì hoặc phối hợp)",
-    "documents": "văn bản",
-    "assessments": "đánh giá",
-    "ratings": "kết quả xếp loại đã chốt",
-    "agencies": "cơ quan sáp nhập vào nó",
-}
-
-
-def _listed(keys: list[str], shown: int = 10) -> str:
-    """The first few keys, and how many more."""
-    more = len(keys) - shown
-    return ", ".join(keys[:shown]) + (f" và {more} mục khác" if more > 0 else "")
 
 
 def _required(text: str | None, what: str) -> str:
