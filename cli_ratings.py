@@ -104,11 +104,11 @@ def score(
 
     kind, start, end = window(year, quarter, month, date_from, date_to)
     app = _app(ctx)
-    cutoff = period_cutoff(start, end, period_label(kind, start, end), as_of, app.today())
+    label = period_label(kind, start, end)
+    cutoff = period_cutoff(start, end, label, as_of, app.today())
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(connection, Window(start, end), cutoff, book, agency)
-    label = period_label(kind, start, end)
     as_of_text = f"số liệu đến ngày {format_date(cutoff)}" + (", tạm tính" if cutoff < end else "")
     if xlsx_path:
         notes = [f"Điểm trách nhiệm {label} ({as_of_text})", f"Sổ quy tắc: {book.name}"]

@@ -15,7 +15,7 @@ from events.store import StoreTransaction
 from workflow import agencies as ag
 from workflow import tasks as tk
 from workflow.errors import DomainError, NotFound
-from workflow.text import nfc
+from workflow.text import listed, nfc
 
 from . import references, streams
 from .results import CommandResult
@@ -197,9 +197,3 @@ REFERRERS = {
     "ratings": "kết quả xếp loại đã chốt",
     "agencies": "cơ quan sáp nhập vào nó",
 }
-
-
-def listed(keys: list[str], shown: int = 10) -> str:
-    """The first few keys, and how many more."""
-    more = len(keys) - shown
-    return ", ".join(keys[:shown]) + (f" và {more} mục khác" if more > 0 else "")

@@ -51,7 +51,7 @@ from workflow.escalation import (
     ladder_from_rulebook,
     pending_steps,
 )
-from workflow.rulebook import rulebook_in_force, rulebook_spans
+from workflow.rulebook import rulebook_spans
 
 from . import streams
 from .ledger import Ledger
@@ -239,7 +239,6 @@ def run_escalation_pass(
     calendar = calendar or ledger.calendar()
     if ladder is not None:
         return _pass(ledger, as_of, dry_run, calendar, ladder)
-    rulebook_in_force(as_of)  # none in force: the refusal names the books there are
     outcomes: dict[str, Outcome] = {}
     checked = 0
     for book, last_day in rulebook_spans(as_of):
@@ -276,10 +275,10 @@ def _pass(ledger: Ledger, as_of: date, dry_run: bool, calendar: Calendar, ladder
                 found.append((task_id, Scanned(_fingerprint(facts), steps)))
         if dry_run:
             # A retracted step stays on the log under its id: a pass never raises it again.
-            steps = [s for _, scanned in found for s in scanned.steps]
-            on_log = ledger.store.stored_ids([s.event_id for s in steps], connection)
+            listed = [s for _, scanned in found for s in scanned.steps]
+            on_log = ledger.store.stored_ids([s.event_id for s in listed], connection)
     if dry_run:
-        outcomes = [Outcome(s, False) for s in steps if s.event_id not in on_log]
+        outcomes = [Outcome(s, False) for s in listed if s.event_id not in on_log]
     else:
         outcomes = []
         for start in range(0, len(found), WRITE_BATCH):

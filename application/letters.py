@@ -17,11 +17,11 @@ from sqlalchemy.engine import Connection
 
 from workflow.agencies import Agency
 from workflow.dates import format_date, iso
-from workflow.errors import DomainError
 from workflow.tasks import Task
 from workflow.text import code as norm_code
 
 from . import loading
+from .cutoffs import check_not_future
 from .files import folder_for_files, written_whole
 
 FONT = "Times New Roman"
@@ -87,11 +87,7 @@ def write_letters(
     connection: Connection, as_of: date, out_dir: Path, today: date, agency: str | None = None
 ) -> list[Letter]:
     """Write one draft per agency with overdue tasks; returns what was written."""
-    if as_of > today:
-        raise DomainError(
-            f"Không lập công văn đôn đốc tính đến ngày {format_date(as_of)} ở tương lai (hôm "
-            f"nay là {format_date(today)}): số ngày quá hạn chưa xảy ra. Hãy kiểm tra lại --as-of."
-        )
+    check_not_future(as_of, today)
     if agency is not None:
         agency = norm_code(agency)
         loading.load_agency(connection, agency)  # NotFound, with suggestions

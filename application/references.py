@@ -42,11 +42,7 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
             for task_id, facts in _naming(raw, "proj_tasks", "task_id", "facts", code)
             if any(code in _agencies_of_task_fact(fact) for fact in facts)
         ],
-        "documents": [
-            number
-            for number, data in _naming(raw, "proj_documents", "number", "data", code)
-            if any(target.get("agency") == code for target in data.get("targets", []))
-        ],
+        "documents": _documents_with(raw, code, lambda target: target.get("agency") == code),
         "assessments": [
             f"năm {year} ({criterion})"
             for year, criterion in raw.all(
@@ -73,15 +69,23 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
 def documents_reaching(raw: Raw, code: str, person: str) -> list[str]:
     """The documents (numbers) that reached `person` as head or deputy of `code`."""
     wanted = person.casefold()
-    return [
-        number
-        for number, data in _naming(raw, "proj_documents", "number", "data", code)
-        if any(
+    return _documents_with(
+        raw,
+        code,
+        lambda target: (
             target.get("agency") == code
             and target.get("kind") in ("head", "deputy")
             and (target.get("person") or "").casefold() == wanted
-            for target in data.get("targets", [])
-        )
+        ),
+    )
+
+
+def _documents_with(raw: Raw, code: str, reaches) -> list[str]:
+    """The numbers of the documents naming `code` one of whose targets `reaches`."""
+    return [
+        number
+        for number, data in _naming(raw, "proj_documents", "number", "data", code)
+        if any(reaches(target) for target in data.get("targets", []))
     ]
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine
 
 from .chain import LINK_BATCH, BrokenLink, walk_chain
 from .database import read_snapshot
+from .errors import HeadMissing
+from .feeds import head_row
 from .serialization import GENESIS_HASH
 from .sql import Raw
 
@@ -35,10 +37,10 @@ def verify_chain(
     prev_hash, checked = GENESIS_HASH, 0
     with read_snapshot(engine) as connection:
         raw = Raw(connection)
-        head = raw.one("SELECT last_position, last_hash FROM event_log_head WHERE id = 1")
-        if head is None:
+        try:
+            head_position, head_hash = head_row(raw, "last_position, last_hash")
+        except HeadMissing:
             return VerifyResult(False, 0, None, "đầu sổ (event_log_head) không còn dòng nào")
-        head_position, head_hash = head
         try:
             for link in walk_chain(raw, batch_size=batch_size):
                 prev_hash, checked = link.hash, checked + 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from .dates import format_date
 from .errors import DomainError
-from .text import same_field
+from .text import listed, same_field
 
 KINDS = {
     "so": "Sở, ban, ngành",
@@ -174,12 +174,9 @@ def check_code(code: str) -> None:
 
 def check_nothing_left_open(code: str, on: date, tasks) -> None:
     if tasks:
-        listed = ", ".join(t.id for t in tasks[:10]) + (
-            f" và {len(tasks) - 10} nhiệm vụ khác" if len(tasks) > 10 else ""
-        )
         raise DomainError(
             f"{code} chủ trì {len(tasks)} nhiệm vụ chưa xong vào ngày {format_date(on)} hoặc "
-            f"giao sau ngày đó ({listed}): giải thể sẽ để các nhiệm vụ đó không còn ai chủ "
+            f"giao sau ngày đó ({listed([t.id for t in tasks], more_of='nhiệm vụ')}): giải thể sẽ để các nhiệm vụ đó không còn ai chủ "
             "trì. Hãy ghi sáp nhập vào cơ quan kế thừa (--into MÃ_CQ) để chuyển chúng sang, "
             "hoặc giao lại (`nhiemvu task reassign`) hay hủy chúng trước."
         )

@@ -245,22 +245,29 @@ def rulebook_in_force(on: date, directory: str | Path | None = None) -> Rulebook
     folder, books = _books(directory)
     book = _in_force(on, folder, books)
     if book is None:
-        known = "; ".join(f"{book.name} ({_window_text(book)})" for book in books)
-        raise RulebookError(
-            f"Không có sổ quy tắc nào có hiệu lực vào ngày {format_date(on)} "
-            f"trong thư mục '{folder}'. Các sổ hiện có: {known}. Hãy chọn một ngày trong "
-            "thời gian hiệu lực của một sổ, hoặc chỉ rõ sổ bằng --rulebook TỆP nếu lệnh có "
-            "tùy chọn đó."
-        )
+        raise _none_in_force(on, folder, books)
     return book
+
+
+def _none_in_force(on: date, folder: Path, books: list[Rulebook]) -> RulebookError:
+    known = "; ".join(f"{book.name} ({_window_text(book)})" for book in books)
+    return RulebookError(
+        f"Không có sổ quy tắc nào có hiệu lực vào ngày {format_date(on)} "
+        f"trong thư mục '{folder}'. Các sổ hiện có: {known}. Hãy chọn một ngày trong "
+        "thời gian hiệu lực của một sổ, hoặc chỉ rõ sổ bằng --rulebook TỆP nếu lệnh có "
+        "tùy chọn đó."
+    )
 
 
 def rulebook_spans(until: date, directory: str | Path | None = None) -> list[tuple[Rulebook, date]]:
     """The books in force up to `until`, each with the last day it was (the day before
     the next one took over, or `until`), in date order; days no book covers are left
-    out. A pass after downtime across a change of rules runs each span under its own
-    book, as daily passes would have."""
+    out, and none covering `until` is refused as `rulebook_in_force` refuses it. A pass
+    after downtime across a change of rules runs each span under its own book, as
+    daily passes would have."""
     folder, books = _books(directory)
+    if _in_force(until, folder, books) is None:
+        raise _none_in_force(until, folder, books)
     days = sorted(
         {b.effective_from for b in books}
         | {b.effective_to + timedelta(days=1) for b in books if b.effective_to}

@@ -50,3 +50,9 @@ def same_field(a: str | None, b: str | None) -> bool:
 def grouped(whole: int) -> str:
     """An integer with the Vietnamese thousands separator: 1145997 → '1.145.997'."""
     return f"{whole:,}".replace(",", ".")
+
+
+def listed(keys: list[str], shown: int = 10, more_of: str = "mục") -> str:
+    """The first few keys, and how many more ("NV-1, NV-2 và 3 nhiệm vụ khác")."""
+    more = len(keys) - shown
+    return ", ".join(keys[:shown]) + (f" và {more} {more_of} khác" if more > 0 else "")
