@@ -233,6 +233,13 @@ def _export(engine: Engine, batch_size: int) -> Iterator[tuple[bytes, str]]:
                 yield _line(link._asdict(), objects_as_text=True), prev_hash
         except BrokenLink as broken:
             raise TransferError(_broken(broken, "trong cơ sở dữ liệu")) from None
+        if count == 0 and last == 0:
+            # The importer refuses a file with no event (it cannot tell it from a
+            # cut one), so an empty export would be a file nothing can read.
+            raise TransferError(
+                "Sổ sự kiện trống: không có sự kiện nào để xuất, không ghi tệp nào. Một cơ sở "
+                "dữ liệu mới chỉ cần `nhiemvu init`, không cần nhập."
+            )
         if count != last or prev_hash != head_hash:
             raise TransferError(
                 f"Sổ sự kiện không khớp với đầu sổ (event_log_head: vị trí {last}); đã đọc được "

@@ -622,3 +622,17 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
         tick(60)
         tick(40)
     assert "Đang nạp" in screen.getvalue() and "100%" in screen.getvalue()
+
+
+def test_an_empty_log_is_not_exported(db_url, tmp_path):
+    # The importer refuses a file without events, so such a file would be useless.
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "trong.jsonl"
+    result = run(db_url, "events", "export", "--out", str(target))
+    assert result.exit_code == 1
+    assert "Sổ sự kiện trống" in result.output and "không ghi tệp nào" in result.output
+    assert not target.exists()
+    assert list(out_dir.iterdir()) == []  # no temporary file left behind either
+    to_stdout = run(db_url, "events", "export", "--out", "-")
+    assert to_stdout.exit_code == 1 and to_stdout.stdout_bytes == b""
