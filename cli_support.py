@@ -54,7 +54,7 @@ class NhiemvuGroup(click.Group):
         )
 
     def invoke(self, ctx: click.Context):
-        from events.errors import EventStoreError
+        from events.errors import EventStoreError, schema_damage
         from workflow.errors import DomainError
 
         try:
@@ -63,6 +63,14 @@ class NhiemvuGroup(click.Group):
             if ctx.parent is not None:
                 raise
             click.echo(f"Lỗi: {exc}{where_to_look(exc)}", err=True)
+            ctx.exit(1)
+        except Exception as exc:
+            # The driver's own error, raised where the code expects the schema it
+            # migrated: one kind of it means a table or column was changed by hand.
+            damage = schema_damage(exc)
+            if ctx.parent is not None or damage is None:
+                raise
+            click.echo(f"Lỗi: {damage}", err=True)
             ctx.exit(1)
 
 

@@ -145,3 +145,36 @@ class DatabaseUnavailable(EventStoreError):
                 "chưa có), người dùng, mật khẩu trong --db hoặc biến môi trường NHIEMVU_DB."
             )
         super().__init__(text)
+
+
+class SchemaDamaged(EventStoreError):
+    """A table or column the program needs is not in the database: its schema was
+    changed by hand (the migrations never rename or drop what the code still reads)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"Cơ sở dữ liệu thiếu một bảng hoặc cột mà nhiemvu cần ({detail}): lược đồ đã bị "
+            "sửa trực tiếp, ngoài chương trình. Lệnh không ghi gì. Hãy khôi phục cơ sở dữ liệu "
+            "từ bản sao lưu, hoặc xuất sổ (`nhiemvu events export`) từ một bản còn nguyên rồi "
+            "nhập vào một cơ sở dữ liệu mới."
+        )
+
+
+# How each engine says a table or column is not there: SQLite in words only,
+# PostgreSQL by SQLSTATE (undefined_table, undefined_column).
+_MISSING_IN_WORDS = ("no such table", "no such column", "has no column named")
+_MISSING_SQLSTATES = frozenset({"42P01", "42703"})
+
+
+def schema_damage(exc: BaseException) -> SchemaDamaged | None:
+    """`exc` as a SchemaDamaged if it is the driver's (or SQLAlchemy's wrapping of
+    the driver's) refusal of a table or column that is not there; None otherwise."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    detail = lines[0] if lines else ""
+    if getattr(cause, "sqlstate", None) in _MISSING_SQLSTATES or any(
+        words in detail for words in _MISSING_IN_WORDS
+    ):
+        return SchemaDamaged(detail)
+    return None

@@ -1603,3 +1603,29 @@ def test_a_row_put_beyond_the_log_s_head_is_explained_to_the_next_writer(city):
     refused = city.run("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so")
     assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), refused.exception
     assert "có dòng ở vị trí sau đầu sổ" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("damage", "command"),
+    [
+        ("ALTER TABLE events RENAME COLUMN actor TO nguoi_ghi", ["events", "verify"]),
+        (
+            "ALTER TABLE events RENAME COLUMN actor TO nguoi_ghi",
+            ["agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so"],
+        ),
+        ("DROP TABLE proj_directives", ["directive", "list"]),
+    ],
+)
+def test_a_table_or_column_changed_by_hand_is_explained_not_a_traceback(city, damage, command):
+    before = city.event_count()
+    engine = city.engine()
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(damage)
+    finally:
+        engine.dispose()
+    refused = city.run(*command)
+    assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), refused.exception
+    assert "Cơ sở dữ liệu thiếu một bảng hoặc cột mà nhiemvu cần" in refused.stderr
+    assert ("actor" in refused.stderr) != ("proj_directives" in refused.stderr)
+    assert city.event_count() == before
