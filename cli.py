@@ -15,7 +15,6 @@ from cli_support import (
     AT_LEAST_ONE,
     DATE,
     NhiemvuGroup,
-    clipped,
     emit_json,
     ensure_utf8_stdout,
     json_option,
@@ -25,7 +24,7 @@ from cli_support import (
     render_table,
     warn,
 )
-from workflow.text import grouped
+from workflow.text import clipped, grouped
 
 AGENCY_KINDS = ["so", "quan-huyen", "don-vi-su-nghiep", "khac"]
 REPRIMAND_KINDS = {

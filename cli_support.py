@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import click
 
 import cli_messages
-from workflow.text import grouped
+from workflow.text import display_width, grouped
 
 cli_messages.install()
 
@@ -204,36 +203,6 @@ json_option = click.option("--json", "as_json", is_flag=True, help="In ra JSON (
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _columns(ch: str) -> int:
-    """The columns a character takes: none for a combining mark (NFD diacritics)."""
-    return 0 if unicodedata.combining(ch) else 1
-
-
-def display_width(text: str) -> int:
-    return sum(map(_columns, text))
-
-
-def clipped(text: str, width: int) -> str:
-    """`text` on one line in at most `width` columns: when it is longer, cut after the
-    last whole word that fits (a mid-word cut only for a word longer than a third of
-    the width) and marked with "…", so a shortened title never reads as a whole one."""
-    text = " ".join(text.split())
-    if display_width(text) <= width:
-        return text
-    kept, used = [], 0
-    for ch in text:
-        used += _columns(ch)
-        if used > width - 1:
-            break
-        kept.append(ch)
-    cut = "".join(kept)
-    if text[len(cut)] != " ":  # the cut fell inside a word
-        start = cut.rfind(" ")
-        if start >= len(cut) * 2 // 3:
-            cut = cut[:start]
-    return cut.rstrip(" ,;:.-–") + "…"
 
 
 def cell_text(value: Any) -> str:

@@ -19,13 +19,12 @@ import click
 from cli_support import (
     NhiemvuCommand,
     NhiemvuGroup,
-    clipped,
     emit_json,
     json_option,
     progress_bar,
     render_table,
 )
-from workflow.text import grouped
+from workflow.text import clipped, grouped
 
 
 @contextmanager
@@ -169,6 +168,11 @@ def _human_report(report) -> str:
     lines = [f"Tệp {report.file}, trang '{report.sheet}', dòng tiêu đề {report.header_row}."]
     if report.ignored_columns:
         lines.append("Không dùng các cột: " + "; ".join(report.ignored_columns) + ".")
+    for name in report.other_sheets:
+        lines.append(
+            f"Trang '{name}' cũng có bảng nhiệm vụ nhưng chưa được nhập: mỗi lần nhập một "
+            f"trang; nhập trang đó bằng --sheet '{name}'."
+        )
     if report.skipped_rows:
         lines.append(
             "Bỏ qua các dòng không phải nhiệm vụ (tiêu đề nhóm, dòng ví dụ): "

@@ -186,7 +186,8 @@ def run_demo(
 
 
 def summary_sections(app: App, reference: date) -> list[str]:
-    from cli_support import clipped, render_table
+    from cli_support import render_table
+    from workflow.text import clipped
 
     from . import queries
 

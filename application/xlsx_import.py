@@ -38,11 +38,12 @@ from events.errors import EventStoreError
 from events.schema import events as events_table
 from events.schema import log_head
 from events.serialization import canonical_json
+from events.sql import Raw
 from events.store import EventStore, StoreTransaction
 from workflow.agencies import Agency
 from workflow.dates import DateInputError, check_year, format_date, parse_date, parse_period
-from workflow.errors import DomainError
-from workflow.text import fold, nfc
+from workflow.errors import DomainError, NotFound
+from workflow.text import clipped, fold, nfc
 
 from . import loading, streams
 from . import tables as t
@@ -322,6 +323,8 @@ class SheetData:
     headers: dict[str, str]  # key → the heading as written in the file
     ignored: list[str]
     rows: list[tuple[int, dict[str, Any]]]  # (Excel row number, key → cell value)
+    # The other sheets that hold a table of tasks: not read, each needs its --sheet.
+    other_tables: list[str] = field(default_factory=list)
 
 
 def _load_workbook(path: str | Path):
@@ -342,8 +345,24 @@ def _load_workbook(path: str | Path):
         ) from None
 
 
+def _used_extent(ws) -> tuple[int, int]:
+    """The last row and column that hold a value. Not ws.max_row and max_column: a
+    cell formatted and left empty counts there, and one on the sheet's last row
+    (1,048,576) made a grid of a million rows: minutes and gigabytes for 7 tasks."""
+    last_row = last_column = 0
+    # The cells the file has (openpyxl keeps no others until asked for them).
+    for (row, column), cell in ws._cells.items():
+        if not _blank(cell.value):
+            last_row, last_column = max(last_row, row), max(last_column, column)
+    return last_row, last_column
+
+
 def _grid(ws) -> list[list[Any]]:
-    grid = [list(row) for row in ws.iter_rows(values_only=True)]
+    last_row, last_column = _used_extent(ws)
+    if not last_row:
+        return []
+    cells = ws.iter_rows(max_row=last_row, max_col=last_column, values_only=True)
+    grid = [list(row) for row in cells]
     width = max((len(r) for r in grid), default=0)
     for row in grid:
         row.extend([None] * (width - len(row)))
@@ -382,6 +401,41 @@ def _find_header(grid: list[list[Any]]) -> tuple[int, list[tuple[int, str, str]]
     return None
 
 
+def _below_header(grid: list[list[Any]], header_index: int, found) -> tuple[list, int]:
+    """The headings with those of a second heading row, and the first row of data.
+
+    The usual form has two heading rows — "Kết quả thực hiện" over "Tình trạng |
+    Ngày hoàn thành", the other headings merged down over both — and often a row
+    numbering the columns, (1) (2) (3)…: neither is a task."""
+    first = header_index + 1
+    if first < len(grid):
+        above = grid[header_index]
+        filled = [(i, c) for i, c in enumerate(grid[first]) if not _blank(c)]
+        more = [m for m in _match_headers(grid[first]) if m[0] not in {i for i, _, _ in found}]
+        if more and all(
+            c == above[i] or HEADER_INDEX.get(fold_header(c)) is not None for i, c in filled
+        ):
+            found, first = sorted([*found, *more]), first + 1
+    if first < len(grid) and _numbers_the_columns(grid[first]):
+        first += 1
+    return found, first
+
+
+_COLUMN_NUMBER = re.compile(r"^\(?(\d{1,2})\)?$")
+
+
+def _numbers_the_columns(cells: list[Any]) -> bool:
+    numbers = []
+    for cell in cells:
+        if _blank(cell):
+            continue
+        match = _COLUMN_NUMBER.match(str(cell).strip())
+        if match is None:
+            return False
+        numbers.append(int(match.group(1)))
+    return len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
 def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
     workbook = _load_workbook(path)
     if sheet is not None:
@@ -395,11 +449,14 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
     else:
         candidates = list(workbook.worksheets)
     best: tuple[str, int, list] | None = None
-    for ws in candidates:
+    for at, ws in enumerate(candidates):
         grid = _grid(ws)
         header = _find_header(grid)
         if header is not None:
-            return _sheet_data(ws.title, grid, *header)
+            data = _sheet_data(ws.title, grid, header[0], *_below_header(grid, *header))
+            later = candidates[at + 1 :]
+            data.other_tables = [w.title for w in later if _find_header(_grid(w)) is not None]
+            return data
         for r, cells in enumerate(grid[:HEADER_SCAN_ROWS]):
             found = _match_headers(cells)
             if best is None or len(found) > len(best[2]):
@@ -419,7 +476,7 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
     )
 
 
-def _sheet_data(name: str, grid, header_index: int, found) -> SheetData:
+def _sheet_data(name: str, grid, header_index: int, found, first_data: int) -> SheetData:
     from openpyxl.utils import get_column_letter
 
     columns: dict[str, int] = {}
@@ -442,7 +499,7 @@ def _sheet_data(name: str, grid, header_index: int, found) -> SheetData:
         if index not in matched and cell is not None and str(cell).strip():
             ignored.append(f"{' '.join(str(cell).split())} (cột {get_column_letter(index + 1)})")
     rows = []
-    for r in range(header_index + 1, len(grid)):
+    for r in range(first_data, len(grid)):
         values = {key: grid[r][index] for key, index in columns.items()}
         rows.append((r + 1, values))
     return SheetData(name, header_index + 1, columns, headers, ignored, rows)
@@ -586,7 +643,10 @@ def parse_status(
             f"Tình trạng '{text}': chưa hỗ trợ nhập nhiệm vụ đã hủy từ tệp. Hãy nhập nhiệm vụ "
             "với tình trạng 'Đang thực hiện' rồi ghi hủy bằng `nhiemvu task cancel`."
         )
-    done = bool(
+    # A status that opens by saying the task is open keeps it open, whatever its
+    # detail says: "Đang thực hiện: Sở đã hoàn thành dự thảo…".
+    starts_open = re.match(r"(chua|dang|qua han|trong han|tiep tuc)\b", folded) is not None
+    done = not starts_open and bool(
         re.search(r"\b(da hoan thanh|hoan thanh (dung|qua|truoc|som) han|da xong)\b", folded)
         or folded.startswith("hoan thanh")
         or folded == "xong"
@@ -764,6 +824,19 @@ class ParsedRow:
 
 
 _NUMBER_WITH_DATE = re.compile(r"^(.*?)[\s,]*(?:ngày|ngay)\s+(\d{1,2}/\d{1,2}/\d{4})\s*$", re.I)
+# "Thông báo số 129/TB-UBND", "Số: 129/TB-UBND": the words before the number.
+_NUMBER_PREFIX = re.compile(r"^(?:[^\W\d_]+(?:\s+[^\W\d_]+)*\s+)?(?:số|so)\s*[:.]?\s*", re.I)
+# Dashes that look like the hyphen of "TB-UBND", and spaces around its separators.
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+_SPACED_SEPARATOR = re.compile(r"\s*([/-])\s*")
+
+
+def directive_number(text: str) -> str:
+    """The number as the ledger writes it, from the ways a workbook writes it:
+    "Thông báo số 129 /TB–UBND" is 129/TB-UBND."""
+    number = _NUMBER_PREFIX.sub("", text.strip(), count=1)
+    number = _SPACED_SEPARATOR.sub(r"\1", _DASHES.sub("-", number))
+    return number or text.strip()
 
 
 def parse_row(row: int, values: dict[str, Any], headers: dict[str, str]) -> ParsedRow:
@@ -799,6 +872,7 @@ def parse_row(row: int, values: dict[str, Any], headers: dict[str, str]) -> Pars
                         f"Cột '{label('number')}' ghi ngày {format_date(in_number)} nhưng cột "
                         f"'{label('issued_on')}' ghi {format_date(parsed.issued_on)}."
                     )
+        parsed.number = directive_number(parsed.number)
     if not parsed.number:
         parsed.errors.append(f"Thiếu số văn bản (cột '{label('number')}').")
     parsed.summary = _text(values.get("summary"))
@@ -938,6 +1012,7 @@ class ImportReport:
     dry_run: bool
     written: bool
     skip_invalid: bool = False
+    other_sheets: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
@@ -961,6 +1036,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "skipped_rows": self.skipped_rows,
             "ignored_columns": self.ignored_columns,
+            "other_sheets": self.other_sheets,
         }
 
 
@@ -990,8 +1066,8 @@ class _SavepointStore(EventStore):
             tx.flush()
 
     @contextmanager
-    def _reading(self, connection: Connection | None) -> Iterator[Connection]:
-        yield connection if connection is not None else self._connection
+    def _reading(self, connection: Connection | None) -> Iterator[Raw]:
+        yield Raw(connection if connection is not None else self._connection)
 
 
 def import_workbook(
@@ -1015,7 +1091,7 @@ def import_workbook(
             store = _SavepointStore(app.store, connection)
             ledger = Ledger(store, app.ledger.actor, app.ledger.now)
             importer = _Importer(ledger, connection, data.headers)
-            results = [importer.apply(p) for p in parsed]
+            results = importer.apply_all(parsed)
             invalid = any(r.status == INVALID for r in results)
             created = any(r.status == CREATED for r in results)
             write = created and not dry_run and (skip_invalid or not invalid)
@@ -1040,7 +1116,20 @@ def import_workbook(
         dry_run=dry_run,
         written=write,
         skip_invalid=skip_invalid,
+        other_sheets=data.other_tables,
     )
+
+
+@dataclass
+class _Identified:
+    """A row with its agencies resolved and its task named (errors: it cannot be)."""
+
+    parsed: ParsedRow
+    leads: list[str] = field(default_factory=list)
+    coordinators: list[str] = field(default_factory=list)
+    directive: Any = None
+    task: str | None = None
+    errors: list[str] = field(default_factory=list)
 
 
 class _Importer:
@@ -1050,12 +1139,20 @@ class _Importer:
         self.headers = headers
         self.agencies = AgencyIndex(loading.load_agencies(connection))
         self.seen: dict[str, int] = {}
+        # Each directive number as the first row (or the ledger) spelled it.
+        self.spelled: dict[str, str] = {}
 
     def label(self, key: str) -> str:
         return self.headers.get(key) or COLUMN_BY_KEY[key].header
 
-    def apply(self, p: ParsedRow) -> RowResult:
-        result = RowResult(p.row, INVALID, directive=p.number, warnings=list(p.warnings))
+    def apply_all(self, parsed: list[ParsedRow]) -> list[RowResult]:
+        rows = [self._identify(p) for p in parsed]
+        # A task of the ledger that no row names any more may be one a row now edits
+        # (see _edited_twin): known only once every row is identified.
+        self.named = {row.task for row in rows if row.task is not None}
+        return [self._apply(row) for row in rows]
+
+    def _identify(self, p: ParsedRow) -> _Identified:
         errors = list(p.errors)
         leads, lead_errors = self.agencies.resolve_cell(p.values.get("leads"), self.label("leads"))
         coordinators, coordinator_errors = self.agencies.resolve_cell(
@@ -1065,9 +1162,22 @@ class _Importer:
         if not _blank(p.values.get("leads")) and not leads and not lead_errors:
             errors.append(f"Thiếu đơn vị chủ trì (cột '{self.label('leads')}').")
         if errors:
-            result.errors = errors
+            return _Identified(p, errors=errors)
+        # As the ledger has it, if it has it, or as a row above: 129/tb-ubnd is 129/TB-UBND.
+        directive = self._directive(p.number)
+        if directive is not None:
+            p.number = directive["number"]
+        p.number = self.spelled.setdefault(p.number.upper(), p.number)
+        task = task_id_for(p.number, p.clause, p.title, leads)
+        return _Identified(p, leads, coordinators, directive, task)
+
+    def _apply(self, row: _Identified) -> RowResult:
+        p, leads, coordinators = row.parsed, row.leads, row.coordinators
+        result = RowResult(p.row, INVALID, directive=p.number, warnings=list(p.warnings))
+        if row.errors:
+            result.errors = row.errors
             return result
-        result.task = task_id_for(p.number, p.clause, p.title, leads)
+        result.task = row.task
         if result.task in self.seen:
             result.errors = [
                 f"Trùng với dòng {self.seen[result.task]}: cùng văn bản, mục, nội dung và đơn vị "
@@ -1086,9 +1196,14 @@ class _Importer:
             else:
                 result.warnings += self._differences(result.task, p)
             return result
+        twin = self._edited_twin(p)
+        if twin is not None:
+            result.warnings.append(_twin_warning(twin, result.task))
+        # A directive the workbook brings in is in the ledger from its first row on.
+        directive = row.directive or self._directive(p.number)
         try:
             with self.connection.begin_nested():
-                result.actions = self._create(p, result, leads, coordinators)
+                result.actions = self._create(p, result, leads, coordinators, directive)
         except _RowInvalid as exc:
             result.errors = exc.errors
             return result
@@ -1111,15 +1226,30 @@ class _Importer:
         query = sa.select(t.tasks.c.task_id).where(t.tasks.c.task_id == task_id)
         return self.connection.execute(query).first() is None
 
-    def _create(self, p: ParsedRow, result: RowResult, leads, coordinators) -> list[str]:
+    def _edited_twin(self, p: ParsedRow):
+        """A task of the same directive and clause, named by no row of the workbook,
+        whose content this row's resembles: the row may be that task edited since it
+        was imported, and importing it would count the task twice. Only a warning: a
+        workbook need not hold every task of a directive (one a month, one an agency)."""
+        key = _title_key(p.title)
+        for task in loading.iter_tasks(self.connection, directive=p.number):
+            if task.id in self.named or task.clause != p.clause:
+                continue
+            other = _title_key(task.title)
+            similar = key in other or other in key
+            if similar or difflib.SequenceMatcher(None, key, other).ratio() >= TWIN_LIKENESS:
+                return task
+        return None
+
+    def _directive(self, number: str):
+        """The ledger's directive of this number, matched as `task assign` matches it."""
+        try:
+            return loading.directive_row(self.connection, number)
+        except NotFound:
+            return None
+
+    def _create(self, p: ParsedRow, result: RowResult, leads, coordinators, directive) -> list[str]:
         actions = []
-        directive = (
-            self.connection.execute(
-                sa.select(t.directives).where(t.directives.c.number == p.number)
-            )
-            .mappings()
-            .first()
-        )
         if directive is None:
             missing = []
             if p.issued_on is None:
@@ -1212,6 +1342,22 @@ class _Importer:
                 f"Sổ đã ghi hoàn thành ngày {format_date(task.completed_on)}; tệp chưa cập nhật."
             )
         return notes
+
+
+# How alike two contents of one clause must be for a row to be the other edited:
+# a corrected typo or an added phrase, not another task of the clause.
+TWIN_LIKENESS = 0.8
+
+
+def _twin_warning(twin, new_task: str) -> str:
+    where = f"mục {twin.clause} của " if twin.clause else ""
+    return (
+        f"Dòng này gần giống nhiệm vụ {twin.id} đã có trong sổ ({where}{twin.directive}: "
+        f"'{clipped(twin.title, 80)}', chủ trì {', '.join(twin.leads)}) mà tệp không còn dòng "
+        f"nào khớp. Nếu dòng là nhiệm vụ đó đã sửa, {new_task} sẽ tính trùng: rút lại bằng "
+        f"`nhiemvu correct {new_task}#1`; đổi cơ quan chủ trì bằng `nhiemvu task reassign "
+        f"{twin.id}`."
+    )
 
 
 def _title_key(text: str) -> str:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli_support import cell_text, clipped, display_width
-from workflow.text import grouped
+from cli_support import cell_text
+from workflow.text import clipped, display_width, grouped
 
 
 @pytest.mark.parametrize(

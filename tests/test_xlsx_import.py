@@ -775,3 +775,143 @@ def test_sample_workbook_against_the_demo_agencies(db_url, tmp_path):
     assert first["directive"] == "71/BC-UBND" and first["status"] == "done_on_time"
     assert listed[tasks[SAMPLE_FIRST_ROW + 4]]["leads"] == ["SXD"]  # "Sở XD"
     assert listed[tasks[SAMPLE_FIRST_ROW + 3]]["leads"] == ["CTHUE"]  # "Cục Thuế thành phố"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "129/tb-ubnd",
+        "Số 129/TB-UBND",
+        "Thông báo số 129/TB-UBND",
+        "129/TB\u2013UBND",  # an en dash, as word processors put it
+        "129 /TB-UBND",
+    ],
+)
+def test_a_directive_number_is_the_ledger_s_however_the_row_writes_it(nv, tmp_path, written):
+    number, issued, summary = TB129
+    nv.ok("directive", "add", number, "--date", "05/04/2023", "--title", summary)
+    book = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [row("Rà soát quỹ đất sạch", "SXD", "30/06/2023", directive=(written, issued, summary))],
+    )
+    report = nv.import_json(book)
+    (created,) = report["rows"]
+    assert (created["status"], created["directive"]) == ("created", number), created
+    assert [d["number"] for d in nv.json("directive", "list")] == [number]
+    assert nv.tasks()[created["task"]]["directive"] == number
+
+
+def test_a_directive_retracted_then_imported_again_is_registered_anew(nv, tmp_path):
+    number, _, summary = TB129
+    added = nv.json("directive", "add", number, "--date", "05/04/2023", "--title", summary)
+    nv.ok("correct", added["events"][0], "--reason", "Ghi nhầm")
+    book = workbook(tmp_path / "book.xlsx", STANDARD, [row("Rà soát quỹ đất", "SXD", "30/06/2023")])
+    report = nv.import_json(book, "--dry-run")
+    assert report["rows"][0]["actions"][0] == f"ghi văn bản {number}"
+    report = nv.import_json(book)
+    assert report["rows"][0]["status"] == "created"
+    assert [d["number"] for d in nv.json("directive", "list")] == [number]
+
+
+def test_a_status_that_says_the_task_is_open_keeps_it_open(nv, tmp_path):
+    status = "Đang thực hiện: Sở đã hoàn thành dự thảo Đề án, gửi xin ý kiến các sở ngày 15/5/2023"
+    book = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Xây dựng Đề án", "SXD", "30/06/2023", status),
+            row("Rà soát quy hoạch", "STC", "30/06/2023", "Đang thực hiện (đã hoàn thành 70%)"),
+        ],
+    )
+    report = nv.import_json(book)
+    assert [r["actions"] for r in report["rows"]] == [
+        ["ghi văn bản 129/TB-UBND", "giao nhiệm vụ"],
+        ["giao nhiệm vụ"],
+    ]
+    tasks = nv.tasks()
+    assert [tasks[r["task"]]["completed_on"] for r in report["rows"]] == [None, None]
+
+
+def test_a_row_edited_since_its_import_is_flagged_as_a_likely_duplicate(nv, tmp_path):
+    headers = (*STANDARD[:-1], "Mục")  # the last column, the note's, holds the clause
+    first = [
+        row("Rà soát quỹ đất sạch", "SXD", "30/06/2023", note="2"),
+        row("Lập kế hoạch chỉnh trang đô thị", "STC", "30/06/2023", note="3"),
+    ]
+    original = nv.import_json(workbook(tmp_path / "v1.xlsx", headers, first))["rows"]
+    # The clerk corrects a typo in the first row's content and adds a lead to it.
+    edited = [row("Rà soát quỹ đất sạch.", "SXD, STC", "30/06/2023", note="2"), first[1]]
+    report = nv.import_json(workbook(tmp_path / "v2.xlsx", headers, edited))
+    changed, same = report["rows"]
+    assert same["status"] == "exists" and same["warnings"] == []
+    assert changed["status"] == "created"
+    (warning,) = changed["warnings"]
+    assert f"gần giống nhiệm vụ {original[0]['task']} đã có trong sổ (mục 2 của" in warning
+    assert f"`nhiemvu correct {changed['task']}#1`" in warning
+    # Another task of the clause, with every task the ledger has in the workbook: none.
+    more = row("Rà soát quỹ đất sạch của quận", "SXD", "30/06/2023", note="2")
+    report = nv.import_json(workbook(tmp_path / "v3.xlsx", headers, [*first, edited[0], more]))
+    assert [r["status"] for r in report["rows"]] == ["exists", "exists", "exists", "created"]
+    assert [r["warnings"] for r in report["rows"]] == [[], [], [], []]
+
+
+def test_two_heading_rows_and_a_row_numbering_the_columns_are_not_tasks(nv, tmp_path):
+    book = Workbook()
+    ws = book.active
+    ws["A1"] = "DANH MỤC NHIỆM VỤ"
+    ws.merge_cells("A1:I1")
+    top = ["STT", "Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ"]
+    top += ["Đơn vị chủ trì", "Thời hạn", "Kết quả thực hiện"]
+    for column, heading in enumerate(top, start=1):
+        ws.cell(3, column, heading)
+    ws.cell(4, 8, "Tình trạng")
+    ws.cell(4, 9, "Ngày hoàn thành")
+    for letter in "ABCDEFG":
+        ws.merge_cells(f"{letter}3:{letter}4")
+    ws.merge_cells("H3:I3")
+    for column in range(1, 10):
+        ws.cell(5, column, f"({column})")
+    number, issued, summary = TB129
+    ws.append([1, number, issued, summary, "Việc hai dòng tiêu đề", "STC", "30/06/2023"])
+    ws.cell(6, 8, "Đã hoàn thành")
+    ws.cell(6, 9, "20/06/2023")
+    book.save(tmp_path / "two.xlsx")
+
+    report = nv.import_json(tmp_path / "two.xlsx")
+    assert report["header_row"] == 3
+    (created,) = report["rows"]
+    assert (created["row"], created["status"], created["errors"]) == (6, "created", [])
+    assert nv.tasks()[created["task"]]["completed_on"] == "2023-06-20"
+
+
+def test_the_other_sheets_holding_tasks_are_named_not_silently_left(nv, tmp_path):
+    path = workbook(tmp_path / "months.xlsx", STANDARD, [row("Việc tháng 1", "SXD", "30/06/2023")],
+                    sheet="Tháng 1")  # fmt: skip
+    book = load_workbook(path)
+    second = book.create_sheet("Tháng 2")
+    for column, heading in enumerate(STANDARD, start=1):
+        second.cell(1, column, heading)
+    book.create_sheet("Ghi chú")["A1"] = "Sổ do Phòng Tổng hợp giữ"
+    book.save(path)
+
+    report = nv.import_json(path, "--dry-run")
+    assert (report["sheet"], report["other_sheets"]) == ("Tháng 1", ["Tháng 2"])
+    human = nv.run("import", "xlsx", str(path), "--dry-run")
+    assert "Trang 'Tháng 2' cũng có bảng nhiệm vụ nhưng chưa được nhập" in human.stdout
+    assert nv.import_json(path, "--sheet", "Tháng 2", "--dry-run")["other_sheets"] == []
+
+
+def test_a_cell_formatted_far_below_the_table_is_not_read_as_rows(tmp_path):
+    from openpyxl.styles import Font
+
+    from application.xlsx_import import read_sheet
+
+    path = workbook(tmp_path / "book.xlsx", STANDARD, [row("Việc", "SXD", "30/06/2023")] * 2)
+    book = load_workbook(path)
+    book.active.cell(5000, 1).font = Font(bold=True)
+    book.active.cell(2, 300).font = Font(bold=True)
+    book.save(path)
+    data = read_sheet(path)
+    assert [r for r, _ in data.rows] == [2, 3]
+    assert data.ignored == []

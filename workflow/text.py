@@ -56,3 +56,33 @@ def listed(keys: list[str], shown: int = 10, more_of: str = "mục") -> str:
     """The first few keys, and how many more ("NV-1, NV-2 và 3 nhiệm vụ khác")."""
     more = len(keys) - shown
     return ", ".join(keys[:shown]) + (f" và {more} {more_of} khác" if more > 0 else "")
+
+
+def _columns(ch: str) -> int:
+    """The columns a character takes: none for a combining mark (NFD diacritics)."""
+    return 0 if unicodedata.combining(ch) else 1
+
+
+def display_width(text: str) -> int:
+    return sum(map(_columns, text))
+
+
+def clipped(text: str, width: int) -> str:
+    """`text` on one line in at most `width` columns: when it is longer, cut after the
+    last whole word that fits (a mid-word cut only for a word longer than a third of
+    the width) and marked with "…", so a shortened title never reads as a whole one."""
+    text = " ".join(text.split())
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        used += _columns(ch)
+        if used > width - 1:
+            break
+        kept.append(ch)
+    cut = "".join(kept)
+    if text[len(cut)] != " ":  # the cut fell inside a word
+        start = cut.rfind(" ")
+        if start >= len(cut) * 2 // 3:
+            cut = cut[:start]
+    return cut.rstrip(" ,;:.-–") + "…"
