@@ -98,7 +98,6 @@ def score(
     """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
     from application import rating
     from application.cutoffs import period_cutoff
-    from workflow.dates import format_date
     from workflow.reports import period_label
     from workflow.scoring import Window
 
@@ -109,7 +108,7 @@ def score(
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(connection, Window(start, end), cutoff, book, agency)
-    as_of_text = f"số liệu đến ngày {format_date(cutoff)}" + (", tạm tính" if cutoff < end else "")
+    as_of_text = _as_of_text(cutoff, end)
     if xlsx_path:
         notes = [f"Điểm trách nhiệm {label} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
         _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, notes)
@@ -122,6 +121,13 @@ def score(
             + f"\nSổ quy tắc: {book.name}"
         ),
     )
+
+
+def _as_of_text(cutoff, end) -> str:
+    """The cut-off of figures for a period ending on `end`: provisional before it."""
+    from workflow.dates import format_date
+
+    return f"số liệu đến ngày {format_date(cutoff)}" + (", tạm tính" if cutoff < end else "")
 
 
 @click.group(cls=NhiemvuGroup)
@@ -148,6 +154,8 @@ def _rating_table(rows, book_name: str) -> str:
 @click.pass_context
 def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
     """Tính xếp loại người đứng đầu (chưa ghi vào sổ)."""
+    from datetime import date
+
     from application import rating as ratings
 
     app = _app(ctx)
@@ -155,9 +163,12 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
     book = ratings.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = ratings.rate(connection, year, cutoff, book)
+    as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31))}; chưa chốt"
     if xlsx_path:
-        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, rows, [f"Sổ quy tắc: {book.name}"])
-    output(rows, as_json, lambda rs: _rating_table(rs, book.name))
+        notes = [f"Xếp loại người đứng đầu năm {year} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
+        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, rows, notes)
+    heading = f"XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM {year} ({as_of_text})"
+    output(rows, as_json, lambda rs: heading + "\n" + _rating_table(rs, book.name))
 
 
 @rating.command("finalize")

@@ -272,6 +272,10 @@ def test_reports_read_as_vietnamese_text(sct):
     assert row.split()[:3] == ["SCT", "67,00", "HT"]
     quarter = sct.ok("score", "--quarter", "2024Q2", "--as-of", "15/05/2024").stdout
     assert quarter.startswith("ĐIỂM TRÁCH NHIỆM QUÝ II NĂM 2024 (số liệu đến ngày 15/05/2024")
+    rating = sct.ok("rating", "compute", "--year", "2024", "--as-of", "30/06/2024").stdout
+    assert rating.splitlines()[0] == (
+        "XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM 2024 (số liệu đến ngày 30/06/2024, tạm tính; chưa chốt)"
+    )
 
 
 def test_a_finalized_rating_says_when_on_the_secretariat_s_clock(sct):
@@ -286,6 +290,9 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
     path = tmp_path / "xep-loai.xlsx"
     sct.ok("rating", "compute", "--year", "2024", "--xlsx", str(path))
     sheet = load_workbook(path).worksheets[0]
+    assert sheet["A1"].value == (
+        "Xếp loại người đứng đầu năm 2024 (số liệu đến ngày 31/12/2024; chưa chốt)"
+    )
     headings = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "Hạng")]
     assert "Người đứng đầu" in headings and "Điểm" in headings
     path = tmp_path / "van-ban.xlsx"

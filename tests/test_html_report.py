@@ -323,10 +323,11 @@ def _small_ledger(url: str) -> None:
         on_time = task(["SXD"], date(2023, 2, 15), "Đúng hạn")
         open_task = task(["SXD"], date(2023, 2, 20), "Còn quá hạn")
         late = task(["SXD", "Q&<$X$>"], date(2023, 3, 10), "Xong muộn")
-        task(["Q&<$X$>"], None, "Thường xuyên")
+        regular = task(["Q&<$X$>"], None, "Thường xuyên")
         cancelled = task(["Q&<$X$>"], date(2023, 6, 30), "Bị hủy")
         ledger.complete(on_time, date(2023, 2, 10), None)
         ledger.complete(late, date(2023, 4, 5), None)
+        ledger.complete(regular, date(2023, 3, 20), None)
         ledger.cancel(cancelled, date(2023, 3, 1), "Không còn cần")
         ledger.issue_document("nhac_nho", "10/UBND", date(2023, 3, 15), Addressees(("SXD",)))
         ledger.issue_document("phe_binh", "20/UBND", date(2023, 5, 2), Addressees((), ("SXD",)))
@@ -349,8 +350,10 @@ def test_quarter_page_of_a_small_ledger(db_url, tmp_path):
     page = out.read_text(encoding="utf-8")
 
     # At 31/03/2023: one on time, two overdue (NV-00002 since 20/02, NV-00003 since
-    # 10/03), one without deadline, one cancelled.
+    # 10/03), one without deadline (done), one cancelled.
     assert _by_id(page, "total-total") == "4"
+    assert _by_id(page, "total-completed") == "2"
+    assert "đúng hạn 1, quá hạn 0, không có thời hạn 1</div>" in page  # the parts add up
     assert _by_id(page, "total-overdue") == "2"
     assert _by_id(page, "total-cancelled") == "1"
     assert _by_id(page, "rate-overdue-all") == "50,00"

@@ -169,3 +169,21 @@ def test_seed_000_sentence_is_reproduced_from_data():
 )
 def test_period_labels(kind, start, end, label):
     assert period_label(kind, start, end) == label
+
+
+def test_a_kind_of_which_nothing_was_issued_is_not_written_as_00():
+    one_commendation = [_doc("4/UBND", "bieu_duong", "2023-03-05", ("agency", "SCT", None, False))]
+    quarter = (date(2023, 1, 1), date(2023, 3, 31), "quý I năm 2023")
+    leadership = "Trong quý I năm 2023, Lãnh đạo Ủy ban nhân dân thành phố"
+    assert reprimand_report([], *quarter)["sentence"] == (
+        f"{leadership} không ban hành văn bản nhắc nhở, rút kinh nghiệm, phê bình hay biểu dương "
+        "nào."
+    )
+    assert reprimand_report(one_commendation, *quarter)["sentence"] == (
+        f"{leadership} không ban hành văn bản nhắc nhở, rút kinh nghiệm hay phê bình nào; đã "
+        "ban hành 01 văn bản biểu dương đối với 01 đơn vị, cá nhân."
+    )
+    criticism = [_doc("5/UBND", "phe_binh", "2023-02-01", ("agency", "SCT", None, False))]
+    assert reprimand_report(criticism, *quarter)["sentence"] == (
+        f"{leadership} đã ban hành 01 văn bản phê bình đối với 01 đơn vị, cá nhân."
+    )

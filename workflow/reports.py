@@ -167,16 +167,35 @@ def _n(value: int) -> str:
 
 
 def reprimand_sentence(figures: dict[str, Any], label: str) -> str:
-    sentence = (
-        f"Trong {label}, Lãnh đạo Ủy ban nhân dân thành phố đã ban hành "
-        f"{_n(figures['reminder_docs'])} văn bản nhắc nhở, rút kinh nghiệm đối với "
-        f"{_n(figures['reminder_targets'])} đơn vị, cá nhân, "
-        f"{_n(figures['criticism_docs'])} văn bản phê bình đối với "
-        f"{_n(figures['criticism_targets'])} đơn vị, cá nhân"
-    )
-    if figures["commendation_docs"]:
-        sentence += (
-            f"; {_n(figures['commendation_docs'])} văn bản biểu dương đối với "
-            f"{_n(figures['commendation_targets'])} đơn vị, cá nhân"
+    """The sentence of the city's reports (seed 000); a kind of which nothing was
+    issued is left out, rather than written "00 văn bản … đối với 00 đơn vị"."""
+    leadership = f"Trong {label}, Lãnh đạo Ủy ban nhân dân thành phố"
+
+    def issued(kind: str, words: str) -> str | None:
+        docs = figures[f"{kind}_docs"]
+        if not docs:
+            return None
+        targets = figures[f"{kind}_targets"]
+        return f"{_n(docs)} văn bản {words} đối với {_n(targets)} đơn vị, cá nhân"
+
+    reprimands = [
+        part
+        for part in (
+            issued("reminder", "nhắc nhở, rút kinh nghiệm"),
+            issued("criticism", "phê bình"),
         )
-    return sentence + "."
+        if part is not None
+    ]
+    commendations = issued("commendation", "biểu dương")
+    if not reprimands and commendations is None:
+        return (
+            f"{leadership} không ban hành văn bản nhắc nhở, rút kinh nghiệm, phê bình hay biểu "
+            "dương nào."
+        )
+    said = (
+        ", ".join(reprimands) or "không ban hành văn bản nhắc nhở, rút kinh nghiệm hay phê bình nào"
+    )
+    if not reprimands:
+        return f"{leadership} {said}; đã ban hành {commendations}."
+    sentence = f"{leadership} đã ban hành {said}"
+    return sentence + (f"; {commendations}" if commendations else "") + "."
