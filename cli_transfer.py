@@ -252,9 +252,16 @@ def _first_error(row) -> str:
     is_flag=True,
     help="Ghi sổ ví dụ (nhiệm vụ của Báo cáo 71/BC-UBND, có cả dòng sai) thay cho tệp mẫu trống.",
 )
-def import_template(out_path, sample):
-    """Ghi tệp Excel mẫu để điền sổ theo dõi nhiệm vụ (kèm trang hướng dẫn từng cột)."""
+@click.pass_context
+def import_template(ctx, out_path, sample):
+    """Ghi tệp Excel mẫu để điền sổ theo dõi nhiệm vụ (kèm trang hướng dẫn từng cột).
+    Không ghi đè một tệp đã có."""
+    from application.files import protect_database
     from application.xlsx_import import write_sample, write_template
+    from events.locations import resolve_url
+
+    # No database is opened here, so none is protected yet: the one --db names.
+    protect_database(resolve_url(ctx.find_root().obj["db"]))
 
     if sample:
         write_sample(out_path)

@@ -9,6 +9,8 @@ so questions "as known at" a date make sense in the demo too.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import tomllib
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,9 @@ from .ledger import DeadlineInput
 
 DATA_FILE = Path(__file__).with_name("demo_ledger.toml")
 DEFAULT_DEMO_DB = "nhiemvu-demo.db"
+# SQLite's user_version of the files the demo builds: the demo deletes no other
+# file, whatever --file names. "NVDM".
+DEMO_MARK = 0x4E56444D
 
 
 class SimulatedClock:
@@ -160,8 +165,11 @@ def run_demo(
     """
     if url is None:
         path = Path(demo_file)
+        _check_a_demo_file(path)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute(f"PRAGMA user_version = {DEMO_MARK}")
         url = f"sqlite:///{path}"
     url = resolve_url(url)
     upgrade(url)
@@ -183,6 +191,26 @@ def run_demo(
             echo("")
     finally:
         app.close()
+
+
+def _check_a_demo_file(path: Path) -> None:
+    """Refuse to delete `path` unless it is missing, empty, or a demo's own file."""
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    mark = None
+    if path.is_file():
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as c:
+                mark = c.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error:
+            pass  # not an SQLite file: not the demo's either
+    if mark != DEMO_MARK:
+        raise DomainError(
+            f"Tệp '{path}' đã có và không phải sổ minh họa do `nhiemvu demo` dựng: không xóa "
+            "nó. Hãy chọn tên tệp khác với --file, hoặc tự xóa tệp đó nếu chắc chắn không cần."
+        )
 
 
 def summary_sections(app: App, reference: date) -> list[str]:

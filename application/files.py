@@ -58,14 +58,22 @@ def _why(path: Path, error: OSError) -> str:
 
 
 @contextmanager
-def written_whole(path: str | Path, mode: str = "wb", durable: bool = False) -> Iterator[IO]:
+def written_whole(
+    path: str | Path, mode: str = "wb", durable: bool = False, new_only: bool = False
+) -> Iterator[IO]:
     """A handle on the temporary file that becomes `path` when the block ends
     without error. `durable`: flushed to the disk before the rename (an export that
-    is the only copy of a log)."""
+    is the only copy of a log). `new_only`: refuse a `path` that exists (a blank form
+    must not replace the one someone filled in)."""
     target = Path(path)
     _check_not_the_database(target)
     if target.is_dir():
         raise CannotWrite(target, IsADirectoryError(errno.EISDIR, "is a directory"))
+    if new_only and target.exists():
+        raise DomainError(
+            f"Tệp '{target}' đã có: không ghi đè (có thể là sổ đã điền). Hãy chọn tên tệp "
+            "khác, hoặc xóa tệp đó trước."
+        )
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
         with partial.open(mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:

@@ -1525,7 +1525,7 @@ def write_template(path: str | Path) -> Path:
     for col, width in zip("ABCDE", (20, 10, 70, 28, 45), strict=True):
         notes.column_dimensions[col].width = width
     path = Path(path)
-    with written_whole(path) as handle:
+    with written_whole(path, new_only=True) as handle:
         workbook.save(handle)
     return path
 
@@ -1761,7 +1761,7 @@ def write_sample(path: str | Path) -> Path:
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=first, column=1)
     path = Path(path)
-    with written_whole(path) as handle:
+    with written_whole(path, new_only=True) as handle:
         workbook.save(handle)
     return path
 

@@ -17,11 +17,13 @@ from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from nhiemvu_cli import Nhiemvu
 from projection_rows import snapshot
 
 import migrations
 from application import tables as t
+from cli import cli
 from events.catalog import REGISTRY
 from events.database import make_engine
 from events.store import EventStore, NewEvent
@@ -1629,3 +1631,50 @@ def test_a_table_or_column_changed_by_hand_is_explained_not_a_traceback(city, da
     assert "Cơ sở dữ liệu thiếu một bảng hoặc cột mà nhiemvu cần" in refused.stderr
     assert ("actor" in refused.stderr) != ("proj_directives" in refused.stderr)
     assert city.event_count() == before
+
+
+def test_demo_file_deletes_only_a_demo_s_own_file(tmp_path):
+    def demo(path):  # no --db: the demo's own file
+        return CliRunner().invoke(cli, ["--actor", "tester", "demo", "--file", str(path)])
+
+    ledger = tmp_path / "nhiemvu.db"
+    real = Nhiemvu(f"sqlite:///{ledger}")
+    real.ok("init")
+    real.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    workbook = tmp_path / "so-theo-doi.xlsx"
+    workbook.write_bytes(b"PK\x03\x04 a workbook someone filled in")
+    for kept in (ledger, workbook):
+        refused = demo(kept)
+        assert refused.exit_code == 1, refused.output
+        assert f"Tệp '{kept}' đã có và không phải sổ minh họa" in refused.stderr
+    assert real.event_count() == 1
+    assert workbook.read_bytes() == b"PK\x03\x04 a workbook someone filled in"
+    # Its own file, the demo builds again.
+    own = tmp_path / "minh-hoa.db"
+    for _ in range(2):
+        built = demo(own)
+        assert built.exit_code == 0 and "Đã dựng sổ minh họa: 237 sự kiện" in built.stdout
+    assert Nhiemvu(f"sqlite:///{own}").event_count() == 237
+
+
+def test_the_import_template_replaces_neither_the_database_nor_a_filled_workbook(
+    tmp_path, monkeypatch
+):
+    from application import files
+
+    ledger = tmp_path / "nhiemvu.db"
+    nv = Nhiemvu(f"sqlite:///{ledger}")
+    nv.ok("init")
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    # As in a process of its own, which has opened no database before this command.
+    monkeypatch.setattr(files, "_DATABASE_FILES", set())
+    for flags in ([], ["--sample"]):
+        refused = nv.fails("import", "template", "--out", str(ledger), *flags)
+        assert "là cơ sở dữ liệu đang dùng" in refused.stderr
+    assert nv.event_count() == 1
+    template = tmp_path / "mau.xlsx"
+    nv.ok("import", "template", "--out", str(template))
+    written = template.read_bytes()
+    refused = nv.fails("import", "template", "--out", str(template), "--sample")
+    assert f"Tệp '{template}' đã có: không ghi đè" in refused.stderr
+    assert template.read_bytes() == written
