@@ -53,7 +53,7 @@ class NhiemvuGroup(click.Group):
         )
 
     def invoke(self, ctx: click.Context):
-        from events.errors import EventStoreError, schema_damage
+        from events.errors import EventStoreError, explained
         from workflow.errors import DomainError
 
         try:
@@ -64,12 +64,12 @@ class NhiemvuGroup(click.Group):
             click.echo(f"Lỗi: {exc}{where_to_look(exc)}", err=True)
             ctx.exit(1)
         except Exception as exc:
-            # The driver's own error, raised where the code expects the schema it
-            # migrated: one kind of it means a table or column was changed by hand.
-            damage = schema_damage(exc)
-            if ctx.parent is not None or damage is None:
+            # The driver's own error, where the code expects the schema it migrated
+            # and a lock it waits for: a few kinds of it people can act on.
+            known = explained(exc)
+            if ctx.parent is not None or known is None:
                 raise
-            click.echo(f"Lỗi: {damage}", err=True)
+            click.echo(f"Lỗi: {known}", err=True)
             ctx.exit(1)
 
 

@@ -161,20 +161,37 @@ class SchemaDamaged(EventStoreError):
         )
 
 
-# How each engine says a table or column is not there: SQLite in words only,
-# PostgreSQL by SQLSTATE (undefined_table, undefined_column).
+class DatabaseBusy(EventStoreError):
+    """Another process held the database's write lock longer than this one waits."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"Cơ sở dữ liệu đang bị một tiến trình khác giữ quyền ghi quá lâu ({detail}): có "
+            "thể là một lần nhập, dựng lại bảng dẫn xuất, sao lưu, hoặc một phiên sqlite3 còn "
+            "mở. Lệnh không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
+        )
+
+
+# How each engine says a table or column is not there, or the lock could not be
+# had in time: SQLite in words only, PostgreSQL by SQLSTATE (undefined_table,
+# undefined_column; lock_not_available).
 _MISSING_IN_WORDS = ("no such table", "no such column", "has no column named")
 _MISSING_SQLSTATES = frozenset({"42P01", "42703"})
+_BUSY_IN_WORDS = ("database is locked", "database is busy")
+_BUSY_SQLSTATES = frozenset({"55P03"})
 
 
-def schema_damage(exc: BaseException) -> SchemaDamaged | None:
-    """`exc` as a SchemaDamaged if it is the driver's (or SQLAlchemy's wrapping of
-    the driver's) refusal of a table or column that is not there; None otherwise."""
+def explained(exc: BaseException) -> EventStoreError | None:
+    """The driver's error (or SQLAlchemy's wrapping of it) as the store's own, when it
+    is one people can act on: a table or column changed by hand (SchemaDamaged), a
+    write lock held too long elsewhere (DatabaseBusy). None for any other."""
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     detail = lines[0] if lines else ""
-    if getattr(cause, "sqlstate", None) in _MISSING_SQLSTATES or any(
-        words in detail for words in _MISSING_IN_WORDS
-    ):
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in _MISSING_SQLSTATES or any(words in detail for words in _MISSING_IN_WORDS):
         return SchemaDamaged(detail)
+    if sqlstate in _BUSY_SQLSTATES or any(words in detail for words in _BUSY_IN_WORDS):
+        return DatabaseBusy(detail)
     return None

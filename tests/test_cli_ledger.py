@@ -1678,3 +1678,29 @@ def test_the_import_template_replaces_neither_the_database_nor_a_filled_workbook
     refused = nv.fails("import", "template", "--out", str(template), "--sample")
     assert f"Tệp '{template}' đã có: không ghi đè" in refused.stderr
     assert template.read_bytes() == written
+
+
+def test_a_write_lock_held_too_long_elsewhere_is_explained(tmp_path, monkeypatch):
+    import sqlite3
+
+    from events import driver
+
+    monkeypatch.setattr(driver, "SQLITE_BUSY_TIMEOUT_S", 1)
+    ledger = tmp_path / "nhiemvu.db"
+    nv = Nhiemvu(f"sqlite:///{ledger}")
+    nv.ok("init")
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    holder = sqlite3.connect(ledger, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # a sqlite3 session left open, say
+        for args in (
+            ["agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so"],
+            ["escalate", "--as-of", "01/06/2023"],
+        ):
+            refused = nv.run(*args)
+            assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), args
+            assert "đang bị một tiến trình khác giữ quyền ghi quá lâu" in refused.stderr, args
+    finally:
+        holder.rollback()
+        holder.close()
+    assert nv.event_count() == 1
