@@ -15,6 +15,7 @@ from events.store import StoreTransaction
 from workflow import agencies as ag
 from workflow import tasks as tk
 from workflow.errors import DomainError, NotFound
+from workflow.history import label
 from workflow.text import listed, nfc
 
 from . import references, streams
@@ -102,6 +103,34 @@ class Corrections:
             self._check_appointee_unreached(tx, target)
         elif target.type in (tk.COMPLETED, tk.CANCELLED_EVENT):
             self._check_reopened_task_has_a_lead(tx, target)
+        elif target.type == tk.ASSIGNED:
+            self._check_assignment_alone(tx, target)
+
+    def _check_assignment_alone(self, tx: StoreTransaction, assignment) -> None:
+        """Retracting an assignment takes the task away with everything recorded on it,
+        and its id cannot be given again: so only an assignment that nothing followed
+        (escalation's own steps aside), documents naming the task included. Typing #1
+        for #3 would otherwise lose a progress report and a completion for good."""
+        task_id = streams.key_of(assignment.stream_id)
+        row = self._session(tx).task_row(task_id)
+        if row is None:
+            return
+        later = [f for f in row.facts if f["type"] not in (tk.ASSIGNED, tk.ESCALATED)]
+        if not later:
+            return
+        number = {e.event_id: e.stream_version for e in tx.read_stream(assignment.stream_id)}
+        recorded = [
+            f"văn bản {f['data']['number']} nêu nhiệm vụ này"
+            if f["type"] == tk.NAMED_IN_DOCUMENT
+            else f"#{number[f['id']]} {label(f['type']).lower()}"
+            for f in later
+        ]
+        raise DomainError(
+            f"Không rút lại việc giao nhiệm vụ {task_id}: những gì đã ghi sau đó "
+            f"({'; '.join(recorded)}) sẽ mất theo, không lấy lại được. Nếu định rút lại một sự "
+            f"kiện khác, xem lại số thứ tự trong `nhiemvu task history {task_id}`; nếu nhiệm vụ "
+            "thật sự giao nhầm, hãy rút lại những sự kiện đó trước, từ sau ra trước."
+        )
 
     def _check_reopened_task_has_a_lead(self, tx: StoreTransaction, closing) -> None:
         """Retracting a completion or a cancellation opens the task again: not under an

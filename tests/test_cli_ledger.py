@@ -1704,3 +1704,31 @@ def test_a_write_lock_held_too_long_elsewhere_is_explained(tmp_path, monkeypatch
         holder.rollback()
         holder.close()
     assert nv.event_count() == 1
+
+
+def test_an_assignment_is_retracted_only_once_nothing_recorded_after_it_stands(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/04/2023")
+    city.ok("task", "progress", task_id, "--percent", "50", "--on", "10/04/2023")
+    city.ok("task", "complete", task_id, "--on", "20/04/2023")
+    city.ok("reprimand", "issue", "--kind", "nhac-nho", "--doc", "30/UBND-TH", "--on",
+            "25/04/2023", "--agency", "SXD", "--task", task_id)  # fmt: skip
+    before = city.event_count()
+    refused = city.fails("correct", f"{task_id}#1", "--reason", "Gõ nhầm #3")
+    assert (
+        f"Không rút lại việc giao nhiệm vụ {task_id}: những gì đã ghi sau đó (#2 báo cáo tiến "
+        "độ; #3 hoàn thành; văn bản 30/UBND-TH nêu nhiệm vụ này) sẽ mất theo"
+    ) in refused.stderr
+    assert city.event_count() == before and city.task(task_id)["completed_on"] == "2023-04-20"
+    # The way it gives: the later events first, then the assignment.
+    (document,) = city.json("report", "reprimands", "--year", "2023")["reminder_documents"]
+    for event in (document["event_id"], f"{task_id}#3", f"{task_id}#2", f"{task_id}#1"):
+        city.ok("correct", event, "--reason", "Giao nhầm")
+    assert task_id not in {t["id"] for t in city.json("task", "list")}
+
+
+def test_escalation_s_own_steps_do_not_hold_an_assignment(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("escalate", "--as-of", "20/04/2023")
+    assert city.task(task_id, "--as-of", "20/04/2023")["escalation_level"] >= 1
+    city.ok("correct", f"{task_id}#1", "--reason", "Giao nhầm")
+    assert task_id not in {t["id"] for t in city.json("task", "list")}
