@@ -1732,3 +1732,22 @@ def test_escalation_s_own_steps_do_not_hold_an_assignment(city):
     assert city.task(task_id, "--as-of", "20/04/2023")["escalation_level"] >= 1
     city.ok("correct", f"{task_id}#1", "--reason", "Giao nhầm")
     assert task_id not in {t["id"] for t in city.json("task", "list")}
+
+
+def test_a_task_is_not_closed_before_a_day_it_was_recorded_open(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("task", "reassign", task_id, "--lead", "STC", "--on", "01/05/2023")
+    before = city.event_count()
+    refused = city.fails("task", "complete", task_id, "--on", "20/04/2023")
+    assert (
+        f"Ngày hoàn thành 20/04/2023 trước ngày 01/05/2023 của việc giao lại đã ghi cho nhiệm "
+        f"vụ {task_id}"
+    ) in refused.stderr
+    city.ok("task", "progress", task_id, "--percent", "80", "--on", "10/05/2023")
+    refused = city.fails("task", "cancel", task_id, "--on", "05/05/2023", "--reason", "Thôi")
+    assert "Ngày hủy 05/05/2023 trước ngày 10/05/2023 của việc báo cáo tiến độ" in refused.stderr
+    assert city.event_count() == before + 1
+    # On the day of the last report, or after an escalation step, it may close.
+    city.ok("escalate", "--as-of", "15/05/2023")
+    city.ok("task", "complete", task_id, "--on", "10/05/2023")
+    assert city.task(task_id)["completed_on"] == "2023-05-10"

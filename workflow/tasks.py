@@ -300,10 +300,32 @@ class Task(TaskState):
             )
         self.check_open("ghi hoàn thành")
         self.check_business_date(on, today, "hoàn thành")
+        self._check_closed_after_what_was_recorded(on, "hoàn thành")
 
     def check_cancellation(self, on: date, today: date) -> None:
         self.check_open("hủy")
         self.check_business_date(on, today, "hủy")
+        self._check_closed_after_what_was_recorded(on, "hủy")
+
+    def _check_closed_after_what_was_recorded(self, on: date, what: str) -> None:
+        """A task is not closed before a day something was recorded of it as open: the
+        other order is refused (check_open), and a reassignment dated after the
+        completion would give the completion to the new lead. Escalation steps and
+        documents may come after: a completion is often logged after the day's pass."""
+        recorded = [(self.leads_since, "giao lại")] if self.lead_periods else []
+        if self.progress_on is not None:
+            recorded.append((self.progress_on, "báo cáo tiến độ"))
+        recorded += [(e.approved_on, "gia hạn") for e in self.extensions]
+        recorded += [(date.fromisoformat(r["on"]), "từ chối gia hạn") for r in self.refusals]
+        later = [(day, kind) for day, kind in recorded if day > on]
+        if later:
+            day, kind = max(later)
+            raise DomainError(
+                f"Ngày {what} {format_date(on)} trước ngày {format_date(day)} của việc {kind} "
+                f"đã ghi cho nhiệm vụ {self.id}. Hãy kiểm tra lại ngày; nếu việc {kind} ghi "
+                f"nhầm, hãy rút lại nó (số thứ tự trong `nhiemvu task history {self.id}`) rồi "
+                "ghi lại."
+            )
 
 
 def derive_task(facts: list[dict[str, Any]], as_of: date | None = None) -> Task | None:
