@@ -506,6 +506,8 @@ class Ledger(Corrections):
             heads=tuple(dict.fromkeys(norm_code(c) for c in addressees.heads)),
             persons=tuple(dict.fromkeys(nfc(p) for p in addressees.persons)),
         )
+        if not all(addressees.persons):
+            raise DomainError("Tên cá nhân nhận văn bản (--person) không được để trống.")
         with self.command() as tx:
             stream = streams.document(number)
             version = tx.stream_version(stream)
@@ -516,7 +518,7 @@ class Ledger(Corrections):
             for task_id in task_ids:
                 self._task(tx, task_id)
             cascade = kind == docs.PHE_BINH and _cascades_phe_binh(on, rulebook)
-            not_chairman = cascade and docs.by_a_vice_chairman(issuer)
+            not_chairman = cascade and not docs.by_the_chairman(issuer)
             targets, warnings = docs.resolve_targets(
                 kind, on, addressees, agencies, nfc(field), cascade and not not_chairman
             )

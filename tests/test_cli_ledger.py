@@ -1029,10 +1029,13 @@ def test_no_cascade_before_the_notice_that_brought_it_in(city):
     assert city.event(out["event_id"]).data["targets"] == out["targets"]
 
 
-def test_no_cascade_when_a_vice_chairman_criticises(city):
+@pytest.mark.parametrize(
+    "issuer", ["Phó Chủ tịch UBND thành phố Lê Khắc Nam", "PCT UBND TP", "Thành ủy Hải Phòng"]
+)
+def test_no_cascade_when_someone_else_than_the_chairman_criticises(city, issuer):
     issue = ["reprimand", "issue", "--kind", "phe-binh", "--on", "10/04/2023", "--head", "SXD"]
     by_vice = city.run(*issue, "--field", "xây dựng", "--doc", "12/TB-VP", "--json",
-                       "--issuer", "Phó Chủ tịch UBND thành phố Lê Khắc Nam")  # fmt: skip
+                       "--issuer", issuer)  # fmt: skip
     assert by_vice.exit_code == 0, by_vice.stderr
     assert [x["kind"] for x in json.loads(by_vice.stdout)["targets"]] == ["head"]
     assert "chỉ khi Chủ tịch UBND thành phố phê bình" in by_vice.stderr
@@ -1751,3 +1754,28 @@ def test_a_task_is_not_closed_before_a_day_it_was_recorded_open(city):
     city.ok("escalate", "--as-of", "15/05/2023")
     city.ok("task", "complete", task_id, "--on", "10/05/2023")
     assert city.task(task_id)["completed_on"] == "2023-05-10"
+
+
+def test_invisible_characters_make_no_second_document_directive_or_task(city):
+    issue = ["reprimand", "issue", "--kind", "nhac-nho", "--on", "10/04/2023", "--agency", "SXD"]
+    city.ok(*issue, "--doc", "612/UBND-TH")
+    before = city.event_count()
+    for doc in ("612/UBND-TH\u200b", "\ufeff612/UBND\u00ad-TH"):
+        refused = city.fails(*issue, "--doc", doc)
+        assert "Văn bản số 612/UBND-TH đã được ghi" in refused.stderr
+    refused = city.fails("directive", "add", f"{DIRECTIVE}\u200b", "--date", "01/04/2023",
+                         "--title", "Trùng")  # fmt: skip
+    assert f"Văn bản {DIRECTIVE} đã được ghi" in refused.stderr
+    task_id = assign(city, "--lead", "SXD", "--no-deadline", "--id", "TB129-2.3")
+    refused = city.fails("task", "assign", "--directive", DIRECTIVE, "--title", "Lại",
+                         "--lead", "SXD", "--no-deadline", "--id", "TB129-2.3\u200b")  # fmt: skip
+    assert f"Mã nhiệm vụ {task_id} đã tồn tại" in refused.stderr
+    assert city.event_count() == before + 1
+
+
+@pytest.mark.parametrize("flag", [("reprimand", "issue", "--kind", "nhac-nho"), ("commend",)])
+def test_a_blank_person_is_refused(city, flag):
+    before = city.event_count()
+    refused = city.fails(*flag, "--doc", "70/UBND-TH", "--on", "10/04/2023", "--person", "   ")
+    assert "Tên cá nhân nhận văn bản (--person) không được để trống" in refused.stderr
+    assert city.event_count() == before

@@ -8,6 +8,7 @@ cascade is resolved when the document is logged and written into its event.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,11 +51,17 @@ class Addressees:
         return bool(self.agencies or self.heads or self.persons)
 
 
-def by_a_vice_chairman(issuer: str | None) -> bool:
-    """TB 129/TB-UBND §2.8 cascades a phê bình when the Chairman criticises: not one a
-    Vice-Chairman issued. An issuer not given (or the Committee) is taken as the
-    Chairman's: most phê bình documents are signed by him."""
-    return issuer is not None and "pho chu tich" in fold(issuer)
+def by_the_chairman(issuer: str | None) -> bool:
+    """TB 129/TB-UBND §2.8 cascades a phê bình when the Chairman of the city's People's
+    Committee criticises: not one a Vice-Chairman (Phó Chủ tịch, PCT) or another body
+    (Thành ủy…) issued. An issuer not given, or the Committee itself (UBND), is taken as
+    the Chairman's: most phê bình documents are signed by him."""
+    if issuer is None:
+        return True
+    words = " " + " ".join(re.sub(r"[^\w]+", " ", fold(issuer)).split()) + " "
+    if "pho chu tich" in words or " pct " in words:
+        return False
+    return any(name in words for name in ("chu tich", " ct ", " ubnd ", "uy ban nhan dan"))
 
 
 def resolve_targets(

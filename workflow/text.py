@@ -6,12 +6,18 @@ import re
 import unicodedata
 from typing import Any
 
+# Characters that show nothing (zero-width spaces and joiners, the soft hyphen, the
+# byte-order mark, direction marks): pasted from a web page or a PDF, they made
+# "612/UBND-TH" and a look-alike two documents, counted twice.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
 
 def nfc(text: str | None) -> str | None:
-    """Unicode NFC with outer spaces removed and inner runs of spaces folded."""
+    """Unicode NFC without invisible characters, outer spaces removed and inner runs of
+    spaces folded."""
     if text is None:
         return None
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
 
 
 def code(text: str) -> str:
