@@ -9,6 +9,12 @@ exclusive `flock` on a file next to the database. The others wait for it.
 The leader guard is for tidiness (one log of passes, no wasted work), not for
 correctness: every step has a deterministic event id and the store's append is
 idempotent, so two passes at once would still raise each step once.
+
+A day's pass is done when it has recorded itself (`escalation.pass_completed`).
+APScheduler moves the stored run time to the next day as it starts a run, so a
+pass cut short — the process killed, the database gone for a while — would wait a
+day: the leader looks every few minutes, and as soon as it leads, for a pass due
+today and not done, and runs it.
 """
 
 from __future__ import annotations
@@ -20,23 +26,32 @@ import re
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from events.database import make_engine, resolve_url
-from events.errors import EventStoreError
+from events.errors import EventStoreError, explained
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
 
 log = logging.getLogger("nhiemvu.scheduler")
 
 JOB_ID = "nhiemvu-escalation-pass"
-JOB_FUNC = "application.scheduler:run_pass"
+# The jobs take no arguments: the database's URL, password included, stays out of
+# the job table (the process that leads runs them, and knows it).
+JOB_FUNC = "application.scheduler:scheduled_pass"
+CATCH_UP_JOB_ID = "nhiemvu-escalation-catch-up"
+CATCH_UP_FUNC = "application.scheduler:catch_up"
+CATCH_UP_MINUTES = 10
 JOB_TABLE = "apscheduler_jobs"
+# Steps a pass lists one by one in the log; a catch-up over months lists the rest
+# as a number.
+LOGGED_STEPS = 50
 # A pass is still worth running hours late (it catches up anyway); a day late,
 # the next day's pass does the same work.
 MISFIRE_GRACE_SECONDS = 6 * 3600
@@ -81,9 +96,12 @@ def run_pass(url: str, actor: str) -> int:
             _log_failure("Lượt đôn đốc không chạy được: không mở được cơ sở dữ liệu.", exc)
             return 0
         try:
+            log.info("Bắt đầu lượt đôn đốc tính đến ngày %s.", format_date(app.today()))
             result = run_escalation_pass(app.ledger)
         except Exception as exc:  # noqa: BLE001 - log it; the next pass catches up
-            _log_failure("Lượt đôn đốc thất bại; lượt sau sẽ chạy bù.", exc)
+            _log_failure(
+                f"Lượt đôn đốc thất bại; sẽ chạy bù trong vòng {CATCH_UP_MINUTES} phút.", exc
+            )
             return 0
         finally:
             app.close()
@@ -92,7 +110,7 @@ def run_pass(url: str, actor: str) -> int:
         format_date(result.as_of),
         len(result.outcomes),
     )
-    for outcome in result.outcomes:
+    for outcome in result.outcomes[:LOGGED_STEPS]:
         step = outcome.step
         log.info(
             "  %s — %s (mức %d), đến hạn %s, hạn %s, gửi %s",
@@ -103,17 +121,113 @@ def run_pass(url: str, actor: str) -> int:
             format_date(step.deadline),
             ", ".join(step.agencies),
         )
+    if len(result.outcomes) > LOGGED_STEPS:
+        log.info(
+            "  … và %d bước khác (`nhiemvu task history`).", len(result.outcomes) - LOGGED_STEPS
+        )
     return len(result.outcomes)
 
 
 def _log_failure(what: str, exc: Exception) -> None:
     """A refusal of our own already says, in Vietnamese, what is wrong and what to do:
-    its message is enough, every day it recurs. Anything else is a fault to look
-    into: its traceback too."""
+    its message is enough, every day it recurs; so does the driver's word for a lost
+    or refused connection. Anything else is a fault to look into: its traceback too."""
     if isinstance(exc, DomainError | EventStoreError):
         log.error("%s %s", what, exc)
+    elif (known := explained(exc)) is not None:
+        log.error("%s %s", what, known)
+    elif isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        log.error("%s Mất kết nối cơ sở dữ liệu: %s", what, _first_line(exc))
     else:
         log.exception(what)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+# -- the jobs of the leading process ---------------------------------------------------
+
+
+@dataclass
+class _Leading:
+    """What the jobs of the process that leads need (set by run_scheduler)."""
+
+    url: str
+    actor: str
+    engine: Any
+    lock: LeaderLock
+    at: tuple[int, int] | None  # the daily time; None on an interval
+    now: Callable[[], datetime]
+    lost: threading.Event = field(default_factory=threading.Event)
+    scheduler: Any = None  # APScheduler's, once made
+    looked: bool = False  # whether catch_up has looked at today's pass yet
+
+
+_leading: _Leading | None = None
+
+
+def scheduled_pass() -> int:
+    """The scheduled job: a pass, if this process still leads."""
+    leading = _leading
+    if leading is None or not _still_leading(leading):
+        return 0
+    return run_pass(leading.url, leading.actor)
+
+
+def catch_up() -> int:
+    """Every few minutes, and when the process comes to lead: today's pass, if it is
+    due and has not completed (cut short, failed, or missed while nobody led)."""
+    leading = _leading
+    if leading is None or leading.at is None:
+        return 0
+    now = leading.now()
+    try:
+        state = today_s_pass(leading.engine, now, *leading.at)
+    except sa.exc.SQLAlchemyError as exc:
+        _log_failure("Không kiểm tra được lượt đôn đốc hôm nay.", exc)
+        return 0
+    first_look, leading.looked = not leading.looked, True
+    if state == "due":
+        log.info("Lượt đôn đốc hôm nay (lúc %02d:%02d) chưa hoàn tất: chạy bù ngay.", *leading.at)
+        return scheduled_pass()
+    if first_look:
+        said = "đã hoàn tất" if state == "done" else "chưa đến giờ"
+        log.info("Lượt đôn đốc hôm nay (lúc %02d:%02d) %s.", *leading.at, said)
+    return 0
+
+
+def today_s_pass(engine, now: datetime, hour: int, minute: int) -> str:
+    """ "done" if a pass has completed as of `now`'s day, else "due" once its time has
+    come, "not_yet" before."""
+    with engine.connect() as connection:
+        last = connection.execute(sa.text("SELECT MAX(as_of) FROM proj_escalation_passes")).scalar()
+    if last is not None:
+        last_day = last if isinstance(last, date) else date.fromisoformat(str(last))
+        if last_day >= now.date():
+            return "done"
+    return "due" if (now.hour, now.minute) >= (hour, minute) else "not_yet"
+
+
+def _still_leading(leading: _Leading) -> bool:
+    """Whether the leader's lock is still ours; if it was lost (its PostgreSQL session
+    ended), take it again, or step down for whoever holds it now."""
+    if leading.lock.still_held():
+        return True
+    if leading.lock.try_acquire():
+        log.warning("Đã mất rồi lấy lại quyền chạy (%s).", leading.lock.description)
+        return True
+    log.error(
+        "Mất quyền chạy (%s): một tiến trình khác đang là bộ lập lịch chính. Tiến trình "
+        "này thôi chạy lượt đôn đốc và chờ.",
+        leading.lock.description,
+    )
+    leading.lost.set()
+    if leading.scheduler is not None:
+        with contextlib.suppress(Exception):  # already stopping
+            leading.scheduler.shutdown(wait=False)
+    return False
 
 
 # -- the leader guard ------------------------------------------------------------------
@@ -123,6 +237,8 @@ class LeaderLock(Protocol):
     description: str
 
     def try_acquire(self) -> bool: ...
+
+    def still_held(self) -> bool: ...
 
     def release(self) -> None: ...
 
@@ -153,6 +269,24 @@ class PostgresLeaderLock:
             log.warning("Không kết nối được PostgreSQL để lấy quyền chạy: %s", exc.orig)
             self._close()
             return False
+
+    def still_held(self) -> bool:
+        """Whether our session still holds the lock: it dies with the session (the
+        server restarted, the connection was cut or terminated) and nobody says so."""
+        if self.connection is None:
+            return False
+        query = sa.text(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1"
+        )
+        try:
+            held = self.connection.execute(
+                query, {"high": self.key >> 32, "low": self.key & 0xFFFFFFFF}
+            ).scalar()
+        except sa.exc.SQLAlchemyError:
+            self._close()
+            return False
+        return bool(held)
 
     def release(self) -> None:
         if self.connection is not None:
@@ -196,6 +330,9 @@ class FileLeaderLock:
         os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
         return True
 
+    def still_held(self) -> bool:
+        return self.fd is not None  # the kernel keeps a flock while the file is open
+
     def release(self) -> None:
         if self.fd is not None:
             import fcntl
@@ -217,7 +354,9 @@ def leader_lock_for(url: str) -> LeaderLock:
                 "Bộ lập lịch cần cơ sở dữ liệu SQLite dạng tệp (không dùng cơ sở dữ liệu "
                 "trong bộ nhớ), để các tiến trình dùng chung được khóa."
             )
-        path = Path(database)
+        # The file, not the name it was given: a second path to it (a link, a relative
+        # path from elsewhere) must find the same lock.
+        path = Path(os.path.realpath(database))
         return FileLeaderLock(path.with_name(path.name + ".scheduler.lock"))
     raise DomainError(f"Bộ lập lịch không hỗ trợ cơ sở dữ liệu '{parsed.get_backend_name()}'.")
 
@@ -246,15 +385,47 @@ def wait_for_leadership(lock: LeaderLock, stop: threading.Event, poll_seconds: f
 # -- the scheduler ---------------------------------------------------------------------
 
 
-def _stored_next_run(engine) -> datetime | None:
-    """When the persisted job was next due, if there is one (before we replace it)."""
-    with engine.connect() as connection:
-        if not sa.inspect(connection).has_table(JOB_TABLE):
-            return None
-        value = connection.execute(
-            sa.text(f"SELECT next_run_time FROM {JOB_TABLE} WHERE id = :id"), {"id": JOB_ID}
-        ).scalar()
-    return None if value is None else datetime.fromtimestamp(value, LOCAL_TZ)
+class _PatientJobStore:
+    """Builds APScheduler's SQLAlchemy job store, made to outlast a database it cannot
+    write for a while. APScheduler writes the next run time outside any error
+    handling: a write lock held past the busy timeout at 07:00 (an import, a rebuild,
+    a sqlite3 session) ended the daemon. The run time stays as it was, and the next
+    wake-up tries again."""
+
+    @staticmethod
+    def create(engine):
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+        class PatientJobStore(SQLAlchemyJobStore):
+            def update_job(self, job):
+                try:
+                    super().update_job(job)
+                except sa.exc.SQLAlchemyError as exc:
+                    known = explained(exc)
+                    log.warning(
+                        "Không ghi được giờ chạy kế tiếp vào cơ sở dữ liệu (%s); sẽ thử lại.",
+                        known or _first_line(exc),
+                    )
+
+        return PatientJobStore(engine=engine, tablename=JOB_TABLE)
+
+
+class _ApschedulerInVietnamese(logging.Filter):
+    """APScheduler's warnings said in Vietnamese, the driver's reason in a line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        template = str(record.msg)
+        if template.startswith("Error getting due jobs from job store"):
+            reason = record.args[-1] if record.args else ""
+            known = explained(reason) if isinstance(reason, BaseException) else None
+            record.msg = "Không đọc được lịch chạy từ cơ sở dữ liệu (%s); thử lại sau ít giây."
+            record.args = (known or _first_line(reason),)
+        elif template.startswith("Execution of job") and "maximum number" in template:
+            record.msg, record.args = "Bỏ qua một lần chạy: lượt đôn đốc trước chưa xong.", ()
+        elif template.startswith("Run time of job"):
+            record.msg = "Lượt đôn đốc chạy trễ %s so với lịch."
+            record.args = record.args[-1:] if record.args else ("?",)
+        return True
 
 
 def run_scheduler(
@@ -266,17 +437,14 @@ def run_scheduler(
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     now: Callable[[], datetime] = lambda: datetime.now(LOCAL_TZ),
 ) -> int:
-    """Lead (or wait to lead) and run the daily pass until SIGINT/SIGTERM. Returns 0."""
-    from apscheduler.events import EVENT_SCHEDULER_STARTED
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    """Lead (or wait to lead) and run the daily pass until SIGINT/SIGTERM. A leader
+    that finds its lock taken by another steps down and waits again. Returns 0."""
     from apscheduler.schedulers.base import STATE_RUNNING
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
 
     import migrations
     from events.database import require_schema
 
+    global _leading
     url = resolve_url(url)
     hour, minute = parse_time(at)
     engine = make_engine(url)
@@ -287,7 +455,12 @@ def run_scheduler(
         raise
     lock = leader_lock_for(url)
     stop = threading.Event()
-    holder: dict[str, BlockingScheduler] = {}
+    holder: dict[str, Any] = {}
+    apscheduler_log = logging.getLogger("apscheduler")
+    in_vietnamese = _ApschedulerInVietnamese()
+    apscheduler_log.addFilter(in_vietnamese)
+    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(name).addFilter(in_vietnamese)
 
     def on_signal(signum, _frame):
         log.info("Nhận tín hiệu %s: dừng bộ lập lịch.", signal.Signals(signum).name)
@@ -298,68 +471,93 @@ def run_scheduler(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if not wait_for_leadership(lock, stop, poll_seconds):
-            return 0
-        try:
-            if interval_seconds:
-                trigger = IntervalTrigger(seconds=interval_seconds, timezone=LOCAL_TZ_NAME)
-                plan = f"mỗi {interval_seconds:g} giây"
-            else:
-                trigger = CronTrigger(hour=hour, minute=minute, timezone=LOCAL_TZ_NAME)
-                plan = f"hằng ngày lúc {hour:02d}:{minute:02d} (giờ Việt Nam)"
-            extra = {}
-            missed = _stored_next_run(engine)
-            if once_now:
-                extra["next_run_time"] = now()
-            elif missed is not None and missed <= now():
-                # replace_existing would reschedule from now on and drop the run
-                # missed while no scheduler was up: run it first (the pass catches up).
-                log.info(
-                    "Lượt đôn đốc lúc %s bị lỡ khi không có bộ lập lịch: chạy bù ngay.",
-                    missed.strftime("%H:%M ngày %d/%m/%Y"),
-                )
-                extra["next_run_time"] = now()
-            scheduler = BlockingScheduler(
-                timezone=LOCAL_TZ_NAME,
-                # Same database, same engine settings as the store (SQLite busy
-                # timeout, WAL), so the job store waits for a writer instead of failing.
-                jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        while wait_for_leadership(lock, stop, poll_seconds):
+            leading = _Leading(
+                url, actor, engine, lock, None if interval_seconds else (hour, minute), now
             )
+            _leading = leading
+            try:
+                _lead(leading, holder, stop, once_now, interval_seconds)
+            finally:
+                _leading = None
+                holder.pop("scheduler", None)
+                lock.release()
+                log.info("Đã nhả quyền chạy (%s).", lock.description)
+            if not leading.lost.is_set():
+                break
+            once_now = False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for name in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+            logging.getLogger(name).removeFilter(in_vietnamese)
+        engine.dispose()
+    return 0
 
-            def on_started(_event):
-                # A signal that came before the scheduler was running found nothing
-                # to shut down; honour it now.
-                if stop.is_set():
-                    scheduler.shutdown(wait=False)
 
-            scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
-            scheduler.add_job(
-                JOB_FUNC,
-                trigger=trigger,
-                args=[url, actor],
-                id=JOB_ID,
-                name="Lượt đôn đốc nhiệm vụ",
-                replace_existing=True,
-                coalesce=True,
-                misfire_grace_time=MISFIRE_GRACE_SECONDS,
-                max_instances=1,
-                **extra,
-            )
-            holder["scheduler"] = scheduler
-            if stop.is_set():
-                return 0
-            log.info("Bộ lập lịch bắt đầu: lượt đôn đốc %s.", plan)
-            scheduler.start()  # blocks until a signal shuts it down
-            log.info("Bộ lập lịch đã dừng.")
-        finally:
+def _lead(leading: _Leading, holder: dict, stop: threading.Event, once_now: bool,
+          interval_seconds: float | None) -> None:  # fmt: skip
+    """Run the scheduler while this process leads: until a signal, or the lock lost."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    if interval_seconds:
+        trigger = IntervalTrigger(seconds=interval_seconds, timezone=LOCAL_TZ_NAME)
+        plan = f"mỗi {interval_seconds:g} giây"
+    else:
+        hour, minute = leading.at
+        trigger = CronTrigger(hour=hour, minute=minute, timezone=LOCAL_TZ_NAME)
+        plan = f"hằng ngày lúc {hour:02d}:{minute:02d} (giờ Việt Nam)"
+    scheduler = BlockingScheduler(
+        timezone=LOCAL_TZ_NAME,
+        # Same database, same engine settings as the store (SQLite busy timeout,
+        # WAL), so the job store waits for a writer instead of failing at once.
+        jobstores={"default": _PatientJobStore.create(leading.engine)},
+    )
+
+    def on_started(_event):
+        # A signal that came before the scheduler was running found nothing to shut
+        # down; honour it now.
+        if stop.is_set():
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
+    common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
+    scheduler.add_job(
+        JOB_FUNC,
+        trigger=trigger,
+        id=JOB_ID,
+        name="Lượt đôn đốc nhiệm vụ",
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        **({"next_run_time": leading.now()} if once_now else {}),
+        **common,
+    )
+    if leading.at is not None:
+        # First at once: a pass due today and not completed runs as soon as we lead.
+        scheduler.add_job(
+            CATCH_UP_FUNC,
+            trigger=IntervalTrigger(minutes=CATCH_UP_MINUTES, timezone=LOCAL_TZ_NAME),
+            id=CATCH_UP_JOB_ID,
+            name="Chạy bù lượt đôn đốc trong ngày",
+            next_run_time=leading.now(),
+            misfire_grace_time=None,
+            **common,
+        )
+    holder["scheduler"] = leading.scheduler = scheduler
+    if stop.is_set():
+        return
+    log.info("Bộ lập lịch bắt đầu: lượt đôn đốc %s.", plan)
+    try:
+        scheduler.start()  # blocks until a signal, or the lock lost, shuts it down
+    finally:
+        if not _pass_lock.acquire(blocking=False):
+            log.info("Đang chờ lượt đôn đốc đang chạy ghi xong…")
             if not _pass_lock.acquire(timeout=STOP_WAIT_SECONDS):
                 log.warning("Lượt đôn đốc đang chạy chưa xong; vẫn nhả quyền chạy.")
             else:
                 _pass_lock.release()
-            lock.release()
-            log.info("Đã nhả quyền chạy (%s).", lock.description)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        engine.dispose()
-    return 0
+        else:
+            _pass_lock.release()
+        log.info("Bộ lập lịch đã dừng.")

@@ -22,17 +22,23 @@ import pytest
 import sqlalchemy as sa
 
 from application.app import App
+from application.escalation import run_escalation_pass
 from application.ledger import DeadlineInput
 from application.scheduler import (
+    CATCH_UP_FUNC,
+    CATCH_UP_JOB_ID,
     JOB_FUNC,
     JOB_ID,
     JOB_TABLE,
     MISFIRE_GRACE_SECONDS,
     FileLeaderLock,
     PostgresLeaderLock,
+    _ApschedulerInVietnamese,
+    _PatientJobStore,
     leader_lock_for,
     parse_time,
     run_pass,
+    today_s_pass,
 )
 from events.catalog import REGISTRY
 from events.database import make_engine
@@ -88,6 +94,31 @@ def test_lock_choice_follows_the_database(tmp_path):
     lock = leader_lock_for("postgresql://postgres@127.0.0.1:5432/x")
     assert isinstance(lock, PostgresLeaderLock)
     lock.release()
+
+
+def test_the_lock_file_is_the_database_file_s_whatever_path_names_it(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "nv.db").touch()
+    (tmp_path / "elsewhere" / "nv.db").symlink_to(tmp_path / "nv.db")
+    direct = leader_lock_for(f"sqlite:///{tmp_path / 'nv.db'}")
+    linked = leader_lock_for(f"sqlite:///{tmp_path / 'elsewhere' / 'nv.db'}")
+    assert direct.path == linked.path == tmp_path / "nv.db.scheduler.lock"
+
+
+def test_a_postgres_leader_knows_when_its_session_was_cut(postgres_server):
+    url = postgres_server.new_database()
+    lock = PostgresLeaderLock(url)
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        assert lock.try_acquire() and lock.still_held()
+        pid = lock.connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert not lock.still_held()
+        assert lock.try_acquire() and lock.still_held()  # on a session of its own again
+    finally:
+        lock.release()
+        admin.dispose()
 
 
 def test_postgres_advisory_lock_admits_one_session_at_a_time(postgres_server):
@@ -262,7 +293,8 @@ def test_second_scheduler_waits_then_takes_over(db_url, tmp_path, processes):
     assert [r.id for r in rows] == [JOB_ID]
     state = pickle.loads(rows[0].job_state)
     assert state["func"] == JOB_FUNC
-    assert state["args"][1] == "scheduler"
+    # No URL in the job table: a password in it would be in every dump.
+    assert state["args"] == () and db_url.encode() not in rows[0].job_state
     assert state["coalesce"] is True
     assert state["misfire_grace_time"] == MISFIRE_GRACE_SECONDS
 
@@ -281,35 +313,98 @@ def test_a_waiting_scheduler_stops_cleanly_without_ever_leading(db_url, tmp_path
     assert first.stop(signal.SIGINT) == 0
 
 
-def test_a_run_missed_while_no_scheduler_was_up_runs_at_start(db_url, tmp_path, processes):
+def test_a_pass_due_today_and_not_completed_runs_as_soon_as_one_leads(db_url, tmp_path, processes):
+    """Missed while nobody led, or cut short (the process killed, the database gone):
+    either way no pass has completed today; APScheduler has moved its own run time to
+    tomorrow already, so the leader looks for the day's completed pass instead."""
     seed(db_url)
-    # A daily schedule: no pass now, but the job is stored with its next run time.
-    first = Scheduler(db_url, tmp_path / "first.log", "--at", "07:00", "--poll-seconds", "0.2")
+    daily = ("--at", "00:00", "--poll-seconds", "0.2")  # due since midnight
+    first = Scheduler(db_url, tmp_path / "first.log", *daily)
     processes.append(first)
-    first.wait_for(lambda: "Bộ lập lịch bắt đầu" in first.text(), "the scheduler to start")
-    assert "hằng ngày lúc 07:00" in first.text()
+    first.wait_for(lambda: first.passes() >= 1, "the catch-up pass")
+    assert "Lượt đôn đốc hôm nay (lúc 00:00) chưa hoàn tất: chạy bù ngay." in first.text()
+    assert "hằng ngày lúc 00:00" in first.text() and "đã ghi 4 bước" in first.text()
     assert first.stop() == 0
-    assert first.passes() == 0
 
-    # Pretend it was due an hour ago, while nothing was running.
-    missed = (datetime.now(LOCAL_TZ) - timedelta(hours=1)).timestamp()
+    # Today's pass has completed: the next leader says so and runs none.
+    again = Scheduler(db_url, tmp_path / "again.log", *daily)
+    processes.append(again)
+    again.wait_for(lambda: "Lượt đôn đốc hôm nay (lúc 00:00) đã hoàn tất." in again.text(),
+                   "the leader to find today's pass done")  # fmt: skip
+    assert again.passes() == 0
+    assert again.stop() == 0
     engine = make_engine(db_url)
     try:
-        with engine.begin() as connection:
-            updated = connection.execute(
-                sa.text(f"UPDATE {JOB_TABLE} SET next_run_time = :t WHERE id = :id"),
-                {"t": missed, "id": JOB_ID},
-            ).rowcount
+        with engine.connect() as connection:
+            ids = connection.execute(sa.text(f"SELECT id FROM {JOB_TABLE} ORDER BY id")).scalars()
+            assert list(ids) == sorted([JOB_ID, CATCH_UP_JOB_ID])
     finally:
         engine.dispose()
-    assert updated == 1
+    assert CATCH_UP_FUNC.endswith(":catch_up")
 
-    again = Scheduler(db_url, tmp_path / "again.log", "--at", "07:00", "--poll-seconds", "0.2")
-    processes.append(again)
-    again.wait_for(lambda: again.passes() >= 1, "the catch-up pass")
-    assert "bị lỡ" in again.text()
-    assert "đã ghi 4 bước" in again.text()
-    assert again.stop() == 0
+
+def test_today_s_pass_is_due_from_its_time_until_one_completes(db_url):
+    seed(db_url)
+    now = datetime.now(LOCAL_TZ)
+    engine = make_engine(db_url)
+    try:
+        before = now.replace(hour=6, minute=59)
+        at_seven = now.replace(hour=7, minute=0)
+        assert today_s_pass(engine, before, 7, 0) == "not_yet"
+        assert today_s_pass(engine, at_seven, 7, 0) == "due"
+        app = App(db_url, "scheduler")
+        try:
+            run_escalation_pass(app.ledger, now.date() - timedelta(days=1))
+            assert today_s_pass(engine, at_seven, 7, 0) == "due"  # yesterday's is not today's
+            run_escalation_pass(app.ledger, now.date())
+        finally:
+            app.close()
+        assert today_s_pass(engine, at_seven, 7, 0) == "done"
+        assert today_s_pass(engine, before, 7, 0) == "done"
+    finally:
+        engine.dispose()
+
+
+def test_a_job_store_that_cannot_write_for_a_while_does_not_end_the_daemon(
+    monkeypatch, caplog, tmp_path
+):
+    import sqlite3
+
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    def locked(self, job):
+        raise sa.exc.OperationalError("UPDATE apscheduler_jobs", {}, sqlite3.OperationalError(
+            "database is locked"))  # fmt: skip
+
+    monkeypatch.setattr(SQLAlchemyJobStore, "update_job", locked)
+    engine = make_engine(f"sqlite:///{tmp_path / 'nv.db'}")
+    try:
+        store = _PatientJobStore.create(engine)
+        with caplog.at_level(logging.WARNING, logger="nhiemvu.scheduler"):
+            store.update_job(None)  # logged, not raised
+    finally:
+        engine.dispose()
+    (record,) = caplog.records
+    assert "Không ghi được giờ chạy kế tiếp" in record.getMessage()
+    assert "đang bị một tiến trình khác giữ quyền ghi" in record.getMessage()
+
+
+def test_apscheduler_s_warnings_are_said_in_vietnamese():
+    import sqlite3
+
+    lost = sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+    record = logging.LogRecord("apscheduler.scheduler", logging.WARNING, __file__, 1,
+                               "Error getting due jobs from job store %r: %s",
+                               ("default", lost), None)  # fmt: skip
+    assert _ApschedulerInVietnamese().filter(record)
+    message = record.getMessage()
+    assert message.startswith("Không đọc được lịch chạy từ cơ sở dữ liệu (Cơ sở dữ liệu đang")
+    assert "Error" not in message and "sqlalche.me" not in message
+    skipped = logging.LogRecord("apscheduler.scheduler", logging.WARNING, __file__, 1,
+                                'Execution of job "%s" skipped: maximum number of running '
+                                "instances reached (%d)", ("x", 1), None)  # fmt: skip
+    _ApschedulerInVietnamese().filter(skipped)
+    assert skipped.getMessage() == "Bỏ qua một lần chạy: lượt đôn đốc trước chưa xong."
 
 
 def test_bad_time_is_refused(db_url, tmp_path):
