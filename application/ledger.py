@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from events.memory import collector_paused
+from events.sql import Raw, loads
 from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
@@ -21,7 +22,7 @@ from workflow import tasks as tk
 from workflow.dates import LOCAL_TZ, format_date, iso, parse_period, start_of_day
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
-from workflow.text import nfc
+from workflow.text import fold, nfc
 
 from . import lengths, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
@@ -183,6 +184,7 @@ class Ledger(Corrections):
             version = tx.stream_version(stream)
             if version and _stands(tx.read_stream(stream), ag.REGISTERED):
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
+            _check_name_free(tx, name, None, code)
             data = {"code": code, "name": name, "kind": kind}
             # A retracted registration leaves its stream behind: this one follows it.
             events = self._append(tx, stream, ag.REGISTERED, data, None, version)
@@ -194,6 +196,7 @@ class Ledger(Corrections):
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_rename(name, on)
+            _check_name_free(tx, name, on, agency.code)
             stream = streams.agency(agency.code)
             data = {"name": name, "on": iso(on)}
             return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))
@@ -514,6 +517,8 @@ class Ledger(Corrections):
             if version and _stands(tx.read_stream(stream), docs.ISSUED):
                 raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
             agencies = {c: self._agency(tx, c) for c in addressees.agencies + addressees.heads}
+            for agency in agencies.values():
+                _check_addressable(agency, on)
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
             for task_id in task_ids:
                 self._task(tx, task_id)
@@ -631,3 +636,37 @@ def _given_task_id(task_id: str) -> str:
 
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _check_addressable(agency: ag.Agency, on: date) -> None:
+    """A document goes to an agency that exists on its date: one merged since has a
+    successor, which answers for it (and counts in the scores) from then on."""
+    if agency.is_active(on):
+        return
+    successor = agency.merged_into
+    instead = (
+        f" Hãy gửi cho cơ quan kế thừa: --agency {successor} hoặc --head {successor}."
+        if successor
+        else ""
+    )
+    raise DomainError(
+        f"Văn bản ngày {format_date(on)} không gửi được cho {agency.code}: cơ quan đã "
+        f"{agency.closure()}.{instead}"
+    )
+
+
+def _check_name_free(tx: StoreTransaction, name: str, on: date | None, code: str) -> None:
+    """Two agencies open at once do not bear one name: the Excel importer, the reports
+    and people tell agencies apart by it (`on`: a rename's date; None: today's names)."""
+    wanted = fold(name)
+    rows = Raw(tx.connection).all("SELECT code, CAST(facts AS text) FROM proj_agencies")
+    for other_code, facts in rows:
+        other = ag.derive_agency(loads(facts)) if other_code != code else None
+        if other is None or (other.closed_on is not None and (on is None or other.closed_on <= on)):
+            continue
+        if fold(other.name if on is None else other.name_on(on)) == wanted:
+            raise DomainError(
+                f"'{name}' là tên của cơ quan {other_code}: hai cơ quan không mang cùng một "
+                f"tên (sổ Excel và các báo cáo nhận cơ quan theo tên). Kiểm tra lại tên, hoặc "
+                f"đổi tên {other_code} trước (`nhiemvu agency rename {other_code}`)."
+            )

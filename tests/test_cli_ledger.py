@@ -1779,3 +1779,34 @@ def test_a_blank_person_is_refused(city, flag):
     refused = city.fails(*flag, "--doc", "70/UBND-TH", "--on", "10/04/2023", "--person", "   ")
     assert "Tên cá nhân nhận văn bản (--person) không được để trống" in refused.stderr
     assert city.event_count() == before
+
+
+def test_no_document_goes_to_an_agency_merged_before_its_date(city):
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    before = city.event_count()
+    for addressee in ("--agency", "--head"):
+        refused = city.fails("reprimand", "issue", "--kind", "nhac-nho", "--doc", "40/UBND",
+                             "--on", "01/07/2023", addressee, "SKHDT")  # fmt: skip
+        assert (
+            "Văn bản ngày 01/07/2023 không gửi được cho SKHDT: cơ quan đã sáp nhập vào STC từ "
+            "ngày 01/06/2023. Hãy gửi cho cơ quan kế thừa: --agency STC hoặc --head STC."
+        ) in refused.stderr
+    refused = city.fails("commend", "--doc", "41/UBND", "--on", "01/07/2023", "--agency", "SKHDT")
+    assert "không gửi được cho SKHDT" in refused.stderr
+    assert city.event_count() == before
+    # Before the merger, it still existed.
+    city.ok("commend", "--doc", "42/UBND", "--on", "15/05/2023", "--agency", "SKHDT")
+
+
+def test_two_open_agencies_never_bear_one_name(city):
+    before = city.event_count()
+    refused = city.fails("agency", "rename", "SXD", "--name", "sở tài chính", "--on", "01/06/2023")
+    assert "'sở tài chính' là tên của cơ quan STC" in refused.stderr
+    refused = city.fails("agency", "add", "STC2", "--name", "Sở Tài chính", "--kind", "so")
+    assert "`nhiemvu agency rename STC`" in refused.stderr
+    assert city.event_count() == before
+    # A name an agency gave up, or one a merged agency bore, is free again.
+    city.ok("agency", "rename", "STC", "--name", "Sở Tài chính Hải Phòng", "--on", "01/06/2023")
+    city.ok("agency", "rename", "SXD", "--name", "Sở Tài chính", "--on", "02/06/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "STC", "--reason", "x")
+    city.ok("agency", "add", "SKH", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")

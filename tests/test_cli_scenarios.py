@@ -379,7 +379,7 @@ def test_filters_and_task_ids_typed_in_nfd_find_what_was_stored_in_nfc(nv):
         assert decomposed != text
         return decomposed
 
-    nv.ok("agency", "add", "SỞXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "add", "SỞXD", "--name", "Sở Xây dựng mới", "--kind", "so")
     nv.ok("directive", "add", "01/TB-SỞXD", "--date", "01/03/2023", "--title", "Thông báo")
     task_id = nv.json(
         "task", "assign", "--directive", nfd("01/TB-SỞXD"), "--title", "Rà soát",
