@@ -61,8 +61,16 @@ def default_actor() -> str:
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, actor: str | None) -> None:
     """nhiemvu — theo dõi nhiệm vụ UBND giao, ghi mọi việc thành sự kiện không sửa xóa."""
+    from workflow.text import optional
+
     ensure_utf8_stdout()
-    ctx.obj = {"db": db_url, "actor": actor or default_actor()}
+    if actor is not None and not optional(actor):
+        from workflow.errors import DomainError
+
+        raise DomainError(
+            "Người ghi (--actor) không được để trống; bỏ --actor để dùng tài khoản hệ điều hành."
+        )
+    ctx.obj = {"db": db_url, "actor": optional(actor) or default_actor()}
 
 
 def get_app(ctx: click.Context, quick: bool = False):

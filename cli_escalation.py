@@ -44,7 +44,19 @@ def escalate(ctx, as_of, dry_run, as_json):
 
     # Steps are recorded by "scheduler" unless someone names themselves with --actor.
     app = _app(ctx, SCHEDULER_ACTOR)
-    result = run_escalation_pass(app.ledger, as_of, dry_run=dry_run)
+    try:
+        result = run_escalation_pass(app.ledger, as_of, dry_run=dry_run)
+    except KeyboardInterrupt:
+        # A pass writes a batch of tasks at a time: what committed stays, and the
+        # next pass raises the rest, each step once.
+        after = (
+            "Chạy thử: không ghi gì."
+            if dry_run
+            else "Các bước đã ghi được giữ nguyên; chạy lại `nhiemvu escalate` để hoàn tất "
+            "lượt (mỗi bước chỉ ghi một lần)."
+        )
+        click.echo(f"Đã dừng giữa lượt đôn đốc. {after}", err=True)
+        ctx.exit(1)
     rows = [o.to_dict() for o in result.outcomes]
     if as_json:
         emit_json(rows)

@@ -59,16 +59,17 @@ MESSAGES: dict[str, str] = {
         "{value!r} không phải giá trị có/không hợp lệ. Các giá trị nhận: {states}"
     ),
     "{value!r} is not a valid UUID.": "{value!r} không phải là UUID hợp lệ.",
-    # files; {name} is one of the three words below, capitalised by click
+    # files; {name} is one of the three words below, which click passes through
+    # str.title() ("Thư Mục"): the messages name the path without it.
     "file": "tệp",
     "directory": "thư mục",
     "path": "đường dẫn",
-    "{name} {filename!r} does not exist.": "{name} {filename!r} không tồn tại.",
-    "{name} {filename!r} is a file.": "{name} {filename!r} là một tệp, không phải thư mục.",
-    "{name} {filename!r} is a directory.": "{name} {filename!r} là một thư mục, không phải tệp.",
-    "{name} {filename!r} is not readable.": "Không có quyền đọc {name} {filename!r}.",
-    "{name} {filename!r} is not writable.": "Không có quyền ghi {name} {filename!r}.",
-    "{name} {filename!r} is not executable.": "Không có quyền chạy {name} {filename!r}.",
+    "{name} {filename!r} does not exist.": "Không có {filename!r}.",
+    "{name} {filename!r} is a file.": "{filename!r} là một tệp, không phải thư mục.",
+    "{name} {filename!r} is a directory.": "{filename!r} là một thư mục, không phải tệp.",
+    "{name} {filename!r} is not readable.": "Không có quyền đọc {filename!r}.",
+    "{name} {filename!r} is not writable.": "Không có quyền ghi {filename!r}.",
+    "{name} {filename!r} is not executable.": "Không có quyền chạy {filename!r}.",
     "Could not open file {filename!r}: {message}": "Không mở được tệp {filename!r}: {message}",
     # prompts
     "Do you want to continue?": "Tiếp tục?",

@@ -22,7 +22,7 @@ from workflow import tasks as tk
 from workflow.dates import LOCAL_TZ, format_date, iso, parse_period, start_of_day
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
-from workflow.text import fold, nfc
+from workflow.text import fold, nfc, optional
 
 from . import lengths, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
@@ -178,6 +178,7 @@ class Ledger(Corrections):
         if not code or not name:
             raise DomainError("Mã và tên cơ quan không được để trống.")
         check_length(code, lengths.AGENCY_CODE, "Mã cơ quan")
+        check_length(name, lengths.AGENCY_NAME, "Tên cơ quan (--name)")
         ag.check_code(code)
         with self.command() as tx:
             stream = streams.agency(code)
@@ -192,6 +193,7 @@ class Ledger(Corrections):
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
         name = _required(name, "Tên mới của cơ quan (--name)")
+        check_length(name, lengths.AGENCY_NAME, "Tên mới của cơ quan (--name)")
         self._not_future(on, "đổi tên cơ quan")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
@@ -299,8 +301,8 @@ class Ledger(Corrections):
                 "number": number,
                 "issued_on": iso(issued_on),
                 "title": nfc(title),
-                "kind": nfc(kind),
-                "issuer": nfc(issuer),
+                "kind": optional(kind),
+                "issuer": optional(issuer),
             }
             # A retracted registration leaves its stream behind: this one follows it.
             events = self._append(tx, stream, DIRECTIVE_REGISTERED, data, issued_on, version)
@@ -364,11 +366,11 @@ class Ledger(Corrections):
             data = {
                 "task_id": task_id,
                 "directive": row["number"],
-                "clause": nfc(clause),
+                "clause": optional(clause),
                 "title": nfc(title),
                 "leads": lead_codes,
                 "coordinators": coordinator_codes,
-                "leader": nfc(leader),
+                "leader": optional(leader),
                 "assigned_on": iso(on),
                 "deadline": {
                     "kind": deadline.kind,
@@ -416,7 +418,7 @@ class Ledger(Corrections):
         with self.command() as tx:
             task = self._task(tx, nfc(task_id))
             task.check_progress(percent, on, self.today())
-            data = {"on": iso(on), "percent": percent, "note": nfc(note)}
+            data = {"on": iso(on), "percent": percent, "note": optional(note)}
             return self._task_event(tx, task, tk.PROGRESS, data, on)
 
     def approve_extension(self, task_id: str, to: date, on: date, reason: str | None):
@@ -446,7 +448,7 @@ class Ledger(Corrections):
         with self.command() as tx:
             task = self._task(tx, nfc(task_id))
             task.check_completion(on, self.today())
-            data = {"on": iso(on), "doc": nfc(doc)}
+            data = {"on": iso(on), "doc": optional(doc)}
             return self._task_event(tx, task, tk.COMPLETED, data, on)
 
     def cancel(self, task_id: str, on: date, reason: str):
@@ -537,9 +539,9 @@ class Ledger(Corrections):
                 "number": number,
                 "kind": kind,
                 "issued_on": iso(on),
-                "issuer": nfc(issuer),
+                "issuer": optional(issuer),
                 "reason": nfc(reason) or "",
-                "field": nfc(field),
+                "field": optional(field),
                 "targets": targets,
                 "tasks": task_ids,
             }

@@ -1810,3 +1810,27 @@ def test_two_open_agencies_never_bear_one_name(city):
     city.ok("agency", "rename", "SXD", "--name", "Sở Tài chính", "--on", "02/06/2023")
     city.ok("agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "STC", "--reason", "x")
     city.ok("agency", "add", "SKH", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+
+
+def test_an_escalation_pass_stopped_by_ctrl_c_says_what_was_kept(city, monkeypatch):
+    import application.escalation
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(application.escalation, "run_escalation_pass", interrupted)
+    stopped = city.run("escalate", "--as-of", "01/06/2023")
+    assert (stopped.exit_code, type(stopped.exception)) == (1, SystemExit)
+    assert "Đã dừng giữa lượt đôn đốc. Các bước đã ghi được giữ nguyên" in stopped.stderr
+    assert "`nhiemvu escalate`" in stopped.stderr
+
+
+def test_a_blank_actor_or_optional_value_is_not_stored_as_text(city):
+    refused = city.fails("--actor", "   ", "agency", "list")
+    assert "Người ghi (--actor) không được để trống" in refused.stderr
+    task_id = assign(city, "--lead", "SXD", "--no-deadline", "--clause", "  ", "--leader", " ")
+    city.ok("task", "complete", task_id, "--on", "20/04/2023", "--doc", "   ")
+    shown = city.task(task_id)
+    assert (shown["clause"], shown["leader"], shown["completion_doc"]) == (None, None, None)
+    refused = city.fails("agency", "add", "DAI", "--name", "Sở " + "rất dài " * 50, "--kind", "so")
+    assert "Tên cơ quan (--name) dài 402 ký tự, quá 300 ký tự cho phép" in refused.stderr

@@ -20,6 +20,11 @@ def nfc(text: str | None) -> str | None:
     return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
 
 
+def optional(text: str | None) -> str | None:
+    """An optional value as stored: None when nothing but spaces was typed."""
+    return nfc(text) or None
+
+
 def code(text: str) -> str:
     """Agency codes are matched case-insensitively: stored upper-case."""
     return nfc(text).upper()
