@@ -276,7 +276,7 @@ def agency_deputy(ctx, code, person, field, start):
 @agency.command("dissolve")
 @click.argument("code", metavar="MÃ_CQ")
 @click.option("--on", "on", type=DATE, required=True, help="Ngày giải thể hoặc sáp nhập.")
-@click.option("--reason", required=True, metavar="LÝ_DO")
+@click.option("--reason", required=True, metavar="LÝ_DO", help="Căn cứ: quyết định, lý do.")
 @click.option(
     "--into",
     default=None,
@@ -475,7 +475,18 @@ def task_assign(
     task_id,
     as_json,
 ):
-    """Giao nhiệm vụ; in ra mã nhiệm vụ."""
+    """Giao nhiệm vụ; in ra mã nhiệm vụ.
+
+    \b
+    Thời hạn: một trong --deadline, --period, --within-working-days, --no-deadline.
+
+    \b
+    Ví dụ:
+      nhiemvu task assign --directive 129/TB-UBND --clause 2.3 --lead SXD \\
+        --coordinate STC --title "Rà soát quỹ đất sạch" --deadline 31/03/2023
+      nhiemvu task assign --directive 02/CT-UBND --lead STC --period 2023Q2 \\
+        --title "Báo cáo giải ngân vốn đầu tư công"
+    """
     from application.ledger import DeadlineInput
 
     forms = [
@@ -523,10 +534,15 @@ def task_assign(
     "--percent", type=int, required=True, metavar="0-100", help="Tỷ lệ hoàn thành, từ 0 đến 100."
 )
 @click.option("--on", "on", type=DATE, required=True, help="Ngày báo cáo.")
-@click.option("--note", default=None, metavar="GHI_CHÚ")
+@click.option("--note", default=None, metavar="GHI_CHÚ", help="Nội dung báo cáo, tóm tắt.")
 @click.pass_context
 def task_progress(ctx, task_id, percent, on, note):
-    """Ghi báo cáo tiến độ."""
+    """Ghi báo cáo tiến độ.
+
+    \b
+    Ví dụ:
+      nhiemvu task progress NV-00001 --percent 50 --on 25/03/2023 --note "Đang rà soát"
+    """
     result = LedgerCommands(ctx).report_progress(task_id, percent, on, note)
     report_result(result, False, f"Đã ghi tiến độ {percent}% cho {task_id}.")
 
@@ -535,11 +551,18 @@ def task_progress(ctx, task_id, percent, on, note):
 @click.argument("task_id", metavar="MÃ_NV")
 @click.option("--to", "to", type=DATE, required=True, help="Hạn mới.")
 @click.option("--on", "on", type=DATE, required=True, help="Ngày lãnh đạo đồng ý gia hạn.")
-@click.option("--reason", default=None, metavar="LÝ_DO")
+@click.option("--reason", default=None, metavar="LÝ_DO", help="Lý do gia hạn (hoặc từ chối).")
 @click.option("--refuse", is_flag=True, help="Ghi việc lãnh đạo KHÔNG đồng ý gia hạn.")
 @click.pass_context
 def task_extend(ctx, task_id, to, on, reason, refuse):
-    """Ghi gia hạn được duyệt (hoặc bị từ chối với --refuse)."""
+    """Ghi gia hạn được duyệt (hoặc bị từ chối với --refuse). Gia hạn duyệt sau
+    thời hạn đang có hiệu lực vẫn tính là quá hạn khi chấm điểm.
+
+    \b
+    Ví dụ:
+      nhiemvu task extend NV-00001 --to 30/04/2023 --on 28/03/2023 --reason "Chờ ý kiến STC"
+      nhiemvu task extend NV-00001 --to 30/05/2023 --on 20/04/2023 --refuse
+    """
     ledger = LedgerCommands(ctx)
     if refuse:
         result = ledger.refuse_extension(task_id, to, on, reason)
@@ -562,8 +585,8 @@ def task_complete(ctx, task_id, on, doc):
 
 @task.command("cancel")
 @click.argument("task_id", metavar="MÃ_NV")
-@click.option("--on", "on", type=DATE, required=True)
-@click.option("--reason", required=True, metavar="LÝ_DO")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày lãnh đạo cho dừng nhiệm vụ.")
+@click.option("--reason", required=True, metavar="LÝ_DO", help="Vì sao không còn cần thực hiện.")
 @click.pass_context
 def task_cancel(ctx, task_id, on, reason):
     """Hủy nhiệm vụ không còn cần thực hiện."""
@@ -577,7 +600,7 @@ def task_cancel(ctx, task_id, on, reason):
     "--lead", "leads", multiple=True, required=True, metavar="MÃ_CQ", help="Cơ quan chủ trì mới."
 )
 @click.option("--on", "on", type=DATE, required=True, help="Ngày giao lại.")
-@click.option("--reason", default=None, metavar="LÝ_DO")
+@click.option("--reason", default=None, metavar="LÝ_DO", help="Vì sao giao lại.")
 @click.pass_context
 def task_reassign(ctx, task_id, leads, on, reason):
     """Giao lại nhiệm vụ cho cơ quan chủ trì khác."""
@@ -838,20 +861,28 @@ def reprimand():
 @click.option(
     "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
 )
-@click.option("--reason", default=None, metavar="LÝ_DO")
+@click.option("--reason", default=None, metavar="LÝ_DO", help="Nội dung nhắc nhở, phê bình.")
 @click.option(
     "--issuer",
     default=None,
     metavar="NƠI_BAN_HÀNH",
-    help="Chủ tịch UBND thành phố (mặc định), Phó Chủ tịch…: phê bình do Phó Chủ tịch ban "
-    "hành không kéo theo cấp phó.",
+    help="Chủ tịch UBND thành phố (mặc định), Phó Chủ tịch (PCT)…: chỉ phê bình của Chủ "
+    "tịch kéo theo cấp phó.",
 )
 @json_option
 @click.pass_context
 def reprimand_issue(
     ctx, kind, number, on, agencies, heads, persons, field, task_ids, reason, issuer, as_json
 ):
-    """Ghi văn bản nhắc nhở / rút kinh nghiệm / phê bình."""
+    """Ghi văn bản nhắc nhở / rút kinh nghiệm / phê bình.
+
+    \b
+    Ví dụ:
+      nhiemvu reprimand issue --kind nhac-nho --doc 612/UBND-TH --on 10/09/2023 \\
+        --agency SXD --task NV-00001 --reason "Chậm báo cáo"
+      nhiemvu reprimand issue --kind phe-binh --doc 1234/UBND-TH --on 10/09/2023 \\
+        --head SXD --field "xây dựng"
+    """
     _issue(
         ctx,
         REPRIMAND_KINDS[kind],
@@ -875,8 +906,8 @@ def reprimand_issue(
 @click.option(
     "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
 )
-@click.option("--reason", default=None, metavar="LÝ_DO")
-@click.option("--issuer", default=None, metavar="NƠI_BAN_HÀNH")
+@click.option("--reason", default=None, metavar="LÝ_DO", help="Nội dung biểu dương.")
+@click.option("--issuer", default=None, metavar="NƠI_BAN_HÀNH", help="Nơi ban hành văn bản.")
 @json_option
 @click.pass_context
 def commend(ctx, number, on, agencies, heads, persons, task_ids, reason, issuer, as_json):

@@ -95,7 +95,14 @@ def _export(path, title, columns, rows, notes=()):
 def score(
     ctx, year, quarter, month, date_from, date_to, agency, as_of, rulebook_path, as_json, xlsx_path
 ):
-    """Điểm trách nhiệm của từng cơ quan trong một kỳ."""
+    """Điểm trách nhiệm của từng cơ quan trong một kỳ (một trong --year,
+    --quarter, --month, hoặc --from và --to).
+
+    \b
+    Ví dụ:
+      nhiemvu score --quarter 2023Q3
+      nhiemvu score --year 2023 --agency SXD --as-of 30/06/2023 --xlsx diem.xlsx
+    """
     from application import rating
     from application.cutoffs import period_cutoff
     from workflow.reports import period_label
@@ -146,7 +153,7 @@ def _rating_table(rows, book_name: str) -> str:
 
 
 @rating.command("compute")
-@click.option("--year", type=YEAR, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM", help="Năm xếp loại.")
 @click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu trong năm.")
 @rulebook_option
 @json_option
@@ -172,7 +179,7 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
 
 
 @rating.command("finalize")
-@click.option("--year", type=YEAR, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM", help="Năm xếp loại.")
 @rulebook_option
 @click.option(
     "--reason", default=None, metavar="LÝ_DO", help="Bắt buộc khi chốt lại lần thứ hai trở đi."
@@ -198,7 +205,7 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 
 
 @rating.command("show")
-@click.option("--year", type=YEAR, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM", help="Năm xếp loại.")
 @click.option(
     "--revision",
     type=STORED_NUMBER,
@@ -234,14 +241,14 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
 
 @click.command(cls=NhiemvuCommand)
 @click.argument("code", metavar="MÃ_CQ")
-@click.option("--year", type=YEAR, required=True, metavar="NĂM")
+@click.option("--year", type=YEAR, required=True, metavar="NĂM", help="Năm được đánh giá.")
 @click.option(
     "--criterion", required=True, metavar="TIÊU_CHÍ", help="tham_muu, phoi_hop hoặc che_do_bao_cao."
 )
 @click.option(
     "--points", type=DECIMAL, required=True, metavar="ĐIỂM", help="Số điểm, ví dụ 8 hoặc 7,5."
 )
-@click.option("--reason", required=True, metavar="LÝ_DO")
+@click.option("--reason", required=True, metavar="LÝ_DO", help="Căn cứ của số điểm.")
 @rulebook_option
 @click.pass_context
 def assess(ctx, code, year, criterion, points, reason, rulebook_path):

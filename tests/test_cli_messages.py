@@ -205,3 +205,20 @@ def test_usage_line_and_placeholders_are_vietnamese(path, command):
         # The notes after an option's help: `[bắt buộc]`, `[từ 1 trở lên]`, not `[x>=1]`.
         extra = param.get_help_extra(ctx) if isinstance(param, click.Option) else {}
         assert not CLICK_ENGLISH.search(" ".join(map(str, extra.values()))), (path, extra)
+
+
+def test_every_option_people_see_says_what_it_is_for():
+    def commands(command, path):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from commands(sub, [*path, name])
+        else:
+            yield " ".join(path), command
+
+    silent = [
+        f"{path} {param.opts[0]}"
+        for path, command in commands(cli, ["nhiemvu"])
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden and not param.help
+    ]
+    assert silent == []
