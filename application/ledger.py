@@ -24,7 +24,7 @@ from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import fold, nfc, optional
 
-from . import lengths, streams
+from . import lengths, numbering, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
 from .lengths import check_length
 from .projection import LedgerProjection
@@ -150,9 +150,36 @@ class Ledger(Corrections):
             raise NotFound("cơ quan", code, _loading().agency_codes(tx.connection))
         return agency
 
-    def _directive(self, tx: StoreTransaction, number: str):
-        row = self._session(tx).directive(number)
-        return row if row is not None else _loading().directive_row(tx.connection, number)
+    def _directive(self, tx: StoreTransaction, typed: str, on: date | None = None):
+        """The directive `typed` names (its number, any case, with or without its year)
+        and a warning if the number names several, one a year (application.numbering)."""
+        base, year = numbering.split_year(typed)
+        session = self._session(tx)
+        row = session.directive(base) or _loading().directive_row(tx.connection, base)
+        number = numbering.split_year(row["number"])[0]
+        chosen, warnings = numbering.choose(session.directive_family(number), year, on, typed)
+        if chosen is None:
+            raise DomainError(
+                f"Không có văn bản số {number} ban hành năm {year}. Danh sách văn bản: "
+                "`nhiemvu directive list`."
+            )
+        return chosen, warnings
+
+    def _new_number(self, tx, stream_of, typed: str, issued_on: date, registered: str, what: str):
+        """The key a new directive or document takes, and the version its stream is at:
+        its number while no other year's document holds it, else the number and its
+        year (application.numbering). The same number in the same year is refused."""
+        base = numbering.base_number(typed, issued_on)
+        bare = _standing(tx, stream_of(base), registered)
+        # Streams are named in upper case: the year's key in any spelling.
+        spelled = base if bare is None else bare.data["number"]
+        of_the_year = numbering.with_year(spelled, issued_on.year)
+        for standing in (bare, _standing(tx, stream_of(of_the_year), registered)):
+            issued = None if standing is None else date.fromisoformat(standing.data["issued_on"])
+            if issued is not None and issued.year == issued_on.year:
+                raise numbering.already_registered(what, standing.data["number"], issued)
+        number = base if bare is None else of_the_year
+        return number, tx.stream_version(stream_of(number))
 
     def _append(self, tx, stream_id, event_type, data, on: date | None, expected=None, **extra):
         # Commands validate under the log's lock, so the stream cannot move between
@@ -293,10 +320,10 @@ class Ledger(Corrections):
         check_length(nfc(issuer), lengths.ISSUER, "Cơ quan ban hành (--issuer)")
         self._not_future(issued_on, "ban hành văn bản")
         with self.command() as tx:
+            number, version = self._new_number(
+                tx, streams.directive, number, issued_on, DIRECTIVE_REGISTERED, "Văn bản"
+            )
             stream = streams.directive(number)
-            version = tx.stream_version(stream)
-            if version and _stands(tx.read_stream(stream), DIRECTIVE_REGISTERED):
-                raise DomainError(f"Văn bản {number} đã được ghi. Kiểm tra lại số hiệu.")
             data = {
                 "number": number,
                 "issued_on": iso(issued_on),
@@ -335,9 +362,8 @@ class Ledger(Corrections):
             )
         given_id = None if task_id is None else _given_task_id(task_id)
         with self.command() as tx:
-            row = self._directive(tx, nfc(directive))
+            row, warnings = self._directive(tx, nfc(directive), assigned_on)
             on = assigned_on or row["issued_on"]
-            warnings = []
             if on < row["issued_on"]:
                 # A Thông báo kết luận is often dated days after the meeting whose
                 # conclusions it records; the tasks were given at the meeting.
@@ -514,10 +540,10 @@ class Ledger(Corrections):
         if not all(addressees.persons):
             raise DomainError("Tên cá nhân nhận văn bản (--person) không được để trống.")
         with self.command() as tx:
+            number, version = self._new_number(
+                tx, streams.document, number, on, docs.ISSUED, "Văn bản số"
+            )
             stream = streams.document(number)
-            version = tx.stream_version(stream)
-            if version and _stands(tx.read_stream(stream), docs.ISSUED):
-                raise DomainError(f"Văn bản số {number} đã được ghi. Kiểm tra lại số văn bản.")
             agencies = {c: self._agency(tx, c) for c in addressees.agencies + addressees.heads}
             for agency in agencies.values():
                 _check_addressable(agency, on)
@@ -588,6 +614,15 @@ class Ledger(Corrections):
                 f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là "
                 f"{format_date(self.today())})."
             )
+
+
+def _standing(tx: StoreTransaction, stream_id: str, event_type: str):
+    """The stream's event of `event_type` not retracted since, if any."""
+    if not tx.stream_version(stream_id):
+        return None
+    stream = tx.read_stream(stream_id)
+    retracted = retracted_ids(stream)
+    return next((e for e in stream if e.type == event_type and e.event_id not in retracted), None)
 
 
 def _stands(stream, event_type: str) -> bool:

@@ -14,8 +14,8 @@ from workflow.agencies import Agency, derive_agency
 from workflow.errors import NotFound
 from workflow.tasks import Task, TaskState, derive_task
 
+from . import numbering, task_reads
 from . import tables as t
-from . import task_reads
 
 
 def agency_codes(connection: Connection) -> list[str]:
@@ -55,18 +55,24 @@ def load_task(connection: Connection, task_id: str, as_of: date | None = None) -
     return task_reads.load_task(Raw(connection), task_id, as_of)
 
 
-def directive_row(connection: Connection, number: str):
-    """The directive with this number; numbers are matched case-insensitively."""
-    query = sa.select(t.directives)
-    row = connection.execute(query.where(t.directives.c.number == number)).mappings().first()
-    if row is not None:
-        return row
-    # SQL upper() is ASCII-only on SQLite (numbers may hold Đ): compare in Python.
-    known = list(connection.execute(sa.select(t.directives.c.number)).scalars())
-    same = [n for n in known if n.upper() == number.upper()]
-    if not same:
-        raise NotFound("văn bản chỉ đạo", number, known)
-    return connection.execute(query.where(t.directives.c.number == same[0])).mappings().one()
+def directive_row(connection: Connection, typed: str, on: date | None = None):
+    """The directive `typed` names: its number in any case, with or without the year
+    (application.numbering: the number alone, if it names several, the latest issued
+    by `on`)."""
+    base, year = numbering.split_year(typed)
+    number = t.directives.c.number
+    pattern = numbering.family_pattern(base)
+    query = sa.select(t.directives).where((number == base) | number.like(pattern, escape="!"))
+    rows = connection.execute(query).mappings().all()
+    if not any(r["number"] == base for r in rows):
+        # Not as typed: SQL upper() is ASCII-only on SQLite (numbers may hold Đ), so
+        # the case is compared in Python, over every number.
+        rows = connection.execute(sa.select(t.directives)).mappings().all()
+    family = [dict(r) for r in rows if numbering.of_the_family(r["number"], base)]
+    chosen, _ = numbering.choose(family, year, on, typed)
+    if chosen is None:
+        raise NotFound("văn bản chỉ đạo", typed, [r["number"] for r in rows])
+    return chosen
 
 
 def iter_tasks(

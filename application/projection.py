@@ -40,6 +40,7 @@ from events.stream_ranges import (
 from workflow.agencies import Agency, derive_agency
 from workflow.tasks import Task, apply_fact, derive_task, fact_date
 
+from . import numbering
 from .streams import LEDGER_PROJECTION
 
 RETRACTED = "event.retracted"
@@ -404,6 +405,7 @@ class LedgerSession:
         self.agencies: dict[str, AgencyRow | None] = {}
         self._all_agencies_held = False  # every row of proj_agencies is in `agencies`
         self.directives: dict[str, dict[str, Any] | None] = {}
+        self.directive_families: dict[str, list[dict[str, Any]]] = {}
         # The rows changed since the last flush: only these are written out.
         self._dirty_tasks: dict[str, TaskRow] = {}
         self._dirty_agencies: dict[str, AgencyRow] = {}
@@ -521,6 +523,38 @@ class LedgerSession:
         self.directives[number] = found
         return found
 
+    def directive_family(self, number: str) -> list[dict[str, Any]]:
+        """The directive keyed `number` and those of its number in other years, keyed
+        "number (year)" (application.numbering)."""
+        if number not in self.directive_families:
+            # A range of keys on SQLite's index; PostgreSQL's collation may order
+            # punctuation otherwise: there, LIKE (exact characters).
+            if self.dialect.sqlite:
+                where = "number = :number OR (number >= :low AND number < :high)"
+            else:
+                where = "number = :number OR number LIKE :pattern ESCAPE '!'"
+            rows = self.raw.all(
+                f"SELECT number, issued_on, kind, issuer, title FROM proj_directives WHERE {where}",
+                {
+                    "number": number,
+                    "low": f"{number} (",
+                    "high": f"{number} )",
+                    "pattern": numbering.family_pattern(number),
+                },
+            )
+            self.directive_families[number] = [
+                {
+                    "number": row[0],
+                    "issued_on": self.dialect.to_day(row[1]),
+                    "kind": row[2],
+                    "issuer": row[3],
+                    "title": row[4],
+                }
+                for row in rows
+                if numbering.of_the_family(row[0], number)
+            ]
+        return self.directive_families[number]
+
     def prefetch_all_agencies(self) -> None:
         """Every agency in one statement (a batch touches most of them). Once is
         enough for a session: one kept between transactions (LedgerProjection) holds
@@ -615,6 +649,7 @@ class LedgerSession:
 
     def _directive_event(self, key: str, event: RecordedEvent) -> None:
         self.directives.clear()  # few, and cheap to read again
+        self.directive_families.clear()
         if event.type == RETRACTED:
             numbers = [n for (n,) in self.raw.all("SELECT number FROM proj_directives")]
             for number in numbers:

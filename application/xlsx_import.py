@@ -45,7 +45,7 @@ from workflow.dates import DateInputError, check_year, format_date, parse_date, 
 from workflow.errors import DomainError, NotFound
 from workflow.text import clipped, fold, nfc
 
-from . import loading, streams
+from . import loading, numbering, streams
 from . import tables as t
 from .files import written_whole
 from .ledger import DeadlineInput, Ledger
@@ -1164,9 +1164,8 @@ class _Importer:
         if errors:
             return _Identified(p, errors=errors)
         # As the ledger has it, if it has it, or as a row above: 129/tb-ubnd is 129/TB-UBND.
-        directive = self._directive(p.number)
-        if directive is not None:
-            p.number = directive["number"]
+        directive = self._directive(p.number, p.issued_on)
+        p.number = directive["number"] if directive else self._number_to_come(p.number, p.issued_on)
         p.number = self.spelled.setdefault(p.number.upper(), p.number)
         task = task_id_for(p.number, p.clause, p.title, leads)
         return _Identified(p, leads, coordinators, directive, task)
@@ -1200,7 +1199,7 @@ class _Importer:
         if twin is not None:
             result.warnings.append(_twin_warning(twin, result.task))
         # A directive the workbook brings in is in the ledger from its first row on.
-        directive = row.directive or self._directive(p.number)
+        directive = row.directive or self._directive(p.number, p.issued_on)
         try:
             with self.connection.begin_nested():
                 result.actions = self._create(p, result, leads, coordinators, directive)
@@ -1241,12 +1240,24 @@ class _Importer:
                 return task
         return None
 
-    def _directive(self, number: str):
-        """The ledger's directive of this number, matched as `task assign` matches it."""
+    def _directive(self, number: str, issued_on: date | None = None):
+        """The ledger's directive of this number, matched as `task assign` matches it,
+        of the year it was issued in if the row says (numbers restart every year)."""
+        typed = number if issued_on is None else numbering.with_year(number, issued_on.year)
         try:
-            return loading.directive_row(self.connection, number)
+            return loading.directive_row(self.connection, typed)
         except NotFound:
             return None
+
+    def _number_to_come(self, number: str, issued_on: date | None) -> str:
+        """The key a directive the ledger does not have yet will take: its number, or
+        with its year if another year's directive holds the number. Task ids are made
+        from it, so a second import finds the same ones."""
+        other_year = self._directive(number) if issued_on is not None else None
+        if other_year is None:
+            return number
+        base, _ = numbering.split_year(other_year["number"])
+        return numbering.with_year(base, issued_on.year)
 
     def _create(self, p: ParsedRow, result: RowResult, leads, coordinators, directive) -> list[str]:
         actions = []

@@ -1238,7 +1238,7 @@ def test_a_directive_is_retracted_only_without_tasks_and_can_then_be_registered_
     shown = city.json("task", "list", "--directive", "5/KH-UBND", "--as-of", "04/04/2023")
     assert [r["id"] for r in shown] == [new_task]
     refused = city.fails("directive", "add", "5/KH-UBND", "--date", "03/04/2023", "--title", "KH")
-    assert "Văn bản 5/KH-UBND đã được ghi" in refused.stderr
+    assert "Văn bản 5/kh-ubnd đã được ghi (ngày 03/04/2023)" in refused.stderr  # as registered
 
 
 def test_a_directive_retracted_under_its_tasks_in_older_data_can_be_registered_again(city):
@@ -1834,3 +1834,39 @@ def test_a_blank_actor_or_optional_value_is_not_stored_as_text(city):
     assert (shown["clause"], shown["leader"], shown["completion_doc"]) == (None, None, None)
     refused = city.fails("agency", "add", "DAI", "--name", "Sở " + "rất dài " * 50, "--kind", "so")
     assert "Tên cơ quan (--name) dài 402 ký tự, quá 300 ký tự cho phép" in refused.stderr
+
+
+def test_numbers_restart_every_year_so_a_number_names_one_document_a_year(city):
+    """Nghị định 30/2020: a body numbers its documents from 01 each year."""
+    city.ok("directive", "add", "02/CT-UBND", "--date", "19/01/2023", "--title", "Chỉ thị 2023")
+    second = city.json("directive", "add", "02/ct-ubnd", "--date", "10/01/2024", "--title", "2024")
+    assert second["key"] == "02/CT-UBND (2024)"  # the first one's spelling, and its year
+    before = city.event_count()
+    for typed in ("02/CT-UBND", "02/CT-UBND (2024)"):
+        refused = city.fails("directive", "add", typed, "--date", "01/03/2024", "--title", "x")
+        assert "Văn bản 02/CT-UBND (2024) đã được ghi (ngày 10/01/2024)" in refused.stderr
+    refused = city.fails("directive", "add", "02/CT-UBND (2025)", "--date", "01/03/2024",
+                         "--title", "x")  # fmt: skip
+    assert "ghi năm 2025 nhưng ngày ban hành là 01/03/2024" in refused.stderr
+    assert city.event_count() == before
+
+    # The number alone: the latest issued by the day of the task; the year picks too.
+    assign = ["task", "assign", "--lead", "SXD", "--no-deadline", "--title", "Triển khai"]
+    latest = city.run(*assign, "--directive", "02/CT-UBND", "--json")
+    assert "dùng cho 2 văn bản ở các năm khác nhau; đã chọn '02/CT-UBND (2024)'" in latest.stderr
+    in_2023 = city.json(*assign, "--directive", "02/CT-UBND", "--assigned-on", "01/03/2023")
+    by_year = city.json(*assign, "--directive", "02/ct-ubnd (2023)")
+    tasks = {t["id"]: t["directive"] for t in city.json("task", "list", "--as-of", "31/12/2024")}
+    assert tasks[json.loads(latest.stdout)["id"]] == "02/CT-UBND (2024)"
+    assert tasks[in_2023["id"]] == tasks[by_year["id"]] == "02/CT-UBND"
+    listed = city.json("task", "list", "--directive", "02/CT-UBND (2023)", "--as-of", "31/12/2024")
+    assert sorted(t["id"] for t in listed) == sorted([in_2023["id"], by_year["id"]])
+
+    # Reprimands alike.
+    issue = ["reprimand", "issue", "--kind", "nhac-nho", "--agency", "SXD"]
+    city.ok(*issue, "--doc", "2/UBND", "--on", "10/03/2023")
+    city.ok(*issue, "--doc", "2/UBND", "--on", "10/03/2024")
+    refused = city.fails(*issue, "--doc", "2/ubnd", "--on", "11/03/2024")
+    assert "Văn bản số 2/UBND (2024) đã được ghi (ngày 10/03/2024)" in refused.stderr
+    documents = city.json("report", "reprimands", "--year", "2024")["reminder_documents"]
+    assert [d["number"] for d in documents] == ["2/UBND (2024)"]

@@ -136,7 +136,8 @@ class Example:
         ledger = self.ledger
         names = ["Sở Xây dựng", "Sở Tài chính", "Sở Công Thương"]
         for code, name in zip(self.agencies, names, strict=True):
-            ledger.register_agency(code, name, "so")
+            # The examples share a database, and two open agencies never share a name.
+            ledger.register_agency(code, f"{name} {self.prefix}", "so")
         ledger.appoint_head(self.agencies[0], "Nguyễn Văn An", YEAR_START)
         ledger.appoint_deputy(self.agencies[0], "Trần Thị Bình", "xây dựng", YEAR_START)
         ledger.appoint_head(self.agencies[1], "Lê Thị Cúc", YEAR_START)

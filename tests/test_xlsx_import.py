@@ -915,3 +915,18 @@ def test_a_cell_formatted_far_below_the_table_is_not_read_as_rows(tmp_path):
     data = read_sheet(path)
     assert [r for r, _ in data.rows] == [2, 3]
     assert data.ignored == []
+
+
+def test_a_workbook_s_directive_of_another_year_is_another_directive(nv, tmp_path):
+    number, _, summary = CT02
+    nv.ok("directive", "add", number, "--date", "19/01/2023", "--title", summary)
+    later = (number, date(2024, 1, 10), "Chỉ thị năm 2024")
+    book = workbook(tmp_path / "2024.xlsx", STANDARD,
+                    [row("Việc năm 2024", "SXD", "30/06/2024", directive=later)])  # fmt: skip
+    (created,) = nv.import_json(book)["rows"]
+    assert (created["status"], created["directive"]) == ("created", "02/CT-UBND (2024)")
+    assert nv.json("task", "show", created["task"])["directive"] == "02/CT-UBND (2024)"
+    assert [d["number"] for d in nv.json("directive", "list")] == [number, "02/CT-UBND (2024)"]
+    # Imported again: the same task, found.
+    (again,) = nv.import_json(book)["rows"]
+    assert (again["status"], again["task"]) == ("exists", created["task"])

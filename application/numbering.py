@@ -1,0 +1,88 @@
+"""Numbers of directives and documents restart every year.
+
+Nghị định 30/2020/NĐ-CP numbers a body's documents from 01 each year, so
+"02/CT-UBND" names a Chỉ thị of 2023 and another of 2024. The ledger keys each
+by its number, and one of a number already taken in another year by the number
+and its year: "02/CT-UBND (2024)". People may type either form; where the
+number alone names several, the year picks one, and without it the latest
+issued by the day in question does (the directive in force when a task is
+given).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from workflow.dates import format_date
+from workflow.errors import DomainError
+
+_WITH_YEAR = re.compile(r"^(.*\S)\s*\((\d{4})\)$")
+
+
+def split_year(text: str) -> tuple[str, int | None]:
+    """("02/CT-UBND", 2024) for "02/CT-UBND (2024)"; (text, None) for a bare number."""
+    match = _WITH_YEAR.match(text)
+    if match is None:
+        return text, None
+    return match.group(1), int(match.group(2))
+
+
+def with_year(number: str, year: int) -> str:
+    return f"{number} ({year})"
+
+
+def family_pattern(number: str) -> str:
+    """A LIKE pattern (escape '!') for the keys of the other years of `number`."""
+    escaped = number.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"{escaped} (____)"
+
+
+def of_the_family(key: str, number: str) -> bool:
+    """Whether `key` is `number` itself or `number` in one of its years (any case)."""
+    base, year = split_year(key)
+    return key.upper() == number.upper() or (year is not None and base.upper() == number.upper())
+
+
+def choose(
+    family: Iterable[dict[str, Any]], year: int | None, on: date | None, typed: str
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The directive (or document) of `family` that `typed` names, and a warning when
+    the number alone named several: the one of `year` if given, else the latest
+    issued by `on` (by any day if none is), else the earliest."""
+    rows = sorted(family, key=lambda r: r["issued_on"])
+    if year is not None:
+        rows = [r for r in rows if r["issued_on"].year == year]
+        return (rows[0] if rows else None), []
+    if len(rows) <= 1:
+        return (rows[0] if rows else None), []
+    issued = [r for r in rows if on is None or r["issued_on"] <= on]
+    chosen = issued[-1] if issued else rows[0]
+    others = "; ".join(
+        f"'{r['number']}' ngày {format_date(r['issued_on'])}" for r in rows if r is not chosen
+    )
+    return chosen, [
+        f"Số {typed} dùng cho {len(rows)} văn bản ở các năm khác nhau; đã chọn "
+        f"'{chosen['number']}' ngày {format_date(chosen['issued_on'])}. Văn bản khác: {others} "
+        "(ghi số kèm năm để chọn)."
+    ]
+
+
+def base_number(number: str, issued_on: date) -> str:
+    """The number without the year it may have been typed with, which must then be
+    the year it was issued in."""
+    base, year = split_year(number)
+    if year is not None and year != issued_on.year:
+        raise DomainError(
+            f"Số {number} ghi năm {year} nhưng ngày ban hành là {format_date(issued_on)}. "
+            "Kiểm tra lại số hoặc ngày."
+        )
+    return base
+
+
+def already_registered(what: str, number: str, issued_on: date) -> DomainError:
+    return DomainError(
+        f"{what} {number} đã được ghi (ngày {format_date(issued_on)}). Kiểm tra lại số hiệu."
+    )
