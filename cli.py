@@ -119,6 +119,11 @@ def today_or(ctx, value):
     return value or get_app(ctx, quick=True).today()
 
 
+def stored_key(result) -> str:
+    """The key as the ledger stores it (NV-00018), not as it was typed (nv-00018 )."""
+    return result.stream_id.split(":", 1)[1]
+
+
 def report_result(result, as_json: bool, human: str) -> None:
     warn(result.warnings)
     if as_json:
@@ -544,7 +549,7 @@ def task_progress(ctx, task_id, percent, on, note):
       nhiemvu task progress NV-00001 --percent 50 --on 25/03/2023 --note "Đang rà soát"
     """
     result = LedgerCommands(ctx).report_progress(task_id, percent, on, note)
-    report_result(result, False, f"Đã ghi tiến độ {percent}% cho {task_id}.")
+    report_result(result, False, f"Đã ghi tiến độ {percent}% cho {stored_key(result)}.")
 
 
 @task.command("extend")
@@ -566,10 +571,10 @@ def task_extend(ctx, task_id, to, on, reason, refuse):
     ledger = LedgerCommands(ctx)
     if refuse:
         result = ledger.refuse_extension(task_id, to, on, reason)
-        report_result(result, False, f"Đã ghi từ chối gia hạn {task_id}.")
+        report_result(result, False, f"Đã ghi từ chối gia hạn {stored_key(result)}.")
     else:
         result = ledger.approve_extension(task_id, to, on, reason)
-        report_result(result, False, f"Đã ghi gia hạn {task_id}.")
+        report_result(result, False, f"Đã ghi gia hạn {stored_key(result)}.")
 
 
 @task.command("complete")
@@ -580,7 +585,7 @@ def task_extend(ctx, task_id, to, on, reason, refuse):
 def task_complete(ctx, task_id, on, doc):
     """Ghi hoàn thành nhiệm vụ."""
     result = LedgerCommands(ctx).complete(task_id, on, doc)
-    report_result(result, False, f"Đã ghi hoàn thành {task_id}.")
+    report_result(result, False, f"Đã ghi hoàn thành {stored_key(result)}.")
 
 
 @task.command("cancel")
@@ -591,7 +596,7 @@ def task_complete(ctx, task_id, on, doc):
 def task_cancel(ctx, task_id, on, reason):
     """Hủy nhiệm vụ không còn cần thực hiện."""
     result = LedgerCommands(ctx).cancel(task_id, on, reason)
-    report_result(result, False, f"Đã hủy {task_id}.")
+    report_result(result, False, f"Đã hủy {stored_key(result)}.")
 
 
 @task.command("reassign")
@@ -605,7 +610,7 @@ def task_cancel(ctx, task_id, on, reason):
 def task_reassign(ctx, task_id, leads, on, reason):
     """Giao lại nhiệm vụ cho cơ quan chủ trì khác."""
     result = LedgerCommands(ctx).reassign(task_id, list(leads), on, reason)
-    report_result(result, False, f"Đã giao lại {task_id}.")
+    report_result(result, False, f"Đã giao lại {stored_key(result)}.")
 
 
 def _task_human(task: dict) -> str:

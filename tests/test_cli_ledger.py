@@ -1870,3 +1870,12 @@ def test_numbers_restart_every_year_so_a_number_names_one_document_a_year(city):
     assert "Văn bản số 2/UBND (2024) đã được ghi (ngày 10/03/2024)" in refused.stderr
     documents = city.json("report", "reprimands", "--year", "2024")["reminder_documents"]
     assert [d["number"] for d in documents] == ["2/UBND (2024)"]
+
+
+def test_a_confirmation_names_the_task_as_stored_not_as_typed(city):
+    task_id = assign(city, "--lead", "SXD", "--no-deadline")
+    typed = f" {task_id.lower()} "
+    done = city.ok("task", "progress", typed, "--percent", "10", "--on", "20/04/2023")
+    assert done.stdout == f"Đã ghi tiến độ 10% cho {task_id}.\n"
+    done = city.ok("task", "complete", typed, "--on", "21/04/2023")
+    assert done.stdout == f"Đã ghi hoàn thành {task_id}.\n"
