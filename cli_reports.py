@@ -69,7 +69,7 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
             [
                 Sheet(
                     "Nhiệm vụ",
-                    reporting.TASK_REPORT_COLUMNS,
+                    reporting.TASK_REPORT_XLSX_COLUMNS,
                     rows,
                     notes=[
                         f"Tình hình thực hiện nhiệm vụ {data['period']}, "
@@ -125,6 +125,9 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
         for d in docs
     ]
     if xlsx_path:
+        with app.engine.connect() as connection:
+            names = reporting.agency_names(connection, cutoff)
+        named = [{**r, "targets_text": _targets_text(r["targets"], names)} for r in doc_rows]
         from application.xlsx import Sheet, write_workbook
 
         summary = [
@@ -140,16 +143,19 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
                     summary,
                     notes=[data["sentence"]],
                 ),
-                Sheet("Văn bản", columns, doc_rows, date_keys=frozenset({"issued_on"})),
+                Sheet("Văn bản", columns, named, date_keys=frozenset({"issued_on"})),
             ],
         )
     text_rows = [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in doc_rows]
     output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, columns))
 
 
-def _targets_text(targets) -> str:
+def _targets_text(targets, names: dict[str, str] | None = None) -> str:
+    """Who a document reached; with `names`, each agency by its name too (a workbook)."""
     parts = []
     for target in targets:
-        who = " ".join(x for x in (target.get("agency"), target.get("person")) if x)
+        code = target.get("agency")
+        agency = f"{code} ({names[code]})" if code and names and code in names else code
+        who = " ".join(x for x in (agency, target.get("person")) if x)
         parts.append(who + (" (kéo theo)" if target.get("cascaded") else ""))
     return "; ".join(parts)

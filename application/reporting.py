@@ -40,7 +40,16 @@ def task_report(connection: Connection, period: reports.Period, agency: str | No
     # The period's tasks are those assigned in it and those still open when it
     # began; anything settled before it began is neither.
     tasks = loading.task_states(connection, period.end, active_since=period.start, agency=agency)
-    return reports.task_report(tasks, period, agency)
+    report = reports.task_report(tasks, period, agency)
+    names = agency_names(connection, period.end)
+    for row in report["agencies"]:
+        row["name"] = names.get(row["agency"])
+    return report
+
+
+def agency_names(connection: Connection, on: date) -> dict[str, str]:
+    """Each agency's name as it was `on` (a report names agencies as of its cut-off)."""
+    return {code: agency.name_on(on) for code, agency in loading.load_agencies(connection).items()}
 
 
 def reprimand_report(connection: Connection, start: date, end: date, label: str) -> dict:
@@ -55,3 +64,10 @@ TASK_REPORT_COLUMNS = (
         ("overdue_rate_with_deadline", "Tỷ lệ quá hạn / số có thời hạn (%)"),
     ]
 )
+
+# The workbook has room for the names the terminal's table leaves out.
+TASK_REPORT_XLSX_COLUMNS = [
+    TASK_REPORT_COLUMNS[0],
+    ("name", "Tên cơ quan"),
+    *TASK_REPORT_COLUMNS[1:],
+]

@@ -295,6 +295,12 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
     )
     headings = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "Hạng")]
     assert "Người đứng đầu" in headings and "Điểm" in headings
+    path = tmp_path / "nhiem-vu.xlsx"
+    sct.ok("report", "tasks", "--year", "2024", "--xlsx", str(path))
+    rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    heading = next(i for i, r in enumerate(rows) if r[0] == "Cơ quan chủ trì")
+    assert rows[heading][:2] == ("Cơ quan chủ trì", "Tên cơ quan")
+    assert ("SCT", "Sở Công Thương") in [r[:2] for r in rows[heading + 1 :]]
     path = tmp_path / "van-ban.xlsx"
     sct.ok("report", "reprimands", "--year", "2024", "--xlsx", str(path))
     documents = load_workbook(path)["Văn bản"]
@@ -302,6 +308,8 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
     assert len(dates) == 4 and all(hasattr(d, "year") for d in dates)  # dates, not text
     kinds = {row[1].value for row in documents.iter_rows(min_row=2)}
     assert kinds == {"Nhắc nhở", "Phê bình", "Biểu dương"}
+    targets = [row[3].value for row in documents.iter_rows(min_row=2)]
+    assert any("(Sở Công Thương)" in t for t in targets), targets  # names, not codes alone
     summary = load_workbook(path)["Tổng hợp"]
     groups = [row[0].value for row in summary.iter_rows() if isinstance(row[1].value, int)]
     assert groups == ["Nhắc nhở, rút kinh nghiệm", "Phê bình", "Biểu dương"]
