@@ -757,15 +757,18 @@ class AgencyIndex:
         codes = list(dict.fromkeys(self.by_key[k] for k in close))[:3]
         return [f"{self.agencies[c].name} ({c})" for c in codes]
 
-    def resolve_cell(self, value: Any, label: str) -> tuple[list[str], list[str]]:
-        """Agency codes named in one cell, and the errors for the names not found."""
+    def resolve_cell(self, value: Any, label: str) -> tuple[list[str], list[str], list[str]]:
+        """Agency codes named in one cell, the errors for the names not found, and the
+        words that name no agency in particular ("các ngành liên quan")."""
         if _blank(value):
-            return [], []
+            return [], [], []
         codes: list[str] = []
         errors: list[str] = []
+        unspecific: list[str] = []
         prefix = None
         for raw in re.split(r"[;\n,+]", str(value)):
-            part = (nfc(raw) or "").strip(" .:-–")
+            # "Sở Xây dựng (chủ trì)": the role the cell's column says already.
+            part = _ROLE_NOTE.sub("", nfc(raw) or "").strip(" .:-–")
             if not part:
                 continue
             # "Các Sở: Xây dựng, Tài chính" — the seeds' way of naming several Sở.
@@ -775,9 +778,10 @@ class AgencyIndex:
                 part = match.group(2)
                 if not part:
                     continue
-            found = self._find_part(part, prefix)
-            if found:
+            found, loose = self._find_part(part, prefix)
+            if found or loose:
                 codes.extend(found)
+                unspecific.extend(loose)
                 continue
             hint = self.suggestions(part)
             errors.append(
@@ -785,20 +789,82 @@ class AgencyIndex:
                 + (f" Có phải ý bạn là: {', '.join(hint)}?" if hint else "")
                 + " Cơ quan phải được đăng ký trước (`nhiemvu agency add`)."
             )
-        return list(dict.fromkeys(codes)), errors
+        return list(dict.fromkeys(codes)), errors, unspecific
 
-    def _find_part(self, part: str, prefix: str | None) -> list[str]:
-        code = self.find(part) or (prefix and self.find(f"{prefix} {part}"))
+    def _find_one(self, part: str, prefix: str | None) -> str | None:
+        # "Sở Thông tin & Truyền thông": "&" for "và", unless it is an abbreviation's
+        # (Sở TN&MT), which the name's variants hold.
+        for text in dict.fromkeys((part, part.replace("&", " và "))):
+            code = self.find(text) or (prefix and self.find(f"{prefix} {text}"))
+            if code:
+                return code
+        return None
+
+    def _find_part(self, part: str, prefix: str | None) -> tuple[list[str], list[str]]:
+        """(codes, words naming no agency in particular) of one part of a cell."""
+        code = self._find_one(part, prefix)
         if code:
-            return [code]
-        # "Sở Xây dựng và Sở Tài chính": split on "và" only when the whole is no
-        # agency's name ("Sở Kế hoạch và Đầu tư" is one).
-        pieces = [p for p in re.split(r"\s+và\s+", part) if p]
+            return [code], []
+        if _unspecific(part):
+            return [], [part]
+        # "Sở Xây dựng và Sở Tài chính", "Sở Tài chính và các ngành liên quan": split on
+        # "và" only when the whole is no agency's name ("Sở Kế hoạch và Đầu tư" is one).
+        pieces = [p for p in re.split(r"\s+(?:và|&)\s+", part) if p]
         if len(pieces) > 1:
-            found = [self.find(p) or (prefix and self.find(f"{prefix} {p}")) for p in pieces]
-            if all(found):
-                return list(found)
-        return []
+            found = [self._find_one(p, prefix) for p in pieces]
+            loose = [p for p, code in zip(pieces, found, strict=True) if not code]
+            if any(found) and all(_unspecific(p) for p in loose):
+                return [c for c in found if c], loose
+        return [], []
+
+
+# A role noted beside an agency: "(chủ trì)", "(phối hợp)".
+_ROLE_NOTE = re.compile(r"\s*\((?:[^()]*)\)\s*$")
+# Words of the phrases that name agencies as a group — "các sở, ban, ngành", "UBND các
+# quận, huyện", "các đơn vị liên quan" — and none in particular.
+_GROUP_WORDS = frozenset(
+    [
+        "cac",
+        "so",
+        "ban",
+        "nganh",
+        "ubnd",
+        "uy",
+        "nhan",
+        "dan",
+        "quan",
+        "huyen",
+        "thi",
+        "xa",
+        "phuong",
+        "tran",
+        "dia",
+        "don",
+        "vi",
+        "co",
+        "lien",
+        "va",
+        "khac",
+        "tren",
+        "thanh",
+        "pho",
+        "tp",
+        "doan",
+        "the",
+        "to",
+        "chuc",
+        "doanh",
+        "nghiep",
+        "chuc",
+        "nang",
+    ]
+)
+
+
+def _unspecific(part: str) -> bool:
+    """Whether `part` names agencies as a group (no registered agency bears it)."""
+    words = re.sub(r"[^\w\s]", " ", fold(part)).split()
+    return bool(words) and all(w in _GROUP_WORDS for w in words)
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -1154,12 +1220,24 @@ class _Importer:
 
     def _identify(self, p: ParsedRow) -> _Identified:
         errors = list(p.errors)
-        leads, lead_errors = self.agencies.resolve_cell(p.values.get("leads"), self.label("leads"))
-        coordinators, coordinator_errors = self.agencies.resolve_cell(
+        leads, lead_errors, loose_leads = self.agencies.resolve_cell(
+            p.values.get("leads"), self.label("leads")
+        )
+        coordinators, coordinator_errors, loose = self.agencies.resolve_cell(
             p.values.get("coordinators"), self.label("coordinators")
         )
         errors += lead_errors + coordinator_errors
-        if not _blank(p.values.get("leads")) and not leads and not lead_errors:
+        if loose_leads:
+            errors.append(
+                f"Cột '{self.label('leads')}' ghi '{'; '.join(loose_leads)}': không phải một cơ "
+                "quan cụ thể. Hãy ghi cơ quan chủ trì theo tên hoặc mã đã đăng ký."
+            )
+        if loose:
+            p.warnings.append(
+                f"Cột '{self.label('coordinators')}' ghi '{'; '.join(loose)}': không phải một cơ "
+                "quan cụ thể, không ghi vào sổ (chỉ các cơ quan đã đăng ký được theo dõi)."
+            )
+        if not _blank(p.values.get("leads")) and not (leads or lead_errors or loose_leads):
             errors.append(f"Thiếu đơn vị chủ trì (cột '{self.label('leads')}').")
         if errors:
             return _Identified(p, errors=errors)

@@ -930,3 +930,36 @@ def test_a_workbook_s_directive_of_another_year_is_another_directive(nv, tmp_pat
     # Imported again: the same task, found.
     (again,) = nv.import_json(book)["rows"]
     assert (again["status"], again["task"]) == ("exists", created["task"])
+
+
+def test_agencies_written_as_the_seed_documents_write_them(nv, tmp_path):
+    nv.ok("agency", "add", "STTTT", "--name", "Sở Thông tin và Truyền thông", "--kind", "so")
+    book = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Việc một", "Sở Xây dựng (chủ trì)", "30/06/2023",
+                coordinators="Sở Tài chính và các ngành liên quan"),
+            row("Việc hai", "Sở Thông tin & Truyền thông", "30/06/2023",
+                coordinators="Các sở, ban, ngành, UBND các quận, huyện"),
+            row("Việc ba", "Các sở, ngành liên quan", "30/06/2023"),
+        ],
+    )  # fmt: skip
+    report = nv.import_json(book, "--dry-run", code=1)
+    first, second, third = report["rows"]
+    assert (first["status"], second["status"], third["status"]) == (
+        "would_create",
+        "would_create",
+        "invalid",
+    )
+    assert third["errors"] == [
+        "Cột 'Đơn vị chủ trì' ghi 'ngành liên quan': không phải một cơ quan cụ thể. Hãy ghi "
+        "cơ quan chủ trì theo tên hoặc mã đã đăng ký."
+    ]
+    assert any("'các ngành liên quan': không phải một cơ quan cụ thể" in w
+               for w in first["warnings"])  # fmt: skip
+    report = nv.import_json(book, "--skip-invalid")
+    tasks = nv.tasks()
+    one, two = (tasks[r["task"]] for r in report["rows"][:2])
+    assert (one["leads"], one["coordinators"]) == (["SXD"], ["STC"])
+    assert (two["leads"], two["coordinators"]) == (["STTTT"], [])
