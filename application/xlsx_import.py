@@ -43,6 +43,7 @@ from events.store import EventStore, StoreTransaction
 from workflow.agencies import Agency
 from workflow.dates import DateInputError, check_year, format_date, parse_date, parse_period
 from workflow.errors import DomainError, NotFound
+from workflow.reports import period_label
 from workflow.text import clipped, fold, nfc
 
 from . import loading, numbering, streams
@@ -578,16 +579,20 @@ def parse_deadline(value: Any, what: str = "thời hạn") -> tuple[DeadlineInpu
     match = _DATE_IN_TEXT.search(text)
     if match:
         due = parse_date(re.sub(r"\s+", "", match.group(1)), what)
+        more = _DATE_IN_TEXT.search(text, match.end()) is not None
         # "Trước ngày 15/02/2023" means by the end of 14/02/2023 (DOMAIN.md).
         if re.search(r"\btruoc\b", fold(text[: match.start()])):
-            return DeadlineInput("date", due - timedelta(days=1)), []
-        return DeadlineInput("date", due), []
+            due -= timedelta(days=1)
+        return DeadlineInput("date", due), _first_of_several(text, more, format_date(due))
     match = re.search(r"\bquy\s*(iv|i{1,3}|[1-4])\b\D{0,12}?(\d{4})\b", folded) or re.search(
         r"\bq\s*([1-4])\s*(?:nam\s*)?(\d{4})\b", folded
     )
     if match:
         quarter = _ROMAN.get(match.group(1)) or int(match.group(1))
-        return DeadlineInput("period", f"{match.group(2)}Q{quarter}"), []
+        more = len(re.findall(r"\bquy\s*(?:iv|i{1,3}|[1-4])\b|\bq\s*[1-4]\b", folded)) > 1
+        period = f"{match.group(2)}Q{quarter}"
+        said = period_label("quarter", *parse_period(period))
+        return DeadlineInput("period", period), _first_of_several(text, more, said)
     match = re.search(r"\bthang\s*(\d{1,2})\s*(?:nam\s*)?(\d{4})\b", folded)
     if match and 1 <= int(match.group(1)) <= 12:
         return DeadlineInput("period", f"{match.group(2)}-{int(match.group(1)):02d}"), []
@@ -598,6 +603,16 @@ def parse_deadline(value: Any, what: str = "thời hạn") -> tuple[DeadlineInpu
         f"Không hiểu {what} '{text}'. Hãy ghi một ngày (31/03/2023), một kỳ ('Quý II/2023', "
         "'tháng 10/2023', 'năm 2023'), 'N ngày làm việc' hoặc 'Thường xuyên'."
     )
+
+
+def _first_of_several(text: str, several: bool, kept: str) -> list[str]:
+    """The warning for a cell giving several deadlines, of which the first is kept."""
+    if not several:
+        return []
+    return [
+        f"Ô thời hạn '{text}' ghi nhiều thời hạn; ghi thời hạn đầu tiên ({kept}). Nếu nhiệm vụ "
+        "có nhiều mốc, hãy tách mỗi mốc thành một dòng."
+    ]
 
 
 _DOC_NUMBER = re.compile(r"\b(\d+/(?=[\w.-]*[^\W\d_])[\w.-]*\w)")

@@ -663,6 +663,24 @@ def test_deadline_forms(cell, kind, value):
     assert warnings == []
 
 
+@pytest.mark.parametrize(
+    ("cell", "kept", "said"),
+    [
+        ("31/3/2024; 30/6/2024", ("date", date(2024, 3, 31)), "31/03/2024"),
+        ("Trước ngày 15/02/2023, báo cáo lại trước ngày 30/3/2023", ("date", date(2023, 2, 14)),
+         "14/02/2023"),
+        ("Quý I và Quý II/2024", ("period", "2024Q1"), "quý I năm 2024"),
+    ],
+)  # fmt: skip
+def test_a_cell_of_several_deadlines_keeps_the_first_and_says_so(cell, kept, said):
+    deadline, warnings = parse_deadline(cell)
+    assert (deadline.kind, deadline.value) == kept
+    assert warnings == [
+        f"Ô thời hạn '{cell}' ghi nhiều thời hạn; ghi thời hạn đầu tiên ({said}). Nếu nhiệm vụ "
+        "có nhiều mốc, hãy tách mỗi mốc thành một dòng."
+    ]
+
+
 @pytest.mark.parametrize("cell", ["31/06/2023", "sớm", "Quý V/2023"])
 def test_unreadable_deadlines_are_refused(cell):
     from workflow.errors import DomainError
