@@ -837,43 +837,11 @@ class AgencyIndex:
 _ROLE_NOTE = re.compile(r"\s*\((?:[^()]*)\)\s*$")
 # Words of the phrases that name agencies as a group — "các sở, ban, ngành", "UBND các
 # quận, huyện", "các đơn vị liên quan" — and none in particular.
-_GROUP_WORDS = frozenset(
-    [
-        "cac",
-        "so",
-        "ban",
-        "nganh",
-        "ubnd",
-        "uy",
-        "nhan",
-        "dan",
-        "quan",
-        "huyen",
-        "thi",
-        "xa",
-        "phuong",
-        "tran",
-        "dia",
-        "don",
-        "vi",
-        "co",
-        "lien",
-        "va",
-        "khac",
-        "tren",
-        "thanh",
-        "pho",
-        "tp",
-        "doan",
-        "the",
-        "to",
-        "chuc",
-        "doanh",
-        "nghiep",
-        "chuc",
-        "nang",
-    ]
-)
+_GROUP_WORDS = frozenset({
+    "cac", "so", "ban", "nganh", "ubnd", "uy", "nhan", "dan", "quan", "huyen", "thi", "xa",
+    "phuong", "tran", "dia", "don", "vi", "co", "lien", "va", "khac", "tren", "thanh",
+    "pho", "tp", "doan", "the", "to", "chuc", "doanh", "nghiep", "nang",
+})  # fmt: skip
 
 
 def _unspecific(part: str) -> bool:
