@@ -833,6 +833,12 @@ class AgencyIndex:
         return [], []
 
 
+# The command options a refusal may name, and the columns that give them here.
+_COLUMN_OF_OPTION = {
+    "--kind": "kind", "--issuer": "issuer", "--title": "title", "--lead": "leads",
+    "--deadline": "deadline", "--no-deadline": "deadline", "--assigned-on": "assigned_on",
+    "--doc": "completion_doc",
+}  # fmt: skip
 # A role noted beside an agency: "(chủ trì)", "(phối hợp)".
 _ROLE_NOTE = re.compile(r"\s*\((?:[^()]*)\)\s*$")
 # Words of the phrases that name agencies as a group — "các sở, ban, ngành", "UBND các
@@ -1268,7 +1274,7 @@ class _Importer:
             result.errors = exc.errors
             return result
         except (DomainError, EventStoreError) as exc:
-            result.errors = [str(exc)]
+            result.errors = [self._in_columns(str(exc))]
             return result
         result.status = CREATED
         return result
@@ -1285,6 +1291,16 @@ class _Importer:
         """Its stream is there but its assignment was retracted: no projection row."""
         query = sa.select(t.tasks.c.task_id).where(t.tasks.c.task_id == task_id)
         return self.connection.execute(query).first() is None
+
+    def _in_columns(self, message: str) -> str:
+        """A command's refusal with the workbook's columns for the command's options
+        it names: "(--kind)" is "(cột 'Loại văn bản')" here."""
+
+        def column(match: re.Match) -> str:
+            key = _COLUMN_OF_OPTION.get(match.group(1))
+            return f"(cột '{self.label(key)}')" if key else match.group(0)
+
+        return re.sub(r"\((--[a-z-]+)\)", column, message)
 
     def _edited_twin(self, p: ParsedRow):
         """A task of the same directive and clause, named by no row of the workbook,

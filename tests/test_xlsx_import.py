@@ -981,3 +981,14 @@ def test_agencies_written_as_the_seed_documents_write_them(nv, tmp_path):
     one, two = (tasks[r["task"]] for r in report["rows"][:2])
     assert (one["leads"], one["coordinators"]) == (["SXD"], ["STC"])
     assert (two["leads"], two["coordinators"]) == (["STTTT"], [])
+
+
+def test_a_refusal_names_the_workbook_s_column_not_the_command_s_option(nv, tmp_path):
+    headers = (*STANDARD[:-1], "Loại văn bản")  # the last column, the note's, holds the kind
+    book = workbook(tmp_path / "book.xlsx", headers,
+                    [row("Việc", "SXD", "30/06/2023", note="Thông báo " * 15)])  # fmt: skip
+    (refused,) = nv.import_json(book, "--dry-run", code=1)["rows"]
+    assert refused["errors"][0].startswith(
+        "Loại văn bản (cột 'Loại văn bản') dài 149 ký tự, quá 100 ký tự cho phép"
+    )
+    assert "--" not in refused["errors"][0]
