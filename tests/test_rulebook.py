@@ -470,7 +470,10 @@ def test_file_level_errors(tmp_path):
         load_rulebook(tmp_path / "rulebook_none.toml")
     broken = tmp_path / "rulebook_broken.toml"
     broken.write_text("id = \n", encoding="utf-8")
-    with pytest.raises(RulebookError, match="không đúng cú pháp TOML"):
+    with pytest.raises(RulebookError, match="không đúng cú pháp TOML ở dòng 1, cột 6: giá trị"):
+        load_rulebook(broken)
+    broken.write_text('id = "a"\nid = "b"\n', encoding="utf-8")
+    with pytest.raises(RulebookError, match="ở dòng 2, cột 9: một khóa được ghi hai lần"):
         load_rulebook(broken)
 
 

@@ -20,6 +20,7 @@ import holidays
 
 from .dates import format_date
 from .errors import DomainError
+from .toml_errors import toml_error_text
 
 DEFAULT_OVERRIDES_FILE = Path(__file__).parent / "data" / "calendar_overrides.toml"
 _LISTS = {"days_off": "ngày nghỉ thêm", "working_days": "ngày làm việc bù"}
@@ -62,7 +63,7 @@ def load_overrides(path: str | Path) -> CalendarOverrides:
         raise CalendarFileError(f"Không tìm thấy tệp lịch hoán đổi '{path}'.") from None
     except tomllib.TOMLDecodeError as exc:
         raise CalendarFileError(
-            f"Tệp lịch hoán đổi '{path}' không đúng cú pháp TOML: {exc}."
+            f"Tệp lịch hoán đổi '{path}' không đúng cú pháp TOML {toml_error_text(exc)}."
         ) from None
     return parse_overrides(data, origin=str(path))
 

@@ -19,6 +19,7 @@ from typing import Any
 from .agencies import KINDS
 from .dates import format_date
 from .errors import DomainError
+from .toml_errors import toml_error_text
 
 HTXS, HTT, HT, KHT, KXL = "HTXS", "HTT", "HT", "KHT", "KXL"
 # Best first: a gate "at most X" keeps the worse of the current band and X.
@@ -236,7 +237,9 @@ def load_rulebook(path: str | Path) -> Rulebook:
     except FileNotFoundError:
         raise RulebookError(f"Không tìm thấy tệp sổ quy tắc '{path}'.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RulebookError(f"Tệp sổ quy tắc '{path}' không đúng cú pháp TOML: {exc}.") from None
+        raise RulebookError(
+            f"Tệp sổ quy tắc '{path}' không đúng cú pháp TOML {toml_error_text(exc)}."
+        ) from None
     return parse_rulebook(data, origin=str(path))
 
 
