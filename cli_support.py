@@ -24,10 +24,43 @@ SUBCOMMAND_METAVAR = "LỆNH [THAM_SỐ]..."
 
 
 class NhiemvuCommand(click.Command):
-    """A command whose usage line is in Vietnamese."""
+    """A command whose usage line is in Vietnamese, and which refuses an option of one
+    value given twice: click would keep the last silently (`--status overdue --status
+    done_late` listed only the second)."""
 
     def __init__(self, *args, options_metavar: str | None = OPTIONS_METAVAR, **kwargs) -> None:
         super().__init__(*args, options_metavar=options_metavar, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {
+            name: option
+            for option in self.params
+            if isinstance(option, click.Option) and not option.is_flag and not option.count
+            for name in option.opts
+        }
+        given: dict[str, str] = {}
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":
+                break
+            name, equals, _ = token.partition("=")
+            option = takes_value.get(name)
+            if option is None:
+                continue
+            if not equals:
+                next(tokens, None)  # its value, whatever it looks like
+            if option.multiple:
+                continue
+            if option.name in given:
+                first = given[option.name]
+                twice = (
+                    f"Tùy chọn {name} được ghi hai lần"
+                    if first == name
+                    else f"{first} và {name} là cùng một tùy chọn"
+                )
+                raise click.UsageError(f"{twice}; hãy ghi một lần.", ctx)
+            given[option.name] = name
+        return super().parse_args(ctx, args)
 
 
 class NhiemvuGroup(click.Group):

@@ -832,3 +832,24 @@ def test_the_two_deadline_forms_message_is_vietnamese(nv):
     result = nv.run(*ASSIGN, "--lead", "SXD", "--deadline", "31/03/2023", "--period", "2023Q1")
     assert result.exit_code == 2
     assert "Hãy chọn đúng một dạng thời hạn" in result.stderr
+
+
+def test_an_option_of_one_value_given_twice_is_a_usage_error(db_url):
+    from nhiemvu_cli import Nhiemvu
+
+    nv = Nhiemvu(db_url)
+    for args, name in (
+        (["task", "list", "--status", "overdue", "--status", "done_late"], "--status"),
+        (["task", "show", "NV-00001", "--as-of=01/06/2023", "--as-of", "02/06/2023"], "--as-of"),
+    ):
+        refused = nv.run(*args)
+        assert refused.exit_code == 2, refused.output
+        assert f"Tùy chọn {name} được ghi hai lần; hãy ghi một lần." in refused.stderr
+    # A value that looks like an option is a value; options meant to repeat still do.
+    nv.ok("agency", "add", "SXD", "--name", "--name", "--kind", "so")
+    nv.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
+    nv.ok("directive", "add", "1/TB", "--date", "01/03/2023", "--title", "Thông báo")
+    task = nv.json("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
+                   "--lead", "STC", "--no-deadline")  # fmt: skip
+    assert nv.json("task", "show", task["id"])["leads"] == ["SXD", "STC"]
+    assert [a["name"] for a in nv.json("agency", "list")] == ["Sở Tài chính", "--name"]
