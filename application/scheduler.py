@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from events.database import make_engine, resolve_url
-from events.errors import EventStoreError, explained
+from events.errors import EventStoreError, SchemaDamaged, explained
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
 
@@ -223,11 +223,16 @@ def _still_leading(leading: _Leading) -> bool:
         "này thôi chạy lượt đôn đốc và chờ.",
         leading.lock.description,
     )
+    _start_over(leading)
+    return False
+
+
+def _start_over(leading: _Leading) -> None:
+    """Stop this scheduler; run_scheduler then waits to lead, and leads with a new one."""
     leading.lost.set()
     if leading.scheduler is not None:
         with contextlib.suppress(Exception):  # already stopping
             leading.scheduler.shutdown(wait=False)
-    return False
 
 
 # -- the leader guard ------------------------------------------------------------------
@@ -397,6 +402,26 @@ class _PatientJobStore:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
         class PatientJobStore(SQLAlchemyJobStore):
+            def get_due_jobs(self, now):
+                try:
+                    return super().get_due_jobs(now)
+                except sa.exc.SQLAlchemyError as exc:
+                    # The database was made anew under the daemon (dropped, then
+                    # `nhiemvu init`): a new scheduler writes its jobs again.
+                    leading = _leading
+                    if (
+                        JOB_TABLE in str(getattr(exc, "orig", exc))
+                        and isinstance(explained(exc), SchemaDamaged)
+                        and leading is not None
+                    ):
+                        log.warning(
+                            "Bảng lịch chạy %s không còn (cơ sở dữ liệu vừa được tạo lại?): "
+                            "khởi động lại bộ lập lịch.",
+                            JOB_TABLE,
+                        )
+                        _start_over(leading)
+                    raise
+
             def update_job(self, job):
                 try:
                     super().update_job(job)

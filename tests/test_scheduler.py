@@ -419,3 +419,41 @@ def test_bad_time_is_refused(db_url, tmp_path):
     result = CliRunner().invoke(cli, ["--db", db_url, "scheduler", "run", "--at", "7h"])
     assert result.exit_code == 1
     assert "Lỗi:" in result.stderr and "HH:MM" in result.stderr
+
+
+def test_a_job_table_gone_with_its_database_starts_the_scheduler_over(
+    monkeypatch, caplog, tmp_path
+):
+    import sqlite3
+
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    import application.scheduler as scheduler
+
+    def gone(self, now):
+        raise sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError(
+            f"no such table: {JOB_TABLE}"))  # fmt: skip
+
+    class Stopped:
+        stopped = False
+
+        def shutdown(self, wait):
+            Stopped.stopped = True
+
+    monkeypatch.setattr(SQLAlchemyJobStore, "get_due_jobs", gone)
+    engine = make_engine(f"sqlite:///{tmp_path / 'nv.db'}")
+    leading = scheduler._Leading("url", "scheduler", engine, None, None, datetime.now)
+    leading.scheduler = Stopped()
+    monkeypatch.setattr(scheduler, "_leading", leading)
+    try:
+        store = _PatientJobStore.create(engine)
+        # Raised still: APScheduler logs it, and tries again.
+        with (
+            caplog.at_level(logging.WARNING, logger="nhiemvu.scheduler"),
+            pytest.raises(sa.exc.OperationalError),
+        ):
+            store.get_due_jobs(datetime.now(LOCAL_TZ))
+    finally:
+        engine.dispose()
+    assert leading.lost.is_set() and Stopped.stopped
+    assert "khởi động lại bộ lập lịch" in caplog.records[0].getMessage()
