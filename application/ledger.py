@@ -22,9 +22,9 @@ from workflow import tasks as tk
 from workflow.dates import LOCAL_TZ, format_date, iso, parse_period, start_of_day
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
-from workflow.text import fold, nfc, optional
+from workflow.text import fold, listed, nfc, optional
 
-from . import lengths, numbering, streams
+from . import lengths, numbering, references, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
 from .lengths import check_length
 from .projection import LedgerProjection
@@ -261,6 +261,14 @@ class Ledger(Corrections):
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_dissolution(on)
+            later = references.documents_from(Raw(tx.connection), agency.code, on)
+            if later:
+                raise DomainError(
+                    f"{agency.code} đã nhận văn bản {listed(later)} từ ngày {format_date(on)} trở "
+                    "đi: không giải thể, sáp nhập trước ngày của văn bản. Kiểm tra lại ngày; nếu "
+                    "văn bản gửi nhầm, hãy rút lại nó (`event_id` trong `nhiemvu report "
+                    "reprimands --json`) rồi gửi cho cơ quan kế thừa."
+                )
             successor = None if into is None else self._successor(tx, agency, into, on)
             moved = self._tasks_to_move(tx, agency, successor, on)
             stream = streams.agency(agency.code)

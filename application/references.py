@@ -6,6 +6,7 @@ leave those records pointing at nothing; `Ledger.correct` asks these first.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from events.serialization import canonical_json
@@ -78,6 +79,16 @@ def documents_reaching(raw: Raw, code: str, person: str) -> list[str]:
             and (target.get("person") or "").casefold() == wanted
         ),
     )
+
+
+def documents_from(raw: Raw, code: str, day: date) -> list[str]:
+    """The documents (numbers) addressed to `code` or its people, issued on `day` or
+    after."""
+    rows = raw.all(
+        "SELECT number FROM proj_documents WHERE issued_on >= :day", {"day": raw.dialect.day(day)}
+    )
+    later = {number for (number,) in rows}
+    return [n for n in _documents_with(raw, code, lambda t: t.get("agency") == code) if n in later]
 
 
 def _documents_with(raw: Raw, code: str, reaches) -> list[str]:

@@ -1879,3 +1879,14 @@ def test_a_confirmation_names_the_task_as_stored_not_as_typed(city):
     assert done.stdout == f"Đã ghi tiến độ 10% cho {task_id}.\n"
     done = city.ok("task", "complete", typed, "--on", "21/04/2023")
     assert done.stdout == f"Đã ghi hoàn thành {task_id}.\n"
+
+
+def test_an_agency_is_not_closed_before_a_document_it_received(city):
+    city.ok("reprimand", "issue", "--kind", "nhac-nho", "--doc", "50/UBND", "--on", "10/07/2023",
+            "--agency", "SKHDT")  # fmt: skip
+    before = city.event_count()
+    refused = city.fails("agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "STC",
+                         "--reason", "Sáp nhập")  # fmt: skip
+    assert "SKHDT đã nhận văn bản 50/UBND từ ngày 01/07/2023 trở đi" in refused.stderr
+    assert city.event_count() == before
+    city.ok("agency", "dissolve", "SKHDT", "--on", "11/07/2023", "--into", "STC", "--reason", "x")
