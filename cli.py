@@ -745,6 +745,7 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
     from workflow.dates import format_date, from_iso
 
     app = get_app(ctx)
+    warnings: list[str] = []
     with app.engine.connect() as connection:
         rows = queries.list_tasks(
             connection,
@@ -753,7 +754,9 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
             status=status,
             directive=directive,
             words=words,
+            warnings=warnings,
         )
+    warn(warnings)
     output(
         rows,
         as_json,

@@ -59,20 +59,25 @@ def directive_row(connection: Connection, typed: str, on: date | None = None):
     """The directive `typed` names: its number in any case, with or without the year
     (application.numbering: the number alone, if it names several, the latest issued
     by `on`)."""
+    return directive_choice(connection, typed, on)[0]
+
+
+def directive_choice(connection: Connection, typed: str, on: date | None = None):
+    """`directive_row`, and the warning when the number alone named several."""
     base, year = numbering.split_year(typed)
     number = t.directives.c.number
-    pattern = numbering.family_pattern(base)
-    query = sa.select(t.directives).where((number == base) | number.like(pattern, escape="!"))
+    family = numbering.family_pattern(base)
+    query = sa.select(t.directives).where((number == base) | number.ilike(family, escape="!"))
     rows = connection.execute(query).mappings().all()
     if not any(r["number"] == base for r in rows):
         # Not as typed: SQL upper() is ASCII-only on SQLite (numbers may hold Đ), so
         # the case is compared in Python, over every number.
         rows = connection.execute(sa.select(t.directives)).mappings().all()
     family = [dict(r) for r in rows if numbering.of_the_family(r["number"], base)]
-    chosen, _ = numbering.choose(family, year, on, typed)
+    chosen, warnings = numbering.choose(family, year, on, typed)
     if chosen is None:
         raise NotFound("văn bản chỉ đạo", typed, [r["number"] for r in rows])
-    return chosen
+    return chosen, warnings
 
 
 def iter_tasks(

@@ -34,10 +34,14 @@ def with_year(number: str, year: int) -> str:
     return f"{number} ({year})"
 
 
+def escaped(number: str) -> str:
+    """`number` as a LIKE pattern (escape '!') matching itself alone."""
+    return number.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def family_pattern(number: str) -> str:
     """A LIKE pattern (escape '!') for the keys of the other years of `number`."""
-    escaped = number.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"{escaped} (____)"
+    return f"{escaped(number)} (____)"
 
 
 def of_the_family(key: str, number: str) -> bool:

@@ -527,19 +527,15 @@ class LedgerSession:
         """The directive keyed `number` and those of its number in other years, keyed
         "number (year)" (application.numbering)."""
         if number not in self.directive_families:
-            # A range of keys on SQLite's index; PostgreSQL's collation may order
-            # punctuation otherwise: there, LIKE (exact characters).
-            if self.dialect.sqlite:
-                where = "number = :number OR (number >= :low AND number < :high)"
-            else:
-                where = "number = :number OR number LIKE :pattern ESCAPE '!'"
+            # In any case, as numbers are matched (SQLite's LIKE ignores the case of
+            # ASCII letters, PostgreSQL's ILIKE of any); exactly, in Python, below.
+            like = "LIKE" if self.dialect.sqlite else "ILIKE"
             rows = self.raw.all(
-                f"SELECT number, issued_on, kind, issuer, title FROM proj_directives WHERE {where}",
+                "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
+                f"WHERE number {like} :bare ESCAPE '!' OR number {like} :family ESCAPE '!'",
                 {
-                    "number": number,
-                    "low": f"{number} (",
-                    "high": f"{number} )",
-                    "pattern": numbering.family_pattern(number),
+                    "bare": numbering.escaped(number),
+                    "family": numbering.family_pattern(number),
                 },
             )
             self.directive_families[number] = [

@@ -98,17 +98,19 @@ def list_tasks(
     status: str | None = None,
     directive: str | None = None,
     words: str | None = None,
+    warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Tasks as of a day, optionally only those led by `agency`, with `status`, given by
     `directive`, or whose title holds `words` one after another (workflow.text.
-    matches_words: case and diacritics optional)."""
-    rows = _listed_tasks(connection, as_of, agency, status, directive)
+    matches_words: case and diacritics optional). `warnings` gets what people should
+    know of the choice made (a directive number several years used)."""
+    rows = _listed_tasks(connection, as_of, agency, status, directive, warnings)
     if words:
         rows = [row for row in rows if matches_words(row["title"], words)]
     return rows
 
 
-def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str, Any]]:
+def _listed_tasks(connection, as_of, agency, status, directive, warnings) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise DomainError(
             f"Trạng thái '{status}' không hợp lệ; chọn một trong: {', '.join(STATUSES)}."
@@ -118,7 +120,10 @@ def _listed_tasks(connection, as_of, agency, status, directive) -> list[dict[str
         agency = norm_code(agency)
         loading.load_agency(connection, agency)
     if directive is not None:
-        directive = loading.directive_row(connection, nfc(directive))["number"]  # as registered
+        row, chosen = loading.directive_choice(connection, nfc(directive), as_of)
+        directive = row["number"]  # as registered
+        if warnings is not None:
+            warnings.extend(chosen)
     if status is None:
         tasks = loading.iter_tasks(connection, agency, as_of, directive=directive)
         return [task_to_dict(task, as_of) for task in tasks]

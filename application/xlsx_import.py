@@ -395,11 +395,36 @@ def _match_headers(cells: list[Any]) -> list[tuple[int, str, str]]:
 
 
 def _find_header(grid: list[list[Any]]) -> tuple[int, list[tuple[int, str, str]]] | None:
+    """The heading row and its headings: a row naming every required column, or one
+    that does with the row below it ("Đơn vị thực hiện" over "Chủ trì | Phối hợp")."""
     for r, cells in enumerate(grid[:HEADER_SCAN_ROWS]):
         found = _match_headers(cells)
-        if set(REQUIRED_KEYS) <= {key for _, key, _ in found}:
+        keys = {key for _, key, _ in found}
+        if set(REQUIRED_KEYS) <= keys:
+            return r, found
+        below = _more_headings(grid, r, found) if found else []
+        if below and set(REQUIRED_KEYS) <= keys | {key for _, key, _ in below}:
             return r, found
     return None
+
+
+def _more_headings(grid: list[list[Any]], header_index: int, found) -> list:
+    """The headings the row below the heading row adds, if it is a second heading
+    row: one naming columns the first does not, with nothing in the columns the
+    first names but their headings again (merged down over both rows) or nothing."""
+    below = header_index + 1
+    if below >= len(grid):
+        return []
+    named = {i for i, _, _ in found}
+    more = [m for m in _match_headers(grid[below]) if m[0] not in named]
+    above = grid[header_index]
+    data_like = any(
+        not _blank(cell := grid[below][i])
+        and cell != above[i]
+        and HEADER_INDEX.get(fold_header(cell)) is None
+        for i in named
+    )
+    return [] if data_like else more
 
 
 def _below_header(grid: list[list[Any]], header_index: int, found) -> tuple[list, int]:
@@ -409,14 +434,9 @@ def _below_header(grid: list[list[Any]], header_index: int, found) -> tuple[list
     Ngày hoàn thành", the other headings merged down over both — and often a row
     numbering the columns, (1) (2) (3)…: neither is a task."""
     first = header_index + 1
-    if first < len(grid):
-        above = grid[header_index]
-        filled = [(i, c) for i, c in enumerate(grid[first]) if not _blank(c)]
-        more = [m for m in _match_headers(grid[first]) if m[0] not in {i for i, _, _ in found}]
-        if more and all(
-            c == above[i] or HEADER_INDEX.get(fold_header(c)) is not None for i, c in filled
-        ):
-            found, first = sorted([*found, *more]), first + 1
+    more = _more_headings(grid, header_index, found)
+    if more:
+        found, first = sorted([*found, *more]), first + 1
     if first < len(grid) and _numbers_the_columns(grid[first]):
         first += 1
     return found, first
@@ -782,8 +802,7 @@ class AgencyIndex:
         unspecific: list[str] = []
         prefix = None
         for raw in re.split(r"[;\n,+]", str(value)):
-            # "Sở Xây dựng (chủ trì)": the role the cell's column says already.
-            part = _ROLE_NOTE.sub("", nfc(raw) or "").strip(" .:-–")
+            part = (nfc(raw) or "").strip(" .:-–")
             if not part:
                 continue
             # "Các Sở: Xây dựng, Tài chính" — the seeds' way of naming several Sở.
@@ -808,8 +827,11 @@ class AgencyIndex:
 
     def _find_one(self, part: str, prefix: str | None) -> str | None:
         # "Sở Thông tin & Truyền thông": "&" for "và", unless it is an abbreviation's
-        # (Sở TN&MT), which the name's variants hold.
-        for text in dict.fromkeys((part, part.replace("&", " và "))):
+        # (Sở TN&MT), which the name's variants hold. "Sở Xây dựng (chủ trì)": the role
+        # the cell's column says already — unless the name itself ends so ("… (DEZA)").
+        unnoted = _ROLE_NOTE.sub("", part)
+        texts = (part, part.replace("&", " và "), unnoted, unnoted.replace("&", " và "))
+        for text in dict.fromkeys(filter(None, texts)):
             code = self.find(text) or (prefix and self.find(f"{prefix} {text}"))
             if code:
                 return code
@@ -1196,6 +1218,8 @@ class _Importer:
         self.seen: dict[str, int] = {}
         # Each directive number as the first row (or the ledger) spelled it.
         self.spelled: dict[str, str] = {}
+        # The keys the workbook's new directives will take: number → year → key.
+        self.to_come: dict[str, dict[int, str]] = {}
 
     def label(self, key: str) -> str:
         return self.headers.get(key) or COLUMN_BY_KEY[key].header
@@ -1320,21 +1344,31 @@ class _Importer:
     def _directive(self, number: str, issued_on: date | None = None):
         """The ledger's directive of this number, matched as `task assign` matches it,
         of the year it was issued in if the row says (numbers restart every year)."""
-        typed = number if issued_on is None else numbering.with_year(number, issued_on.year)
+        base, year = numbering.split_year(number)
+        year = year or (issued_on.year if issued_on is not None else None)
+        typed = base if year is None else numbering.with_year(base, year)
         try:
             return loading.directive_row(self.connection, typed)
         except NotFound:
             return None
 
     def _number_to_come(self, number: str, issued_on: date | None) -> str:
-        """The key a directive the ledger does not have yet will take: its number, or
-        with its year if another year's directive holds the number. Task ids are made
-        from it, so a second import finds the same ones."""
-        other_year = self._directive(number) if issued_on is not None else None
-        if other_year is None:
-            return number
-        base, _ = numbering.split_year(other_year["number"])
-        return numbering.with_year(base, issued_on.year)
+        """The key a directive the ledger does not have yet will take (registered by
+        the rows in their order): its number, or with its year if another year's holds
+        the number — in the ledger, or in a row above. Task ids are made from it, so a
+        second import finds the same ones."""
+        base, _ = numbering.split_year(number)
+        if issued_on is None:
+            return base
+        years = self.to_come.setdefault(base.upper(), {})
+        if issued_on.year not in years:
+            other = self._directive(base)
+            first = next(iter(years.values()), None) or (other and other["number"])
+            years[issued_on.year] = (
+                base if first is None else numbering.with_year(numbering.split_year(first)[0],
+                                                               issued_on.year)
+            )  # fmt: skip
+        return years[issued_on.year]
 
     def _create(self, p: ParsedRow, result: RowResult, leads, coordinators, directive) -> list[str]:
         actions = []

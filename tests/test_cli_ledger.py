@@ -1890,3 +1890,21 @@ def test_an_agency_is_not_closed_before_a_document_it_received(city):
     assert "SKHDT đã nhận văn bản 50/UBND từ ngày 01/07/2023 trở đi" in refused.stderr
     assert city.event_count() == before
     city.ok("agency", "dissolve", "SKHDT", "--on", "11/07/2023", "--into", "STC", "--reason", "x")
+
+
+def test_a_number_s_years_are_found_in_any_case_and_a_list_says_which_it_chose(city):
+    first = city.json("directive", "add", "02/CT-UBND", "--date", "10/01/2023", "--title", "a")
+    city.ok("directive", "add", "02/CT-UBND", "--date", "10/01/2024", "--title", "b")
+    city.ok("correct", first["events"][0], "--reason", "Sai ngày")
+    city.ok("directive", "add", "02/ct-ubnd", "--date", "12/01/2023", "--title", "a")
+    assign = ["task", "assign", "--lead", "SXD", "--no-deadline", "--title", "Việc"]
+    by_year = city.json(*assign, "--directive", "02/CT-UBND (2023)")
+    by_day = city.run(*assign, "--directive", "02/CT-UBND", "--assigned-on", "01/03/2023", "--json")
+    assert "đã chọn '02/ct-ubnd' ngày 12/01/2023" in by_day.stderr
+    listed = city.run(
+        "task", "list", "--directive", "02/CT-UBND", "--as-of", "01/06/2023", "--json"
+    )
+    assert "đã chọn '02/ct-ubnd' ngày 12/01/2023" in listed.stderr
+    assert sorted(t["id"] for t in json.loads(listed.stdout)) == sorted(
+        [by_year["id"], json.loads(by_day.stdout)["id"]]
+    )

@@ -992,3 +992,64 @@ def test_a_refusal_names_the_workbook_s_column_not_the_command_s_option(nv, tmp_
         "Loại văn bản (cột 'Loại văn bản') dài 149 ký tự, quá 100 ký tự cho phép"
     )
     assert "--" not in refused["errors"][0]
+
+
+def test_heading_rows_of_the_usual_forms_with_columns_it_does_not_read(nv, tmp_path):
+    book = Workbook()
+    ws = book.active
+    top = ["STT", "Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ",
+           "Đơn vị thực hiện", None, "Thời hạn", "Kết quả thực hiện", None, None]  # fmt: skip
+    below = [None, None, None, None, None, "Chủ trì", "Phối hợp", None, "Tình trạng",
+             "Ngày hoàn thành", "Sản phẩm"]  # fmt: skip
+    for column, (heading, sub) in enumerate(zip(top, below, strict=True), start=1):
+        ws.cell(1, column, heading)
+        ws.cell(2, column, sub)
+    for letter in "ABCDEH":
+        ws.merge_cells(f"{letter}1:{letter}2")
+    ws.merge_cells("F1:G1")
+    ws.merge_cells("I1:K1")
+    number, issued, summary = TB129
+    ws.append([1, number, issued, summary, "Việc hai tầng tiêu đề", "SXD", "STC", "30/06/2023",
+               "Đã hoàn thành", "20/06/2023", "Báo cáo số 5"])  # fmt: skip
+    book.save(tmp_path / "two.xlsx")
+
+    (created,) = nv.import_json(tmp_path / "two.xlsx")["rows"]
+    assert (created["row"], created["status"]) == (3, "created")
+    task = nv.tasks()[created["task"]]
+    assert (task["leads"], task["coordinators"], task["completed_on"]) == (
+        ["SXD"],
+        ["STC"],
+        "2023-06-20",
+    )
+
+
+def test_an_agency_whose_name_ends_in_brackets_is_found_by_it(nv, tmp_path):
+    nv.ok("agency", "add", "DEZA", "--name", "Ban Quản lý Khu kinh tế Hải Phòng (DEZA)",
+          "--kind", "so")  # fmt: skip
+    book = workbook(tmp_path / "book.xlsx", STANDARD,
+                    [row("Việc", "Ban Quản lý Khu kinh tế Hải Phòng (DEZA)", "30/06/2023")])  # fmt: skip
+    (created,) = nv.import_json(book)["rows"]
+    assert nv.tasks()[created["task"]]["leads"] == ["DEZA"]
+
+
+def test_one_workbook_bringing_one_number_for_two_years_imports_again_as_it_is(nv, tmp_path):
+    number, _, summary = CT02
+    rows = [
+        row("Việc năm 2023", "SXD", "30/06/2023", directive=(number, date(2023, 1, 19), summary)),
+        row(
+            "Việc năm 2024", "SXD", "30/06/2024", directive=(number, date(2024, 1, 10), "Năm 2024")
+        ),
+    ]
+    book = workbook(tmp_path / "book.xlsx", STANDARD, rows)
+    first = nv.import_json(book)["rows"]
+    assert [r["actions"][0] for r in first] == [
+        f"ghi văn bản {number}",
+        f"ghi văn bản {number} (2024)",
+    ]
+    again = nv.import_json(book)["rows"]
+    assert [(r["status"], r["task"]) for r in again] == [("exists", r["task"]) for r in first]
+    # The number typed with its year finds the directive the ledger keeps under it.
+    typed = [row("Việc khác 2024", "STC", "30/06/2024",
+                 directive=(f"{number} (2024)", date(2024, 1, 10), "Năm 2024"))]  # fmt: skip
+    (created,) = nv.import_json(workbook(tmp_path / "typed.xlsx", STANDARD, typed))["rows"]
+    assert (created["status"], created["directive"]) == ("created", f"{number} (2024)")
