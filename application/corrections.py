@@ -10,6 +10,8 @@ the ledger's transaction, projection session and append.
 
 from __future__ import annotations
 
+from datetime import date
+
 from events.sql import Raw
 from events.store import StoreTransaction
 from workflow import agencies as ag
@@ -105,6 +107,26 @@ class Corrections:
             self._check_reopened_task_has_a_lead(tx, target)
         elif target.type == tk.ASSIGNED:
             self._check_assignment_alone(tx, target)
+        elif target.type in (ag.RENAMED, ag.MERGED, ag.DISSOLVED):
+            self._check_name_given_back(tx, target)
+
+    def _check_name_given_back(self, tx: StoreTransaction, target) -> None:
+        """Retracting a rename gives the agency its former name back, and retracting a
+        closure its name: not one another open agency has taken since."""
+        agency = self._agency(tx, streams.key_of(target.stream_id))
+        checks: list[tuple[str, date | None]] = [(agency.name, None)]
+        if target.type == ag.RENAMED:
+            on = date.fromisoformat(target.data["on"])
+            at = next(i for i, n in enumerate(agency.names) if n.start == on)
+            former = agency.names[at - 1].name
+            checks = [(former, on)] + ([(former, None)] if at == len(agency.names) - 1 else [])
+        try:
+            for name, on in checks:
+                references.check_name_free(Raw(tx.connection), name, on, agency.code)
+        except DomainError as exc:
+            raise DomainError(
+                f"Rút lại sự kiện này sẽ trả lại tên cho {agency.code}, nhưng {exc}"
+            ) from None
 
     def _check_assignment_alone(self, tx: StoreTransaction, assignment) -> None:
         """Retracting an assignment takes the task away with everything recorded on it,

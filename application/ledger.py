@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from events.memory import collector_paused
-from events.sql import Raw, loads
+from events.sql import Raw
 from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTransaction
 from workflow import agencies as ag
 from workflow import documents as docs
@@ -22,7 +22,7 @@ from workflow import tasks as tk
 from workflow.dates import LOCAL_TZ, format_date, iso, parse_period, start_of_day
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
-from workflow.text import fold, listed, nfc, optional
+from workflow.text import listed, nfc, optional
 
 from . import lengths, numbering, references, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
@@ -212,7 +212,7 @@ class Ledger(Corrections):
             version = tx.stream_version(stream)
             if version and _stands(tx.read_stream(stream), ag.REGISTERED):
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
-            _check_name_free(tx, name, None, code)
+            references.check_name_free(Raw(tx.connection), name, None, code)
             data = {"code": code, "name": name, "kind": kind}
             # A retracted registration leaves its stream behind: this one follows it.
             events = self._append(tx, stream, ag.REGISTERED, data, None, version)
@@ -225,7 +225,7 @@ class Ledger(Corrections):
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_rename(name, on)
-            _check_name_free(tx, name, on, agency.code)
+            references.check_name_free(Raw(tx.connection), name, on, agency.code)
             stream = streams.agency(agency.code)
             data = {"name": name, "on": iso(on)}
             return CommandResult(stream, self._append(tx, stream, ag.RENAMED, data, on))
@@ -698,20 +698,3 @@ def _check_addressable(agency: ag.Agency, on: date) -> None:
         f"Văn bản ngày {format_date(on)} không gửi được cho {agency.code}: cơ quan đã "
         f"{agency.closure()}.{instead}"
     )
-
-
-def _check_name_free(tx: StoreTransaction, name: str, on: date | None, code: str) -> None:
-    """Two agencies open at once do not bear one name: the Excel importer, the reports
-    and people tell agencies apart by it (`on`: a rename's date; None: today's names)."""
-    wanted = fold(name)
-    rows = Raw(tx.connection).all("SELECT code, CAST(facts AS text) FROM proj_agencies")
-    for other_code, facts in rows:
-        other = ag.derive_agency(loads(facts)) if other_code != code else None
-        if other is None or (other.closed_on is not None and (on is None or other.closed_on <= on)):
-            continue
-        if fold(other.name if on is None else other.name_on(on)) == wanted:
-            raise DomainError(
-                f"'{name}' là tên của cơ quan {other_code}: hai cơ quan không mang cùng một "
-                f"tên (sổ Excel và các báo cáo nhận cơ quan theo tên). Kiểm tra lại tên, hoặc "
-                f"đổi tên {other_code} trước (`nhiemvu agency rename {other_code}`)."
-            )

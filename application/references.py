@@ -12,6 +12,8 @@ from typing import Any
 from events.serialization import canonical_json
 from events.sql import Raw, loads
 from workflow.agencies import derive_agency
+from workflow.errors import DomainError
+from workflow.text import fold
 
 
 def tasks_of_directive(raw: Raw, number: str) -> list[str]:
@@ -79,6 +81,23 @@ def documents_reaching(raw: Raw, code: str, person: str) -> list[str]:
             and (target.get("person") or "").casefold() == wanted
         ),
     )
+
+
+def check_name_free(raw: Raw, name: str, on: date | None, code: str) -> None:
+    """Two agencies open at once do not bear one name: the Excel importer, the reports
+    and people tell agencies apart by it (`on`: a rename's date; None: today's names).
+    `code`: the agency that would bear it."""
+    wanted = fold(name)
+    for other_code, facts in raw.all("SELECT code, CAST(facts AS text) FROM proj_agencies"):
+        other = derive_agency(loads(facts)) if other_code != code else None
+        if other is None or (other.closed_on is not None and (on is None or other.closed_on <= on)):
+            continue
+        if fold(other.name if on is None else other.name_on(on)) == wanted:
+            raise DomainError(
+                f"'{name}' là tên của cơ quan {other_code}: hai cơ quan không mang cùng một "
+                f"tên (sổ Excel và các báo cáo nhận cơ quan theo tên). Kiểm tra lại tên, hoặc "
+                f"đổi tên {other_code} trước (`nhiemvu agency rename {other_code}`)."
+            )
 
 
 def documents_from(raw: Raw, code: str, day: date) -> list[str]:

@@ -1030,7 +1030,16 @@ def test_no_cascade_before_the_notice_that_brought_it_in(city):
 
 
 @pytest.mark.parametrize(
-    "issuer", ["Phó Chủ tịch UBND thành phố Lê Khắc Nam", "PCT UBND TP", "Thành ủy Hải Phòng"]
+    "issuer",
+    [
+        "Phó Chủ tịch UBND thành phố Lê Khắc Nam",
+        "PCT UBND TP",
+        "P.Chủ tịch UBND TP",
+        "Thành ủy Hải Phòng",
+        "Chủ tịch HĐND thành phố",
+        "Chủ tịch UBND quận Lê Chân",
+        "Chủ tịch Ủy ban MTTQ Việt Nam thành phố",
+    ],
 )
 def test_no_cascade_when_someone_else_than_the_chairman_criticises(city, issuer):
     issue = ["reprimand", "issue", "--kind", "phe-binh", "--on", "10/04/2023", "--head", "SXD"]
@@ -1908,3 +1917,22 @@ def test_a_number_s_years_are_found_in_any_case_and_a_list_says_which_it_chose(c
     assert sorted(t["id"] for t in json.loads(listed.stdout)) == sorted(
         [by_year["id"], json.loads(by_day.stdout)["id"]]
     )
+
+
+def test_a_retraction_gives_back_no_name_another_open_agency_has_taken(city):
+    city.ok("agency", "rename", "SXD", "--name", "Sở Xây dựng và Quy hoạch", "--on", "01/07/2023")
+    rename = city.json("agency", "history", "SXD")[-1]["id"]
+    city.ok("agency", "rename", "STC", "--name", "Sở Xây dựng", "--on", "01/08/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    merger = city.json("agency", "history", "SKHDT")[-1]["id"]
+    city.ok("agency", "add", "SKH2", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+    before = city.event_count()
+    refused = city.fails("correct", rename, "--reason", "Nhầm")
+    assert (
+        "Rút lại sự kiện này sẽ trả lại tên cho SXD, nhưng 'Sở Xây dựng' là tên của cơ quan STC"
+    ) in refused.stderr
+    refused = city.fails("correct", merger, "--reason", "Nhầm")
+    assert "trả lại tên cho SKHDT, nhưng 'Sở Kế hoạch và Đầu tư' là tên của cơ quan SKH2" in (
+        refused.stderr
+    )
+    assert city.event_count() == before

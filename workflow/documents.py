@@ -59,9 +59,21 @@ def by_the_chairman(issuer: str | None) -> bool:
     if issuer is None:
         return True
     words = " " + " ".join(re.sub(r"[^\w]+", " ", fold(issuer)).split()) + " "
-    if "pho chu tich" in words or " pct " in words:
+    words = words.replace(" uy ban nhan dan ", " ubnd ")
+    if any(vice in words for vice in (" pho chu tich ", " pct ", " p chu tich ")):
         return False
-    return any(name in words for name in ("chu tich", " ct ", " ubnd ", "uy ban nhan dan"))
+    if any(other in words for other in _NOT_THE_CITY_COMMITTEE):
+        return False
+    return any(name in words for name in (" chu tich ", " ct ", " ubnd "))
+
+
+# Issuers that are not the city People's Committee or its Chairman: the council, the
+# Front, the Party's committees, a district's or commune's People's Committee.
+_NOT_THE_CITY_COMMITTEE = (
+    " hdnd ", " hoi dong nhan dan ", " mttq ", " mat tran ", " uy ban mat tran ", " uy ", " dang ",
+    " ubnd quan ", " ubnd huyen ", " ubnd thi xa ", " ubnd phuong ", " ubnd xa ",
+    " ubnd thi tran ",
+)  # fmt: skip
 
 
 def resolve_targets(
