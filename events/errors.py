@@ -147,30 +147,36 @@ class DatabaseUnavailable(EventStoreError):
         super().__init__(text)
 
 
-class SchemaDamaged(EventStoreError):
+class _DriverErrorExplained(EventStoreError):
+    """A driver's error people can act on, said for them; `detail` is its own line."""
+
+    SAID = "{detail}"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(self.SAID.format(detail=detail))
+
+
+class SchemaDamaged(_DriverErrorExplained):
     """A table or column the program needs is not in the database: its schema was
     changed by hand (the migrations never rename or drop what the code still reads)."""
 
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
-        super().__init__(
-            f"Cơ sở dữ liệu thiếu một bảng hoặc cột mà nhiemvu cần ({detail}): lược đồ đã bị "
-            "sửa trực tiếp, ngoài chương trình. Lệnh không ghi gì. Hãy khôi phục cơ sở dữ liệu "
-            "từ bản sao lưu, hoặc xuất sổ (`nhiemvu events export`) từ một bản còn nguyên rồi "
-            "nhập vào một cơ sở dữ liệu mới."
-        )
+    SAID = (
+        "Cơ sở dữ liệu thiếu một bảng hoặc cột mà nhiemvu cần ({detail}): lược đồ đã bị sửa "
+        "trực tiếp, ngoài chương trình. Lệnh không ghi gì. Hãy khôi phục cơ sở dữ liệu từ bản "
+        "sao lưu, hoặc xuất sổ (`nhiemvu events export`) từ một bản còn nguyên rồi nhập vào "
+        "một cơ sở dữ liệu mới."
+    )
 
 
-class DatabaseBusy(EventStoreError):
+class DatabaseBusy(_DriverErrorExplained):
     """Another process held the database's write lock longer than this one waits."""
 
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
-        super().__init__(
-            f"Cơ sở dữ liệu đang bị một tiến trình khác giữ quyền ghi quá lâu ({detail}): có "
-            "thể là một lần nhập, dựng lại bảng dẫn xuất, sao lưu, hoặc một phiên sqlite3 còn "
-            "mở. Lệnh không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
-        )
+    SAID = (
+        "Cơ sở dữ liệu đang bị một tiến trình khác giữ quyền ghi quá lâu ({detail}): có thể là "
+        "một lần nhập, dựng lại bảng dẫn xuất, sao lưu, hoặc một phiên sqlite3 còn mở. Lệnh "
+        "không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
+    )
 
 
 # How each engine says a table or column is not there, or the lock could not be
