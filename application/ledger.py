@@ -261,6 +261,8 @@ class Ledger(Corrections):
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_dissolution(on)
+            successor = None if into is None else self._successor(tx, agency, into, on)
+            moved = self._tasks_to_move(tx, agency, successor, on)
             later = references.documents_from(Raw(tx.connection), agency.code, on)
             if later:
                 raise DomainError(
@@ -269,8 +271,6 @@ class Ledger(Corrections):
                     "văn bản gửi nhầm, hãy rút lại nó (`event_id` trong `nhiemvu report "
                     "reprimands --json`) rồi gửi cho cơ quan kế thừa."
                 )
-            successor = None if into is None else self._successor(tx, agency, into, on)
-            moved = self._tasks_to_move(tx, agency, successor, on)
             stream = streams.agency(agency.code)
             data = {"on": iso(on), "reason": reason}
             if successor is not None:
