@@ -435,6 +435,10 @@ class _PatientJobStore:
         return PatientJobStore(engine=engine, tablename=JOB_TABLE)
 
 
+# A logger's filters see only what is logged on it, not what its children pass up.
+_APSCHEDULER_LOGGERS = ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default")
+
+
 class _ApschedulerInVietnamese(logging.Filter):
     """APScheduler's warnings said in Vietnamese, the driver's reason in a line."""
 
@@ -481,10 +485,8 @@ def run_scheduler(
     lock = leader_lock_for(url)
     stop = threading.Event()
     holder: dict[str, Any] = {}
-    apscheduler_log = logging.getLogger("apscheduler")
     in_vietnamese = _ApschedulerInVietnamese()
-    apscheduler_log.addFilter(in_vietnamese)
-    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+    for name in _APSCHEDULER_LOGGERS:
         logging.getLogger(name).addFilter(in_vietnamese)
 
     def on_signal(signum, _frame):
@@ -514,7 +516,7 @@ def run_scheduler(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for name in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+        for name in _APSCHEDULER_LOGGERS:
             logging.getLogger(name).removeFilter(in_vietnamese)
         engine.dispose()
     return 0

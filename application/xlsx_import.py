@@ -1364,10 +1364,11 @@ class _Importer:
         if issued_on.year not in years:
             other = self._directive(base)
             first = next(iter(years.values()), None) or (other and other["number"])
-            years[issued_on.year] = (
-                base if first is None else numbering.with_year(numbering.split_year(first)[0],
-                                                               issued_on.year)
-            )  # fmt: skip
+            if first is None:
+                years[issued_on.year] = base
+            else:
+                spelled = numbering.split_year(first)[0]
+                years[issued_on.year] = numbering.with_year(spelled, issued_on.year)
         return years[issued_on.year]
 
     def _create(self, p: ParsedRow, result: RowResult, leads, coordinators, directive) -> list[str]:
