@@ -210,7 +210,7 @@ class Ledger(Corrections):
         with self.command() as tx:
             stream = streams.agency(code)
             version = tx.stream_version(stream)
-            if version and _stands(tx.read_stream(stream), ag.REGISTERED):
+            if _standing(tx, stream, ag.REGISTERED) is not None:
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
             references.check_name_free(Raw(tx.connection), name, None, code)
             data = {"code": code, "name": name, "kind": kind}
@@ -625,20 +625,14 @@ class Ledger(Corrections):
 
 
 def _standing(tx: StoreTransaction, stream_id: str, event_type: str):
-    """The stream's event of `event_type` not retracted since, if any."""
+    """The stream's event of `event_type` not retracted since, if any: an agency's or a
+    directive's registration, a document's issue. Streams are named by the key in upper
+    case, so this holds for the key in any case."""
     if not tx.stream_version(stream_id):
         return None
     stream = tx.read_stream(stream_id)
     retracted = retracted_ids(stream)
     return next((e for e in stream if e.type == event_type and e.event_id not in retracted), None)
-
-
-def _stands(stream, event_type: str) -> bool:
-    """Whether the stream holds an event of `event_type` not retracted since: an
-    agency's or a directive's registration, a document's issue. Streams are named by
-    the code in upper case, so this holds for the code in any case."""
-    retracted = retracted_ids(stream)
-    return any(e.type == event_type and e.event_id not in retracted for e in stream)
 
 
 def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:

@@ -65,18 +65,16 @@ def directive_row(connection: Connection, typed: str, on: date | None = None):
 def directive_choice(connection: Connection, typed: str, on: date | None = None):
     """`directive_row`, and the warning when the number alone named several."""
     base, year = numbering.split_year(typed)
-    number = t.directives.c.number
-    family = numbering.family_pattern(base)
-    query = sa.select(t.directives).where((number == base) | number.ilike(family, escape="!"))
-    rows = connection.execute(query).mappings().all()
-    if not any(r["number"] == base for r in rows):
-        # Not as typed: SQL upper() is ASCII-only on SQLite (numbers may hold Đ), so
-        # the case is compared in Python, over every number.
+    family = numbering.directive_family(Raw(connection), base)
+    if not family:
+        # SQLite's LIKE ignores the case of ASCII letters only (numbers may hold Đ):
+        # compared in Python, over every number.
         rows = connection.execute(sa.select(t.directives)).mappings().all()
-    family = [dict(r) for r in rows if numbering.of_the_family(r["number"], base)]
+        family = [dict(r) for r in rows if numbering.of_the_family(r["number"], base)]
     chosen, warnings = numbering.choose(family, year, on, typed)
     if chosen is None:
-        raise NotFound("văn bản chỉ đạo", typed, [r["number"] for r in rows])
+        known = connection.execute(sa.select(t.directives.c.number)).scalars().all()
+        raise NotFound("văn bản chỉ đạo", typed, list(known))
     return chosen, warnings
 
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow.dates import format_date
 from workflow.errors import DomainError
+
+if TYPE_CHECKING:
+    from events.sql import Raw
 
 _WITH_YEAR = re.compile(r"^(.*\S)\s*\((\d{4})\)$")
 
@@ -42,6 +45,23 @@ def escaped(number: str) -> str:
 def family_pattern(number: str) -> str:
     """A LIKE pattern (escape '!') for the keys of the other years of `number`."""
     return f"{escaped(number)} (____)"
+
+
+def directive_family(raw: Raw, number: str) -> list[dict[str, Any]]:
+    """The directives keyed `number` or "`number` (year)", in any case (SQLite's LIKE
+    ignores the case of ASCII letters, PostgreSQL's ILIKE of any; exactly, in Python)."""
+    like = "LIKE" if raw.dialect.sqlite else "ILIKE"
+    rows = raw.all(
+        "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
+        f"WHERE number {like} :bare ESCAPE '!' OR number {like} :family ESCAPE '!'",
+        {"bare": escaped(number), "family": family_pattern(number)},
+    )
+    keys = ("number", "issued_on", "kind", "issuer", "title")
+    return [
+        {**dict(zip(keys, row, strict=True)), "issued_on": raw.dialect.to_day(row[1])}
+        for row in rows
+        if of_the_family(row[0], number)
+    ]
 
 
 def of_the_family(key: str, number: str) -> bool:

@@ -527,28 +527,7 @@ class LedgerSession:
         """The directive keyed `number` and those of its number in other years, keyed
         "number (year)" (application.numbering)."""
         if number not in self.directive_families:
-            # In any case, as numbers are matched (SQLite's LIKE ignores the case of
-            # ASCII letters, PostgreSQL's ILIKE of any); exactly, in Python, below.
-            like = "LIKE" if self.dialect.sqlite else "ILIKE"
-            rows = self.raw.all(
-                "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
-                f"WHERE number {like} :bare ESCAPE '!' OR number {like} :family ESCAPE '!'",
-                {
-                    "bare": numbering.escaped(number),
-                    "family": numbering.family_pattern(number),
-                },
-            )
-            self.directive_families[number] = [
-                {
-                    "number": row[0],
-                    "issued_on": self.dialect.to_day(row[1]),
-                    "kind": row[2],
-                    "issuer": row[3],
-                    "title": row[4],
-                }
-                for row in rows
-                if numbering.of_the_family(row[0], number)
-            ]
+            self.directive_families[number] = numbering.directive_family(self.raw, number)
         return self.directive_families[number]
 
     def prefetch_all_agencies(self) -> None:

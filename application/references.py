@@ -103,11 +103,13 @@ def check_name_free(raw: Raw, name: str, on: date | None, code: str) -> None:
 def documents_from(raw: Raw, code: str, day: date) -> list[str]:
     """The documents (numbers) addressed to `code` or its people, issued on `day` or
     after."""
-    rows = raw.all(
-        "SELECT number FROM proj_documents WHERE issued_on >= :day", {"day": raw.dialect.day(day)}
-    )
-    later = {number for (number,) in rows}
-    return [n for n in _documents_with(raw, code, lambda t: t.get("agency") == code) if n in later]
+    since = day.isoformat()
+    return [
+        number
+        for number, data in _naming(raw, "proj_documents", "number", "data", code)
+        if data["issued_on"] >= since
+        and any(target.get("agency") == code for target in data.get("targets", []))
+    ]
 
 
 def _documents_with(raw: Raw, code: str, reaches) -> list[str]:
