@@ -111,6 +111,7 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
         data = reporting.reprimand_report(
             connection, start, cutoff, _provisional(label, cutoff, end)
         )
+        names = reporting.agency_names(connection, cutoff) if xlsx_path else {}
     docs = [
         {**doc, "group": group} for group in REPRIMAND_GROUPS for doc in data[f"{group}_documents"]
     ]
@@ -125,10 +126,9 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
         for d in docs
     ]
     if xlsx_path:
-        with app.engine.connect() as connection:
-            names = reporting.agency_names(connection, cutoff)
-        named = [{**r, "targets_text": _targets_text(r["targets"], names)} for r in doc_rows]
         from application.xlsx import Sheet, write_workbook
+
+        named = [{**r, "targets_text": _targets_text(r["targets"], names)} for r in doc_rows]
 
         summary = [
             {"group": label, "docs": data[f"{g}_docs"], "targets": data[f"{g}_targets"]}
