@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from events.database import make_engine, resolve_url
-from events.errors import EventStoreError, SchemaDamaged, explained
+from events.errors import EventStoreError, SchemaDamaged, driver_words, explained
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
 
@@ -137,14 +137,9 @@ def _log_failure(what: str, exc: Exception) -> None:
     elif (known := explained(exc)) is not None:
         log.error("%s %s", what, known)
     elif isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-        log.error("%s Mất kết nối cơ sở dữ liệu: %s", what, _first_line(exc))
+        log.error("%s Mất kết nối cơ sở dữ liệu: %s", what, driver_words(exc))
     else:
         log.exception(what)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 # -- the jobs of the leading process ---------------------------------------------------
@@ -429,7 +424,7 @@ class _PatientJobStore:
                     known = explained(exc)
                     log.warning(
                         "Không ghi được giờ chạy kế tiếp vào cơ sở dữ liệu (%s); sẽ thử lại.",
-                        known or _first_line(exc),
+                        known or driver_words(exc),
                     )
 
         return PatientJobStore(engine=engine, tablename=JOB_TABLE)
@@ -448,7 +443,7 @@ class _ApschedulerInVietnamese(logging.Filter):
             reason = record.args[-1] if record.args else ""
             known = explained(reason) if isinstance(reason, BaseException) else None
             record.msg = "Không đọc được lịch chạy từ cơ sở dữ liệu (%s); thử lại sau ít giây."
-            record.args = (known or _first_line(reason),)
+            record.args = (known or driver_words(reason),)
         elif template.startswith("Execution of job") and "maximum number" in template:
             record.msg, record.args = "Bỏ qua một lần chạy: lượt đôn đốc trước chưa xong.", ()
         elif template.startswith("Run time of job"):
@@ -484,7 +479,6 @@ def run_scheduler(
         raise
     lock = leader_lock_for(url)
     stop = threading.Event()
-    holder: dict[str, Any] = {}
     in_vietnamese = _ApschedulerInVietnamese()
     for name in _APSCHEDULER_LOGGERS:
         logging.getLogger(name).addFilter(in_vietnamese)
@@ -492,7 +486,7 @@ def run_scheduler(
     def on_signal(signum, _frame):
         log.info("Nhận tín hiệu %s: dừng bộ lập lịch.", signal.Signals(signum).name)
         stop.set()
-        scheduler = holder.get("scheduler")
+        scheduler = _leading.scheduler if _leading is not None else None
         if scheduler is not None and scheduler.state == STATE_RUNNING:
             scheduler.shutdown(wait=False)
 
@@ -504,10 +498,9 @@ def run_scheduler(
             )
             _leading = leading
             try:
-                _lead(leading, holder, stop, once_now, interval_seconds)
+                _lead(leading, stop, once_now, interval_seconds)
             finally:
                 _leading = None
-                holder.pop("scheduler", None)
                 lock.release()
                 log.info("Đã nhả quyền chạy (%s).", lock.description)
             if not leading.lost.is_set():
@@ -522,7 +515,7 @@ def run_scheduler(
     return 0
 
 
-def _lead(leading: _Leading, holder: dict, stop: threading.Event, once_now: bool,
+def _lead(leading: _Leading, stop: threading.Event, once_now: bool,
           interval_seconds: float | None) -> None:  # fmt: skip
     """Run the scheduler while this process leads: until a signal, or the lock lost."""
     from apscheduler.events import EVENT_SCHEDULER_STARTED
@@ -572,7 +565,7 @@ def _lead(leading: _Leading, holder: dict, stop: threading.Event, once_now: bool
             misfire_grace_time=None,
             **common,
         )
-    holder["scheduler"] = leading.scheduler = scheduler
+    leading.scheduler = scheduler
     if stop.is_set():
         return
     log.info("Bộ lập lịch bắt đầu: lượt đôn đốc %s.", plan)

@@ -188,13 +188,20 @@ _BUSY_IN_WORDS = ("database is locked", "database is busy")
 _BUSY_SQLSTATES = frozenset({"55P03"})
 
 
+def driver_words(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy wraps it, with its own
+    lines and a link after); the error's kind if it said nothing."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
 def explained(exc: BaseException) -> EventStoreError | None:
     """The driver's error (or SQLAlchemy's wrapping of it) as the store's own, when it
     is one people can act on: a table or column changed by hand (SchemaDamaged), a
     write lock held too long elsewhere (DatabaseBusy). None for any other."""
     cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    detail = lines[0] if lines else ""
+    detail = driver_words(exc)
     sqlstate = getattr(cause, "sqlstate", None)
     if sqlstate in _MISSING_SQLSTATES or any(words in detail for words in _MISSING_IN_WORDS):
         return SchemaDamaged(detail)
