@@ -394,17 +394,24 @@ def _match_headers(cells: list[Any]) -> list[tuple[int, str, str]]:
     return found
 
 
-def _find_header(grid: list[list[Any]]) -> tuple[int, list[tuple[int, str, str]]] | None:
-    """The heading row and its headings: a row naming every required column, or one
-    that does with the row below it ("Đơn vị thực hiện" over "Chủ trì | Phối hợp")."""
+def _find_header(grid: list[list[Any]]) -> tuple[int, list, int] | None:
+    """The heading row, its headings and the first row of data.
+
+    The headings are a row's that name every required column, with those of a second
+    heading row below it (see _more_headings): the usual form has two — "Kết quả thực
+    hiện" over "Tình trạng | Ngày hoàn thành", "Đơn vị thực hiện" over "Chủ trì | Phối
+    hợp", the other headings merged down over both — and often a row numbering the
+    columns, (1) (2) (3)…: neither is a task."""
     for r, cells in enumerate(grid[:HEADER_SCAN_ROWS]):
         found = _match_headers(cells)
-        keys = {key for _, key, _ in found}
-        if set(REQUIRED_KEYS) <= keys:
-            return r, found
-        below = _more_headings(grid, r, found) if found else []
-        if below and set(REQUIRED_KEYS) <= keys | {key for _, key, _ in below}:
-            return r, found
+        if not found:
+            continue
+        more = _more_headings(grid, r, found)
+        if set(REQUIRED_KEYS) <= {key for _, key, _ in [*found, *more]}:
+            first = r + 1 + bool(more)
+            if first < len(grid) and _numbers_the_columns(grid[first]):
+                first += 1
+            return r, sorted([*found, *more]), first
     return None
 
 
@@ -425,21 +432,6 @@ def _more_headings(grid: list[list[Any]], header_index: int, found) -> list:
         for i in named
     )
     return [] if data_like else more
-
-
-def _below_header(grid: list[list[Any]], header_index: int, found) -> tuple[list, int]:
-    """The headings with those of a second heading row, and the first row of data.
-
-    The usual form has two heading rows — "Kết quả thực hiện" over "Tình trạng |
-    Ngày hoàn thành", the other headings merged down over both — and often a row
-    numbering the columns, (1) (2) (3)…: neither is a task."""
-    first = header_index + 1
-    more = _more_headings(grid, header_index, found)
-    if more:
-        found, first = sorted([*found, *more]), first + 1
-    if first < len(grid) and _numbers_the_columns(grid[first]):
-        first += 1
-    return found, first
 
 
 _COLUMN_NUMBER = re.compile(r"^\(?(\d{1,2})\)?$")
@@ -474,7 +466,7 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
         grid = _grid(ws)
         header = _find_header(grid)
         if header is not None:
-            data = _sheet_data(ws.title, grid, header[0], *_below_header(grid, *header))
+            data = _sheet_data(ws.title, grid, *header)
             later = candidates[at + 1 :]
             data.other_tables = [w.title for w in later if _find_header(_grid(w)) is not None]
             return data
