@@ -1212,6 +1212,8 @@ class _Importer:
         self.spelled: dict[str, str] = {}
         # The keys the workbook's new directives will take: number → year → key.
         self.to_come: dict[str, dict[int, str]] = {}
+        # The tasks of each directive the ledger had (see _edited_twin), with their keys.
+        self.tasks_before: dict[str, list[tuple[Any, str]]] = {}
 
     def label(self, key: str) -> str:
         return self.headers.get(key) or COLUMN_BY_KEY[key].header
@@ -1324,10 +1326,13 @@ class _Importer:
         was imported, and importing it would count the task twice. Only a warning: a
         workbook need not hold every task of a directive (one a month, one an agency)."""
         key = _title_key(p.title)
-        for task in loading.iter_tasks(self.connection, directive=p.number):
+        if p.number not in self.tasks_before:
+            # Read once a directive: the tasks this import adds are all named by rows.
+            tasks = loading.iter_tasks(self.connection, directive=p.number)
+            self.tasks_before[p.number] = [(task, _title_key(task.title)) for task in tasks]
+        for task, other in self.tasks_before[p.number]:
             if task.id in self.named or task.clause != p.clause:
                 continue
-            other = _title_key(task.title)
             similar = key in other or other in key
             if similar or difflib.SequenceMatcher(None, key, other).ratio() >= TWIN_LIKENESS:
                 return task
