@@ -70,7 +70,7 @@ def by_the_chairman(issuer: str | None) -> bool:
 # Issuers that are not the city People's Committee or its Chairman: the council, the
 # Front, the Party's committees, a district's or commune's People's Committee.
 _NOT_THE_CITY_COMMITTEE = (
-    " hdnd ", " hoi dong nhan dan ", " mttq ", " mat tran ", " uy ban mat tran ", " uy ", " dang ",
+    " hdnd ", " hoi dong nhan dan ", " mttq ", " mat tran ", " uy ", " dang ",
     " ubnd quan ", " ubnd huyen ", " ubnd thi xa ", " ubnd phuong ", " ubnd xa ",
     " ubnd thi tran ",
 )  # fmt: skip
