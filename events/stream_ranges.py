@@ -58,20 +58,42 @@ def stream_ranges(
     """The streams beginning with `prefix` (`streams` of them, if counted already),
     cut into ranges of at most `size` streams — and of equal shares, as many as a
     multiple of `multiple_of` (the processes that will fold them side by side, see
-    events.rebuild_workers)."""
+    events.rebuild_workers).
+
+    The database orders the ids (the stream index gives them in order); Python only
+    counts them off, the first ranges taking one more when the shares are not even.
+    Not NTILE over the same rows: its window holds every row before the first tile
+    comes out, and took 1.45 s of a city decade's rebuild, against 0.55 s, before any
+    worker could start."""
     if streams is None:
         streams = count_streams(raw, prefix)
     if not streams:
         return []
     ranges = -(-streams // size)
     ranges = -(-ranges // multiple_of) * multiple_of
-    rows = raw.all(
-        "SELECT MIN(stream_id), MAX(stream_id), MIN(position) FROM ("
-        f" SELECT stream_id, position, NTILE({int(ranges)}) OVER (ORDER BY stream_id) AS part"
-        f" {_first_events(prefix)}) AS numbered GROUP BY part ORDER BY part",
-        {"prefix": prefix},
-    )
-    return [StreamRange(prefix, first, last, opened_at) for first, last, opened_at in rows]
+    share, longer = divmod(streams, ranges)
+    # The number of streams seen when each range ends (the last one: whatever comes).
+    ends = [share * (n + 1) + min(n + 1, longer) for n in range(ranges - 1)]
+    found: list[StreamRange] = []
+    first = last = opened_at = None
+    seen = 0
+    ordered = f"SELECT stream_id, position {_first_events(prefix)} ORDER BY stream_id"
+    for rows in raw.stream(ordered, {"prefix": prefix}, _IDS_A_BATCH):
+        for stream_id, position in rows:
+            if first is None:
+                first, opened_at = stream_id, position
+            last, opened_at = stream_id, min(opened_at, position)
+            seen += 1
+            if len(found) < len(ends) and seen == ends[len(found)]:
+                found.append(StreamRange(prefix, first, last, opened_at))
+                first = None
+    if first is not None:
+        found.append(StreamRange(prefix, first, last, opened_at))
+    return found
+
+
+# Ids read at a time while ranges are cut.
+_IDS_A_BATCH = 10_000
 
 
 def feed_ranges(

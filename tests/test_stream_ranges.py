@@ -9,6 +9,7 @@ the whole log keeps, in log order.
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 
@@ -115,6 +116,16 @@ def test_a_range_read_gives_exactly_its_streams_events_in_log_order(db_url, data
         tasks = {stream for _, stream in log if stream.startswith(TASKS)}
         for stream in tasks:
             assert sum(in_range(stream, streams) for streams in ranges) == 1, stream
+        # …in equal shares (within one) of at most `size`, as many as a multiple of
+        # `multiple_of` — unless there are fewer tasks than that.
+        shares = [sum(in_range(stream, streams) for stream in tasks) for streams in ranges]
+        wanted = math.ceil(math.ceil(len(tasks) / size) / multiple_of) * multiple_of
+        assert len(shares) == min(wanted, len(tasks))
+        assert max(shares) <= size and max(shares) - min(shares) <= 1
+        # Each range knows where its earliest stream opens.
+        for streams in ranges:
+            opened = [p for p, stream in log if in_range(stream, streams)]
+            assert streams.opened_at == min(opened)
     finally:
         engine.dispose()
 
