@@ -247,8 +247,9 @@ COLUMNS: tuple[Column, ...] = (
             "Hạn thực hiện",
             "Thời hạn xử lý",
         ),
-        "Một ngày (31/03/2023, ô ngày hoặc văn bản; 'trước ngày 15/02/2023' nghĩa là hạn "
-        "14/02/2023), một kỳ ('Quý II/2023', 'quý 2 năm 2023', 'tháng 10/2023', 'năm 2023'), "
+        "Một ngày (31/03/2023 hay 'ngày 31 tháng 3 năm 2023', ô ngày hoặc văn bản; 'trước "
+        "ngày 15/02/2023' nghĩa là hạn 14/02/2023), một kỳ ('Quý II/2023', 'quý 2 năm 2023', "
+        "'tháng 10/2023', 'năm 2023'; 'trước quý III/2023' nghĩa là hạn 30/06/2023), "
         "'10 ngày làm việc' (tính từ ngày giao) hoặc 'Thường xuyên' (không có thời hạn). "
         "Ô trống được ghi là không có thời hạn, kèm lưu ý.",
         date(2023, 6, 30),
@@ -570,6 +571,12 @@ def _cell_date(value: Any, what: str) -> date | None:
 
 
 _DATE_IN_TEXT = re.compile(r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4})")
+# A date in words, as the directives write it: "ngày 15 tháng 02 năm 2023" (with or
+# without diacritics), read as the date in figures it means.
+_DATE_IN_WORDS = re.compile(
+    r"\b(ng[aà]y\s+)(\d{1,2})\s+th[aá]ng\s+(\d{1,2})\s*(?:,\s*)?(?:n[aă]m\s+|/\s*)(\d{4})\b",
+    re.IGNORECASE,
+)
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
@@ -588,12 +595,13 @@ def parse_deadline(value: Any, what: str = "thời hạn") -> tuple[DeadlineInpu
     match = re.search(r"\b(\d+)\s*ngay lam viec\b", folded)
     if match:
         return DeadlineInput("working_days", int(match.group(1))), []
-    match = _DATE_IN_TEXT.search(text)
+    in_figures = _DATE_IN_WORDS.sub(r"\1\2/\3/\4", text)
+    match = _DATE_IN_TEXT.search(in_figures)
     if match:
         due = parse_date(re.sub(r"\s+", "", match.group(1)), what)
-        more = _DATE_IN_TEXT.search(text, match.end()) is not None
+        more = _DATE_IN_TEXT.search(in_figures, match.end()) is not None
         # "Trước ngày 15/02/2023" means by the end of 14/02/2023 (DOMAIN.md).
-        if re.search(r"\btruoc\b", fold(text[: match.start()])):
+        if _before(fold(in_figures[: match.start()])):
             due -= timedelta(days=1)
         return DeadlineInput("date", due), _first_of_several(text, more, format_date(due))
     match = re.search(r"\bquy\s*(iv|i{1,3}|[1-4])\b\D{0,12}?(\d{4})\b", folded) or re.search(
@@ -602,19 +610,37 @@ def parse_deadline(value: Any, what: str = "thời hạn") -> tuple[DeadlineInpu
     if match:
         quarter = _ROMAN.get(match.group(1)) or int(match.group(1))
         more = len(re.findall(r"\bquy\s*(?:iv|i{1,3}|[1-4])\b|\bq\s*[1-4]\b", folded)) > 1
-        period = f"{match.group(2)}Q{quarter}"
-        said = period_label("quarter", *parse_period(period))
-        return DeadlineInput("period", period), _first_of_several(text, more, said)
+        return _period_deadline(f"{match.group(2)}Q{quarter}", folded[: match.start()], text, more)
     match = re.search(r"\bthang\s*(\d{1,2})\s*(?:nam\s*)?(\d{4})\b", folded)
     if match and 1 <= int(match.group(1)) <= 12:
-        return DeadlineInput("period", f"{match.group(2)}-{int(match.group(1)):02d}"), []
-    match = re.fullmatch(r"(?:trong\s+)?(?:ca\s+)?nam\s*(\d{4})", folded)
+        period = f"{match.group(2)}-{int(match.group(1)):02d}"
+        return _period_deadline(period, folded[: match.start()], text, False)
+    match = re.fullmatch(r"(truoc\s+|(?:trong\s+)?(?:ca\s+)?)nam\s*(\d{4})", folded)
     if match:
-        return DeadlineInput("period", match.group(1)), []
+        return _period_deadline(match.group(2), match.group(1), text, False)
     raise DateInputError(
         f"Không hiểu {what} '{text}'. Hãy ghi một ngày (31/03/2023), một kỳ ('Quý II/2023', "
         "'tháng 10/2023', 'năm 2023'), 'N ngày làm việc' hoặc 'Thường xuyên'."
     )
+
+
+def _before(folded_words: str) -> bool:
+    """Whether the words before a date or a period say "trước" (before it)."""
+    return re.search(r"\btruoc\b", folded_words) is not None
+
+
+def _period_deadline(
+    period: str, words_before: str, text: str, several: bool
+) -> tuple[DeadlineInput, list[str]]:
+    """The deadline of a period (`2023Q3`, `2023-06`, `2023`) named in `text`: the
+    period itself, or — "Trước quý III/2023" — the day before it begins."""
+    start, end = parse_period(period)
+    if _before(words_before):
+        due = start - timedelta(days=1)
+        return DeadlineInput("date", due), _first_of_several(text, several, format_date(due))
+    kind = "quarter" if "Q" in period else "month" if "-" in period else "year"
+    said = period_label(kind, start, end)
+    return DeadlineInput("period", period), _first_of_several(text, several, said)
 
 
 def _first_of_several(text: str, several: bool, kept: str) -> list[str]:
@@ -1889,6 +1915,10 @@ def write_sample(path: str | Path) -> Path:
 def main() -> None:
     """Regenerate the workbooks shipped in application/data/."""
     DATA_DIR.mkdir(exist_ok=True)
+    # The writers refuse an existing file (a user's filled-in workbook); these two
+    # are the generators' own output.
+    for shipped in (TEMPLATE_FILE, SAMPLE_FILE):
+        shipped.unlink(missing_ok=True)
     for path in (write_template(TEMPLATE_FILE), write_sample(SAMPLE_FILE)):
         print(f"Đã ghi {path}")
 

@@ -646,6 +646,17 @@ def test_task_ids_are_stable():
         ("2023-03-31", "date", date(2023, 3, 31)),
         ("trong ngày 31/3/2023", "date", date(2023, 3, 31)),
         ("Trước ngày 15/02/2023", "date", date(2023, 2, 14)),
+        # In words, as seed 001 writes it, with or without diacritics.
+        ("Trước ngày 15 tháng 02 năm 2023", "date", date(2023, 2, 14)),
+        ("Hoàn thành trong ngày 20 tháng 4 năm 2023", "date", date(2023, 4, 20)),
+        ("TRƯỚC NGÀY 1 THÁNG 3 NĂM 2024", "date", date(2024, 2, 29)),
+        ("truoc ngay 15 thang 2 nam 2023", "date", date(2023, 2, 14)),
+        ("ngày 30 tháng 6/2023", "date", date(2023, 6, 30)),
+        # Before a period: the day before it begins.
+        ("Trước tháng 6/2023", "date", date(2023, 5, 31)),
+        ("Trước quý III/2023", "date", date(2023, 6, 30)),
+        ("trước Quý I năm 2024", "date", date(2023, 12, 31)),
+        ("Trước năm 2024", "date", date(2023, 12, 31)),
         ("Quý II/2023", "period", "2023Q2"),
         ("quý 2 năm 2023", "period", "2023Q2"),
         ("Hoàn thành trong quý IV năm 2023", "period", "2023Q4"),
@@ -670,6 +681,9 @@ def test_deadline_forms(cell, kind, value):
         ("Trước ngày 15/02/2023, báo cáo lại trước ngày 30/3/2023", ("date", date(2023, 2, 14)),
          "14/02/2023"),
         ("Quý I và Quý II/2024", ("period", "2024Q1"), "quý I năm 2024"),
+        ("Trước ngày 15 tháng 02 năm 2023; báo cáo ngày 30 tháng 3 năm 2023",
+         ("date", date(2023, 2, 14)), "14/02/2023"),
+        ("Trước quý II và quý III/2024", ("date", date(2024, 3, 31)), "31/03/2024"),
     ],
 )  # fmt: skip
 def test_a_cell_of_several_deadlines_keeps_the_first_and_says_so(cell, kept, said):
