@@ -115,7 +115,7 @@ def score(
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(connection, Window(start, end), cutoff, book, agency)
-    as_of_text = _as_of_text(cutoff, end)
+    as_of_text = _as_of_text(cutoff, end, app.today())
     if xlsx_path:
         notes = [f"Điểm trách nhiệm {label} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
         _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, notes)
@@ -130,11 +130,14 @@ def score(
     )
 
 
-def _as_of_text(cutoff, end) -> str:
-    """The cut-off of figures for a period ending on `end`: provisional before it."""
+def _as_of_text(cutoff, end, today) -> str:
+    """The cut-off of figures for a period ending on `end`, provisional until it is over
+    (see application.cutoffs.provisional)."""
+    from application.cutoffs import provisional
     from workflow.dates import format_date
 
-    return f"số liệu đến ngày {format_date(cutoff)}" + (", tạm tính" if cutoff < end else "")
+    text = f"số liệu đến ngày {format_date(cutoff)}"
+    return text + (", tạm tính" if provisional(cutoff, end, today) else "")
 
 
 @click.group(cls=NhiemvuGroup)
@@ -170,7 +173,7 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
     book = ratings.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = ratings.rate(connection, year, cutoff, book)
-    as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31))}; chưa chốt"
+    as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31), app.today())}; chưa chốt"
     if xlsx_path:
         notes = [f"Xếp loại người đứng đầu năm {year} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
         _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, rows, notes)

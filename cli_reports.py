@@ -24,11 +24,15 @@ def report():
     """Báo cáo định kỳ: tình hình thực hiện nhiệm vụ, văn bản nhắc nhở/phê bình."""
 
 
-def _provisional(label: str, cutoff, end) -> str:
-    """A period not over yet is counted up to today, and says so."""
+def _provisional(label: str, cutoff, end, today) -> str:
+    """A period not over yet is counted up to today, and says so (see
+    application.cutoffs.provisional)."""
+    from application.cutoffs import provisional
     from workflow.dates import format_date
 
-    return label if cutoff >= end else f"{label} (tạm tính đến ngày {format_date(cutoff)})"
+    if not provisional(cutoff, end, today):
+        return label
+    return f"{label} (tạm tính đến ngày {format_date(cutoff)})"
 
 
 @report.command("tasks")
@@ -57,7 +61,7 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
         kind, start, end = chosen
         label = period_label(kind, start, end)
         cutoff = period_cutoff(start, end, label, None, app.today())
-        period = Period(start, cutoff, _provisional(label, cutoff, end))
+        period = Period(start, cutoff, _provisional(label, cutoff, end, app.today()))
     with app.engine.connect() as connection:
         data = reporting.task_report(connection, period, agency)
     rows = data["agencies"] + [{"agency": "TỔNG CỘNG", **data["total"]}]
@@ -109,7 +113,7 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     cutoff = period_cutoff(start, end, label, None, app.today())
     with app.engine.connect() as connection:
         data = reporting.reprimand_report(
-            connection, start, cutoff, _provisional(label, cutoff, end)
+            connection, start, cutoff, _provisional(label, cutoff, end, app.today())
         )
         names = reporting.agency_names(connection, cutoff) if xlsx_path else {}
     docs = [

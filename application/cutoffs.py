@@ -14,6 +14,13 @@ from workflow.dates import format_date
 from workflow.errors import DomainError
 
 
+def provisional(cutoff: date, end: date, today: date) -> bool:
+    """Whether figures cut off on `cutoff` for a period ending on `end` may still change:
+    cut off before its end, or the period not over — its last day lasts until midnight,
+    and a task completed on it is completed in time."""
+    return cutoff < end or today <= end
+
+
 def check_not_future(as_of: date, today: date) -> None:
     if as_of > today:
         raise DomainError(

@@ -63,7 +63,7 @@ from workflow.text import grouped
 
 from . import loading
 from . import rating as ratings
-from .cutoffs import check_not_future, period_cutoff
+from .cutoffs import check_not_future, period_cutoff, provisional
 from .files import written_whole
 from .reporting import documents as document_rows
 
@@ -101,10 +101,8 @@ class ReportWindow:
     reprimand_label: str
     rating_year: int
     trend_points: tuple[date, ...]  # month ends (the last one may be the cut-off)
-
-    @property
-    def provisional(self) -> bool:
-        return self.cutoff < self.end
+    # The period is not over: its figures may change (see application.cutoffs).
+    provisional: bool = False
 
     @property
     def active_since(self) -> date | None:
@@ -159,6 +157,7 @@ def report_window(
         reprimand_label=label,
         rating_year=start.year,
         trend_points=_trend_points(start, cutoff),
+        provisional=provisional(cutoff, end, today),
     )
 
 

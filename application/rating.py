@@ -148,7 +148,7 @@ def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[
     """Record the year's ratings as an event: the official result, never overwritten."""
     today = ledger.today()
     cutoff = rating_cutoff(year, None, today)
-    if cutoff < date(year, 12, 31):
+    if today <= date(year, 12, 31):  # 31/12 too: what is done that day counts
         raise DomainError(
             f"Năm {year} chưa kết thúc (hôm nay {today:%d/%m/%Y}); chỉ chốt kết quả sau "
             "ngày 31/12. Dùng `rating compute` để xem kết quả tạm tính."

@@ -6,7 +6,7 @@ and four documents exactly as DOMAIN.md lists them. Expected figures are DOMAIN.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from nhiemvu_cli import Nhiemvu
@@ -349,3 +349,33 @@ def test_a_deadline_missed_before_a_reassignment_stays_with_the_head_who_missed_
     year = {r["agency"]: r for r in nv.json("score", "--year", "2023")}
     (q1,) = nv.json("score", "--quarter", "2023Q1", "--agency", "RA")
     assert (year["RA"]["late"], year["RB"]["late"], q1["overdue"]) == (1, 0, 1)
+
+
+def test_the_year_is_finalized_only_once_it_is_over(db_url):
+    """31/12 is a day of the year: a task completed on it is completed in time, so a
+    rating finalized that day would be final before its figures are."""
+    from application import rating
+    from application.app import App
+    from workflow.errors import DomainError
+
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Phạm Văn D", "--from", "01/01/2020")
+    book = rating.choose_rulebook(date(2025, 12, 31))
+    last_minute = datetime(2025, 12, 31, 16, 59, tzinfo=UTC)  # 23:59 in Hải Phòng
+    app = App(db_url, "tester", now=lambda: last_minute)
+    try:
+        before = app.store.count()
+        with pytest.raises(DomainError, match="Năm 2025 chưa kết thúc"):
+            rating.finalize(app.ledger, 2025, book, None)
+        assert app.store.count() == before
+    finally:
+        app.close()
+    new_year = datetime(2025, 12, 31, 17, 0, tzinfo=UTC)  # 00:00 on 01/01/2026
+    app = App(db_url, "tester", now=lambda: new_year)
+    try:
+        finalized = rating.finalize(app.ledger, 2025, book, None)
+        assert (finalized["revision"], finalized["cutoff"]) == (1, "2025-12-31")
+        assert app.store.count() == before + 1
+    finally:
+        app.close()

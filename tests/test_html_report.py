@@ -275,6 +275,10 @@ def test_period_rules():
     assert running.cutoff == today and running.provisional
     assert running.trend_points[-2:] == (date(2024, 4, 30), today)
     assert len(running.trend_points) == 5
+    # On its last day a period is not over: a task may still be completed in time.
+    last_day = report_window(date(2024, 3, 31), quarter="2024Q1")
+    assert last_day.cutoff == date(2024, 3, 31) and last_day.provisional
+    assert not report_window(date(2024, 4, 1), quarter="2024Q1").provisional
 
     as_of = report_window(today, as_of=date(2023, 6, 15))
     assert as_of.start is None and as_of.cutoff == date(2023, 6, 15)
