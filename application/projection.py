@@ -409,6 +409,7 @@ class LedgerSession:
         # The rows changed since the last flush: only these are written out.
         self._dirty_tasks: dict[str, TaskRow] = {}
         self._dirty_agencies: dict[str, AgencyRow] = {}
+        self._leads_texts: dict[tuple[str, ...], str] = {}  # see _leads_json
         # A part of a rebuild counts from nothing (it may not read) and, when it
         # writes, keeps the higher of its count and the stored one (see _write_counter).
         self._counter: int | None = 0 if part_of_rebuild else None
@@ -438,11 +439,12 @@ class LedgerSession:
     # -- reads ------------------------------------------------------------------
 
     def task_row(self, task_id: str) -> TaskRow | None:
+        if self.part_of_rebuild:
+            # It holds all its tasks, and forgets none: no order of use to keep.
+            return self.tasks.get(task_id)
         if task_id in self.tasks:
             self.tasks.move_to_end(task_id)
             return self.tasks[task_id]
-        if self.part_of_rebuild:
-            return None
         self.prefetch_tasks([task_id])
         return self.tasks[task_id]
 
@@ -833,7 +835,7 @@ class LedgerSession:
             "version": row.version,
             "directive": task.directive,
             "assigned_on": day(task.assigned_on),
-            "leads": canonical_json(task.leads),
+            "leads": self._leads_json(task.leads),
             "original_deadline": day(task.original_deadline),
             "effective_deadline": day(task.effective_deadline),
             "current_deadline": day(task.current_deadline),
@@ -846,6 +848,15 @@ class LedgerSession:
             "lead_periods": lead_periods_json(task.lead_periods),
             "facts": self._facts_json(row),
         }
+
+    def _leads_json(self, leads: list[str]) -> str:
+        """The column `leads`, encoded once for each set of leads: a city has a few
+        hundred, and a rebuild writes a row for each of its tasks."""
+        key = tuple(leads)
+        text = self._leads_texts.get(key)
+        if text is None:
+            text = self._leads_texts[key] = canonical_json(leads)
+        return text
 
     @staticmethod
     def _facts_json(row: TaskRow) -> str:

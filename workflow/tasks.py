@@ -185,6 +185,8 @@ class Task(TaskState):
         """The step of that level (its label, the day it fell due), if one was raised
         on a day the task was open (`open_on`; ISO dates compare as text, and every
         task row of a rebuild asks this)."""
+        if not self.escalations:  # most tasks: no date to format
+            return None
         deadline = iso(self.current_deadline)
         closed = [day for day in (self.completed_on, self.cancelled_on) if day is not None]
         closed_on = iso(min(closed)) if closed else "9999-12-31"
