@@ -6,6 +6,7 @@ import copy
 import os
 import re
 import tomllib
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -475,6 +476,22 @@ def test_file_level_errors(tmp_path):
     broken.write_text('id = "a"\nid = "b"\n', encoding="utf-8")
     with pytest.raises(RulebookError, match="ở dòng 2, cột 9: một khóa được ghi hai lần"):
         load_rulebook(broken)
+
+
+def test_a_rulebook_saved_by_a_windows_editor(tmp_path):
+    """Notepad may save UTF-8 with a byte-order mark, which TOML's reader takes for a
+    stray character: the file is read. Saved as UTF-16 or in the Vietnamese code page,
+    it is refused with how to save it again, not with a traceback."""
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    with_mark = tmp_path / "rulebook_bom.toml"
+    with_mark.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    read = load_rulebook(with_mark)
+    assert replace(read, origin="") == replace(load_rulebook(DEFAULT_FILE), origin="")
+    for encoding in ("utf-16", "cp1258"):
+        other = tmp_path / f"rulebook_{encoding}.toml"
+        other.write_bytes(text.encode(encoding, errors="replace"))
+        with pytest.raises(RulebookError, match="không phải văn bản UTF-8 .* bảng mã UTF-8"):
+            load_rulebook(other)
 
 
 # -- which rulebook is in force ------------------------------------------------------------

@@ -8,7 +8,6 @@ and Saturdays worked in exchange (`workflow/data/calendar_overrides.toml`).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +19,7 @@ import holidays
 
 from .dates import format_date
 from .errors import DomainError
-from .toml_errors import toml_error_text
+from .toml_errors import load_toml
 
 DEFAULT_OVERRIDES_FILE = Path(__file__).parent / "data" / "calendar_overrides.toml"
 _LISTS = {"days_off": "ngày nghỉ thêm", "working_days": "ngày làm việc bù"}
@@ -55,16 +54,7 @@ class CalendarOverrides:
 
 
 def load_overrides(path: str | Path) -> CalendarOverrides:
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise CalendarFileError(f"Không tìm thấy tệp lịch hoán đổi '{path}'.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CalendarFileError(
-            f"Tệp lịch hoán đổi '{path}' không đúng cú pháp TOML {toml_error_text(exc)}."
-        ) from None
+    data = load_toml(path, "lịch hoán đổi", CalendarFileError)
     return parse_overrides(data, origin=str(path))
 
 

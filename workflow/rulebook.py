@@ -8,7 +8,6 @@ and says whether it is modelled (not read from the gazette text).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +18,7 @@ from typing import Any
 from .agencies import KINDS
 from .dates import format_date
 from .errors import DomainError
-from .toml_errors import toml_error_text
+from .toml_errors import load_toml
 
 HTXS, HTT, HT, KHT, KXL = "HTXS", "HTT", "HT", "KHT", "KXL"
 # Best first: a gate "at most X" keeps the worse of the current band and X.
@@ -230,16 +229,7 @@ def default_rulebooks_dir() -> Path:
 
 
 def load_rulebook(path: str | Path) -> Rulebook:
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise RulebookError(f"Không tìm thấy tệp sổ quy tắc '{path}'.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulebookError(
-            f"Tệp sổ quy tắc '{path}' không đúng cú pháp TOML {toml_error_text(exc)}."
-        ) from None
+    data = load_toml(path, "sổ quy tắc", RulebookError)
     return parse_rulebook(data, origin=str(path))
 
 
