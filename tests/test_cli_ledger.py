@@ -1053,6 +1053,38 @@ def test_no_cascade_when_someone_else_than_the_chairman_criticises(city, issuer)
     assert [x["kind"] for x in by_chairman["targets"]] == ["head", "deputy"]
 
 
+def test_a_chairman_named_dang_or_uy_is_the_chairman(city):
+    """Folded, the surname Đặng reads "dang" as Đảng (the Party) does, and the given
+    name Uy as "ủy" (Thành ủy): a Chairman so named was taken for the Party."""
+    issue = ["reprimand", "issue", "--kind", "phe-binh", "--on", "10/04/2023", "--head", "SXD"]
+    for n, issuer in enumerate(("Chủ tịch UBND thành phố Đặng Văn Hùng", "Chủ tịch UBND TP Hà Uy")):
+        out = city.run(*issue, "--field", "xây dựng", "--doc", f"2{n}/TB-VP", "--json",
+                       "--issuer", issuer)  # fmt: skip
+        assert out.exit_code == 0, out.stderr
+        assert [x["kind"] for x in json.loads(out.stdout)["targets"]] == ["head", "deputy"]
+        assert "chỉ khi Chủ tịch" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("issuer", "chairman"),
+    [
+        ("Thành uỷ Hải Phòng", False),  # the older placement of the tone mark
+        ("thanh uy Hai Phong", False),  # no diacritics at all
+        ("Ban Thường vụ Thành ủy", False),
+        ("Đảng ủy Khối các cơ quan thành phố", False),
+        ("BCH Đảng bộ thành phố", False),
+        ("Dang uy khoi", False),
+        ("Chủ tịch UBND thành phố Đặng Uy", True),
+        ("Chủ tịch Ủy ban nhân dân thành phố Đăng Khoa", True),
+        ("Chu tich UBND thanh pho Dang Van Hung", True),
+    ],
+)
+def test_the_party_is_told_from_a_name(issuer, chairman):
+    from workflow.documents import by_the_chairman
+
+    assert by_the_chairman(issuer) is chairman
+
+
 def test_no_cascade_for_a_milder_kind_or_a_field_without_deputy(city):
     milder = city.json(
         "reprimand",

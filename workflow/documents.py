@@ -16,7 +16,7 @@ from typing import Any
 from .agencies import Agency
 from .dates import format_date
 from .errors import DomainError
-from .text import fold
+from .text import fold, nfc
 
 ISSUED = "document.issued"
 
@@ -62,18 +62,38 @@ def by_the_chairman(issuer: str | None) -> bool:
     words = words.replace(" uy ban nhan dan ", " ubnd ")
     if any(vice in words for vice in (" pho chu tich ", " pct ", " p chu tich ")):
         return False
-    if any(other in words for other in _NOT_THE_CITY_COMMITTEE):
+    if any(other in words for other in _NOT_THE_CITY_COMMITTEE) or _by_the_party(issuer):
         return False
     return any(name in words for name in (" chu tich ", " ct ", " ubnd "))
 
 
 # Issuers that are not the city People's Committee or its Chairman: the council, the
-# Front, the Party's committees, a district's or commune's People's Committee.
+# Front, a district's or commune's People's Committee (the Party: _by_the_party).
 _NOT_THE_CITY_COMMITTEE = (
-    " hdnd ", " hoi dong nhan dan ", " mttq ", " mat tran ", " uy ", " dang ",
+    " hdnd ", " hoi dong nhan dan ", " mttq ", " mat tran ",
     " ubnd quan ", " ubnd huyen ", " ubnd thi xa ", " ubnd phuong ", " ubnd xa ",
     " ubnd thi tran ",
 )  # fmt: skip
+# The Party's committees, typed without diacritics.
+_PARTY_PHRASES = (
+    " thanh uy ", " tinh uy ", " huyen uy ", " quan uy ", " thi uy ", " dang uy ",
+    " dang bo ", " ban thuong vu ",
+)  # fmt: skip
+
+
+def _by_the_party(issuer: str) -> bool:
+    """Whether a Party committee issued it (Thành ủy, Đảng ủy, Ban Thường vụ…). Read
+    with its diacritics, which tell "Đảng" from the surname Đặng or Đăng and "ủy" from
+    the given name Uy: folded, a Chairman named Đặng Văn Hùng read as the Party. Typed
+    without any diacritic, by the phrases only."""
+    if issuer.isascii():
+        words = " " + " ".join(re.sub(r"[^\w]+", " ", issuer.lower()).split()) + " "
+        return any(phrase in words for phrase in _PARTY_PHRASES)
+    # "uỷ" is the older placement of the same tone mark.
+    words = " " + " ".join(re.sub(r"[^\w]+", " ", nfc(issuer).lower()).split()) + " "
+    words = words.replace(" uỷ ", " ủy ")
+    party = " đảng " in words or " ban thường vụ " in words
+    return party or re.search(r" ủy (?!ban )", words) is not None
 
 
 def resolve_targets(
