@@ -379,3 +379,28 @@ def test_the_year_is_finalized_only_once_it_is_over(db_url):
         assert app.store.count() == before + 1
     finally:
         app.close()
+
+
+def test_a_provisional_rating_ignores_what_ends_a_tenure_after_its_cut_off(db_url):
+    """As of 30/04 neither Q's appointment on 01/06 nor B's merger into C has happened:
+    P and R are sitting heads, rated as an open tenure is — not cut to 151 days and
+    left unrated, with nobody rated for A."""
+    nv = Nhiemvu(db_url)
+    for code, head in (("A", "Phạm P"), ("B", "Lê R"), ("C", "Vũ S")):
+        nv.ok("agency", "add", code, "--name", f"Sở {code}", "--kind", "so")
+        nv.ok("agency", "head", code, "--name", head, "--from", "01/01/2020")
+    nv.ok("agency", "head", "A", "--name", "Đỗ Q", "--from", "01/06/2025")
+    nv.ok("agency", "dissolve", "B", "--on", "01/06/2025", "--into", "C", "--reason", "Sáp nhập")
+    early = nv.json("rating", "compute", "--year", "2025", "--as-of", "30/04/2025")
+    assert sorted((r["agency"], r["head"], r["rated"], r["days_in_office"]) for r in early) == [
+        ("A", "Phạm P", True, 365),
+        ("B", "Lê R", True, 365),
+        ("C", "Vũ S", True, 365),
+    ]
+    whole = nv.json("rating", "compute", "--year", "2025")
+    assert sorted((r["agency"], r["head"], r["days_in_office"]) for r in whole) == [
+        ("A", "Phạm P", 151),
+        ("A", "Đỗ Q", 214),
+        ("B", "Lê R", 151),
+        ("C", "Vũ S", 365),
+    ]
