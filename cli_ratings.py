@@ -222,24 +222,23 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
 def rating_show(ctx, year, revision, as_json, xlsx_path):
     """Xem kết quả xếp loại đã chốt."""
     from application import rating as ratings
+    from workflow.dates import format_date, from_iso
 
     app = _app(ctx)
     with app.engine.connect() as connection:
         data = ratings.show(connection, app.store, year, revision)
-    if xlsx_path:
-        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"])
     book = f"{data['rulebook']['id']} phiên bản {data['rulebook']['version']}"
-    output(
-        data,
-        as_json,
-        lambda d: (
-            f"KẾT QUẢ XẾP LOẠI NĂM {year} — chốt lần {d['revision']} lúc "
-            f"{local_time_text(d['finalized_at'])} bởi {d['actor']}"
-            + (f"; lý do: {d['reason']}" if d["reason"] else "")
-            + "\n"
-            + _rating_table(d["ratings"], book)
-        ),
+    # What the official result is, on screen and in the workbook alike.
+    heading = (
+        f"Kết quả xếp loại người đứng đầu năm {year} (số liệu đến ngày "
+        f"{format_date(from_iso(data['cutoff']))}) — chốt lần {data['revision']} lúc "
+        f"{local_time_text(data['finalized_at'])} bởi {data['actor']}"
+        + (f"; lý do: {data['reason']}" if data["reason"] else "")
     )
+    if xlsx_path:
+        notes = [heading, f"Sổ quy tắc: {book}"]
+        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"], notes)
+    output(data, as_json, lambda d: f"{heading}\n{_rating_table(d['ratings'], book)}")
 
 
 @click.command(cls=NhiemvuCommand)

@@ -286,6 +286,22 @@ def test_a_finalized_rating_says_when_on_the_secretariat_s_clock(sct):
     assert "UTC" not in shown
 
 
+def test_the_official_workbook_says_which_result_it_is(sct, tmp_path):
+    """The finalized result's workbook names its revision, cut-off, time, actor and
+    rulebook, as its screen does — not bare columns a later revision would share."""
+    sct.ok("rating", "finalize", "--year", "2024")
+    sct.ok("rating", "finalize", "--year", "2024", "--reason", "Điều chỉnh K1")
+    path = tmp_path / "chinh-thuc.xlsx"
+    heading = sct.ok("rating", "show", "--year", "2024", "--xlsx", str(path)).stdout
+    sheet = load_workbook(path).worksheets[0]
+    assert sheet["A1"].value == heading.splitlines()[0]
+    assert sheet["A1"].value.startswith(
+        "Kết quả xếp loại người đứng đầu năm 2024 (số liệu đến ngày 31/12/2024) — chốt lần 2 lúc"
+    )
+    assert sheet["A1"].value.endswith("bởi tester; lý do: Điều chỉnh K1")
+    assert sheet["A2"].value.startswith("Sổ quy tắc: ")
+
+
 def test_excel_exports_are_real_workbooks(sct, tmp_path):
     path = tmp_path / "xep-loai.xlsx"
     sct.ok("rating", "compute", "--year", "2024", "--xlsx", str(path))
