@@ -563,6 +563,11 @@ class Ledger(Corrections):
             targets, warnings = docs.resolve_targets(
                 kind, on, addressees, agencies, nfc(field), cascade and not not_chairman
             )
+            if addressees.persons:
+                session = self._session(tx)
+                session.prefetch_all_agencies()
+                held = [row.agency for row in session.agencies.values() if row is not None]
+                warnings += docs.heads_addressed_by_name(addressees, filter(None, held), on)
             if not_chairman and field and addressees.heads:
                 warnings.append(
                     f"Văn bản do {nfc(issuer)} ban hành: theo TB 129/TB-UBND §2.8, chỉ khi Chủ "

@@ -1085,6 +1085,24 @@ def test_the_party_is_told_from_a_name(issuer, chairman):
     assert by_the_chairman(issuer) is chairman
 
 
+def test_a_head_addressed_by_name_is_warned_of(city):
+    """A document to a person counts for nobody's score: to a head named with --person
+    instead of --head, it is said at once, with how to record it again."""
+    issue = ["reprimand", "issue", "--kind", "phe-binh", "--on", "10/04/2023"]
+    by_name = city.run(*issue, "--doc", "30/TB-VP", "--person", "nguyễn văn an")
+    assert by_name.exit_code == 0, by_name.stderr
+    assert "nguyễn văn an là người đứng đầu SXD vào ngày 10/04/2023" in by_name.stderr
+    assert "ghi lại với --head SXD" in by_name.stderr
+    for n, others in enumerate((["--person", "Trần Thị Bình"], ["--head", "SXD", "--person",
+                                                               "Nguyễn Văn An"])):  # fmt: skip
+        quiet = city.run(*issue, "--doc", f"3{n + 1}/TB-VP", *others)
+        assert quiet.exit_code == 0 and "người đứng đầu" not in quiet.stderr, quiet.stderr
+    earlier = ["reprimand", "issue", "--kind", "phe-binh", "--on", "10/04/2022"]
+    before = city.run(*earlier, "--doc", "34/TB-VP", "--person", "Nguyễn Văn An")
+    assert before.exit_code == 0, before.stderr
+    assert "người đứng đầu" not in before.stderr  # not yet head on that day
+
+
 def test_no_cascade_for_a_milder_kind_or_a_field_without_deputy(city):
     milder = city.json(
         "reprimand",

@@ -9,6 +9,7 @@ cascade is resolved when the document is logged and written into its event.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -139,6 +140,32 @@ def resolve_targets(
     for person in addressees.persons:
         targets.append(_target("person", None, person, None))
     return _unique(targets), warnings
+
+
+def heads_addressed_by_name(
+    addressees: Addressees, agencies: Iterable[Agency], issued_on: date
+) -> list[str]:
+    """Warnings for a person addressed by name (--person) who heads an agency that
+    day, not addressed as its head (--head): a document to a person counts for nobody's
+    score (DOMAIN.md counts those to an agency or its head), which is right for a
+    specialist and likely a slip for a head."""
+    heading: dict[str, list[str]] = {}
+    for agency in agencies:
+        head = agency.head_on(issued_on)
+        if head is not None and agency.code not in addressees.heads:
+            heading.setdefault(head.casefold(), []).append(agency.code)
+    warnings = []
+    for person in addressees.persons:
+        codes = heading.get(person.casefold())
+        if codes:
+            warnings.append(
+                f"{person} là người đứng đầu {', '.join(codes)} vào ngày "
+                f"{format_date(issued_on)}. Văn bản gửi đích danh (--person) không tính vào "
+                "điểm của cơ quan và người đứng đầu. Nếu văn bản gửi người đứng đầu với tư "
+                "cách đó, hãy rút lại văn bản này (`nhiemvu correct MÃ_SỰ_KIỆN --reason …`) "
+                f"rồi ghi lại với {' hoặc '.join(f'--head {code}' for code in codes)}."
+            )
+    return warnings
 
 
 def _target(kind: str, agency: str | None, person: str | None, field: str | None):
