@@ -90,7 +90,7 @@ def test_an_ordinary_week_is_monday_to_friday(plain):
 # -- swapped days -----------------------------------------------------------------------
 
 
-def test_shipped_file_makes_the_2024_and_2025_swaps_complete(shipped, plain):
+def test_shipped_file_makes_the_2024_to_2026_swaps_complete(shipped, plain):
     # Off Monday 29/04/2024, worked Saturday 04/05/2024 (Công văn 2450/VPCP-KGVX).
     assert not shipped.is_working_day(D(2024, 4, 29))
     assert shipped.is_working_day(D(2024, 5, 4))
@@ -99,6 +99,11 @@ def test_shipped_file_makes_the_2024_and_2025_swaps_complete(shipped, plain):
     assert shipped.is_working_day(D(2025, 4, 26))
     # Without the file, the package gives the day off but not the Saturday worked.
     assert not plain.is_working_day(D(2024, 5, 4))
+    # Off Friday 02/01/2026, worked Saturday 10/01/2026 (Công văn 12729/VPCP-KGVX),
+    # which the package (0.109) has neither half of.
+    assert not shipped.is_working_day(D(2026, 1, 2)) and plain.is_working_day(D(2026, 1, 2))
+    assert shipped.is_working_day(D(2026, 1, 10))
+    assert shipped.add_working_days(D(2025, 12, 31), 1) == D(2026, 1, 5)
 
 
 def test_shipped_file_names_a_source_for_every_entry():
