@@ -187,7 +187,7 @@ class DecimalParam(click.ParamType):
         if not isinstance(value, str):
             return value
         try:
-            return float(value.strip().replace(",", ".", 1))
+            return float(value.strip().replace(",", ".", 1)) + 0.0  # -0 is 0
         except ValueError:
             self.fail(f"'{value}' không phải là một số (ví dụ: 8 hoặc 7,5).", param, ctx)
 

@@ -603,6 +603,14 @@ class Ledger(Corrections):
                 f"Số điểm {points:g} cho tiêu chí '{known.label}' phải nằm trong khoảng "
                 f"0–{known.max:g}."
             )
+        places = rulebook.score.decimals
+        if round(points, places) != points:
+            # Finer than the scores it goes into: shown rounded, summed unrounded.
+            raise DomainError(
+                f"Số điểm {str(points).replace('.', ',')} có nhiều chữ số thập phân hơn "
+                f"điểm của sổ quy tắc: hãy ghi tối đa {places} chữ số sau dấu phẩy."
+            )
+        points += 0.0  # -0 is 0
         if not nfc(reason):
             raise DomainError("Hãy ghi lý do đánh giá (--reason).")
         if year > self.today().year:

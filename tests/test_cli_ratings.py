@@ -239,6 +239,13 @@ def test_assessment_points_take_the_decimal_comma(sct):
     assert row["G"] == 26.5
     refused = sct.fails(*args, "--points", "bảy", code=2)
     assert "'bảy' không phải là một số (ví dụ: 8 hoặc 7,5)" in refused.stderr
+    # Finer than the rulebook's scores (2 decimals): shown 20,00 but summed 19,995.
+    finer = sct.fails(*args, "--points", "9,995")
+    assert "Số điểm 9,995 có nhiều chữ số thập phân hơn điểm của sổ quy tắc" in finer.stderr
+    assert "tối đa 2 chữ số" in finer.stderr
+    (row,) = sct.json("score", "--year", "2024", "--agency", "SCT")
+    assert row["G"] == 26.5  # nothing recorded
+    assert "phoi_hop = 0 điểm" in sct.ok(*args, "--points", "-0").stdout
 
 
 def test_reports_of_the_year(sct):
