@@ -118,9 +118,12 @@ class Feeds:
     def lock(self) -> tuple[int, str, datetime | None]:
         """Lock the head; return (position, hash, recorded_at); catch the projections up."""
         raw = self.tx.raw
-        row = raw.one_opening_transaction(*self._lock_statement(raw))
+        statement = self._lock_statement(raw)
+        row = raw.one_opening_transaction(*statement)
         if row is None:
             raise HeadMissing()
+        if not raw.dialect.sqlite:
+            row = self._as_locked(raw, row, statement)
         position = row[0]
         self._locked_at = position
         self._others_following = row[3]
@@ -139,6 +142,21 @@ class Feeds:
                 self._catch_up(name, session, position)
         return position, row[1], raw.dialect.to_instant(row[2])
 
+    @staticmethod
+    def _as_locked(raw, row: tuple, statement: tuple[str, dict[str, str]]) -> tuple:
+        """The lock statement's row as of the lock, on PostgreSQL. A statement that
+        waited for the head's lock reads the head row as the writer before it left it,
+        but its sub-selects — the checkpoints — as they were when it began (READ
+        COMMITTED): after a rebuild, the second of two waiting writers found the head
+        moved and the checkpoint not, and applied the first one's event again (a fact
+        twice in a task's row, or a unique violation on a document). The last column
+        is the head's position as the statement began: when it differs, the
+        checkpoints are read again, the lock now held (one round trip, only then)."""
+        *row, position_when_asked = row
+        if position_when_asked != row[0]:
+            row = list(raw.one(*statement))[:-1]
+        return tuple(row)
+
     def _lock_statement(self, raw) -> tuple[str, dict[str, str]]:
         key = (raw.dialect.name, *(p.name for p in self.projections))
         if key not in _LOCK_STATEMENTS:
@@ -148,18 +166,23 @@ class Feeds:
     def _build_lock_statement(self, raw) -> tuple[str, dict[str, str]]:
         names = {f"p{i}": p.name for i, p in enumerate(self.projections)}
         others = f" AND name NOT IN ({', '.join(':' + k for k in names)})" if names else ""
-        # Per projection: NULL when it has no row, -1 when it follows the head.
-        checkpoints = "".join(
-            f", (SELECT COALESCE(position, -1) FROM projection_checkpoints WHERE name = :{key})"
-            for key in names
-        )
-        sql = (
-            "SELECT last_position, last_hash, last_recorded_at, "
-            f"(SELECT COUNT(*) FROM projection_checkpoints WHERE position IS NULL{others})"
-            f"{checkpoints} FROM event_log_head WHERE id = 1"
-        )
+        columns = [
+            "last_position",
+            "last_hash",
+            "last_recorded_at",
+            f"(SELECT COUNT(*) FROM projection_checkpoints WHERE position IS NULL{others})",
+            # Per projection: NULL when it has no row, -1 when it follows the head.
+            *(
+                f"(SELECT COALESCE(position, -1) FROM projection_checkpoints WHERE name = :{key})"
+                for key in names
+            ),
+        ]
+        lock = ""  # SQLite: BEGIN IMMEDIATE already holds the write lock
         if not raw.dialect.sqlite:
-            sql += " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE already holds the write lock
+            # The head's position as the statement began, last (see _as_locked).
+            columns.append("(SELECT last_position FROM event_log_head WHERE id = 1)")
+            lock = " FOR UPDATE"
+        sql = f"SELECT {', '.join(columns)} FROM event_log_head WHERE id = 1{lock}"
         return sql, names
 
     def _catch_up(self, name: str, session, position: int) -> None:

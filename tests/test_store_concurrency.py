@@ -420,3 +420,68 @@ def test_writers_of_one_sqlite_file_in_one_process_take_turns(tmp_path, monkeypa
     finally:
         absolute.dispose()
         relative.dispose()
+
+
+def test_writers_queued_after_a_rebuild_apply_each_event_once(postgres_server):
+    """After a rebuild the ledger's checkpoint is a position. Two writers queued on the
+    head's lock: the second used to read the head as the first left it but the
+    checkpoint as it was when it began waiting, and applied the first one's event
+    to the projection again (PostgreSQL, READ COMMITTED)."""
+    from nhiemvu_cli import Nhiemvu
+    from projection_rows import snapshot
+
+    from application.app import App
+    from events.database import make_engine
+
+    url = postgres_server.new_database()
+    nv = Nhiemvu(url)
+    nv.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
+    nv.ok("directive", "add", "1/TB", "--date", "20/03/2023", "--title", "Kết luận")
+    for clause in ("1", "2"):
+        nv.ok("task", "assign", "--directive", "1/TB", "--clause", clause, "--title", "Việc",
+              "--lead", "STC", "--deadline", "30/06/2023", "--assigned-on", "20/03/2023")  # fmt: skip
+    nv.ok("projections", "rebuild")
+
+    def waiting(connection) -> int:
+        return connection.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        ).fetchone()[0]
+
+    def queued(until: int) -> None:
+        for _ in range(400):
+            if waiting(watcher) >= until:
+                return
+            time.sleep(0.025)
+        raise AssertionError(f"{until} writers never queued on the head")
+
+    def progress(task_id: str) -> None:
+        app = App(url, "văn thư")
+        try:
+            app.ledger.report_progress(task_id, 10, datetime(2023, 4, 7).date(), None)
+        finally:
+            app.close()
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as holder, psycopg.connect(conninfo, autocommit=True) as watcher:
+        holder.execute("SELECT 1 FROM event_log_head WHERE id = 1 FOR UPDATE")
+        first = threading.Thread(target=progress, args=("NV-00001",))
+        second = threading.Thread(target=progress, args=("NV-00002",))
+        first.start()
+        queued(1)
+        second.start()
+        queued(2)
+        holder.commit()  # the first writer goes, then the second
+        first.join(30)
+        second.join(30)
+    engine = make_engine(url)
+    try:
+        as_written = snapshot(engine)
+        nv.ok("projections", "rebuild")
+        assert snapshot(engine) == as_written
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT task_id, version, facts FROM proj_tasks"))
+            facts = {task_id: (version, len(f)) for task_id, version, f in rows}
+    finally:
+        engine.dispose()
+    assert facts == {"NV-00001": (2, 2), "NV-00002": (2, 2)}
