@@ -103,8 +103,8 @@ class Corrections:
             self._check_agency_unreferenced(tx, target.data["code"])
         elif target.type in (ag.HEAD_APPOINTED, ag.DEPUTY_APPOINTED):
             self._check_appointee_unreached(tx, target)
-        elif target.type in (tk.COMPLETED, tk.CANCELLED_EVENT):
-            self._check_reopened_task_has_a_lead(tx, target)
+        elif target.type in (tk.COMPLETED, tk.CANCELLED_EVENT, tk.REASSIGNED):
+            self._check_task_left_with_a_lead(tx, target)
         elif target.type == tk.ASSIGNED:
             self._check_assignment_alone(tx, target)
         elif target.type in (ag.RENAMED, ag.MERGED, ag.DISSOLVED):
@@ -154,22 +154,35 @@ class Corrections:
             "thật sự giao nhầm, hãy rút lại những sự kiện đó trước, từ sau ra trước."
         )
 
-    def _check_reopened_task_has_a_lead(self, tx: StoreTransaction, closing) -> None:
-        """Retracting a completion or a cancellation opens the task again: not under an
-        agency closed since, which nobody would answer for (escalation would urge it)."""
-        task = self._session(tx).task(streams.key_of(closing.stream_id))
-        if task is None:
+    def _check_task_left_with_a_lead(self, tx: StoreTransaction, target) -> None:
+        """Retracting a completion or a cancellation opens the task again, and retracting
+        a reassignment (a merger's move too) gives it back to the agencies before: not
+        to an agency closed since, which nobody would answer for (escalation would urge
+        it, a letter would be drafted to it)."""
+        row = self._session(tx).task_row(streams.key_of(target.stream_id))
+        if row is None or row.task is None:
+            return
+        task = tk.derive_task([f for f in row.facts if f["id"] != target.event_id])
+        if task is None or task.completed_on or task.cancelled_on:
             return
         closed = [a for a in (self._agency(tx, c) for c in task.leads) if a.closed_on]
-        if closed:
-            gone = closed[0]
+        if not closed:
+            return
+        gone = closed[0]
+        if target.type == tk.REASSIGNED:
             raise DomainError(
-                f"Rút lại sự kiện này sẽ mở lại nhiệm vụ {task.id}, mà cơ quan chủ trì "
-                f"{gone.code} đã {gone.closure()}: nhiệm vụ sẽ không còn ai chủ trì. Nếu cơ "
-                "quan được sáp nhập, hãy rút lại việc sáp nhập (mã sự kiện trong `nhiemvu "
-                f"agency history {gone.code}`), rút lại sự kiện này, rồi ghi lại việc sáp "
-                "nhập: nhiệm vụ sẽ được chuyển theo."
+                f"Rút lại sự kiện này sẽ trả nhiệm vụ {task.id} về {gone.code}, mà cơ quan "
+                f"này đã {gone.closure()}: nhiệm vụ sẽ không còn ai chủ trì. Nếu cần đổi cơ "
+                f"quan chủ trì, hãy giao lại: `nhiemvu task reassign {task.id} --lead … "
+                "--on … --reason …`."
             )
+        raise DomainError(
+            f"Rút lại sự kiện này sẽ mở lại nhiệm vụ {task.id}, mà cơ quan chủ trì "
+            f"{gone.code} đã {gone.closure()}: nhiệm vụ sẽ không còn ai chủ trì. Nếu cơ "
+            "quan được sáp nhập, hãy rút lại việc sáp nhập (mã sự kiện trong `nhiemvu "
+            f"agency history {gone.code}`), rút lại sự kiện này, rồi ghi lại việc sáp "
+            "nhập: nhiệm vụ sẽ được chuyển theo."
+        )
 
     def _check_appointee_unreached(self, tx: StoreTransaction, appointment) -> None:
         """A document addressed to a head (or cascaded to a deputy) names the person the

@@ -805,6 +805,30 @@ def test_reassignments_are_recorded_in_date_order(city):
     assert city.task(task_id, "--as-of", "25/03/2023")["leads"] == ["SXD"]
 
 
+def test_no_retraction_gives_an_open_task_back_to_a_closed_agency(city):
+    """Retracting a reassignment, or a merger's move of one task, gives the task back
+    to the lead before: not to an agency merged since, that nobody answers for (the
+    same reassignment typed as a command is refused)."""
+    reassigned = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
+    city.ok("task", "reassign", reassigned, "--lead", "SXD", "--on", "01/05/2023")
+    moved = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
+    done = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
+    city.ok("task", "reassign", done, "--lead", "SXD", "--on", "01/05/2023")
+    city.ok("task", "complete", done, "--on", "20/06/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "STC", "--reason", "x")
+    before = city.event_count()
+    for task_id in (reassigned, moved):
+        refused = city.fails("correct", f"{task_id}#2", "--reason", "Giao lại nhầm")
+        assert f"sẽ trả nhiệm vụ {task_id} về SKHDT, mà cơ quan này đã sáp nhập" in refused.stderr
+        assert f"nhiemvu task reassign {task_id} --lead" in refused.stderr
+    assert city.event_count() == before
+    assert [city.task(t)["leads"] for t in (reassigned, moved)] == [["SXD"], ["STC"]]
+    # A task closed before the merger may be given back: its history changes, and
+    # nobody has to answer for it now.
+    city.ok("correct", f"{done}#2", "--reason", "Giao lại nhầm")
+    assert city.task(done)["leads"] == ["SKHDT"]
+
+
 def test_a_merger_cannot_move_a_task_before_it_came_to_the_agency(city):
     task_id = assign(city, "--lead", "STC", "--deadline", "30/06/2023")
     city.ok("task", "reassign", task_id, "--lead", "SXD", "--on", "01/04/2023")
