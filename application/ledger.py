@@ -236,6 +236,7 @@ class Ledger(Corrections):
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
             agency.check_head_appointment(person, start)
+            _check_documents_keep_their_head(tx, agency.code, person, start)
             stream = streams.agency(agency.code)
             data = {"person": person, "from": iso(start)}
             return CommandResult(stream, self._append(tx, stream, ag.HEAD_APPOINTED, data, start))
@@ -688,6 +689,21 @@ def _given_task_id(task_id: str) -> str:
 
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _check_documents_keep_their_head(tx, code: str, person: str, start: date) -> None:
+    """A head appointed from `start` is the one a document to the head after it counts
+    for: not over a document already addressed to the head by another name (a back-
+    dated appointment would move its criticism to someone it does not name)."""
+    named = references.documents_to_another_head(Raw(tx.connection), code, start, person)
+    if named:
+        raise DomainError(
+            f"Văn bản {listed(named)} gửi người đứng đầu {code} từ ngày {format_date(start)} "
+            f"trở đi mang tên người khác: bổ nhiệm {person} từ ngày đó sẽ tính văn bản cho "
+            "người mà văn bản không ghi tên. Kiểm tra lại --from; nếu ngày đó đúng, hãy rút "
+            "lại các văn bản đó (`nhiemvu correct MÃ_SỰ_KIỆN`), ghi bổ nhiệm, rồi ghi lại "
+            "văn bản."
+        )
 
 
 def _check_addressable(agency: ag.Agency, on: date) -> None:

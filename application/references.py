@@ -71,15 +71,24 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
 
 def documents_reaching(raw: Raw, code: str, person: str) -> list[str]:
     """The documents (numbers) that reached `person` as head or deputy of `code`."""
+    return _documents_with(raw, code, _addressed(code, ("head", "deputy"), person, True))
+
+
+def documents_to_another_head(raw: Raw, code: str, since: date, person: str) -> list[str]:
+    """The documents (numbers) addressed to the head of `code` on or after `since` that
+    name someone other than `person`: appointed from `since`, `person` would be the
+    head they count for, though they name another."""
+    return _documents_with(raw, code, _addressed(code, ("head",), person, False), since)
+
+
+def _addressed(code: str, roles: tuple[str, ...], person: str, named: bool):
+    """Whether a document's target is `code`'s head or deputy (`roles`) by the name of
+    `person` (`named`), or by another name (not `named`)."""
     wanted = person.casefold()
-    return _documents_with(
-        raw,
-        code,
-        lambda target: (
-            target.get("agency") == code
-            and target.get("kind") in ("head", "deputy")
-            and (target.get("person") or "").casefold() == wanted
-        ),
+    return lambda target: (
+        target.get("agency") == code
+        and target.get("kind") in roles
+        and ((target.get("person") or "").casefold() == wanted) == named
     )
 
 
@@ -112,12 +121,14 @@ def documents_from(raw: Raw, code: str, day: date) -> list[str]:
     ]
 
 
-def _documents_with(raw: Raw, code: str, reaches) -> list[str]:
-    """The numbers of the documents naming `code` one of whose targets `reaches`."""
+def _documents_with(raw: Raw, code: str, reaches, since: date | None = None) -> list[str]:
+    """The numbers of the documents naming `code` one of whose targets `reaches` (and
+    issued on or after `since`, if given)."""
+    first = "" if since is None else since.isoformat()  # ISO dates compare as text
     return [
         number
         for number, data in _naming(raw, "proj_documents", "number", "data", code)
-        if any(reaches(target) for target in data.get("targets", []))
+        if data["issued_on"] >= first and any(reaches(t) for t in data.get("targets", []))
     ]
 
 

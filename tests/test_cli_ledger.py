@@ -805,6 +805,23 @@ def test_reassignments_are_recorded_in_date_order(city):
     assert city.task(task_id, "--as-of", "25/03/2023")["leads"] == ["SXD"]
 
 
+def test_no_back_dated_head_over_a_document_naming_another(city):
+    """A phê bình to the head names the head of its day. A head appointed afterwards
+    from an earlier date would take it over in the rating, while the reprimand report
+    still names the first: refused, with how to do it if the date is right."""
+    issue = ["reprimand", "issue", "--kind", "phe-binh", "--head", "SXD"]
+    city.ok(*issue, "--doc", "555/UBND", "--on", "10/09/2023")
+    before = city.event_count()
+    refused = city.fails("agency", "head", "SXD", "--name", "Hoàng Mới", "--from", "01/08/2023")
+    assert "Văn bản 555/UBND gửi người đứng đầu SXD từ ngày 01/08/2023" in refused.stderr
+    assert city.event_count() == before
+    city.ok("agency", "head", "SXD", "--name", "Hoàng Mới", "--from", "11/09/2023")
+    heads = {r["head"]: r for r in city.json("rating", "compute", "--year", "2023")}
+    assert heads["Nguyễn Văn An"]["explanation"] != heads["Hoàng Mới"]["explanation"]
+    assert any("555/UBND" in line for line in heads["Nguyễn Văn An"]["explanation"])
+    assert not any("555/UBND" in line for line in heads["Hoàng Mới"]["explanation"])
+
+
 def test_no_retraction_gives_an_open_task_back_to_a_closed_agency(city):
     """Retracting a reassignment, or a merger's move of one task, gives the task back
     to the lead before: not to an agency merged since, that nobody answers for (the
