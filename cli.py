@@ -306,6 +306,15 @@ def agency_list(ctx, on, as_json):
     app = get_app(ctx)
     with app.engine.connect() as connection:
         rows = queries.list_agencies(connection, on or app.today())
+    columns = [
+        ("code", "Mã"),
+        ("name", "Tên cơ quan"),
+        ("kind_label", "Loại"),
+        ("head", "Người đứng đầu"),
+        ("deputies", "Cấp phó"),
+    ]
+    if any(r["closure"] for r in rows):  # an agency merged or dissolved by then
+        columns.append(("closure", "Tình trạng"))
     output(
         rows,
         as_json,
@@ -319,13 +328,7 @@ def agency_list(ctx, on, as_json):
                 }
                 for r in rs
             ],
-            [
-                ("code", "Mã"),
-                ("name", "Tên cơ quan"),
-                ("kind_label", "Loại"),
-                ("head", "Người đứng đầu"),
-                ("deputies", "Cấp phó"),
-            ],
+            columns,
         ),
     )
 

@@ -229,7 +229,7 @@ class Corrections:
         number = number.strip()
         # ASCII digits only: str.isdigit() also takes '²' and '٣', which int() refuses
         # or reads as another number than the one people see.
-        if not (number.isascii() and number.isdigit()):
+        if not task_id or not (number.isascii() and number.isdigit()):
             raise DomainError(
                 f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu # và "
                 f"số thứ tự trong `nhiemvu task history`, ví dụ {task_id or 'NV-00001'}#2."

@@ -200,6 +200,8 @@ def agency_to_dict(agency: Agency, on: date) -> dict[str, Any]:
         ],
         "closed_on": iso(agency.closed_on),
         "merged_into": agency.merged_into,
+        # Closed by `on`: "sáp nhập vào STC từ ngày 01/07/2023", "giải thể từ ngày …".
+        "closure": agency.closure() if agency.closed_on and agency.closed_on <= on else None,
     }
 
 

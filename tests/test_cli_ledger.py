@@ -427,8 +427,20 @@ def test_retracting_a_merger_takes_back_the_moves_it_made(city):
     assert city.event_count() == before + 3  # the merger and its two moves
     assert [city.task(t)["leads"] for t in (moved, stays)] == [["SKHDT"], ["SKHDT"]]
     skhdt = {r["code"]: r for r in city.json("agency", "list")}["SKHDT"]
-    assert (skhdt["closed_on"], skhdt["merged_into"]) == (None, None)
+    assert (skhdt["closed_on"], skhdt["merged_into"], skhdt["closure"]) == (None, None, None)
     assert city.json("task", "history", moved)[-1]["label"] == "Rút lại sự kiện"
+
+
+def test_the_agency_list_says_which_are_closed_on_its_day(city):
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    after = city.ok("agency", "list", "--on", "01/06/2023").stdout.splitlines()
+    assert after[0].split()[-2:] == ["Tình", "trạng"]
+    (skhdt,) = [line for line in after if line.startswith("SKHDT ")]
+    assert skhdt.endswith("sáp nhập vào STC từ ngày 01/06/2023")
+    listed = {r["code"]: r["closure"] for r in city.json("agency", "list", "--on", "01/06/2023")}
+    assert listed == {"SKHDT": "sáp nhập vào STC từ ngày 01/06/2023", "STC": None, "SXD": None}
+    before = city.ok("agency", "list", "--on", "31/05/2023").stdout
+    assert "Tình trạng" not in before and "sáp nhập" not in before
 
 
 def test_a_dissolution_that_would_leave_open_tasks_with_nobody_is_refused(city):
@@ -1261,6 +1273,7 @@ def test_correct_an_event_by_its_number_in_the_task_history(city):
         (f"{task_id}#²", f"'{task_id}#²' không phải số thứ tự sự kiện"),
         (f"{task_id}#٣", f"'{task_id}#٣' không phải số thứ tự sự kiện"),
         ("NV-09999#1", "Không tìm thấy nhiệm vụ 'NV-09999'"),
+        ("#3", "'#3' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu #"),  # not ''
         (f"{task_id}#4", "Không rút lại một sự kiện điều chỉnh"),
     ):
         refused = city.fails("correct", reference, "--reason", "x")
