@@ -29,6 +29,7 @@ from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
 from .lengths import check_length
 from .projection import LedgerProjection
 from .results import CommandResult
+from .task_reads import missing_task
 
 if TYPE_CHECKING:
     from workflow.rulebook import Rulebook
@@ -140,8 +141,7 @@ class Ledger(Corrections):
         task_id = task_id.strip().upper()
         task = self._session(tx).task(task_id)
         if task is None:
-            known = _loading().task_ids(tx.connection)
-            raise NotFound("nhiệm vụ", task_id, known)
+            raise missing_task(Raw(tx.connection), task_id)
         return task
 
     def _agency(self, tx: StoreTransaction, code: str) -> ag.Agency:

@@ -12,13 +12,29 @@ from workflow.errors import DomainError, NotFound
 from workflow.tasks import STATUS_LABELS, Task, derive_task
 from workflow.text import code
 
+from . import streams
+
 
 def task_facts(raw: Raw, task_id: str) -> list[dict]:
     task_id = code(task_id)  # as `task assign --id` stored it
     row = raw.one("SELECT facts FROM proj_tasks WHERE task_id = :task_id", {"task_id": task_id})
     if row is None:
-        raise NotFound("nhiệm vụ", task_id, task_ids(raw))
+        raise missing_task(raw, task_id)
     return raw.dialect.to_json(row[0])
+
+
+def missing_task(raw: Raw, task_id: str) -> DomainError:
+    """Why there is no task `task_id`: its assignment was retracted — the log still
+    holds its stream, and its history —, or there never was one."""
+    stream = {"stream": streams.task(task_id)}
+    first = "SELECT 1 FROM events WHERE stream_id = :stream AND stream_version = 1"
+    if raw.one(first, stream) is None:
+        return NotFound("nhiệm vụ", task_id, task_ids(raw))
+    return DomainError(
+        f"Nhiệm vụ {task_id} không còn: việc giao nhiệm vụ này đã được rút lại. Lịch sử vẫn "
+        f"ở trong sổ (`nhiemvu task history {task_id}`); mã này không dùng lại được, nếu "
+        "cần hãy giao lại nhiệm vụ với mã mới."
+    )
 
 
 def task_ids(raw: Raw) -> list[str]:

@@ -1298,7 +1298,7 @@ def test_correct_a_wrong_assignment_removes_the_task(city):
     city.ok("correct", out["event_id"], "--reason", "Giao nhầm đơn vị")
     assert city.json("task", "list", "--as-of", "01/04/2023") == []
     gone = city.fails("task", "show", out["id"])
-    assert "Không tìm thấy nhiệm vụ" in gone.stderr
+    assert f"Nhiệm vụ {out['id']} không còn: việc giao nhiệm vụ này đã được rút lại" in gone.stderr
     # The id is not handed out again: the log still holds its stream.
     assert assign(city, "--lead", "SXD", "--no-deadline") == "NV-00002"
 
@@ -1840,6 +1840,17 @@ def test_an_assignment_is_retracted_only_once_nothing_recorded_after_it_stands(c
     for event in (document["event_id"], f"{task_id}#3", f"{task_id}#2", f"{task_id}#1"):
         city.ok("correct", event, "--reason", "Giao nhầm")
     assert task_id not in {t["id"] for t in city.json("task", "list")}
+    # Asked for again, it is said to be retracted, not unknown.
+    before = city.event_count()
+    for command in (["task", "show", task_id], ["task", "progress", task_id, "--percent", "5",
+                                                "--on", "21/04/2023"]):  # fmt: skip
+        gone = city.fails(*command)
+        assert f"Nhiệm vụ {task_id} không còn: việc giao nhiệm vụ này đã được rút lại" in (
+            gone.stderr
+        )
+        assert f"nhiemvu task history {task_id}" in gone.stderr
+    assert city.event_count() == before
+    assert "Không tìm thấy nhiệm vụ 'NV-09999'" in city.fails("task", "show", "NV-09999").stderr
 
 
 def test_escalation_s_own_steps_do_not_hold_an_assignment(city):
