@@ -145,16 +145,18 @@ class Feeds:
     @staticmethod
     def _as_locked(raw, row: tuple, statement: tuple[str, dict[str, str]]) -> tuple:
         """The lock statement's row as of the lock, on PostgreSQL. A statement that
-        waited for the head's lock reads the head row as the writer before it left it,
-        but its sub-selects — the checkpoints — as they were when it began (READ
+        waited for the head's lock reads the head row as the transaction before it left
+        it, but its sub-selects — the checkpoints — as they were when it began (READ
         COMMITTED): after a rebuild, the second of two waiting writers found the head
         moved and the checkpoint not, and applied the first one's event again (a fact
-        twice in a task's row, or a unique violation on a document). The last column
-        is the head's position as the statement began: when it differs, the
-        checkpoints are read again, the lock now held (one round trip, only then)."""
-        *row, position_when_asked = row
-        if position_when_asked != row[0]:
-            row = list(raw.one(*statement))[:-1]
+        twice in a task's row, or a unique violation on a document). The last two
+        columns are the head row's version (xmin) as locked and as the statement began:
+        when they differ, the checkpoints are read again, the lock now held (one round
+        trip, only then). Whatever writes a checkpoint without appending updates the
+        head row for this (events.projections.mark_checkpoints_moved)."""
+        *row, version_locked, version_when_asked = row
+        if version_locked != version_when_asked:
+            row = list(raw.one(*statement))[:-2]
         return tuple(row)
 
     def _lock_statement(self, raw) -> tuple[str, dict[str, str]]:
@@ -179,8 +181,8 @@ class Feeds:
         ]
         lock = ""  # SQLite: BEGIN IMMEDIATE already holds the write lock
         if not raw.dialect.sqlite:
-            # The head's position as the statement began, last (see _as_locked).
-            columns.append("(SELECT last_position FROM event_log_head WHERE id = 1)")
+            # The head row's version as locked, and as the statement began (_as_locked).
+            columns += ["xmin::text", "(SELECT xmin::text FROM event_log_head WHERE id = 1)"]
             lock = " FOR UPDATE"
         sql = f"SELECT {', '.join(columns)} FROM event_log_head WHERE id = 1{lock}"
         return sql, names

@@ -162,7 +162,16 @@ def _feed_parts(tx, projection, batch_size: int, workers: int) -> int:
             replay(raw, writes)
     exists = stored_checkpoint(raw, projection.name) is not None
     write_checkpoint(raw, projection.name, head, exists)
+    mark_checkpoints_moved(raw)
     return head
+
+
+def mark_checkpoints_moved(raw) -> None:
+    """Make a new version of the head row, unchanged, after writing checkpoints without
+    appending, on PostgreSQL: a writer queued on the head's lock reads the checkpoints
+    again only when the head row has changed (events.feeds.Feeds._as_locked)."""
+    if not raw.dialect.sqlite:
+        raw.execute("UPDATE event_log_head SET last_position = last_position WHERE id = 1")
 
 
 def _detachable_url(store: EventStore) -> str | None:
@@ -217,4 +226,5 @@ def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None 
     session.flush()
     if applied or reset:
         write_checkpoint(raw, projection.name, last, exists)
+        mark_checkpoints_moved(raw)
     return applied

@@ -422,11 +422,14 @@ def test_writers_of_one_sqlite_file_in_one_process_take_turns(tmp_path, monkeypa
         relative.dispose()
 
 
-def test_writers_queued_after_a_rebuild_apply_each_event_once(postgres_server):
-    """After a rebuild the ledger's checkpoint is a position. Two writers queued on the
-    head's lock: the second used to read the head as the first left it but the
-    checkpoint as it was when it began waiting, and applied the first one's event
-    to the projection again (PostgreSQL, READ COMMITTED)."""
+@pytest.mark.parametrize("ahead", ["writer", "rebuild"])
+def test_writers_queued_on_the_head_apply_each_event_once(postgres_server, ahead):
+    """A writer queued on the head's lock reads the head row as the transaction before
+    it left it, but its sub-selects — the checkpoints — as they were when it began
+    waiting (PostgreSQL, READ COMMITTED). Queued behind a writer after a rebuild, it
+    found the head moved and the checkpoint not, and applied that writer's event
+    again; queued behind a rebuild, it took the ledger for following the head, and
+    the writer after it applied its event again."""
     from nhiemvu_cli import Nhiemvu
     from projection_rows import snapshot
 
@@ -437,23 +440,23 @@ def test_writers_queued_after_a_rebuild_apply_each_event_once(postgres_server):
     nv = Nhiemvu(url)
     nv.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
     nv.ok("directive", "add", "1/TB", "--date", "20/03/2023", "--title", "Kết luận")
-    for clause in ("1", "2"):
+    for clause in ("1", "2", "3"):
         nv.ok("task", "assign", "--directive", "1/TB", "--clause", clause, "--title", "Việc",
               "--lead", "STC", "--deadline", "30/06/2023", "--assigned-on", "20/03/2023")  # fmt: skip
     nv.ok("projections", "rebuild")
-
-    def waiting(connection) -> int:
-        return connection.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        ).fetchone()[0]
+    if ahead == "rebuild":
+        nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")  # following again
 
     def queued(until: int) -> None:
         for _ in range(400):
-            if waiting(watcher) >= until:
+            waiting = watcher.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            if waiting >= until:
                 return
             time.sleep(0.025)
-        raise AssertionError(f"{until} writers never queued on the head")
+        raise AssertionError(f"{until} transactions never queued on the head")
 
     def progress(task_id: str) -> None:
         app = App(url, "văn thư")
@@ -462,18 +465,26 @@ def test_writers_queued_after_a_rebuild_apply_each_event_once(postgres_server):
         finally:
             app.close()
 
+    def rebuilt() -> None:
+        app = App(url, "văn thư")
+        try:
+            rebuild(app.store, app.ledger.projection, workers=1)
+        finally:
+            app.close()
+
+    first = {"writer": partial(progress, "NV-00001"), "rebuild": rebuilt}[ahead]
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo) as holder, psycopg.connect(conninfo, autocommit=True) as watcher:
         holder.execute("SELECT 1 FROM event_log_head WHERE id = 1 FOR UPDATE")
-        first = threading.Thread(target=progress, args=("NV-00001",))
-        second = threading.Thread(target=progress, args=("NV-00002",))
-        first.start()
-        queued(1)
-        second.start()
-        queued(2)
-        holder.commit()  # the first writer goes, then the second
-        first.join(30)
-        second.join(30)
+        threads = [threading.Thread(target=first), threading.Thread(target=progress,
+                                                                    args=("NV-00002",))]  # fmt: skip
+        for n, thread in enumerate(threads, start=1):
+            thread.start()
+            queued(n)
+        holder.commit()  # the first goes, then the second
+        for thread in threads:
+            thread.join(30)
+    progress("NV-00003")  # a writer after them
     engine = make_engine(url)
     try:
         as_written = snapshot(engine)
@@ -484,4 +495,8 @@ def test_writers_queued_after_a_rebuild_apply_each_event_once(postgres_server):
             facts = {task_id: (version, len(f)) for task_id, version, f in rows}
     finally:
         engine.dispose()
-    assert facts == {"NV-00001": (2, 2), "NV-00002": (2, 2)}
+    assert facts == {
+        "NV-00001": (2, 2) if ahead == "writer" else (1, 1),
+        "NV-00002": (2, 2),
+        "NV-00003": (2, 2),
+    }
