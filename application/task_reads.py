@@ -30,6 +30,10 @@ def missing_task(raw: Raw, task_id: str) -> DomainError:
     first = "SELECT 1 FROM events WHERE stream_id = :stream AND stream_version = 1"
     if raw.one(first, stream) is None:
         return NotFound("nhiệm vụ", task_id, task_ids(raw))
+    return retracted(task_id)
+
+
+def retracted(task_id: str) -> DomainError:
     return DomainError(
         f"Nhiệm vụ {task_id} không còn: việc giao nhiệm vụ này đã được rút lại. Lịch sử vẫn "
         f"ở trong sổ (`nhiemvu task history {task_id}`); mã này không dùng lại được, nếu "
@@ -52,7 +56,9 @@ def load_task(raw: Raw, task_id: str, as_of: date | None = None) -> Task:
 def not_yet_assigned(task: Task | None, task_id: str, as_of: date | None) -> DomainError:
     """Why a task is not there as of a date: assigned after it (`task`, as it is now),
     or not at all (None: its assignment was retracted)."""
-    if task is None or as_of is None:
+    if task is None:
+        return retracted(task_id)
+    if as_of is None:
         return NotFound("nhiệm vụ", task_id)
     return DomainError(
         f"Nhiệm vụ {task.id} được giao ngày {format_date(task.assigned_on)}, sau ngày "

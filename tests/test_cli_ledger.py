@@ -1842,8 +1842,9 @@ def test_an_assignment_is_retracted_only_once_nothing_recorded_after_it_stands(c
     assert task_id not in {t["id"] for t in city.json("task", "list")}
     # Asked for again, it is said to be retracted, not unknown.
     before = city.event_count()
-    for command in (["task", "show", task_id], ["task", "progress", task_id, "--percent", "5",
-                                                "--on", "21/04/2023"]):  # fmt: skip
+    for command in (["task", "show", task_id],
+                    ["task", "show", task_id, "--known-at", "31/12/2099"],
+                    ["task", "progress", task_id, "--percent", "5", "--on", "21/04/2023"]):  # fmt: skip
         gone = city.fails(*command)
         assert f"Nhiệm vụ {task_id} không còn: việc giao nhiệm vụ này đã được rút lại" in (
             gone.stderr
