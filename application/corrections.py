@@ -101,6 +101,7 @@ class Corrections:
             self._check_directive_unused(tx, target.data["number"])
         elif target.type == ag.REGISTERED:
             self._check_agency_unreferenced(tx, target.data["code"])
+            self._check_registration_alone(tx, target)
         elif target.type in (ag.HEAD_APPOINTED, ag.DEPUTY_APPOINTED):
             self._check_appointee_unreached(tx, target)
         elif target.type in (tk.COMPLETED, tk.CANCELLED_EVENT, tk.REASSIGNED):
@@ -216,6 +217,29 @@ class Corrections:
                 f"Không rút lại được việc đăng ký cơ quan {code}: cơ quan này còn được nhắc "
                 f"đến ở {'; '.join(named)}. Hãy rút lại những sự kiện đó trước; nếu chỉ ghi "
                 "sai tên, hãy dùng `nhiemvu agency rename`."
+            )
+
+    def _check_registration_alone(self, tx: StoreTransaction, registration) -> None:
+        """The agency's own later events (heads, deputies, names, closure) apply only to
+        the registration before them: once it is retracted they would stand in the log
+        and count for nothing, and come back into force unseen if the code were
+        registered again."""
+        stream = tx.read_stream(registration.stream_id)
+        gone = retracted_ids(stream)
+        later = [
+            f"#{e.stream_version} {label(e.type).lower()}"
+            for e in stream
+            if e.stream_version > registration.stream_version
+            and e.type != tk.RETRACTED
+            and e.event_id not in gone
+        ]
+        if later:
+            code = registration.data["code"]
+            raise DomainError(
+                f"Không rút lại được việc đăng ký cơ quan {code}: còn những sự kiện ghi sau đó: "
+                f"{'; '.join(later)}. Hãy rút lại những sự kiện đó trước, từ sau ra trước "
+                f"(số thứ tự và mã sự kiện trong `nhiemvu agency history {code}`); nếu chỉ "
+                "ghi sai tên, hãy dùng `nhiemvu agency rename`."
             )
 
     def _event_to_correct(self, tx: StoreTransaction, reference: str):

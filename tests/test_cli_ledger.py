@@ -1406,11 +1406,21 @@ def test_an_agency_is_retracted_only_when_nothing_names_it_and_can_then_be_regis
         stream_events(city, "agency:SKHDT")[-1].event_id,
     ):
         city.ok("correct", event_id, "--reason", "Ghi nhầm")
+    # The agency's own later events go first: left standing, they would count for nothing
+    # and come back unseen with a new registration of the code.
+    before = city.event_count()
+    refused = city.fails("correct", registered[0], "--reason", "Sai tên")
+    assert (
+        "Lỗi: Không rút lại được việc đăng ký cơ quan SYT: còn những sự kiện ghi sau đó: #2 "
+        "ghi người đứng đầu. Hãy rút lại những sự kiện đó trước, từ sau ra trước"
+    ) in refused.stderr
+    assert city.event_count() == before
+    city.ok("correct", stream_events(city, "agency:SYT")[1].event_id, "--reason", "Ghi nhầm")
     done = city.ok("correct", registered[0], "--reason", "Sai tên")
     assert done.stdout == f"Đã rút lại sự kiện {registered[0]} (Đăng ký cơ quan).\n"
     assert "SYT" not in [r["code"] for r in city.json("agency", "list")]
 
-    # Registered again: a new agency, without the head appointed under the old one.
+    # Registered again: a new agency, with nothing of the old one.
     city.ok("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so")
     syt = {r["code"]: r for r in city.json("agency", "list")}["SYT"]
     assert (syt["name"], syt["heads"]) == ("Sở Y tế", [])
