@@ -252,6 +252,9 @@ class Ledger(Corrections):
             agency.check_deputy_appointment(person, field, start)
             stream = streams.agency(agency.code)
             data = {"person": person, "field": field, "from": iso(start)}
+            facts = self._session(tx).agency_row(agency.code).facts
+            appointed = ag.derive_agency([*facts, {"type": ag.DEPUTY_APPOINTED, "data": data}])
+            _check_criticisms_keep_their_deputy(tx, appointed, person, start)
             events = self._append(tx, stream, ag.DEPUTY_APPOINTED, data, start)
             return CommandResult(stream, events)
 
@@ -703,6 +706,33 @@ def _check_documents_keep_their_head(tx, code: str, person: str, start: date) ->
             "người mà văn bản không ghi tên. Kiểm tra lại --from; nếu ngày đó đúng, hãy rút "
             "lại các văn bản đó (`nhiemvu correct MÃ_SỰ_KIỆN`), ghi bổ nhiệm, rồi ghi lại "
             "văn bản."
+        )
+
+
+def _check_criticisms_keep_their_deputy(tx, appointed: ag.Agency, person: str, start: date):
+    """A phê bình of the head reaches the deputy in charge of its field that day, named
+    in the document when it is logged (workflow.documents): a deputy appointed from
+    `start` is not to be in charge, after the fact, on the day of one that reached
+    someone else or nobody."""
+    missed = []
+    for number, data in references.criticisms_of_head(Raw(tx.connection), appointed.code, start):
+        on = date.fromisoformat(data["issued_on"])
+        deputy = appointed.deputy_for(data.get("field"), on)
+        if deputy is None or deputy.person != person:
+            continue
+        if not (_cascades_phe_binh(on, None) and docs.by_the_chairman(data.get("issuer"))):
+            continue
+        reached = {t["person"].casefold() for t in data["targets"] if t["kind"] == "deputy"}
+        if person.casefold() not in reached:
+            missed.append(number)
+    if missed:
+        raise DomainError(
+            f"Văn bản {listed(missed)} phê bình người đứng đầu {appointed.code} từ ngày "
+            f"{format_date(start)} trở đi đã ghi, không kèm {person}: bổ nhiệm {person} phụ "
+            "trách lĩnh vực đó từ ngày đó thì người này phải bị phê bình kèm theo (TB "
+            "129/TB-UBND §2.8), mà văn bản không ghi. Kiểm tra lại --from; nếu ngày đó đúng, "
+            "hãy rút lại các văn bản đó (`nhiemvu correct MÃ_SỰ_KIỆN`), ghi bổ nhiệm, rồi ghi "
+            "lại văn bản."
         )
 
 

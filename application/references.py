@@ -12,6 +12,7 @@ from typing import Any
 from events.serialization import canonical_json
 from events.sql import Raw, loads
 from workflow.agencies import derive_agency
+from workflow.documents import PHE_BINH
 from workflow.errors import DomainError
 from workflow.text import fold
 
@@ -79,6 +80,19 @@ def documents_to_another_head(raw: Raw, code: str, since: date, person: str) -> 
     name someone other than `person`: appointed from `since`, `person` would be the
     head they count for, though they name another."""
     return _documents_with(raw, code, _addressed(code, ("head",), person, False), since)
+
+
+def criticisms_of_head(raw: Raw, code: str, since: date) -> list[tuple[str, dict[str, Any]]]:
+    """(number, data) of the phê bình documents addressed to the head of `code` and
+    issued on or after `since`."""
+    first = since.isoformat()  # ISO dates compare as text
+    return [
+        (number, data)
+        for number, data in _naming(raw, "proj_documents", "number", "data", code)
+        if data["kind"] == PHE_BINH
+        and data["issued_on"] >= first
+        and any(t.get("agency") == code and t["kind"] == "head" for t in data["targets"])
+    ]
 
 
 def _addressed(code: str, roles: tuple[str, ...], person: str, named: bool):

@@ -834,6 +834,33 @@ def test_no_back_dated_head_over_a_document_naming_another(city):
     assert not any("555/UBND" in line for line in heads["Hoàng Mới"]["explanation"])
 
 
+def test_no_back_dated_deputy_over_a_criticism_that_did_not_reach_them(city):
+    """A phê bình of the head reaches the deputy then in charge of its field, written
+    into the document. A deputy appointed afterwards from an earlier date would be in
+    charge that day, though the document names the one before: refused. A criticism
+    that reaches no deputy anyway (a Vice-Chairman's, another field) is no obstacle."""
+    issue = ["reprimand", "issue", "--kind", "phe-binh", "--head", "SXD"]
+    city.ok(*issue, "--doc", "555/UBND", "--on", "10/09/2023", "--field", "Xây dựng")
+    city.ok(*issue, "--doc", "556/UBND", "--on", "11/09/2023", "--field", "quy hoạch")
+    city.ok(*issue, "--doc", "557/UBND", "--on", "12/09/2023", "--field", "xây dựng",
+            "--issuer", "PCT UBND TP")  # fmt: skip
+    deputy = ["agency", "deputy", "SXD", "--name", "Đỗ Văn Mới", "--field", "xây dựng"]
+    before = city.event_count()
+    refused = city.fails(*deputy, "--from", "01/08/2023")
+    assert (
+        "Lỗi: Văn bản 555/UBND phê bình người đứng đầu SXD từ ngày 01/08/2023 trở đi đã ghi, "
+        "không kèm Đỗ Văn Mới"
+    ) in refused.stderr
+    assert city.event_count() == before
+    city.ok(*deputy, "--from", "11/09/2023")
+    city.ok("agency", "deputy", "SXD", "--name", "Vũ Thị Lan", "--field", "tài chính",
+            "--from", "01/08/2023")  # fmt: skip
+    reached = city.json("report", "reprimands", "--year", "2023")["criticism_documents"]
+    deputies = {d["number"]: [t["person"] for t in d["targets"] if t["kind"] == "deputy"]
+                for d in reached}  # fmt: skip
+    assert (deputies["555/UBND"], deputies["556/UBND"]) == (["Trần Thị Bình"], [])
+
+
 def test_no_retraction_gives_an_open_task_back_to_a_closed_agency(city):
     """Retracting a reassignment, or a merger's move of one task, gives the task back
     to the lead before: not to an agency merged since, that nobody answers for (the
