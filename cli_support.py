@@ -325,7 +325,7 @@ def period_options(func):
 
 def window(year, quarter, month, date_from, date_to, allow_none: bool = False):
     """The chosen window as (kind, start, end), or None when allowed and none given."""
-    from workflow.dates import parse_period
+    from workflow.dates import parse_period, parse_period_as
 
     given = [
         name
@@ -347,11 +347,9 @@ def window(year, quarter, month, date_from, date_to, allow_none: bool = False):
         start, end = parse_period(str(year))
         return "year", start, end
     if quarter:
-        start, end = parse_period(quarter)
-        return "quarter", start, end
+        return "quarter", *parse_period_as("quarter", quarter)
     if month:
-        start, end = parse_period(month)
-        return "month", start, end
+        return "month", *parse_period_as("month", month)
     if not (date_from and date_to):
         raise click.UsageError("--from và --to phải đi cùng nhau.")
     if date_to < date_from:

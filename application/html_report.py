@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from workflow import reports, scoring
-from workflow.dates import format_date, parse_period
+from workflow.dates import format_date, parse_period, parse_period_as
 from workflow.errors import DomainError
 from workflow.rulebook import Rulebook
 from workflow.tasks import (
@@ -83,9 +83,6 @@ STATUS_COLOURS = {
     CANCELLED: "#c4c4c4",
 }
 BAND_ORDER = ("HTXS", "HTT", "HT", "KHT", "KXL")
-
-_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
-
 
 # -- the period -----------------------------------------------------------------------
 
@@ -136,10 +133,8 @@ def report_window(
             ),
         )
     if quarter is not None:
-        if not _QUARTER.match(quarter):
-            raise DomainError(f"Quý '{quarter}' không hợp lệ. Hãy nhập dạng 2023Q1.")
         kind = "quarter"
-        start, end = parse_period(quarter)
+        start, end = parse_period_as(kind, quarter)
     elif year is not None:
         kind = "year"
         start, end = parse_period(str(year))

@@ -517,6 +517,20 @@ REFUSALS = [
         ["report", "reprimands", "--month", "2099-01"],
         ["Tháng 1 năm 2099 chưa bắt đầu"],
     ),
+    # a period of another kind than the option: the report would be labelled by the option
+    (
+        "task-report-quarter-given-a-year",
+        ["report", "tasks", "--quarter", "2023"],
+        ["Quý '2023' không hợp lệ. Hãy nhập dạng 2023Q2."],
+    ),
+    (
+        "reprimand-report-month-given-a-quarter",
+        ["report", "reprimands", "--month", "2023Q2"],
+        ["Tháng '2023Q2' không hợp lệ. Hãy nhập dạng 2023-10."],
+    ),
+    ("score-quarter-given-a-month", ["score", "--quarter", "2023-05"], ["Quý '2023-05'"]),
+    ("score-month-given-a-year", ["score", "--month", "2023"], ["Tháng '2023' không hợp lệ"]),
+    ("report-month-thirteen", ["report", "tasks", "--month", "2023-13"], ["Kỳ '2023-13'"]),
     (
         "rating-as-of-in-the-future",
         ["rating", "compute", "--year", "2099", "--as-of", FUTURE],

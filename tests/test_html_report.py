@@ -292,7 +292,7 @@ def test_period_rules():
         report_window(today, year=2025)
     with pytest.raises(DomainError, match="tương lai"):
         report_window(today, as_of=date(2024, 5, 16))
-    with pytest.raises(DomainError, match="2023Q1"):
+    with pytest.raises(DomainError, match="Quý .2023-05. không hợp lệ. Hãy nhập dạng 2023Q2"):
         report_window(today, quarter="2023-05")
 
 

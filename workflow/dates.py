@@ -128,6 +128,20 @@ def parse_period(text: str) -> tuple[date, date]:
     )
 
 
+# How --quarter and --month are written, each taking only its own kind of period: a
+# report labels its window by the option, so "--quarter 2024" would count a year
+# under the heading "quý I".
+_FORMS = {"quarter": (_QUARTER, "Quý", "2023Q2"), "month": (_MONTH, "Tháng", "2023-10")}
+
+
+def parse_period_as(kind: str, text: str) -> tuple[date, date]:
+    """`parse_period` of a quarter or a month (`kind`), refusing the other forms."""
+    pattern, name, example = _FORMS[kind]
+    if not pattern.match(text or ""):
+        raise DateInputError(f"{name} '{text}' không hợp lệ. Hãy nhập dạng {example}.")
+    return parse_period(text)
+
+
 def _period_year(match: re.Match, text: str) -> int:
     return check_year(int(match.group(1)), "kỳ", text)
 
