@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from events.memory import collector_paused
 from workflow import scoring
+from workflow.dates import format_date
 from workflow.errors import DomainError
 from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force
 from workflow.text import code
@@ -103,14 +104,10 @@ def score(
     agencies = loading.load_agencies(connection)
     if agency is not None:
         agency = code(agency)  # as typed: any case, NFD or NFC
-        loading.load_agency(connection, agency)
+        _check_open_in(loading.load_agency(connection, agency), window)
         codes = [agency]
     else:
-        codes = sorted(
-            code
-            for code, a in agencies.items()
-            if a.closed_on is None or a.closed_on > window.start
-        )
+        codes = sorted(code for code, a in agencies.items() if _open_in(a, window))
     results = scoring.score_agencies(
         _scored_tasks(connection, cutoff, window.start),
         _documents(connection, cutoff, window.start),
@@ -121,6 +118,25 @@ def score(
         codes,
     )
     return [dict(r.to_dict(), name=agencies[r.agency].name_on(cutoff)) for r in results]
+
+
+def _open_in(agency, window: scoring.Window) -> bool:
+    """Whether the agency stood on some day of the window (it closes on `closed_on`)."""
+    return agency.closed_on is None or agency.closed_on > window.start
+
+
+def _check_open_in(agency, window: scoring.Window) -> None:
+    """An agency closed before the window has no score in it: with nothing to answer
+    for, it would read 100 points (HTXS)."""
+    if _open_in(agency, window):
+        return
+    successor = agency.merged_into
+    instead = f"điểm của cơ quan kế thừa (--agency {successor}), hoặc " if successor else ""
+    raise DomainError(
+        f"{agency.code} đã {agency.closure()}: trong kỳ được hỏi (từ ngày "
+        f"{format_date(window.start)}) cơ quan không còn, nên không có điểm. Hãy xem "
+        f"{instead}một kỳ trước ngày đó."
+    )
 
 
 @collector_paused()

@@ -427,3 +427,28 @@ def test_a_provisional_rating_ignores_what_ends_a_tenure_after_its_cut_off(db_ur
         ("B", "Lê R", 151),
         ("C", "Vũ S", 365),
     ]
+
+
+def test_an_agency_closed_before_the_period_has_no_score_in_it(db_url):
+    """The table of a period leaves out an agency closed before it began; asked for by
+    --agency, it is refused rather than scored 100 (HTXS) for having nothing to do."""
+    nv = Nhiemvu(db_url)
+    for code in ("SNV", "SKH", "STC"):
+        nv.ok("agency", "add", code, "--name", f"Sở {code}", "--kind", "so")
+    nv.ok("agency", "dissolve", "SNV", "--on", "15/04/2025", "--into", "SKH", "--reason", "QĐ")
+    nv.ok("agency", "dissolve", "STC", "--on", "15/04/2025", "--reason", "QĐ")
+    assert [r["agency"] for r in nv.json("score", "--year", "2026")] == ["SKH"]
+    before = nv.event_count()
+    merged = nv.fails("score", "--year", "2026", "--agency", "snv")
+    assert merged.stderr == (
+        "Lỗi: SNV đã sáp nhập vào SKH từ ngày 15/04/2025: trong kỳ được hỏi (từ ngày "
+        "01/01/2026) cơ quan không còn, nên không có điểm. Hãy xem điểm của cơ quan kế thừa "
+        "(--agency SKH), hoặc một kỳ trước ngày đó.\n"
+    )
+    dissolved = nv.fails("score", "--from", "15/04/2025", "--to", "30/04/2025", "--agency", "STC")
+    assert "Hãy xem một kỳ trước ngày đó." in dissolved.stderr
+    assert nv.event_count() == before
+    # A period it stood in, a day of it at least, is scored as in the table.
+    for args in (["--year", "2025"], ["--from", "14/04/2025", "--to", "30/04/2025"]):
+        alone = nv.json("score", *args, "--agency", "SNV")
+        assert alone == [r for r in nv.json("score", *args) if r["agency"] == "SNV"]
