@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from cli_support import DATE, YEAR, NhiemvuCommand
+from cli_support import DATE, YEAR, NhiemvuCommand, rulebook_option
 
 
 @click.command("html", cls=NhiemvuCommand)
@@ -27,8 +27,9 @@ from cli_support import DATE, YEAR, NhiemvuCommand
     type=click.Path(dir_okay=False, writable=True),
     help="Tệp HTML sẽ ghi (ghi đè nếu đã có).",
 )
+@rulebook_option
 @click.pass_context
-def report_html(ctx, year, quarter, as_of, out_path):
+def report_html(ctx, year, quarter, as_of, out_path, rulebook_path):
     """Báo cáo HTML một tệp (mở không cần mạng, in ra A4): số liệu chính, biểu đồ,
     xếp loại người đứng đầu, danh sách nhiệm vụ quá hạn."""
     from application import html_report
@@ -48,7 +49,7 @@ def report_html(ctx, year, quarter, as_of, out_path):
     now = app.ledger.now().astimezone(LOCAL_TZ)
     window = html_report.report_window(now.date(), year=year, quarter=quarter, as_of=as_of)
     with app.engine.connect() as connection:
-        page = html_report.build(connection, window, now)
+        page = html_report.build(connection, window, now, rulebook_path)
     written = html_report.write_file(out_path, page)
     what = window.label
     if window.kind != "as_of":

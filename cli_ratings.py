@@ -17,17 +17,10 @@ from cli_support import (
     output,
     period_options,
     render_table,
+    rulebook_option,
     window,
 )
 
-rulebook_option = click.option(
-    "--rulebook",
-    "rulebook_path",
-    default=None,
-    metavar="TỆP",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Dùng sổ quy tắc này thay cho sổ quy tắc có hiệu lực tại ngày chốt.",
-)
 xlsx_option = click.option(
     "--xlsx", "xlsx_path", default=None, metavar="TỆP", help="Xuất thêm ra tệp Excel."
 )

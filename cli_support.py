@@ -323,6 +323,16 @@ def period_options(func):
     return func
 
 
+rulebook_option = click.option(
+    "--rulebook",
+    "rulebook_path",
+    default=None,
+    metavar="TỆP",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Dùng sổ quy tắc này thay cho sổ quy tắc có hiệu lực tại ngày chốt.",
+)
+
+
 def window(year, quarter, month, date_from, date_to, allow_none: bool = False):
     """The chosen window as (kind, start, end), or None when allowed and none given."""
     from workflow.dates import parse_period, parse_period_as

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection
 from workflow import reports, scoring
 from workflow.dates import format_date, parse_period, parse_period_as
 from workflow.errors import DomainError
-from workflow.rulebook import Rulebook
+from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force_if_any
 from workflow.tasks import (
     CANCELLED,
     DONE,
@@ -178,8 +178,12 @@ def _trend_points(first_month: date, cutoff: date) -> tuple[date, ...]:
 # -- gathering the figures --------------------------------------------------------------
 
 
-def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
-    """Every figure on the page, JSON-like (ISO dates): what the template shows."""
+def gather(
+    connection: Connection, window: ReportWindow, rulebook_path: str | Path | None = None
+) -> dict[str, Any]:
+    """Every figure on the page, JSON-like (ISO dates): what the template shows. The
+    ranking is left out when no rulebook is in force at the cut-off and none is given
+    (before QĐ 44/2019): the rest of the page does not depend on one."""
     tasks = list(loading.task_states(connection, window.cutoff, active_since=window.active_since))
     agencies = loading.load_agencies(connection)
     names = {code: agency.name_on(window.cutoff) for code, agency in agencies.items()}
@@ -195,8 +199,11 @@ def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
         window.reprimand_label,
     )
 
-    rulebook = ratings.choose_rulebook(window.cutoff)
-    heads = _rate_heads(connection, tasks, window, rulebook, names)
+    if rulebook_path is not None:
+        rulebook = load_rulebook(rulebook_path)
+    else:
+        rulebook = rulebook_in_force_if_any(window.cutoff)
+    heads = [] if rulebook is None else _rate_heads(connection, tasks, window, rulebook, names)
 
     return {
         "window": window,
@@ -206,8 +213,8 @@ def gather(connection: Connection, window: ReportWindow) -> dict[str, Any]:
         "overdue": overdue_tasks(connection, tasks, window.cutoff, names),
         "ratings": heads,
         "band_counts": Counter(h["band"] for h in heads),
-        "rulebook": rulebook.name,
-        "band_labels": dict(rulebook.bands.labels),
+        "rulebook": None if rulebook is None else rulebook.name,
+        "band_labels": {} if rulebook is None else dict(rulebook.bands.labels),
     }
 
 
@@ -526,8 +533,13 @@ def render(figures: dict[str, Any], generated_at: datetime) -> str:
     return _environment().get_template("report.html.j2").render(context)
 
 
-def build(connection: Connection, window: ReportWindow, generated_at: datetime) -> str:
-    return render(gather(connection, window), generated_at)
+def build(
+    connection: Connection,
+    window: ReportWindow,
+    generated_at: datetime,
+    rulebook_path: str | Path | None = None,
+) -> str:
+    return render(gather(connection, window, rulebook_path), generated_at)
 
 
 def write_file(path: str | Path, page: str) -> Path:

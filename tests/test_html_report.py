@@ -25,7 +25,9 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nhiemvu_cli import Nhiemvu
 
+import workflow
 from application.app import App
 from application.demo import run_demo
 from application.html_report import overdue_trend, report_window, vn_number
@@ -392,6 +394,32 @@ def test_as_of_page_counts_reprimands_from_the_start_of_the_year(db_url, tmp_pat
     assert "từ ngày 01/01/2023 đến ngày 10/05/2023" in _by_id(page, "reprimand-sentence")
     assert len(re.findall(r'data-key="trend"', page)) == 12
     assert "Xếp loại người đứng đầu năm 2023" in page
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_period_before_any_rulebook_is_reported_without_the_ranking(db_url, tmp_path):
+    """Task and reprimand figures need no rulebook: a quarter before QĐ 44/2019 gets
+    its page, the ranking section saying why it is missing — or ranked under the
+    rulebook given with --rulebook."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2019")
+    nv.ok("directive", "add", "1/KH-UBND", "--date", "01/07/2019", "--title", "Kế hoạch")
+    nv.ok("task", "assign", "--directive", "1/KH-UBND", "--title", "Việc", "--lead", "SXD",
+          "--deadline", "31/08/2019")  # fmt: skip
+    out = tmp_path / "2019q3.html"
+    run(db_url, "report", "html", "--quarter", "2019Q3", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert _by_id(page, "total-overdue") == "1"
+    assert _by_id(page, "no-rulebook").startswith(
+        "Không có sổ quy tắc xếp loại nào có hiệu lực vào ngày 30/09/2019"
+    )
+    assert 'id="ranking"' not in page
+    book = Path(workflow.__file__).parent / "data" / "rulebook_qd44_2019_haiphong.toml"
+    run(db_url, "report", "html", "--quarter", "2019Q3", "--out", str(out), "--rulebook", str(book))
+    page = out.read_text(encoding="utf-8")
+    assert 'id="no-rulebook"' not in page
+    assert 'data-agency="SXD" data-head="Nguyễn Văn An"' in page
 
 
 @pytest.mark.parametrize(
