@@ -171,21 +171,24 @@ def scheduler_run(ctx, at, once_now, interval_seconds, poll_seconds):
     metavar="THƯ_MỤC",
     help="Thư mục ghi các tệp .docx.",
 )
+@click.option("--replace", is_flag=True, help="Ghi đè các dự thảo cùng tên đã có trong thư mục.")
 @json_option
 @click.pass_context
-def letters(ctx, as_of, agency, out_dir, as_json):
+def letters(ctx, as_of, agency, out_dir, replace, as_json):
     """Lập dự thảo công văn đôn đốc (.docx) cho từng cơ quan có nhiệm vụ quá hạn."""
     from application.letters import write_letters
     from workflow.dates import format_date
+    from workflow.text import code as norm_code
 
     app = _app(ctx)
     with app.engine.connect() as connection:
-        written = write_letters(connection, as_of, out_dir, app.today(), agency)
+        written = write_letters(connection, as_of, out_dir, app.today(), agency, replace)
     if as_json:
         emit_json([letter.to_dict() for letter in written])
         return
     if not written:
-        click.echo(f"Không có nhiệm vụ quá hạn tại ngày {format_date(as_of)}; không lập công văn.")
+        whose = f"{norm_code(agency)} không có nhiệm vụ chủ trì" if agency else "Không có nhiệm vụ"
+        click.echo(f"{whose} quá hạn tại ngày {format_date(as_of)}; không lập công văn.")
         return
     for letter in written:
         click.echo(str(letter.path))

@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from workflow import reports, scoring
-from workflow.dates import format_date, parse_period, parse_period_as
+from workflow.dates import document_date, format_date, parse_period, parse_period_as
 from workflow.errors import DomainError
 from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force_if_any
 from workflow.tasks import (
@@ -483,11 +483,6 @@ def vn_date(value: str | date | None) -> str:
     return format_date(date.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def vn_long_date(value: date) -> str:
-    """As in the place-and-date line of an administrative document."""
-    return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
-
-
 def _environment():
     import jinja2
 
@@ -511,7 +506,7 @@ def render(figures: dict[str, Any], generated_at: datetime) -> str:
     context = {
         **figures,
         "generated_at": generated_at,
-        "generated_long": vn_long_date(generated_at.date()),
+        "generated_long": document_date(generated_at.date()),
         "status_svg": Markup(status_svg),  # matplotlib escaped the labels itself
         "trend_svg": Markup(trend_chart(figures["trend"])),
         "charted_agencies": charted,

@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from workflow.agencies import Agency
-from workflow.dates import format_date, iso
+from workflow.dates import document_date, format_date, iso
+from workflow.errors import DomainError
 from workflow.tasks import Task
 from workflow.text import code as norm_code
 
@@ -34,7 +35,13 @@ TABLE_HEADINGS = (
     "Số ngày quá hạn",
 )
 # Centimetres; the text width of A4 with 3 cm + 2 cm margins is 16 cm.
-COLUMN_WIDTHS = (1.0, 2.6, 1.2, 7.4, 2.2, 1.6)
+COLUMN_WIDTHS = (1.3, 3.0, 1.5, 5.7, 2.5, 2.0)
+HEADING_WIDTHS = (6.0, 10.0)
+SIGNATURE_WIDTHS = (8.0, 8.0)
+# The rules under the issuing body (a third to a half of its line) and under the motto
+# (as long as it), as Nghị định 30/2020/NĐ-CP draws them.
+BODY_RULE, MOTTO_RULE = 1.6, 6.0
+CELL_MARGINS = 0.38  # left and right padding of a table cell, together
 
 
 @dataclass(frozen=True)
@@ -84,24 +91,57 @@ def overdue_by_agency(
 
 
 def write_letters(
-    connection: Connection, as_of: date, out_dir: Path, today: date, agency: str | None = None
+    connection: Connection,
+    as_of: date,
+    out_dir: Path,
+    today: date,
+    agency: str | None = None,
+    replace: bool = False,
 ) -> list[Letter]:
-    """Write one draft per agency with overdue tasks; returns what was written."""
+    """Write one draft per agency with overdue tasks; returns what was written. A
+    draft already in the folder is someone's to finish: kept unless `replace`, and
+    then nothing is written (not some letters of the set)."""
     check_not_future(as_of, today)
     if agency is not None:
         agency = norm_code(agency)
-        loading.load_agency(connection, agency)  # NotFound, with suggestions
+        _check_standing(loading.load_agency(connection, agency), as_of)
     groups = overdue_by_agency(connection, as_of, agency)
+    if not groups:
+        return []
     agencies = loading.load_agencies(connection)
     out_dir = folder_for_files(out_dir)
+    paths = {code: out_dir / file_name(code, as_of) for code in groups}
+    there = [path.name for path in paths.values() if path.exists()]
+    if there and not replace:
+        raise DomainError(
+            f"Thư mục '{out_dir}' đã có dự thảo {', '.join(there)} (có thể đã được sửa): "
+            "không ghi đè. Hãy chọn thư mục khác (--out), xóa các tệp đó, hoặc thêm "
+            "--replace để lập lại."
+        )
     letters = []
     for code, tasks in groups.items():
         document = build_letter(agencies.get(code), code, tasks, as_of)
-        path = out_dir / file_name(code, as_of)
-        with written_whole(path) as handle:
+        with written_whole(paths[code]) as handle:
             document.save(handle)
-        letters.append(Letter(code, path, [t.id for t in tasks]))
+        letters.append(Letter(code, paths[code], [t.id for t in tasks]))
     return letters
+
+
+def _check_standing(agency: Agency, as_of: date) -> None:
+    """No letter goes to an agency closed by `as_of`: its tasks have moved to the
+    successor, whose letter lists them."""
+    if agency.is_active(as_of):
+        return
+    successor = agency.merged_into
+    instead = (
+        f" Các nhiệm vụ của cơ quan đã chuyển sang {successor}: `--agency {successor}`."
+        if successor
+        else ""
+    )
+    raise DomainError(
+        f"{agency.code} đã {agency.closure()}: không lập công văn gửi cơ quan không còn "
+        f"vào ngày {format_date(as_of)}.{instead}"
+    )
 
 
 def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: date):
@@ -144,27 +184,23 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
     center = WD_ALIGN_PARAGRAPH.CENTER
     justify = WD_ALIGN_PARAGRAPH.JUSTIFY
 
-    # Heading: issuing body on the left, national motto on the right.
-    heading = document.add_table(rows=1, cols=2)
-    left, right = heading.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(9.5)
-    left.paragraphs[0].add_run("ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG").font.size = Pt(12)
-    left.paragraphs[0].alignment = center
-    para(left, "VĂN PHÒNG", bold=True, size=13, align=center)
-    para(left, "Số: …/VP-TH", align=center)
-    para(left, "V/v đôn đốc thực hiện nhiệm vụ quá hạn", size=12, align=center)
-    motto = right.paragraphs[0]
-    motto.alignment = center
-    run = motto.add_run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
-    run.bold, run.font.size = True, Pt(12)
-    para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align=center)
-    para(right)
-    para(
-        right,
-        f"Hải Phòng, ngày {as_of.day:02d} tháng {as_of.month:02d} năm {as_of.year}",
-        italic=True,
-        align=center,
-    )
+    # Heading: issuing body on the left, national motto on the right, each over its
+    # rule; the number and the place-and-date on the next row, so on one line.
+    heading = document.add_table(rows=2, cols=2)
+    _column_widths(heading, HEADING_WIDTHS)
+    (body, motto), (number, place) = (row.cells for row in heading.rows)
+    # On two lines of its own, as the seeds write it (one line would not fit beside
+    # the motto).
+    _first(body, "ỦY BAN NHÂN DÂN", size=12)
+    para(body, "THÀNH PHỐ HẢI PHÒNG", size=12, align=center)
+    para(body, "VĂN PHÒNG", bold=True, size=13, align=center)
+    _rule(body, HEADING_WIDTHS[0], BODY_RULE)
+    _first(motto, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12)
+    para(motto, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align=center)
+    _rule(motto, HEADING_WIDTHS[1], MOTTO_RULE)
+    _first(number, "Số: …/VP-TH", size=13)
+    para(number, "V/v đôn đốc thực hiện nhiệm vụ quá hạn", size=12, align=center)
+    _first(place, f"Hải Phòng, {document_date(as_of)}", italic=True, size=13)
 
     para(document)
     para(document, f"Kính gửi: {name}.", align=center)
@@ -181,6 +217,7 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
 
     table = document.add_table(rows=1, cols=len(TABLE_HEADINGS))
     table.style = "Table Grid"
+    _column_widths(table, COLUMN_WIDTHS)
     for cell, heading_text, width in zip(
         table.rows[0].cells, TABLE_HEADINGS, COLUMN_WIDTHS, strict=True
     ):
@@ -226,8 +263,8 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
     para(document)
 
     signature = document.add_table(rows=1, cols=2)
+    _column_widths(signature, SIGNATURE_WIDTHS)
     recipients, signer = signature.rows[0].cells
-    recipients.width, signer.width = Cm(8), Cm(8)
     run = recipients.paragraphs[0].add_run("Nơi nhận:")
     run.bold, run.italic, run.font.size = True, True, Pt(12)
     for line in (
@@ -245,3 +282,63 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
         para(signer)
     para(signer, "……………………", align=center)
     return document
+
+
+def _column_widths(table, widths: tuple[float, ...]) -> None:
+    """Fixed column widths, in the table's grid and in every cell: LibreOffice lays a
+    table out from its grid, Word from its cells."""
+    from docx.shared import Cm
+
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
+
+
+def _first(cell, text: str, bold: bool = False, italic: bool = False, size: int = 13) -> None:
+    """The cell's first line, centred, in its own first paragraph."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.bold, run.italic, run.font.size = bold, italic, Pt(size)
+
+
+def _rule(cell, cell_width: float, length: float) -> None:
+    """A centred horizontal line `length` cm long under the cell's text: the top
+    border of an empty paragraph indented to that length."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    paragraph = cell.add_paragraph()
+    side = Cm(max(cell_width - CELL_MARGINS - length, 0) / 2)
+    paragraph.paragraph_format.left_indent = paragraph.paragraph_format.right_indent = side
+    paragraph.paragraph_format.space_after = Pt(6)
+    properties = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    top = OxmlElement("w:top")
+    for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "auto")):
+        top.set(qn(f"w:{key}"), value)
+    borders.append(top)
+    # The schema orders a paragraph's properties: the borders go before these.
+    properties.insert_element_before(borders, *_AFTER_BORDERS)
+    # An empty paragraph is as tall as its mark: a small one keeps the rule close.
+    mark = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "8")  # half-points
+    mark.append(size)
+    properties.insert_element_before(mark, "w:sectPr", "w:pPrChange")
+
+
+_AFTER_BORDERS = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+    "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+    "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+    "w:pPrChange",
+)  # fmt: skip

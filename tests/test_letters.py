@@ -10,10 +10,12 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from docx.oxml.ns import qn
 
 from application.app import App
 from application.ledger import DeadlineInput
-from application.letters import file_name
+from application.letters import COLUMN_WIDTHS, HEADING_WIDTHS, SIGNATURE_WIDTHS, file_name
+from workflow.dates import document_date
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # until pyproject's py-modules lists cli_escalation
@@ -102,14 +104,13 @@ def test_one_letter_per_agency_with_exactly_its_overdue_tasks(ledger_url, tmp_pa
     assert "Kính gửi: Sở Xây dựng." in text
     assert "tính đến ngày 15/04/2024, Sở Xây dựng còn 2 nhiệm vụ" in text
     assert "báo cáo kết quả thực hiện" in text
-    heading = tables[0][0]
-    assert "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in heading[0]
-    assert "VĂN PHÒNG" in heading[0]
-    assert "Số: …/VP-TH" in heading[0]
-    assert "V/v đôn đốc thực hiện nhiệm vụ quá hạn" in heading[0]
-    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in heading[1]
-    assert "Độc lập - Tự do - Hạnh phúc" in heading[1]
-    assert "Hải Phòng, ngày 15 tháng 04 năm 2024" in heading[1]
+    # The issuing body and the motto side by side; the number and the place-and-date
+    # on the row below, so on one line (Nghị định 30/2020/NĐ-CP).
+    (body, motto), (number, place) = tables[0]
+    assert body.startswith("ỦY BAN NHÂN DÂN\nTHÀNH PHỐ HẢI PHÒNG\nVĂN PHÒNG")
+    assert motto.startswith("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc")
+    assert number == "Số: …/VP-TH\nV/v đôn đốc thực hiện nhiệm vụ quá hạn"
+    assert place == "Hải Phòng, ngày 15 tháng 4 năm 2024"
     signature = tables[-1][0]
     assert signature[0].startswith("Nơi nhận:")
     assert "CHÁNH VĂN PHÒNG" in signature[1]
@@ -161,8 +162,11 @@ def test_an_agency_without_overdue_tasks_gets_no_letter(ledger_url, tmp_path):
     out = tmp_path / "thu"
     result = run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "SCT", "--out", str(out))
     assert result.exit_code == 0, result.stderr
-    assert "Không có nhiệm vụ quá hạn" in result.stdout
-    assert not out.exists() or list(out.iterdir()) == []
+    assert (
+        result.stdout
+        == "SCT không có nhiệm vụ chủ trì quá hạn tại ngày 15/04/2024; không lập công văn.\n"
+    )
+    assert not out.exists()
 
 
 def test_before_anything_was_overdue_no_letters(ledger_url, tmp_path):
@@ -170,7 +174,7 @@ def test_before_anything_was_overdue_no_letters(ledger_url, tmp_path):
     result = run(ledger_url, "letters", "--as-of", "2024-03-01", "--out", str(out), "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == []
-    assert not out.exists() or list(out.iterdir()) == []
+    assert not out.exists()
 
 
 def test_unknown_agency_is_refused(ledger_url, tmp_path):
@@ -202,3 +206,71 @@ def test_leads_are_those_of_the_cut_off_date(ledger_url, tmp_path):
     assert after.exit_code == 0, after.stderr
     tasks = {letter["agency"]: letter["tasks"] for letter in json.loads(after.stdout)}
     assert tasks == {"SCT": ["A1"], "STC": ["A2"], "SXD": ["A2"]}
+
+
+def test_the_layout_holds_in_any_word_processor(ledger_url, tmp_path):
+    """Column widths are in the table grid (LibreOffice lays out from it) as well as in
+    the cells (Word), and the issuing body and the motto are each ruled underneath."""
+    out = tmp_path / "thu"
+    run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "SXD", "--out", str(out))
+    document = docx.Document(str(out / "SXD_don-doc_2024-04-15.docx"))
+    heading, tasks, signature = document.tables
+    for table, widths in ((heading, HEADING_WIDTHS), (tasks, COLUMN_WIDTHS),
+                          (signature, SIGNATURE_WIDTHS)):  # fmt: skip
+        grid = [round(column.width.cm, 2) for column in table.columns]
+        assert grid == list(widths)
+        for row in table.rows:
+            assert [round(cell.width.cm, 2) for cell in row.cells] == list(widths)
+    ruled = [
+        cell.text.split("\n")[-2]
+        for cell in heading.rows[0].cells
+        if cell.paragraphs[-1]._p.find(qn("w:pPr") + "/" + qn("w:pBdr")) is not None
+    ]
+    assert ruled == ["VĂN PHÒNG", "Độc lập - Tự do - Hạnh phúc"]
+
+
+def test_a_draft_in_the_folder_is_not_overwritten_unless_asked(ledger_url, tmp_path):
+    out = tmp_path / "thu"
+    run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "STC", "--out", str(out))
+    edited = out / "STC_don-doc_2024-04-15.docx"
+    edited.write_bytes(b"edited by hand")
+    again = run(ledger_url, "letters", "--as-of", AS_OF, "--out", str(out))
+    assert again.exit_code == 1
+    assert "đã có dự thảo STC_don-doc_2024-04-15.docx (có thể đã được sửa)" in again.stderr
+    assert "--replace" in again.stderr
+    # Nothing of the set is written: not SXD's letter either.
+    assert sorted(p.name for p in out.iterdir()) == [edited.name]
+    assert edited.read_bytes() == b"edited by hand"
+    replaced = run(ledger_url, "letters", "--as-of", AS_OF, "--out", str(out), "--replace")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert read(edited)[2][1][3] == "Báo cáo tiến độ nhà ở xã hội"
+    assert (out / "SXD_don-doc_2024-04-15.docx").exists()
+
+
+def test_no_letter_for_an_agency_closed_by_the_cut_off(ledger_url, tmp_path):
+    app = App(ledger_url, "tester")
+    app.ledger.dissolve_agency("STC", D("2024-04-10"), "Sáp nhập", into="SXD")
+    app.close()
+    out = tmp_path / "thu"
+    result = run(ledger_url, "letters", "--as-of", AS_OF, "--agency", "STC", "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Lỗi: STC đã sáp nhập vào SXD từ ngày 10/04/2024: không lập công văn gửi cơ quan "
+        "không còn vào ngày 15/04/2024. Các nhiệm vụ của cơ quan đã chuyển sang SXD: "
+        "`--agency SXD`.\n"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [
+        (D("2023-01-19"), "ngày 19 tháng 01 năm 2023"),
+        (D("2024-02-05"), "ngày 05 tháng 02 năm 2024"),
+        (D("2024-03-05"), "ngày 05 tháng 3 năm 2024"),
+        (D("2023-04-05"), "ngày 05 tháng 4 năm 2023"),
+        (D("2023-12-31"), "ngày 31 tháng 12 năm 2023"),
+    ],
+)
+def test_a_document_date_pads_days_and_only_the_first_two_months(day, text):
+    assert document_date(day) == text

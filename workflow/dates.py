@@ -76,6 +76,14 @@ def format_date(value: date | None) -> str:
     return "" if value is None else f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
+def document_date(value: date) -> str:
+    """The date of a place-and-date line, "ngày 05 tháng 3 năm 2024": Nghị định
+    30/2020/NĐ-CP writes a day below 10 and the months 1 and 2 with a leading zero,
+    and the other months without (the seeds: "ngày 19 tháng 01", "ngày 05 tháng 4")."""
+    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
 def iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
