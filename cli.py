@@ -820,7 +820,8 @@ def _history_human(rows: list[dict]) -> str:
             ("on", "Ngày"),
             ("label", "Sự việc"),
             ("summary", "Nội dung"),
-            ("retracted", ""),
+            # Only when there is something to say in it.
+            *([("retracted", "Tình trạng")] if any(r["retracted"] for r in rows) else []),
             ("recorded_at", "Ghi lúc"),
             ("actor", "Người ghi"),
             ("id", "Mã sự kiện"),

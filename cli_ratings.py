@@ -80,7 +80,12 @@ def _export(path, title, columns, rows, notes=()):
 @click.command(cls=NhiemvuCommand)
 @period_options
 @click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ cơ quan này.")
-@click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu (mặc định: cuối kỳ).")
+@click.option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help="Ngày chốt số liệu (mặc định: ngày cuối kỳ, hoặc hôm nay nếu kỳ chưa hết).",
+)
 @rulebook_option
 @json_option
 @xlsx_option

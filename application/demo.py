@@ -271,7 +271,7 @@ def _ratings_section(app: App, reference: date) -> str:
         rows = rating.rate(connection, reference.year, reference, book)
     shown = [{**r, "rank": r["rank"] or "KXL", "band": r["band_label"]} for r in rows]
     return (
-        f"XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM {reference.year} (tạm tính; sổ quy tắc {book.name})\n"
+        f"XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM {reference.year} (chưa chốt; sổ quy tắc {book.name})\n"
         + render_table(
             shown,
             [

@@ -1877,6 +1877,8 @@ def test_an_assignment_is_retracted_only_once_nothing_recorded_after_it_stands(c
     for event in (document["event_id"], f"{task_id}#3", f"{task_id}#2", f"{task_id}#1"):
         city.ok("correct", event, "--reason", "Giao nhầm")
     assert task_id not in {t["id"] for t in city.json("task", "list")}
+    heading, _, first, *_ = city.ok("task", "history", task_id).stdout.splitlines()
+    assert "Tình trạng" in heading and "đã rút lại" in first
     # Asked for again, it is said to be retracted, not unknown.
     before = city.event_count()
     for command in (["task", "show", task_id],
