@@ -73,9 +73,11 @@ def cli(ctx: click.Context, db_url: str | None, actor: str | None) -> None:
     ctx.obj = {"db": db_url, "actor": optional(actor) or default_actor()}
 
 
-def get_app(ctx: click.Context, quick: bool = False):
+def get_app(ctx: click.Context, quick: bool = False, catch_up: bool = True):
     """The command's App. `quick`: if none is open yet, one over the bare driver when
-    the database allows it (App.quick), which spares the process SQLAlchemy."""
+    the database allows it (App.quick), which spares the process SQLAlchemy.
+    `catch_up`: False for the commands that must work whatever state the projection
+    is in (App)."""
     from application.app import App
 
     root = ctx.find_root()
@@ -83,7 +85,7 @@ def get_app(ctx: click.Context, quick: bool = False):
         _close_app(root)  # what comes next needs SQLAlchemy
     if "app" not in root.obj:
         app = App.quick(root.obj["db"], root.obj["actor"]) if quick else None
-        root.obj["app"] = app or App(root.obj["db"], root.obj["actor"])
+        root.obj["app"] = app or App(root.obj["db"], root.obj["actor"], catch_up=catch_up)
         root.call_on_close(lambda: _close_app(root))
     return root.obj["app"]
 
@@ -171,7 +173,7 @@ def events_verify(ctx, as_json):
     """Tính lại chuỗi mã băm của toàn bộ sổ; thoát với mã 1 nếu sổ bị sửa."""
     from events.verify import verify_chain
 
-    app = get_app(ctx)
+    app = get_app(ctx, catch_up=False)
     with progress_bar(app.store.head_position(), "Đang kiểm tra sổ sự kiện") as tick:
         result = verify_chain(app.engine, progress=tick)
     data = {
@@ -212,7 +214,7 @@ def projections_rebuild(ctx, workers):
     """Dựng lại các bảng dẫn xuất từ đầu sổ sự kiện."""
     from events.projections import rebuild
 
-    app = get_app(ctx)
+    app = get_app(ctx, catch_up=False)
     count = rebuild(app.store, app.ledger.projection, workers=workers)
     click.echo(f"Đã dựng lại các bảng dẫn xuất từ {grouped(count)} sự kiện.")
 

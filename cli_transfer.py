@@ -57,7 +57,7 @@ def events_export(ctx, out_path, as_json):
     from cli import get_app
     from events.transfer import export_log
 
-    app = get_app(ctx)
+    app = get_app(ctx, catch_up=False)
     total = app.store.head_position()
     with progress_bar(total, "Đang xuất sổ sự kiện") as tick, _output(out_path) as out:
         result = export_log(app.engine, out, progress=tick)

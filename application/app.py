@@ -22,8 +22,11 @@ class App:
         now: Callable[[], datetime] | None = None,
         check_schema: bool = True,
         engine=None,
+        catch_up: bool = True,
     ) -> None:
-        """`engine`: one already open (App.quick); otherwise a SQLAlchemy engine for `url`."""
+        """`engine`: one already open (App.quick); otherwise a SQLAlchemy engine for `url`.
+        `catch_up`: False for what must work on a projection that cannot be caught up
+        (rebuilding it, checking or exporting the log)."""
         self.url = resolve_url(url)
         protect_database(self.url)
         self.quick = engine is not None
@@ -44,7 +47,7 @@ class App:
             # "as known at" questions agree with "today".
             self.store = EventStore(self.engine, REGISTRY, clock=lambda: now().astimezone(UTC))
             self.ledger = Ledger(self.store, actor, now)
-        if check_schema:
+        if check_schema and catch_up:
             self.bring_projections_up_to_date()
 
     @classmethod

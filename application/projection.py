@@ -28,6 +28,7 @@ from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
+from events.errors import ProjectionOutOfStep
 from events.serialization import canonical_json
 from events.sql import Raw, loads
 from events.store import RecordedEvent
@@ -593,6 +594,11 @@ class LedgerSession:
             self.tasks[task_id] = None
         else:
             row = self.task_row(task_id)
+            if row is not None and event.stream_version <= row.version:
+                raise ProjectionOutOfStep(
+                    f"nhiệm vụ {task_id} đã có sự kiện #{event.stream_version} ở vị trí "
+                    f"{event.position} mà mốc đã dựng nói là chưa"
+                )
         if row is None:
             row = self.tasks[task_id] = TaskRow(task_id, [], 0, event.position)
         row.version = event.stream_version

@@ -62,6 +62,20 @@ class EventNotProjected(EventStoreError):
         )
 
 
+class ProjectionOutOfStep(EventStoreError):
+    """The projection tables already hold what the log's next events would add: they
+    and their checkpoint were changed behind the store's back (a checkpoint moved
+    back). Applying them again would count those events twice."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"Các bảng dẫn xuất không khớp với sổ sự kiện ({detail}): chúng hoặc mốc đã dựng "
+            "(projection_checkpoints) đã bị sửa trực tiếp, ngoài chương trình. Lệnh không ghi "
+            "gì. Sổ sự kiện không bị ảnh hưởng: hãy chạy `nhiemvu projections rebuild` để "
+            "dựng lại các bảng đó từ sổ."
+        )
+
+
 class HeadMissing(EventStoreError):
     """The log's head row is gone: someone with direct access emptied event_log_head."""
 
@@ -186,6 +200,9 @@ _MISSING_IN_WORDS = ("no such table", "no such column", "has no column named")
 _MISSING_SQLSTATES = frozenset({"42P01", "42703"})
 _BUSY_IN_WORDS = ("database is locked", "database is busy")
 _BUSY_SQLSTATES = frozenset({"55P03"})
+# A row the projection inserts is there already (unique_violation).
+_UNIQUE_IN_WORDS = "UNIQUE constraint failed"
+_UNIQUE_SQLSTATE = "23505"
 
 
 def driver_words(exc: BaseException) -> str:
@@ -207,4 +224,6 @@ def explained(exc: BaseException) -> EventStoreError | None:
         return SchemaDamaged(detail)
     if sqlstate in _BUSY_SQLSTATES or any(words in detail for words in _BUSY_IN_WORDS):
         return DatabaseBusy(detail)
+    if (sqlstate == _UNIQUE_SQLSTATE or _UNIQUE_IN_WORDS in detail) and "proj_" in detail:
+        return ProjectionOutOfStep(detail)
     return None
