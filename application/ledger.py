@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from events.memory import collector_paused
@@ -266,6 +266,7 @@ class Ledger(Corrections):
             agency = self._agency(tx, norm_code(code))
             agency.check_dissolution(on)
             successor = None if into is None else self._successor(tx, agency, into, on)
+            self._check_no_merger_into_it_since(tx, agency, on)
             moved = self._tasks_to_move(tx, agency, successor, on)
             later = references.documents_from(Raw(tx.connection), agency.code, on)
             if later:
@@ -307,17 +308,71 @@ class Ledger(Corrections):
             raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
         return successor
 
+    def _check_no_merger_into_it_since(self, tx, agency: ag.Agency, on: date) -> None:
+        """An agency closes after the last merger into it: one on or after `on` would
+        have merged into an agency no longer there (two merged into each other, too)."""
+        merged = references.agency_references(Raw(tx.connection), agency.code)["agencies"]
+        since = [
+            other
+            for other in (self._agency(tx, code) for code in merged)
+            if other.closed_on is not None and other.closed_on >= on
+        ]
+        if since:
+            named = ", ".join(f"{o.code} (từ ngày {format_date(o.closed_on)})" for o in since)
+            raise DomainError(
+                f"{named} đã sáp nhập vào {agency.code}: không giải thể, sáp nhập "
+                f"{agency.code} từ ngày {format_date(on)}, trước khi nhận cơ quan đó. Kiểm tra "
+                "lại ngày (--on); nếu việc sáp nhập kia ghi nhầm, hãy rút lại nó trước (mã sự "
+                f"kiện trong `nhiemvu agency history {since[0].code}`)."
+            )
+
     def _tasks_to_move(self, tx, agency: ag.Agency, successor: ag.Agency | None, on: date):
-        """The tasks `agency` leads that are still open on `on` — completed later, too:
-        business dates, not the order things were recorded in, decide who led a task
-        when. A merger moves them to `successor`; a dissolution would leave them with
-        nobody, and is refused."""
-        tasks = [t for t in _loading().iter_tasks(tx.connection, agency.code) if t.open_on(on)]
+        """The tasks `agency` leads on `on` and not closed before it — completed later,
+        or that day, too: business dates, not the order things were recorded in, decide
+        who led a task when, and on `on` the agency is no more. A merger moves them to
+        `successor`; a dissolution would leave them with nobody, and is refused."""
+        eve = on - timedelta(days=1)
+        tasks = [t for t in _loading().iter_tasks(tx.connection, agency.code) if t.open_on(eve)]
+        self._check_none_led_away_since(tx, agency, on)
         if successor is None:
             ag.check_nothing_left_open(agency.code, on, tasks)
             return []
         ag.check_tasks_movable(agency.code, successor.code, on, tasks)
+        if tasks and successor.closed_on is not None:
+            raise DomainError(
+                f"{successor.code} đã {successor.closure()}: {listed([t.id for t in tasks])} "
+                f"chuyển từ {agency.code} sang ngày {format_date(on)} sẽ còn do "
+                f"{successor.code} chủ trì cả khi nó không còn. Nếu {agency.code} thật sự sáp "
+                f"nhập vào {successor.code} ngày đó, hãy rút lại việc sáp nhập "
+                f"{successor.code} trước (mã sự kiện trong `nhiemvu agency history "
+                f"{successor.code}`), ghi việc sáp nhập này, rồi ghi lại việc kia: các nhiệm "
+                "vụ sẽ được chuyển tiếp."
+            )
         return tasks
+
+    def _check_none_led_away_since(self, tx, agency: ag.Agency, on: date) -> None:
+        """A task the agency led on `on`, given to another lead since, would be left with
+        it from `on` until then (the move the closure makes would come after a later
+        one): the later reassignment goes first."""
+        named = references.agency_references(Raw(tx.connection), agency.code)["tasks"]
+        eve = on - timedelta(days=1)
+        away = [
+            task
+            for task in _loading().tasks_by_id(tx.connection, named).values()
+            if task.assigned_on <= on
+            and agency.code in task.leads_on(on)
+            and agency.code not in task.leads  # led still: check_tasks_movable's
+            and task.open_on(eve)
+        ]
+        if away:
+            listed_away = ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in away)
+            raise DomainError(
+                f"{agency.code} chủ trì vào ngày {format_date(on)} những nhiệm vụ đã được giao "
+                f"lại sau ngày đó: {listed_away}. Giải thể, sáp nhập từ ngày đó phải chuyển "
+                "chúng đi trước lần giao lại sau: hãy rút lại các lần giao lại đó trước "
+                "(`nhiemvu task history MÃ_NV`, rồi `nhiemvu correct MÃ_NV#N`), ghi việc này, "
+                "rồi giao lại."
+            )
 
     # -- directives -----------------------------------------------------------
 
@@ -385,7 +440,9 @@ class Ledger(Corrections):
                     "cuộc họp trước khi văn bản được ban hành."
                 )
             self._not_future(on, "giao nhiệm vụ")
-            for agency_code in lead_codes + coordinator_codes:
+            for agency_code in lead_codes:
+                self._agency(tx, agency_code).check_can_lead_from(on)
+            for agency_code in coordinator_codes:
                 self._agency(tx, agency_code).check_active(on)
             due = self._resolve_deadline(deadline, on)
             task_id = given_id or self._next_task_id(tx)
@@ -506,7 +563,7 @@ class Ledger(Corrections):
             task = self._task(tx, nfc(task_id))
             task.check_reassignment(codes, on, self.today())
             for agency_code in codes:
-                self._agency(tx, agency_code).check_active(on)
+                self._agency(tx, agency_code).check_can_lead_from(on)
             leaving = [c for c in codes if c in task.coordinators]
             warnings = (
                 (f"{', '.join(leaving)} thôi là cơ quan phối hợp: từ nay chủ trì nhiệm vụ.",)
@@ -621,6 +678,11 @@ class Ledger(Corrections):
             raise DomainError(f"Năm {year} chưa đến; không đánh giá trước.")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
+            if not agency.is_active(date(year, 1, 1)):
+                raise DomainError(
+                    f"{agency.code} đã {agency.closure()}: năm {year} cơ quan không còn, không "
+                    "có gì để đánh giá (điểm của năm đó không tính cho nó)."
+                )
             stream = streams.assessment(agency.code, year)
             data = {
                 "agency": agency.code,

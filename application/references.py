@@ -115,12 +115,28 @@ def check_name_free(raw: Raw, name: str, on: date | None, code: str) -> None:
         other = derive_agency(loads(facts)) if other_code != code else None
         if other is None or (other.closed_on is not None and (on is None or other.closed_on <= on)):
             continue
-        if fold(other.name if on is None else other.name_on(on)) == wanted:
+        if wanted in {fold(borne) for borne in _names_from(other, on)}:
             raise DomainError(
                 f"'{name}' là tên của cơ quan {other_code}: hai cơ quan không mang cùng một "
                 f"tên (sổ Excel và các báo cáo nhận cơ quan theo tên). Kiểm tra lại tên, hoặc "
                 f"đổi tên {other_code} trước (`nhiemvu agency rename {other_code}`)."
             )
+
+
+def _names_from(agency, on: date | None) -> list[str]:
+    """The names `agency` bears on `on` (None: today) or on a later day it is open: a
+    name taken from `on` on must not be one it will bear then (renames recorded out of
+    each other's date order)."""
+    if on is None:
+        return [agency.name]
+    later = [
+        n.name
+        for n in agency.names
+        if n.start is not None
+        and n.start > on
+        and (agency.closed_on is None or n.start < agency.closed_on)
+    ]
+    return [agency.name_on(on), *later]
 
 
 def documents_from(raw: Raw, code: str, day: date) -> list[str]:

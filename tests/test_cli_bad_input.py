@@ -478,7 +478,7 @@ REFUSALS = [
     (
         "dissolve-leaving-open-tasks-with-nobody",
         ["agency", "dissolve", "SXD", "--on", "01/04/2023", "--reason", "Giải thể"],
-        ["SXD chủ trì 2 nhiệm vụ chưa xong vào ngày 01/04/2023", "NV-00001, NV-00004", "--into"],
+        ["SXD chủ trì 2 nhiệm vụ chưa xong trước ngày 01/04/2023", "NV-00001, NV-00004", "--into"],
     ),
     (
         "dissolve-with-blank-reason",

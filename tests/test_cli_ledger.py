@@ -348,8 +348,15 @@ def test_agency_dissolve_closes_it_for_new_work(city):
     city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--reason", "Giải thể")
     rows = {r["code"]: r for r in city.json("agency", "list")}
     assert rows["SKHDT"]["closed_on"] == "2023-06-01" and rows["SKHDT"]["merged_into"] is None
-    # Work assigned before the dissolution date is still possible, after it is not.
-    assign(city, "--lead", "SKHDT", "--no-deadline", "--assigned-on", "31/05/2023")
+    # Work assigned before the dissolution date, recorded after it, would be led by
+    # nobody from then on (the dissolution found no such task open): refused, with the
+    # way to record it; work assigned after it, all the more.
+    back_dated = city.fails("task", "assign", "--directive", DIRECTIVE, "--title", "X", "--lead",
+                            "SKHDT", "--no-deadline", "--assigned-on", "31/05/2023")  # fmt: skip
+    assert (
+        "Cơ quan SKHDT đã giải thể từ ngày 01/06/2023: nhiệm vụ giao cho cơ quan này từ ngày "
+        "31/05/2023 sẽ còn do nó chủ trì cả khi nó không còn. Hãy giao cho cơ quan khác"
+    ) in back_dated.stderr
     refused = city.fails(
         "task",
         "assign",
@@ -387,6 +394,102 @@ def test_agency_dissolve_into_moves_open_tasks_to_the_successor(city):
     rows = {r["code"]: r for r in city.json("agency", "list")}
     assert rows["SKHDT"]["merged_into"] == "STC"
     assert [r["id"] for r in city.json("task", "list", "--agency", "STC")] == [open_task]
+
+
+def test_a_head_appointed_after_the_closure_was_recorded_serves_until_it(city):
+    """Recorded after the merger, a head appointed before it still ends with it (the
+    day before), and the term before ends the day before the new one begins."""
+    city.ok("agency", "head", "SKHDT", "--name", "Người Một", "--from", "01/01/2023")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2024", "--into", "STC", "--reason", "x")
+    city.ok("agency", "head", "SKHDT", "--name", "Người Hai", "--from", "01/03/2024")
+    heads = {r["code"]: r for r in city.json("agency", "list")}["SKHDT"]["heads"]
+    assert [(h["person"], h["from"], h["to"]) for h in heads] == [
+        ("Người Một", "2023-01-01", "2024-02-29"),
+        ("Người Hai", "2024-03-01", "2024-05-31"),
+    ]
+    days = {r["head"]: r["days_in_office"] for r in city.json("rating", "compute", "--year", "2024")
+            if r["agency"] == "SKHDT"}  # fmt: skip
+    assert days == {"Người Một": 60, "Người Hai": 92}
+    assert not [
+        r for r in city.json("rating", "compute", "--year", "2025") if r["agency"] == "SKHDT"
+    ]
+
+
+def test_no_task_goes_to_an_agency_closed_since(city):
+    """Assigned or reassigned back-dated to an agency merged or dissolved since, a task
+    would stay with it after it is gone (the closure found it not there to move)."""
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    merged = city.fails("task", "assign", "--directive", DIRECTIVE, "--title", "X", "--lead",
+                        "SKHDT", "--deadline", "30/09/2023", "--assigned-on", "20/05/2023")  # fmt: skip
+    assert (
+        "Lỗi: Cơ quan SKHDT đã sáp nhập vào STC từ ngày 01/06/2023: nhiệm vụ giao cho cơ quan "
+        "này từ ngày 20/05/2023 sẽ còn do nó chủ trì cả khi nó không còn. Hãy giao cho cơ quan "
+        "kế thừa STC; nếu nhiệm vụ thật sự giao cho SKHDT trước ngày đó, hãy rút lại việc sáp "
+        "nhập (mã sự kiện trong `nhiemvu agency history SKHDT`), ghi nhiệm vụ, rồi ghi lại "
+        "việc sáp nhập: nhiệm vụ sẽ được chuyển theo."
+    ) in merged.stderr
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/09/2023")
+    moved = city.fails("task", "reassign", task_id, "--lead", "SKHDT", "--on", "20/05/2023")
+    assert "Cơ quan SKHDT đã sáp nhập vào STC từ ngày 01/06/2023" in moved.stderr
+    # As a coordinator it answers for nothing: that stays possible.
+    assign(city, "--lead", "SXD", "--coordinate", "SKHDT", "--deadline", "30/09/2023",
+           "--assigned-on", "20/05/2023")  # fmt: skip
+
+
+def test_a_closure_keeps_every_task_with_a_standing_lead(city):
+    """Recorded out of date order, closures must not strand a task with an agency on a
+    day it is gone: merging into one merged since (with tasks to move), closing one
+    another merged into after, or closing while a task it led then went elsewhere
+    later, are refused; merging into one merged since with nothing to move is not."""
+    city.ok("agency", "add", "SA", "--name", "Sở A", "--kind", "so")
+    city.ok("agency", "add", "SB", "--name", "Sở B", "--kind", "so")
+    task_id = assign(city, "--lead", "SA", "--deadline", "31/12/2023")
+    city.ok("agency", "dissolve", "SB", "--on", "01/06/2023", "--into", "STC", "--reason", "QĐ 1")
+    into_gone = city.fails("agency", "dissolve", "SA", "--on", "01/05/2023", "--into", "SB",
+                           "--reason", "QĐ 2")  # fmt: skip
+    assert (
+        f"Lỗi: SB đã sáp nhập vào STC từ ngày 01/06/2023: {task_id} chuyển từ SA sang ngày "
+        "01/05/2023 sẽ còn do SB chủ trì cả khi nó không còn."
+    ) in into_gone.stderr
+    # Two merged into each other.
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "SA", "--reason", "x")
+    cycle = city.fails("agency", "dissolve", "SA", "--on", "01/06/2023", "--into", "SKHDT",
+                       "--reason", "y")  # fmt: skip
+    assert (
+        "Lỗi: SKHDT (từ ngày 01/07/2023) đã sáp nhập vào SA: không giải thể, sáp nhập SA từ "
+        "ngày 01/06/2023, trước khi nhận cơ quan đó."
+    ) in cycle.stderr
+    # A task SA led on the day, given to SXD after it.
+    city.ok("task", "reassign", task_id, "--lead", "SXD", "--on", "01/08/2023")
+    led_away = city.fails("agency", "dissolve", "SA", "--on", "15/07/2023", "--into", "STC",
+                          "--reason", "z")  # fmt: skip
+    assert (
+        f"Lỗi: SA chủ trì vào ngày 15/07/2023 những nhiệm vụ đã được giao lại sau ngày đó: "
+        f"{task_id} (từ 01/08/2023)."
+    ) in led_away.stderr
+    # Nothing to move: merging into an agency merged since strands nothing.
+    city.ok("agency", "add", "SC", "--name", "Sở C", "--kind", "so")
+    city.ok("agency", "dissolve", "SC", "--on", "01/05/2023", "--into", "SB", "--reason", "w")
+
+
+@pytest.mark.parametrize("merger_first", [False, True])
+def test_a_task_completed_on_the_merger_day_is_the_successor_s_whatever_the_order(
+    city, merger_first
+):
+    """On the merger day the merged agency is no more: a completion that day is the
+    successor's, whether the merger or the completion was recorded first."""
+    city.ok("agency", "head", "STC", "--name", "Bà B", "--from", "01/01/2023")
+    city.ok("agency", "head", "SKHDT", "--name", "Ông A", "--from", "01/01/2023")
+    task_id = assign(city, "--lead", "SKHDT", "--deadline", "30/06/2023")
+    steps = [
+        ("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x"),
+        ("task", "complete", task_id, "--on", "01/06/2023"),
+    ]
+    for step in steps if merger_first else reversed(steps):
+        city.ok(*step)
+    assert city.task(task_id, "--as-of", "01/06/2023")["leads"] == ["STC"]
+    ratings = {r["head"]: r for r in city.json("rating", "compute", "--year", "2023")}
+    assert (ratings["Bà B"]["N"], ratings["Bà B"]["on_time"]) == (1, 1)
 
 
 def test_a_merger_moves_a_task_open_on_its_date_though_completed_since(city):
@@ -446,7 +549,7 @@ def test_the_agency_list_says_which_are_closed_on_its_day(city):
 def test_a_dissolution_that_would_leave_open_tasks_with_nobody_is_refused(city):
     open_task = assign(city, "--lead", "SKHDT", "--deadline", "30/04/2023")
     refused = city.fails("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--reason", "x")
-    assert "SKHDT chủ trì 1 nhiệm vụ chưa xong vào ngày 01/06/2023" in refused.stderr
+    assert "SKHDT chủ trì 1 nhiệm vụ chưa xong trước ngày 01/06/2023" in refused.stderr
     assert open_task in refused.stderr and "--into" in refused.stderr
     city.ok("task", "complete", open_task, "--on", "31/05/2023")
     city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--reason", "x")
@@ -2091,3 +2194,22 @@ def test_a_retraction_gives_back_no_name_another_open_agency_has_taken(city):
         refused.stderr
     )
     assert city.event_count() == before
+
+
+def test_no_assessment_of_a_year_an_agency_did_not_stand_in(city):
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/06/2023", "--into", "STC", "--reason", "x")
+    assess = ["assess", "SKHDT", "--criterion", "phoi_hop", "--points", "5", "--reason", "Chậm"]
+    refused = city.fails(*assess, "--year", "2024")
+    assert (
+        "Lỗi: SKHDT đã sáp nhập vào STC từ ngày 01/06/2023: năm 2024 cơ quan không còn"
+    ) in refused.stderr
+    city.ok(*assess, "--year", "2023")  # part of 2023 it stood
+
+
+def test_a_rename_may_not_take_a_name_another_agency_bears_later(city):
+    """Renames of two agencies recorded out of each other's date order: STC takes from
+    01/01 a name SKHDT bears from 01/06, so from then on both would bear it."""
+    city.ok("agency", "rename", "SKHDT", "--name", "Sở Mới", "--on", "01/06/2024")
+    refused = city.fails("agency", "rename", "STC", "--name", "Sở mới", "--on", "01/01/2024")
+    assert "'Sở mới' là tên của cơ quan SKHDT" in refused.stderr
+    city.ok("agency", "rename", "STC", "--name", "Sở Mới Khác", "--on", "01/01/2024")

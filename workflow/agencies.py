@@ -127,6 +127,27 @@ class Agency:
         if not self.is_active(day):
             raise DomainError(f"Cơ quan {self.code} đã {self.closure()}.")
 
+    def check_can_lead_from(self, day: date) -> None:
+        """A task given to the agency on `day` is its own from then on: not to one
+        closed since, which would lead it on days it no longer exists (its merger moved
+        the tasks it led on its date, and this one was not there yet)."""
+        self.check_active(day)
+        if self.closed_on is None:
+            return
+        if self.merged_into:
+            instead = f"Hãy giao cho cơ quan kế thừa {self.merged_into}"
+            then = "rồi ghi lại việc sáp nhập: nhiệm vụ sẽ được chuyển theo"
+        else:
+            instead = "Hãy giao cho cơ quan khác"
+            then = "rồi ghi lại việc giải thể khi nhiệm vụ đã xong, bị hủy hoặc được giao lại"
+        raise DomainError(
+            f"Cơ quan {self.code} đã {self.closure()}: nhiệm vụ giao cho cơ quan này từ ngày "
+            f"{format_date(day)} sẽ còn do nó chủ trì cả khi nó không còn. {instead}; nếu "
+            f"nhiệm vụ thật sự giao cho {self.code} trước ngày đó, hãy rút lại việc "
+            f"{'sáp nhập' if self.merged_into else 'giải thể'} (mã sự kiện trong `nhiemvu "
+            f"agency history {self.code}`), ghi nhiệm vụ, {then}."
+        )
+
     def check_dissolution(self, on: date) -> None:
         """An agency closes once, and after every appointment in it began: closing
         ends the head's term the day before, and a deputy's charge with it."""
@@ -175,7 +196,7 @@ def check_code(code: str) -> None:
 def check_nothing_left_open(code: str, on: date, tasks) -> None:
     if tasks:
         raise DomainError(
-            f"{code} chủ trì {len(tasks)} nhiệm vụ chưa xong vào ngày {format_date(on)} hoặc "
+            f"{code} chủ trì {len(tasks)} nhiệm vụ chưa xong trước ngày {format_date(on)} hoặc "
             f"giao sau ngày đó ({listed([t.id for t in tasks], more_of='nhiệm vụ')}): giải thể sẽ để các nhiệm vụ đó không còn ai chủ "
             "trì. Hãy ghi sáp nhập vào cơ quan kế thừa (--into MÃ_CQ) để chuyển chúng sang, "
             "hoặc giao lại (`nhiemvu task reassign`) hay hủy chúng trước."
@@ -210,9 +231,13 @@ def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:
             _rename(agency, data["name"], date.fromisoformat(data["on"]))
         elif kind == HEAD_APPOINTED:
             start = date.fromisoformat(data["from"])
-            if agency.heads and agency.heads[-1].end is None:
+            # The term before ends the day before, even when a closure recorded first
+            # had ended it later; and one begun before a closure recorded first ends
+            # with it, not never.
+            if agency.heads and (agency.heads[-1].end is None or agency.heads[-1].end >= start):
                 agency.heads[-1].end = start - timedelta(days=1)
-            agency.heads.append(Tenure(data["person"], start, None))
+            end = None if agency.closed_on is None else agency.closed_on - timedelta(days=1)
+            agency.heads.append(Tenure(data["person"], start, end))
         elif kind == DEPUTY_APPOINTED:
             agency.deputies.append(
                 Deputy(data["person"], data["field"], date.fromisoformat(data["from"]))
