@@ -352,8 +352,7 @@ class Ledger(Corrections):
 
     def _check_none_led_away_since(self, tx, agency: ag.Agency, on: date) -> None:
         """A task the agency led on `on`, given to another lead since, would be left with
-        it from `on` until then (the move the closure makes would come after a later
-        one): the later reassignment goes first."""
+        it from `on` until then (ag.check_none_led_away)."""
         named = references.agency_references(Raw(tx.connection), agency.code)["tasks"]
         eve = on - timedelta(days=1)
         away = [
@@ -364,15 +363,7 @@ class Ledger(Corrections):
             and agency.code not in task.leads  # led still: check_tasks_movable's
             and task.open_on(eve)
         ]
-        if away:
-            listed_away = ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in away)
-            raise DomainError(
-                f"{agency.code} chủ trì vào ngày {format_date(on)} những nhiệm vụ đã được giao "
-                f"lại sau ngày đó: {listed_away}. Giải thể, sáp nhập từ ngày đó phải chuyển "
-                "chúng đi trước lần giao lại sau: hãy rút lại các lần giao lại đó trước "
-                "(`nhiemvu task history MÃ_NV`, rồi `nhiemvu correct MÃ_NV#N`), ghi việc này, "
-                "rồi giao lại."
-            )
+        ag.check_none_led_away(agency.code, on, away)
 
     # -- directives -----------------------------------------------------------
 

@@ -209,12 +209,28 @@ def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
     before the task was there to move)."""
     early = [t for t in tasks if t.leads_since > on]
     if early:
-        listed = ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in early)
         raise DomainError(
             f"Ngày sáp nhập {format_date(on)} trước ngày nhiệm vụ về {code} (giao hoặc giao "
-            f"lại), mà việc sáp nhập phải chuyển sang {successor}: {listed}. Hãy kiểm tra lại "
-            "ngày sáp nhập (--on)."
+            f"lại), mà việc sáp nhập phải chuyển sang {successor}: {_since(early)}. Hãy kiểm "
+            "tra lại ngày sáp nhập (--on)."
         )
+
+
+def check_none_led_away(code: str, on: date, tasks) -> None:
+    """`tasks`: those `code` led on `on`, its closure's date, and leads no more. The move
+    the closure makes would come after a later one: that one is to be retracted first."""
+    if tasks:
+        raise DomainError(
+            f"{code} chủ trì vào ngày {format_date(on)} những nhiệm vụ đã được giao lại sau "
+            f"ngày đó: {_since(tasks)}. Giải thể, sáp nhập từ ngày đó phải chuyển chúng đi "
+            "trước lần giao lại sau: hãy rút lại các lần giao lại đó trước (`nhiemvu task "
+            "history MÃ_NV`, rồi `nhiemvu correct MÃ_NV#N`), ghi việc này, rồi giao lại."
+        )
+
+
+def _since(tasks) -> str:
+    """Tasks with the day each came to its leads: NV-00001 (từ 15/03/2023), …"""
+    return ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in tasks)
 
 
 def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:
