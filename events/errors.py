@@ -87,6 +87,23 @@ class HeadMissing(EventStoreError):
         )
 
 
+class HeadOutOfStep(EventStoreError):
+    """The head row names a last event the log does not hold as such: that row was
+    deleted, or the head's hash edited. A new event would chain on a broken link."""
+
+    def __init__(self, position: int, missing: bool) -> None:
+        what = (
+            "không còn trong sổ"
+            if missing
+            else "có mã băm khác với mã băm ghi ở đầu sổ (event_log_head)"
+        )
+        super().__init__(
+            f"Sự kiện cuối cùng của sổ (vị trí {position}) {what}: cơ sở dữ liệu đã bị can "
+            "thiệp trực tiếp. Không ghi thêm được. Hãy chạy `nhiemvu events verify` để xem "
+            "chỗ hỏng, và khôi phục cơ sở dữ liệu từ bản sao lưu."
+        )
+
+
 class LogBeyondItsHead(EventStoreError):
     def __init__(self) -> None:
         super().__init__(

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .errors import HeadMissing
+from .errors import HeadMissing, HeadOutOfStep
 
 CHECKPOINT_UPDATE = "UPDATE projection_checkpoints SET position = :position WHERE name = :name"
 CHECKPOINT_INSERT = "INSERT INTO projection_checkpoints (name, position) VALUES (:name, :position)"
@@ -125,9 +125,13 @@ class Feeds:
         if not raw.dialect.sqlite:
             row = self._as_locked(raw, row, statement)
         position = row[0]
+        if position and row[3] != row[1]:
+            # The last event gone, or the head's hash not its own: the next event would
+            # chain on a link the log does not hold.
+            raise HeadOutOfStep(position, row[3] is None)
         self._locked_at = position
-        self._others_following = row[3]
-        for projection, checkpoint in zip(self.projections, row[4:], strict=True):
+        self._others_following = row[4]
+        for projection, checkpoint in zip(self.projections, row[5:], strict=True):
             name = projection.name
             if checkpoint is None:
                 self._stored[name], self._seen[name] = _MISSING, 0
@@ -172,6 +176,8 @@ class Feeds:
             "last_position",
             "last_hash",
             "last_recorded_at",
+            # The hash of the event at the head: it must be the head's (one index lookup).
+            "(SELECT hash FROM events WHERE position = event_log_head.last_position)",
             f"(SELECT COUNT(*) FROM projection_checkpoints WHERE position IS NULL{others})",
             # Per projection: NULL when it has no row, -1 when it follows the head.
             *(

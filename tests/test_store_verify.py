@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from events import EventRegistry, EventStore, NewEvent
+from events.errors import HeadOutOfStep
 from events.schema import events as events_table
 from events.schema import log_head
 from events.serialization import event_digest, hashed_fields
@@ -127,6 +128,24 @@ def test_deleted_last_row_is_detected_by_the_head(store):
     assert not result.ok
     assert result.checked == N_EVENTS - 1
     assert result.broken_position == N_EVENTS
+
+
+@pytest.mark.parametrize("tampering", ["last row deleted", "head hash edited"])
+def test_no_event_is_chained_on_a_link_the_log_does_not_hold(store, tampering):
+    """Verify says where; a writer must not go on regardless: its event would follow a
+    gap, or chain on a forged hash, and verify would then blame it instead."""
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        if tampering == "last row deleted":
+            conn.execute(events_table.delete().where(events_table.c.position == N_EVENTS))
+        else:
+            conn.execute(log_head.update().values(last_hash="0" * 64))
+    with pytest.raises(HeadOutOfStep, match=f"Sự kiện cuối cùng của sổ \\(vị trí {N_EVENTS}\\)"):
+        store.append("task-9", [NewEvent("task.noted", {"n": 9}, T0)], actor="vanthu")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.max(events_table.c.position))).scalar() == (
+            N_EVENTS - (tampering == "last row deleted")
+        )
 
 
 def test_deleted_middle_row_is_a_gap(store):
