@@ -167,31 +167,50 @@ def events():
 
 
 @events.command("verify")
+@click.option(
+    "--expect-hash",
+    default=None,
+    metavar="MÃ_BĂM",
+    help="Mã băm đã ghi lại ở nơi khác (in ra khi kiểm tra hoặc xuất sổ): phải còn trong "
+    "chuỗi, nếu không sổ đã bị viết lại cả các mã băm.",
+)
 @json_option
 @click.pass_context
-def events_verify(ctx, as_json):
+def events_verify(ctx, expect_hash, as_json):
     """Tính lại chuỗi mã băm của toàn bộ sổ; thoát với mã 1 nếu sổ bị sửa."""
     from events.verify import verify_chain
 
     app = get_app(ctx, catch_up=False)
     with progress_bar(app.store.head_position(), "Đang kiểm tra sổ sự kiện") as tick:
-        result = verify_chain(app.engine, progress=tick)
+        result = verify_chain(app.engine, progress=tick, expect_hash=expect_hash)
     data = {
         "ok": result.ok,
         "checked": result.checked,
         "broken_position": result.broken_position,
         "reason": result.reason,
+        "last_hash": result.last_hash,
+        "expected_hash_position": result.anchor_position,
     }
     if as_json:
         emit_json(data)
     elif result.ok:
         click.echo(f"Sổ sự kiện toàn vẹn: đã kiểm tra {grouped(result.checked)} sự kiện.")
+        if result.anchor_position is not None:
+            click.echo(
+                f"Mã băm đối chiếu là của sự kiện ở vị trí {grouped(result.anchor_position)}."
+            )
+        if result.checked:
+            click.echo(
+                f"Mã băm cuối: {result.last_hash}. Ghi lại mã này ở nơi khác (sổ, văn bản) để "
+                "lần sau đối chiếu bằng --expect-hash: sổ bị viết lại cả các mã băm vẫn lộ."
+            )
     else:
-        click.echo(
-            f"Sổ sự kiện KHÔNG toàn vẹn: hỏng tại vị trí {grouped(result.broken_position)} "
-            f"({result.reason}).",
-            err=True,
+        where = (
+            f"hỏng tại vị trí {grouped(result.broken_position)} ({result.reason})"
+            if result.broken_position is not None
+            else result.reason
         )
+        click.echo(f"Sổ sự kiện KHÔNG toàn vẹn: {where}.", err=True)
     if not result.ok:
         ctx.exit(1)
 

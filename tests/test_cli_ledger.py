@@ -1617,12 +1617,22 @@ def test_events_verify_ok(city):
     count = city.event_count()
     result = city.ok("events", "verify")
     assert f"đã kiểm tra {count} sự kiện" in result.stdout
-    assert city.json("events", "verify") == {
+    verified = city.json("events", "verify")
+    last_hash = verified.pop("last_hash")
+    assert verified == {
         "ok": True,
         "checked": count,
         "broken_position": None,
         "reason": None,
+        "expected_hash_position": None,
     }
+    # The hash to note elsewhere, and to check against later.
+    assert f"Mã băm cuối: {last_hash}." in result.stdout
+    assert (
+        city.json("events", "verify", "--expect-hash", last_hash)["expected_hash_position"] == count
+    )
+    refused = city.fails("events", "verify", "--expect-hash", "0" * 64)
+    assert "không có sự kiện nào mang mã băm đối chiếu" in refused.stderr
 
 
 def test_events_verify_names_the_position_of_a_row_edited_behind_its_back(city):

@@ -120,6 +120,45 @@ def test_rehashed_edit_is_caught_at_the_next_link(store):
     assert not result.ok and result.broken_position == 3
 
 
+def test_a_log_rewritten_with_every_hash_after_is_caught_by_a_hash_noted_outside(store):
+    """The chain has no key: edit an event, compute every hash after it and the head
+    again, and the chain holds. A hash noted earlier (verify and export print the last
+    one) is then no longer in it."""
+    noted = verify_chain(store.engine)
+    assert noted.ok and noted.last_hash is not None
+    assert verify_chain(store.engine, expect_hash=noted.last_hash.upper()).anchor_position == (
+        N_EVENTS
+    )
+    drop_triggers(store.engine)
+    with store.engine.connect() as conn:
+        prev_hash = conn.execute(
+            sa.select(events_table.c.hash).where(events_table.c.position == 2)
+        ).scalar_one()
+    for position in range(3, N_EVENTS + 1):
+        row = raw_row(store.engine, position)
+        if position == 3:
+            row["payload"] = {"n": 999}
+        prev_hash = event_digest(prev_hash, hashed_fields(row))
+        with store.engine.begin() as conn:
+            conn.execute(
+                events_table.update()
+                .where(events_table.c.position == position)
+                .values(payload=row["payload"], hash=prev_hash)
+            )
+    with store.engine.begin() as conn:
+        conn.execute(log_head.update().values(last_hash=prev_hash))
+    assert verify_chain(store.engine).ok  # what the chain alone cannot see
+    caught = verify_chain(store.engine, expect_hash=noted.last_hash)
+    assert not caught.ok and caught.checked == N_EVENTS
+    assert f"không có sự kiện nào mang mã băm đối chiếu {noted.last_hash}" in caught.reason
+    # A hash noted before the rewritten event still is in it.
+    with store.engine.connect() as conn:
+        second = conn.execute(
+            sa.select(events_table.c.hash).where(events_table.c.position == 2)
+        ).scalar_one()
+    assert verify_chain(store.engine, expect_hash=second).anchor_position == 2
+
+
 def test_deleted_last_row_is_detected_by_the_head(store):
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
@@ -185,7 +224,8 @@ def test_same_content_in_another_json_form_still_verifies(store):
             f"SELECT {payload_sql} FROM events WHERE position = 2"
         ).scalar()
     assert (before, after) == ('{"n":2}', '{"n":  2}')
-    assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS)
+    result = verify_chain(store.engine)
+    assert (result.ok, result.checked) == (True, N_EVENTS)
 
 
 def test_an_append_during_the_walk_is_not_taken_for_a_broken_head(store, monkeypatch):
@@ -200,9 +240,12 @@ def test_an_append_during_the_walk_is_not_taken_for_a_broken_head(store, monkeyp
         return walk(raw, **kwargs)
 
     monkeypatch.setattr(verify, "walk_chain", append_then_walk)
-    assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS)
+    seen = verify_chain(store.engine)
+    assert (seen.ok, seen.checked) == (True, N_EVENTS)
     monkeypatch.undo()
-    assert verify_chain(store.engine) == VerifyResult(True, N_EVENTS + 1)
+    after = verify_chain(store.engine)
+    assert (after.ok, after.checked) == (True, N_EVENTS + 1)
+    assert after.last_hash != seen.last_hash
 
 
 def test_progress_counts_every_event_checked(store):
