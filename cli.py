@@ -151,8 +151,13 @@ def init(ctx):
     from events.migrate import upgrade
 
     url = resolve_url(ctx.obj["db"])
-    upgrade(url)
+    restored = upgrade(url)
     click.echo(f"Đã khởi tạo/nâng cấp cơ sở dữ liệu: {_redact(url)}")
+    if restored:
+        click.echo(
+            f"Đã đặt lại các trigger bảo vệ sổ sự kiện bị xóa hoặc tắt: {', '.join(restored)}. "
+            "Hãy chạy `nhiemvu events verify` xem sổ có bị sửa trong lúc đó không."
+        )
 
 
 def _redact(url: str) -> str:
@@ -178,13 +183,17 @@ def events():
 @click.pass_context
 def events_verify(ctx, expect_hash, as_json):
     """Tính lại chuỗi mã băm của toàn bộ sổ; thoát với mã 1 nếu sổ bị sửa."""
+    from events.guards import missing_guards
     from events.verify import verify_chain
 
     app = get_app(ctx, catch_up=False)
     with progress_bar(app.store.head_position(), "Đang kiểm tra sổ sự kiện") as tick:
         result = verify_chain(app.engine, progress=tick, expect_hash=expect_hash)
+    with app.engine.connect() as connection:
+        unguarded = missing_guards(connection)
     data = {
-        "ok": result.ok,
+        "ok": result.ok and not unguarded,
+        "unguarded": unguarded,
         "checked": result.checked,
         "broken_position": result.broken_position,
         "reason": result.reason,
@@ -193,7 +202,14 @@ def events_verify(ctx, expect_hash, as_json):
     }
     if as_json:
         emit_json(data)
-    elif result.ok:
+    else:
+        _say_verified(result, unguarded)
+    if not data["ok"]:
+        ctx.exit(1)
+
+
+def _say_verified(result, unguarded: list[str]) -> None:
+    if result.ok:
         click.echo(f"Sổ sự kiện toàn vẹn: đã kiểm tra {grouped(result.checked)} sự kiện.")
         if result.anchor_position is not None:
             click.echo(
@@ -211,8 +227,12 @@ def events_verify(ctx, expect_hash, as_json):
             else result.reason
         )
         click.echo(f"Sổ sự kiện KHÔNG toàn vẹn: {where}.", err=True)
-    if not result.ok:
-        ctx.exit(1)
+    if unguarded:
+        click.echo(
+            "Cơ sở dữ liệu không còn tự từ chối sửa, xóa sự kiện: trigger "
+            f"{', '.join(unguarded)} đã bị xóa hoặc tắt. Hãy chạy `nhiemvu init` để đặt lại.",
+            err=True,
+        )
 
 
 @cli.group()

@@ -10,6 +10,7 @@ import migrations
 
 from .database import connect_or_explain, current_revision, make_engine
 from .errors import EventStoreError, SchemaOutOfDate
+from .guards import restore_guards
 
 
 def alembic_config(url: str) -> Config:
@@ -20,7 +21,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> list[str]:
+    """Migrate to `revision`; at the head, put back the log's guarding triggers that
+    were dropped or disabled behind the store's back. Returns their names."""
     engine = make_engine(url)
     try:  # a database that cannot be opened: a Vietnamese reason, not Alembic's traceback
         connect_or_explain(engine).close()
@@ -28,6 +31,14 @@ def upgrade(url: str, revision: str = "head") -> None:
     finally:
         engine.dispose()
     command.upgrade(alembic_config(url), revision)
+    if revision != "head":
+        return []
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            return restore_guards(connection)
+    finally:
+        engine.dispose()
 
 
 def _check_upgradable(engine) -> None:

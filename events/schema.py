@@ -119,6 +119,19 @@ IMMUTABLE_EVENTS = {
     ],
 }
 
+# SQLite resolves INSERT OR REPLACE by deleting the row in the way, with no DELETE
+# trigger run (see migration 0005): this refuses any insert over an existing event.
+# PostgreSQL has no REPLACE; its upsert is an UPDATE, which the log refuses.
+NO_REPLACE = {
+    "sqlite": [
+        """CREATE TRIGGER events_no_replace BEFORE INSERT ON events
+   WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position)
+     OR EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)
+   BEGIN SELECT RAISE(ABORT, 'events is append-only: an insert over an existing event refused');
+   END""",
+    ],
+}
+
 # Stream versions are contiguous: a row must be its stream's next version. The
 # store computes versions under the log's lock; the database checks them anyway,
 # for every writer, so no bug and no hand-made INSERT can leave a gap or a repeat.

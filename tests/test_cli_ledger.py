@@ -1621,6 +1621,7 @@ def test_events_verify_ok(city):
     last_hash = verified.pop("last_hash")
     assert verified == {
         "ok": True,
+        "unguarded": [],
         "checked": count,
         "broken_position": None,
         "reason": None,
@@ -1654,6 +1655,40 @@ def test_events_verify_names_the_position_of_a_row_edited_behind_its_back(city):
     as_json = city.fails("events", "verify", "--json")
     data = json.loads(as_json.stdout)
     assert data["ok"] is False and data["broken_position"] == 3 and data["checked"] == 2
+
+
+def test_events_verify_says_the_log_is_unguarded_and_init_guards_it_again(city):
+    """Dropped or disabled, the triggers no longer make the database refuse an UPDATE or
+    a DELETE of an event: the chain may still hold, but verify says so, and init puts
+    them back."""
+    engine = city.engine()
+    postgresql = engine.dialect.name == "postgresql"
+    dropped = (
+        ["events_no_update", "events_contiguous_versions"]
+        if postgresql
+        else ["events_no_update", "events_no_delete", "events_contiguous_versions",
+              "events_no_replace"]
+    )  # fmt: skip
+    with engine.begin() as connection:
+        for name in dropped:
+            connection.exec_driver_sql(f"DROP TRIGGER {name}" + (" ON events" * postgresql))
+        if postgresql:
+            connection.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER events_no_truncate")
+    unguarded = city.fails("events", "verify")
+    assert "Sổ sự kiện toàn vẹn" in unguarded.stdout
+    assert "Cơ sở dữ liệu không còn tự từ chối sửa, xóa sự kiện" in unguarded.stderr
+    gone = dropped + ["events_no_truncate"] * postgresql
+    assert sorted(json.loads(city.fails("events", "verify", "--json").stdout)["unguarded"]) == (
+        sorted(gone)
+    )
+    restored = city.ok("init")
+    assert "Đã đặt lại các trigger bảo vệ sổ sự kiện bị xóa hoặc tắt" in restored.stdout
+    assert city.json("events", "verify")["unguarded"] == []
+    assert "Đã đặt lại" not in city.ok("init").stdout
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM events WHERE position = 1")
+    engine.dispose()
+    assign(city, "--lead", "SXD", "--deadline", "31/03/2023")  # the log takes events again
 
 
 def test_projections_rebuild_gives_back_the_same_state(city):

@@ -17,21 +17,17 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from events.schema import NO_REPLACE
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NO_REPLACE = """CREATE TRIGGER events_no_replace BEFORE INSERT ON events
-   WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position)
-     OR EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)
-   BEGIN SELECT RAISE(ABORT, 'events is append-only: an insert over an existing event refused');
-   END"""
-
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(NO_REPLACE)
+    for statement in NO_REPLACE.get(op.get_bind().dialect.name, []):
+        op.execute(statement)
 
 
 def downgrade() -> None:
