@@ -301,6 +301,11 @@ def _pass(ledger: Ledger, as_of: date, dry_run: bool, calendar: Calendar, ladder
 def _record_pass(ledger: Ledger, as_of: date, ladder: Ladder, through: int, raised: int) -> None:
     with ledger.command() as tx:
         head = tx.lock().position
+        passed = last_pass(tx.connection, ladder)
+        if not raised and passed is not None and passed.as_of >= as_of:
+            # Another pass, run at the same time, recorded this day first: this one
+            # raised nothing and teaches nothing more.
+            return
         if head == through + raised:
             # Nothing but this pass's own steps since its scan (positions are
             # contiguous): the next pass need not read again the tasks they settled.

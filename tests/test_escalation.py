@@ -421,11 +421,12 @@ class Nhiemvu(CliTool):
         super().__init__(db_url, actor)
 
     def escalated(self) -> list:
+        return self.events("task.escalated")
+
+    def events(self, event_type: str) -> list:
         engine = make_engine(self.db_url)
         try:
-            return [
-                e for e in EventStore(engine, REGISTRY).read_all() if e.type == "task.escalated"
-            ]
+            return [e for e in EventStore(engine, REGISTRY).read_all() if e.type == event_type]
         finally:
             engine.dispose()
 
@@ -733,6 +734,34 @@ def test_a_task_completed_between_the_scan_and_the_writes_gets_only_its_earlier_
     assert {(e.stream_id, e.data["step"]) for e in n.escalated()} == {
         (f"task:{task}", code) for task, code in raised
     }
+
+
+def test_a_pass_that_another_overtook_records_nothing(db_url, monkeypatch):
+    """Two passes at once: the one that scanned first but wrote last finds every step
+    raised by the other, which also recorded the day as passed; it has nothing to add
+    to the log, not a second pass of the same day (with a stale position)."""
+    n = seed(db_url)
+    assign(n, "K7", "2024-03-05", "--assigned-on", "2024-02-01")
+    late, early = App(db_url, "scheduler"), App(db_url, "scheduler")
+    scan = application.escalation.candidates
+
+    def scan_then_let_the_other_pass(*args, **kwargs):
+        found = list(scan(*args, **kwargs))
+        monkeypatch.setattr(application.escalation, "candidates", scan)
+        run_escalation_pass(early.ledger, as_of=D("2024-04-30"))
+        yield from found
+
+    monkeypatch.setattr(application.escalation, "candidates", scan_then_let_the_other_pass)
+    before = n.event_count()
+    try:
+        overtaken = run_escalation_pass(late.ledger, as_of=D("2024-04-30"))
+    finally:
+        late.close()
+        early.close()
+    assert overtaken.outcomes == []
+    passes = n.events("escalation.pass_completed")
+    assert [p.data["as_of"] for p in passes] == ["2024-04-30"]
+    assert n.event_count() == before + 4 + 1  # the other's four steps and its pass
 
 
 def _read_by_next_pass(app: App, as_of: date) -> set[str]:
