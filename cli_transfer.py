@@ -48,7 +48,8 @@ def _output(path: str) -> Iterator[BinaryIO]:
     "out_path",
     required=True,
     metavar="TỆP.jsonl",
-    help="Tệp đích (JSON Lines, mỗi dòng một sự kiện); '-' để ghi ra stdout.",
+    help="Tệp đích (JSON Lines, mỗi dòng một sự kiện, dòng cuối ghi số sự kiện và mã băm "
+    "cuối); '-' để ghi ra stdout.",
 )
 @json_option
 @click.pass_context

@@ -1,7 +1,8 @@
 """Moving the whole event log between databases as a JSON Lines file.
 
 The file holds one event per line, every column of the `events` table in a
-fixed order, each line the canonical encoding of its row (see `encode_line`).
+fixed order, each line the canonical encoding of its row (see `encode_line`),
+then a closing line with the number of events and the last hash (`closing_line`).
 Because the encoding is canonical, exporting, importing elsewhere and
 exporting again gives the same bytes, whatever the backends.
 
@@ -208,9 +209,23 @@ def _parse_instant(text: str, key: str, where: str) -> datetime:
 
 
 def export_lines(engine: Engine, batch_size: int = EXPORT_BATCH) -> Iterator[bytes]:
-    """The log as canonical lines, read in keyset batches up to the head seen at the start."""
-    for line, _ in _export(engine, batch_size):
+    """The log as canonical lines, read in keyset batches up to the head seen at the
+    start, and the closing line (`closing_line`)."""
+    count, last_hash = 0, GENESIS_HASH
+    for line, line_hash in _export(engine, batch_size):
+        count, last_hash = count + 1, line_hash
         yield line
+    yield closing_line(TransferResult(count, last_hash))
+
+
+# The file's last line says how many events it holds and the last one's hash: a file
+# cut at a line break is a valid shorter log, which only this (or --expect-hash) tells.
+_CLOSING_PREFIX = b'{"end":'
+
+
+def closing_line(result: TransferResult) -> bytes:
+    body = {"events": result.count, "last_hash": result.last_hash}
+    return f'{{"end":{canonical_json(body)}}}\n'.encode()
 
 
 def _export(engine: Engine, batch_size: int) -> Iterator[tuple[bytes, str]]:
@@ -275,7 +290,9 @@ def export_log(
             pending = 0
     if progress is not None and pending:
         progress(pending)
-    return TransferResult(count, last_hash)
+    result = TransferResult(count, last_hash)
+    out.write(closing_line(result))
+    return result
 
 
 # -- import ----------------------------------------------------------------------------
@@ -324,7 +341,9 @@ def import_log(
                 .values(position=0)
             )
             try:
-                result = _import_rows(connection, source, registry, batch_size, progress)
+                result = _import_rows(
+                    connection, source, registry, batch_size, progress, expect_hash is None
+                )
                 if expect_hash is not None and result.last_hash != expect_hash.strip().lower():
                     raise TransferError(
                         f"Mã băm cuối của tệp ({result.last_hash}) khác mã băm mong đợi "
@@ -361,11 +380,13 @@ def _import_rows(
     registry: EventRegistry | None,
     batch_size: int,
     progress: Progress | None,
+    closing_required: bool = True,
 ) -> TransferResult:
     prev_hash, expected, line_number = GENESIS_HASH, 1, 0
     batch: list[dict[str, Any]] = []
     first_line_of_batch, batch_bytes = 1, 0
     last_recorded_at = None
+    closed = False
     while True:
         line = source.readline(MAX_LINE_BYTES + 1)
         if not line:
@@ -376,6 +397,15 @@ def _import_rows(
                 f"Dòng {line_number} dài quá {MAX_LINE_BYTES // (1024 * 1024)} MB: "
                 "không phải tệp xuất sổ sự kiện."
             )
+        if closed:
+            raise TransferError(
+                f"Dòng {line_number} ở sau dòng kết thúc của tệp: tệp đã bị ghép hoặc sửa."
+            )
+        if line.startswith(_CLOSING_PREFIX):
+            _check_closing(line, line_number, TransferResult(expected - 1, prev_hash))
+            closed = True
+            batch_bytes += len(line)
+            continue
         row, texts = _decoded(line, line_number)
         _check_link(row, texts, expected, prev_hash, f"ở dòng {line_number} của tệp")
         if registry is not None:
@@ -399,12 +429,27 @@ def _import_rows(
     count = expected - 1
     if count == 0:
         raise TransferError("Tệp không có sự kiện nào: không phải tệp xuất, hoặc tệp đã bị cắt.")
+    if closing_required and not closed:
+        raise TransferError(
+            f"Tệp không có dòng kết thúc (sau {count} sự kiện): tệp đã bị cắt, có thể thiếu các "
+            "sự kiện cuối. Nếu đó là tệp xuất bằng một bản nhiemvu cũ (chưa ghi dòng kết "
+            "thúc), hãy nhập với --expect-hash và mã băm cuối đã in ra khi xuất."
+        )
     connection.execute(
         log_head.update()
         .where(log_head.c.id == 1)
         .values(last_position=count, last_hash=prev_hash, last_recorded_at=last_recorded_at)
     )
     return TransferResult(count, prev_hash)
+
+
+def _check_closing(line: bytes, line_number: int, read: TransferResult) -> None:
+    """The closing line must say what was read before it, in the exporter's form."""
+    if line != closing_line(read):
+        raise TransferError(
+            f"Dòng kết thúc của tệp (dòng {line_number}) không khớp với {read.count} sự kiện "
+            "đọc được trước nó: tệp thiếu dòng, hoặc đã bị sửa."
+        )
 
 
 def _check_link(

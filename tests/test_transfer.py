@@ -41,6 +41,8 @@ from events.serialization import GENESIS_HASH, event_digest, hashed_fields
 from events.store import NewEvent
 from events.transfer import (
     TransferError,
+    TransferResult,
+    closing_line,
     decode_line,
     encode_line,
     export_lines,
@@ -159,7 +161,7 @@ EMPTY = (0, 0, GENESIS_HASH, 0)
 
 
 def test_source_is_realistic(source_file):
-    lines = source_file.read_bytes().splitlines()
+    lines = [line.rstrip(b"\n") for line in _lines(source_file)]
     assert 200 <= len(lines) <= 400
     types = {json.loads(line)["event_type"] for line in lines}
     assert {
@@ -221,7 +223,7 @@ def test_import_stores_what_the_commands_store(source_url, source_file, db_url):
     assert run(db_url, "events", "import", str(source_file)).exit_code == 0
     imported = stored_texts(db_url)
     assert imported == stored_texts(source_url)
-    in_file = [json.loads(line) for line in source_file.read_bytes().splitlines()]
+    in_file = [json.loads(line) for line in _lines(source_file)]
     assert [json.loads(payload) for payload, _ in imported] == [e["payload"] for e in in_file]
     assert any("ở" in payload for payload, _ in imported)  # accents unescaped, as hashed
 
@@ -277,7 +279,10 @@ def test_non_empty_database_is_refused(source_file, db_url):
 
 
 def _lines(path: Path) -> list[bytes]:
-    return path.read_bytes().splitlines(keepends=True)
+    """The event lines of an export, without its closing line."""
+    *events, closing = path.read_bytes().splitlines(keepends=True)
+    assert closing.startswith(b'{"end":{"events":')
+    return events
 
 
 def test_edited_byte_in_a_payload_is_refused(source_file, db_url, tmp_path):
@@ -303,7 +308,7 @@ def test_edited_byte_in_a_payload_is_refused(source_file, db_url, tmp_path):
 
 
 def test_truncated_last_line_is_refused(source_file, db_url, tmp_path):
-    data = source_file.read_bytes()
+    data = b"".join(_lines(source_file))
     count = data.count(b"\n")
     cut = tmp_path / "cut.jsonl"
     cut.write_bytes(data[:-40])
@@ -313,7 +318,7 @@ def test_truncated_last_line_is_refused(source_file, db_url, tmp_path):
 
 
 def test_missing_trailing_newline_is_refused(source_file, db_url, tmp_path):
-    data = source_file.read_bytes()
+    data = b"".join(_lines(source_file))
     cut = tmp_path / "no-newline.jsonl"
     cut.write_bytes(data[:-1])
     count = data.count(b"\n")
@@ -332,15 +337,31 @@ def test_missing_line_is_a_gap(source_file, db_url, tmp_path):
     assert state(db_url) == EMPTY
 
 
-def test_cut_at_a_line_break_needs_the_expected_hash(source_file, db_url, tmp_path):
-    """A file cut exactly between two lines is a valid shorter log; only the hash
-    the exporter reported can tell."""
+def test_a_file_cut_at_a_line_break_is_refused(source_file, db_url, tmp_path):
+    """A file cut exactly between two lines is a valid shorter log: its closing line
+    is gone with the events, or says more than it holds; the hash the exporter
+    reported tells too, and alone for a file from before the closing line."""
     lines = _lines(source_file)
     short = tmp_path / "short.jsonl"
     short.write_bytes(b"".join(lines[:-3]))
+    message = refused(db_url, short)
+    assert f"Tệp không có dòng kết thúc (sau {len(lines) - 3} sự kiện)" in message
     last_hash = json.loads(lines[-1])["hash"]
     message = refused(db_url, short, "--expect-hash", last_hash)
     assert "khác mã băm mong đợi" in message
+    closing = source_file.read_bytes().splitlines(keepends=True)[-1]
+    short.write_bytes(b"".join(lines[:-3]) + closing)
+    message = refused(db_url, short)
+    assert f"không khớp với {len(lines) - 3} sự kiện đọc được trước nó" in message
+    assert state(db_url) == EMPTY
+
+
+def test_nothing_may_follow_the_closing_line(source_file, db_url, tmp_path):
+    lines = source_file.read_bytes().splitlines(keepends=True)
+    longer = tmp_path / "longer.jsonl"
+    longer.write_bytes(b"".join(lines) + lines[0])
+    message = refused(db_url, longer)
+    assert f"Dòng {len(lines) + 1} ở sau dòng kết thúc của tệp" in message
     assert state(db_url) == EMPTY
 
 
@@ -374,7 +395,7 @@ def _one_event_file(path: Path, **fields) -> Path:
         **fields,
     }
     row["hash"] = event_digest(GENESIS_HASH, hashed_fields(row))
-    path.write_bytes(encode_line(row))
+    path.write_bytes(encode_line(row) + closing_line(TransferResult(1, row["hash"])))
     return path
 
 
@@ -513,6 +534,7 @@ def synthetic_log(
             }
             row["hash"] = prev = event_digest(prev, hashed_fields(row))
             handle.write(encode_line(row))
+        handle.write(closing_line(TransferResult(count, prev)))
     return path.stat().st_size
 
 
