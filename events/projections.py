@@ -109,7 +109,7 @@ def rebuild(
     side (default: one per core, at most DEFAULT_WORKERS_AT_MOST; 1: all in this one).
     """
     with collector_paused(), store.transaction() as tx, file_unmapped(tx.raw):
-        applied = _rebuild_in(tx, projection, batch_size, worker_count(workers))
+        applied = rebuild_in(tx, projection, batch_size, worker_count(workers))
     vacuum_rewritten(store, projection)
     return applied
 
@@ -126,10 +126,12 @@ def rebuild_within(
     cannot read is refused whole. The caller vacuums after its commit."""
     tx = StoreTransaction(store, connection)
     with collector_paused():
-        return _rebuild_in(tx, projection, batch_size, workers=1)
+        return rebuild_in(tx, projection, batch_size, workers=1)
 
 
-def _rebuild_in(tx, projection, batch_size: int, workers: int) -> int:
+def rebuild_in(tx, projection, batch_size: int, workers: int) -> int:
+    """Empty the projection and feed it the whole log, in the write transaction `tx`,
+    which the caller commits — or rolls back (events.projection_check)."""
     tx.lock()
     if hasattr(projection, "rebuild_parts"):
         return _feed_parts(tx, projection, batch_size, workers)
