@@ -240,14 +240,18 @@ def projections():
     """Các bảng dẫn xuất từ sổ sự kiện."""
 
 
-@projections.command("rebuild")
-@click.option(
+workers_option = click.option(
     "--workers",
     type=AT_LEAST_ONE,
     default=None,
     metavar="N",
     help="Số tiến trình dựng song song (mặc định: một tiến trình mỗi lõi CPU, tối đa 4; 1: không song song).",
 )
+REBUILD_HINT = "hãy chạy `nhiemvu projections rebuild` để dựng lại các bảng đó từ sổ."
+
+
+@projections.command("rebuild")
+@workers_option
 @click.pass_context
 def projections_rebuild(ctx, workers):
     """Dựng lại các bảng dẫn xuất từ đầu sổ sự kiện."""
@@ -256,6 +260,100 @@ def projections_rebuild(ctx, workers):
     app = get_app(ctx, catch_up=False)
     count = rebuild(app.store, app.ledger.projection, workers=workers)
     click.echo(f"Đã dựng lại các bảng dẫn xuất từ {grouped(count)} sự kiện.")
+
+
+@projections.command("verify")
+@workers_option
+@json_option
+@click.pass_context
+def projections_verify(ctx, workers, as_json):
+    """So các bảng dẫn xuất với bản dựng lại từ sổ (không ghi gì); thoát với mã 1 nếu khác."""
+    from events.projection_check import rows_to_read, verify_projection
+
+    app = get_app(ctx, catch_up=False)
+    projection = app.ledger.projection
+    length = rows_to_read(app.store, projection)
+    with progress_bar(length, "Đang so các bảng dẫn xuất với sổ") as tick:
+        result = verify_projection(app.store, projection, workers=workers, progress=tick)
+    if as_json:
+        emit_json(projection_check_data(result))
+    elif result.ok:
+        rows = sum(t.rows for t in result.tables)
+        click.echo(
+            f"Các bảng dẫn xuất khớp với sổ sự kiện: {len(result.tables)} bảng, "
+            f"{grouped(rows)} dòng, đúng như dựng lại từ {grouped(result.head)} sự kiện."
+        )
+    else:
+        click.echo(projection_check_text(result), err=True)
+    if not result.ok:
+        ctx.exit(1)
+
+
+def projection_check_data(result) -> dict:
+    def key(check, values) -> dict:
+        return dict(zip(check.key_columns, values, strict=True))
+
+    return {
+        "ok": result.ok,
+        "head": result.head,
+        "checkpoint": result.checkpoint,
+        "checkpoint_at_head": result.checkpoint_at_head,
+        "tables": [
+            {
+                "table": t.table,
+                "ok": t.ok,
+                "rows": t.rows,
+                "missing": {"count": t.missing_count, "keys": [key(t, k) for k in t.missing]},
+                "extra": {"count": t.extra_count, "keys": [key(t, k) for k in t.extra]},
+                "different": {
+                    "count": t.different_count,
+                    "rows": [{"key": key(t, k), "columns": c} for k, c in t.different],
+                },
+            }
+            for t in result.tables
+        ],
+    }
+
+
+def projection_check_text(result) -> str:
+    lines = [
+        f"Các bảng dẫn xuất KHÔNG khớp với sổ sự kiện (so với bản dựng lại từ "
+        f"{grouped(result.head)} sự kiện):"
+    ]
+    if not result.checkpoint_at_head:
+        lines.append(f"  projection_checkpoints: {_checkpoint_text(result)}")
+    for t in result.tables:
+        listed = [
+            ("thiếu", t.missing_count, [_key_text(k) for k in t.missing]),
+            ("thừa", t.extra_count, [_key_text(k) for k in t.extra]),
+            ("sai lệch", t.different_count,
+             [_key_text(k) + (f" ({', '.join(c)})" if c else "") for k, c in t.different]),
+        ]  # fmt: skip
+        for what, count, keys in listed:
+            if count:
+                rest = f", và {grouped(count - len(keys))} dòng nữa" if count > len(keys) else ""
+                lines.append(f"  {t.table}: {grouped(count)} dòng {what} — {', '.join(keys)}{rest}")
+    lines.append(
+        "Sổ sự kiện không bị ảnh hưởng, và lệnh này không ghi gì; các bảng dẫn xuất đã bị "
+        f"sửa trực tiếp, ngoài chương trình: {REBUILD_HINT}"
+    )
+    return "\n".join(lines)
+
+
+def _key_text(values) -> str:
+    return "/".join(str(v) for v in values)
+
+
+def _checkpoint_text(result) -> str:
+    if result.checkpoint is None:
+        return "không có mốc đã dựng của các bảng dẫn xuất, mà sổ đã có sự kiện"
+    if result.checkpoint > result.head:
+        return f"mốc đã dựng ở vị trí {grouped(result.checkpoint)}, vượt đầu sổ ({grouped(result.head)})"
+    return (
+        f"mốc đã dựng ở vị trí {grouped(result.checkpoint)}, chưa tới đầu sổ "
+        f"({grouped(result.head)}): các bảng chưa có {grouped(result.head - result.checkpoint)} "
+        "sự kiện cuối"
+    )
 
 
 # -- agencies ----------------------------------------------------------------------
