@@ -161,9 +161,14 @@ def init(ctx):
 
 
 def _redact(url: str) -> str:
+    """The database as people gave it: an SQLite file by its path (a URL escapes its
+    Vietnamese letters), a server's URL without the password."""
     from sqlalchemy.engine import make_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    from events.locations import sqlite_file
+
+    path = sqlite_file(url)
+    return path if path is not None else make_url(url).render_as_string(hide_password=True)
 
 
 @cli.group()

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from events.database import resolve_url
+from events.locations import resolve_url, sqlite_url
 from events.migrate import upgrade
 from workflow.dates import LOCAL_TZ, format_date
 from workflow.documents import Addressees
@@ -170,7 +170,7 @@ def run_demo(
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         with contextlib.closing(sqlite3.connect(path)) as connection:
             connection.execute(f"PRAGMA user_version = {DEMO_MARK}")
-        url = f"sqlite:///{path}"
+        url = sqlite_url(str(path))
     url = resolve_url(url)
     upgrade(url)
     data = load_data()

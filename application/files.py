@@ -14,21 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from events.locations import sqlite_file
 from workflow.errors import DomainError
 
 # The SQLite files of the database this process has open: a report or an export
 # given one of them as its target would replace the ledger itself.
 _DATABASE_FILES: set[str] = set()
-_SQLITE_URL = "sqlite:///"
 _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 def protect_database(url: str) -> None:
     """Refuse from now on to write a file over the SQLite database at `url`."""
-    if url.startswith(_SQLITE_URL):
-        path = url[len(_SQLITE_URL) :].split("?", 1)[0]
-        if path and path != ":memory:":
-            _DATABASE_FILES.update(os.path.realpath(path + s) for s in _SQLITE_COMPANIONS)
+    path = sqlite_file(url.split("?", 1)[0])  # the file, whatever options follow
+    if path and path != ":memory:":
+        _DATABASE_FILES.update(os.path.realpath(path + s) for s in _SQLITE_COMPANIONS)
 
 
 def _check_not_the_database(target: Path) -> None:

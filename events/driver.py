@@ -23,9 +23,8 @@ from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
-from .locations import resolve_url
+from .locations import resolve_url, sqlite_file
 
-SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIX = "postgresql+psycopg://"
 SQLITE_BUSY_TIMEOUT_S = 30
 # SQLite's own ceiling for a map (SQLITE_MAX_MMAP_SIZE); beyond it, pages are read.
@@ -67,9 +66,9 @@ def begin_statement(write: bool) -> str:
 def connect(url: str | None) -> tuple[Any, str] | None:
     """A DB-API connection in autocommit mode and its dialect name, or None."""
     url = resolve_url(url)
-    if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX) :]
-        if "?" in path or not os.path.isfile(path):
+    path = sqlite_file(url)
+    if path is not None:
+        if not os.path.isfile(path):
             return None
         import sqlite3  # noqa: PLC0415 - only the engine in use is imported
 

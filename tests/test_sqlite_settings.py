@@ -3,10 +3,15 @@ one-command process opened the bare driver (events.driver)."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
+from nhiemvu_cli import Nhiemvu
+from sqlalchemy.engine import make_url
 
 from events.database import make_engine
 from events.driver import SQLITE_BUSY_TIMEOUT_S, DriverEngine
+from events.locations import resolve_url
 from events.migrate import upgrade
 
 EXPECTED = {
@@ -48,3 +53,24 @@ def test_a_bare_driver_connection(url):
         assert _settings(lambda sql: driver.execute(sql).fetchone()[0]) == EXPECTED
     finally:
         engine.dispose()
+
+
+# What a URL would read as an escape or as the start of its options.
+NAMES_LIKE_URLS = ["c%20d.db", "b?mode=ro.db", "thư mục %41?x=1%.db"]
+
+
+@pytest.mark.parametrize("name", NAMES_LIKE_URLS)
+def test_a_bare_path_is_one_file_name_on_both_paths(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    url = resolve_url(name)
+    assert make_url(url).database == name
+    nv = Nhiemvu(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SQLAlchemy's English warning on `?mode=ro.db`
+        assert nv.ok("init").stdout == f"Đã khởi tạo/nâng cấp cơ sở dữ liệu: {name}\n"
+        quick = DriverEngine.open(name)
+        assert quick is not None  # so `agency add` writes through the bare driver
+        quick.dispose()
+        nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+        assert [row["code"] for row in nv.json("agency", "list")] == ["SXD"]
+    assert {path.name for path in tmp_path.iterdir()} <= {name, f"{name}-wal", f"{name}-shm"}
