@@ -23,9 +23,8 @@ from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
-from .locations import resolve_url, sqlite_file
+from .locations import POSTGRES_PREFIX, resolve_url, sqlite_file
 
-POSTGRES_PREFIX = "postgresql+psycopg://"
 SQLITE_BUSY_TIMEOUT_S = 30
 # SQLite's own ceiling for a map (SQLITE_MAX_MMAP_SIZE); beyond it, pages are read.
 SQLITE_MMAP_BYTES = 0x7FFF0000

@@ -157,6 +157,16 @@ class UnsupportedDatabase(EventStoreError):
         )
 
 
+class BadDatabaseUrl(EventStoreError):
+    def __init__(self, where: str, problem: str):
+        self.where = where
+        super().__init__(
+            f"URL cơ sở dữ liệu PostgreSQL '{where}' không dùng được: {problem}. Trong --db hoặc "
+            "biến môi trường NHIEMVU_DB, hãy ghi "
+            "postgresql+psycopg://người_dùng:mật_khẩu@máy_chủ:cổng/tên_csdl."
+        )
+
+
 class DatabaseUnavailable(EventStoreError):
     """The database named by --db / NHIEMVU_DB cannot be opened or reached. `reason`
     is Vietnamese where the cause is known, the driver's own words otherwise."""

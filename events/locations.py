@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import unquote
 
-from .errors import UnsupportedDatabase
+from .errors import BadDatabaseUrl, UnsupportedDatabase
 
 DB_ENV_VAR = "NHIEMVU_DB"
 DEFAULT_SQLITE_FILE = "nhiemvu.db"
 SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIX = "postgresql+psycopg://"
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -21,10 +23,46 @@ def resolve_url(url: str | None = None) -> str:
     if "://" not in url:
         return sqlite_url(url)
     if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+        url = POSTGRES_PREFIX + url.split("://", 1)[1]
     if not url.startswith(SUPPORTED_SCHEMES):
         raise UnsupportedDatabase(url.split("://", 1)[0])
+    if url.startswith(POSTGRES_PREFIX):
+        _check_postgres_url(url)
     return url
+
+
+# SQLAlchemy's reading of a URL (sqlalchemy.engine.url._parse_url), which this module
+# must not import: a one-command process on the bare driver would pay for it.
+_URL_PARTS = re.compile(
+    r"""[\w+]+://
+    (?:(?P<username>[^:/]*)(?::(?P<password>[^@]*))?@)?
+    (?:(?:\[(?P<ipv6host>[^/?]+)\]|(?P<ipv4host>[^/:?]+))?(?::(?P<port>[^/?]*))?)?
+    (?:/(?P<database>[^?]*))?""",
+    re.X,
+)
+
+
+def _check_postgres_url(url: str) -> None:
+    """Refuse what SQLAlchemy would fail on with a traceback (a port that is not a
+    number, an IPv6 address without its closing bracket), and a URL without a
+    database: libpq would pick one by the user's name, and `init` migrate it."""
+    parts = _URL_PARTS.match(url)
+    port, database = parts["port"], unquote(parts["database"] or "")
+    problem = None
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        problem = f"cổng '{port}' không phải là một số từ 1 đến 65535"
+        if (parts["ipv4host"] or "").startswith("["):
+            problem += " (địa chỉ IPv6 phải nằm trọn trong ngoặc vuông, như [::1]:5432)"
+    elif not database:
+        problem = (
+            "thiếu tên cơ sở dữ liệu sau dấu '/' (không có nó, PostgreSQL tự chọn cơ sở dữ "
+            "liệu trùng tên người dùng)"
+        )
+    if problem is not None:
+        if parts["password"] is not None:
+            start, end = parts.span("password")
+            url = f"{url[:start]}***{url[end:]}"
+        raise BadDatabaseUrl(url, problem)
 
 
 def sqlite_url(path: str) -> str:

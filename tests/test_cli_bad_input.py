@@ -867,3 +867,45 @@ def test_an_option_of_one_value_given_twice_is_a_usage_error(db_url):
                    "--lead", "STC", "--no-deadline")  # fmt: skip
     assert nv.json("task", "show", task["id"])["leads"] == ["SXD", "STC"]
     assert [a["name"] for a in nv.json("agency", "list")] == ["Sở Tài chính", "--name"]
+
+
+# Nothing listens on port 1: were such a URL let through, it would reach no database.
+BAD_POSTGRES_URLS = [
+    (
+        "postgresql+psycopg://thu_ky:mat-khau@127.0.0.1:abc/nhiemvu",
+        "postgresql+psycopg://thu_ky:***@127.0.0.1:abc/nhiemvu",
+        "cổng 'abc' không phải là một số",
+    ),
+    (
+        "postgresql://thu_ky:mat-khau@[::1/nhiemvu",
+        "postgresql+psycopg://thu_ky:***@[::1/nhiemvu",
+        "nằm trọn trong ngoặc vuông",
+    ),
+    # libpq would pick a database by the user's name, and `init` migrate it
+    ("postgresql+psycopg://thu_ky:mat-khau@127.0.0.1:1", None, "thiếu tên cơ sở dữ liệu"),
+    ("postgresql+psycopg://thu_ky@127.0.0.1:1/", None, "thiếu tên cơ sở dữ liệu"),
+]
+DATABASE_COMMANDS = [
+    ["init"],
+    ["task", "list"],
+    ["task", "show", "NV-00001"],
+    ["task", "progress", "NV-00001", "--percent", "5", "--on", "01/01/2025"],
+]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "problem"), BAD_POSTGRES_URLS, ids=["port", "ipv6", "no-database", "empty"]
+)
+def test_a_malformed_postgres_url_is_explained_without_its_password(url, shown, problem):
+    from nhiemvu_cli import Nhiemvu
+
+    for args in DATABASE_COMMANDS:
+        result = Nhiemvu(url).run(*args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (
+            args,
+            result.exception,
+        )
+        assert result.stderr.startswith("Lỗi: URL cơ sở dữ liệu PostgreSQL '"), result.stderr
+        assert problem in result.stderr and "mat-khau" not in result.stderr
+        if shown is not None:
+            assert f"'{shown}'" in result.stderr
