@@ -109,6 +109,10 @@ def _why_sqlite_cannot_open(path: str, said: str) -> str:
         return f"thư mục '{folder}' không tồn tại"
     if "not a database" in said:
         return "tệp này không phải cơ sở dữ liệu SQLite, hoặc đã hỏng"
+    if "disk is full" in said:
+        return f"{said}; ổ đĩa đã đầy, hãy giải phóng chỗ trống"
+    if "disk I/O error" in said:  # what SQLite says of a disk too full for its -shm file
+        return f"{said}; ổ đĩa có thể đã đầy, hoặc thư mục chứa tệp không cho phép ghi"
     return f"{said}; thư mục chứa tệp phải cho phép ghi"
 
 

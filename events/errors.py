@@ -220,6 +220,32 @@ class DatabaseBusy(_DriverErrorExplained):
     )
 
 
+class DatabaseReadOnly(_DriverErrorExplained):
+    """SQLite opened the file for reading only: its permissions (or its folder's,
+    where the -wal and -shm files go) refuse this user's writes."""
+
+    SAID = (
+        "Không ghi được vào tệp cơ sở dữ liệu: tệp chỉ cho phép đọc ({detail}). Lệnh không ghi "
+        "gì. Hãy kiểm tra quyền của tệp và của thư mục chứa nó: người chạy nhiemvu phải được "
+        "ghi vào cả hai."
+    )
+
+
+class DiskFull(_DriverErrorExplained):
+    SAID = (
+        "Ổ đĩa chứa cơ sở dữ liệu đã đầy ({detail}). Lệnh không ghi gì. Hãy giải phóng chỗ "
+        "trống trên ổ đĩa đó rồi chạy lại lệnh."
+    )
+
+
+class DiskError(_DriverErrorExplained):
+    SAID = (
+        "Lỗi đọc ghi đĩa khi dùng cơ sở dữ liệu ({detail}): ổ đĩa có thể đã đầy, hoặc tệp và "
+        "thư mục chứa nó không cho phép ghi. Lệnh không ghi gì. Hãy giải phóng chỗ trống, "
+        "kiểm tra quyền ghi rồi chạy lại lệnh."
+    )
+
+
 # How each engine says a table or column is not there, or the lock could not be
 # had in time: SQLite in words only, PostgreSQL by SQLSTATE (undefined_table,
 # undefined_column; lock_not_available).
@@ -227,6 +253,12 @@ _MISSING_IN_WORDS = ("no such table", "no such column", "has no column named")
 _MISSING_SQLSTATES = frozenset({"42P01", "42703"})
 _BUSY_IN_WORDS = ("database is locked", "database is busy")
 _BUSY_SQLSTATES = frozenset({"55P03"})
+# The file opened read-only, out of space, or failing (SQLITE_READONLY, SQLITE_FULL
+# and disk_full, SQLITE_IOERR).
+_READ_ONLY_IN_WORDS = ("attempt to write a readonly database",)
+_FULL_IN_WORDS = ("database or disk is full",)
+_FULL_SQLSTATES = frozenset({"53100"})
+_DISK_IN_WORDS = ("disk I/O error",)
 # A row the projection inserts is there already (unique_violation).
 _UNIQUE_IN_WORDS = "UNIQUE constraint failed"
 _UNIQUE_SQLSTATE = "23505"
@@ -243,14 +275,27 @@ def driver_words(exc: BaseException) -> str:
 def explained(exc: BaseException) -> EventStoreError | None:
     """The driver's error (or SQLAlchemy's wrapping of it) as the store's own, when it
     is one people can act on: a table or column changed by hand (SchemaDamaged), a
-    write lock held too long elsewhere (DatabaseBusy). None for any other."""
+    write lock held too long elsewhere (DatabaseBusy), a file or a disk that refuses
+    writes. None for any other."""
     cause = getattr(exc, "orig", None) or exc
     detail = driver_words(exc)
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate in _MISSING_SQLSTATES or any(words in detail for words in _MISSING_IN_WORDS):
-        return SchemaDamaged(detail)
-    if sqlstate in _BUSY_SQLSTATES or any(words in detail for words in _BUSY_IN_WORDS):
-        return DatabaseBusy(detail)
-    if (sqlstate == _UNIQUE_SQLSTATE or _UNIQUE_IN_WORDS in detail) and "proj_" in detail:
+    sqlstate = getattr(cause, "sqlstate", None) or ""
+
+    def said(words, sqlstates=frozenset()) -> bool:
+        return sqlstate in sqlstates or any(w in detail for w in words)
+
+    for kind, words, sqlstates in _KINDS:
+        if said(words, sqlstates):
+            return kind(detail)
+    if said((_UNIQUE_IN_WORDS,), {_UNIQUE_SQLSTATE}) and "proj_" in detail:
         return ProjectionOutOfStep(detail)
     return None
+
+
+_KINDS = (
+    (SchemaDamaged, _MISSING_IN_WORDS, _MISSING_SQLSTATES),
+    (DatabaseBusy, _BUSY_IN_WORDS, _BUSY_SQLSTATES),
+    (DatabaseReadOnly, _READ_ONLY_IN_WORDS, frozenset()),
+    (DiskFull, _FULL_IN_WORDS, _FULL_SQLSTATES),
+    (DiskError, _DISK_IN_WORDS, frozenset()),
+)
