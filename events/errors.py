@@ -246,6 +246,16 @@ class DiskError(_DriverErrorExplained):
     )
 
 
+class ConnectionLost(_DriverErrorExplained):
+    """The server closed the session under the command (terminated, restarted)."""
+
+    SAID = (
+        "Mất kết nối với máy chủ PostgreSQL giữa chừng ({detail}): máy chủ đã khởi động lại, "
+        "hoặc phiên làm việc bị ngắt. Nếu kết nối mất đúng lúc ghi xong, việc ghi có thể đã "
+        "được lưu: hãy xem lại (ví dụ `nhiemvu task history MÃ_NV`) trước khi chạy lại lệnh."
+    )
+
+
 # How each engine says a table or column is not there, or the lock could not be
 # had in time: SQLite in words only, PostgreSQL by SQLSTATE (undefined_table,
 # undefined_column; lock_not_available).
@@ -259,6 +269,16 @@ _READ_ONLY_IN_WORDS = ("attempt to write a readonly database",)
 _FULL_IN_WORDS = ("database or disk is full",)
 _FULL_SQLSTATES = frozenset({"53100"})
 _DISK_IN_WORDS = ("disk I/O error",)
+# The session gone: psycopg's words for a socket closed under it, or the server's
+# connection_exception class (08) and its shutdowns (admin_shutdown, crash_shutdown,
+# cannot_connect_now).
+_LOST_IN_WORDS = (
+    "the connection is lost",
+    "the connection is closed",
+    "server closed the connection unexpectedly",
+    "consuming input failed",
+)
+_LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 # A row the projection inserts is there already (unique_violation).
 _UNIQUE_IN_WORDS = "UNIQUE constraint failed"
 _UNIQUE_SQLSTATE = "23505"
@@ -276,7 +296,7 @@ def explained(exc: BaseException) -> EventStoreError | None:
     """The driver's error (or SQLAlchemy's wrapping of it) as the store's own, when it
     is one people can act on: a table or column changed by hand (SchemaDamaged), a
     write lock held too long elsewhere (DatabaseBusy), a file or a disk that refuses
-    writes. None for any other."""
+    writes, a session the server ended. None for any other."""
     cause = getattr(exc, "orig", None) or exc
     detail = driver_words(exc)
     sqlstate = getattr(cause, "sqlstate", None) or ""
@@ -287,6 +307,8 @@ def explained(exc: BaseException) -> EventStoreError | None:
     for kind, words, sqlstates in _KINDS:
         if said(words, sqlstates):
             return kind(detail)
+    if said(_LOST_IN_WORDS, _LOST_SQLSTATES) or sqlstate.startswith("08"):
+        return ConnectionLost(detail)
     if said((_UNIQUE_IN_WORDS,), {_UNIQUE_SQLSTATE}) and "proj_" in detail:
         return ProjectionOutOfStep(detail)
     return None

@@ -909,3 +909,39 @@ def test_a_malformed_postgres_url_is_explained_without_its_password(url, shown, 
         assert problem in result.stderr and "mat-khau" not in result.stderr
         if shown is not None:
             assert f"'{shown}'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so"],  # the bare driver
+        ["agency", "list"],
+        ["projections", "rebuild"],
+    ],
+    ids=lambda args: "-".join(args[:2]),
+)
+def test_a_postgres_session_ended_mid_command_is_explained(postgres_server, monkeypatch, args):
+    from events.sql import Raw
+
+    url = postgres_server.new_database()
+    nv = CliTool(url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    database = sa.engine.make_url(url).database
+    execute = Raw.execute
+
+    def after_the_server_ended_it(raw, *args, **kwargs):  # pg_terminate_backend, a restart
+        postgres_server.execute(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        )
+        return execute(raw, *args, **kwargs)
+
+    monkeypatch.setattr(Raw, "execute", after_the_server_ended_it)
+    result = nv.run(*args)
+    monkeypatch.undo()
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (
+        result.exception,
+        result.stderr,
+    )
+    assert result.stderr.startswith("Lỗi: Mất kết nối với máy chủ PostgreSQL giữa chừng (")
+    assert "việc ghi có thể đã được lưu" in result.stderr
+    assert [agency["code"] for agency in nv.json("agency", "list")] == ["SXD"]
