@@ -147,11 +147,9 @@ def report_result(result, as_json: bool, human: str) -> None:
 @click.pass_context
 def init(ctx):
     """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu."""
-    from events.database import resolve_url
-    from events.migrate import upgrade
+    from application.app import initialise
 
-    url = resolve_url(ctx.obj["db"])
-    restored = upgrade(url)
+    url, restored = initialise(ctx.obj["db"])
     click.echo(f"Đã khởi tạo/nâng cấp cơ sở dữ liệu: {_redact(url)}")
     if restored:
         click.echo(

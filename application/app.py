@@ -14,6 +14,19 @@ from .files import protect_database
 from .ledger import Ledger
 
 
+def initialise(url: str | None) -> tuple[str, list[str]]:
+    """`nhiemvu init`: create or upgrade the schema, and the scheduler's job table.
+    Returns the URL it worked on and the log's guards it put back (events.migrate)."""
+    from events.migrate import upgrade  # noqa: PLC0415
+
+    from .scheduler import create_job_table  # noqa: PLC0415
+
+    url = resolve_url(url)
+    restored = upgrade(url)
+    create_job_table(url)
+    return url, restored
+
+
 class App:
     def __init__(
         self,

@@ -430,6 +430,23 @@ class _PatientJobStore:
         return PatientJobStore(engine=engine, tablename=JOB_TABLE)
 
 
+def create_job_table(url: str) -> None:
+    """APScheduler's job table, as its job store defines it, if it is not there.
+
+    The job store creates it when the daemon starts: on PostgreSQL 15 a role that
+    does not own the database may not (`permission denied for schema public`).
+    `nhiemvu init`, run by one that may, creates it beside the schema; the daemon
+    then needs rights on rows alone. Alembic leaves it out (migrations.env)."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    engine = make_engine(url)
+    try:
+        table = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
+        table.create(engine, checkfirst=True)
+    finally:
+        engine.dispose()
+
+
 # A logger's filters see only what is logged on it, not what its children pass up.
 _APSCHEDULER_LOGGERS = ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default")
 

@@ -256,6 +256,14 @@ class ConnectionLost(_DriverErrorExplained):
     )
 
 
+class PermissionDenied(_DriverErrorExplained):
+    SAID = (
+        "Người dùng PostgreSQL trong --db không có quyền làm việc này ({detail}). Lệnh không "
+        "ghi gì. `nhiemvu init` cần người dùng được tạo bảng (chủ sở hữu cơ sở dữ liệu); các "
+        "lệnh khác cần quyền SELECT, INSERT, UPDATE, DELETE trên các bảng của nhiemvu."
+    )
+
+
 # How each engine says a table or column is not there, or the lock could not be
 # had in time: SQLite in words only, PostgreSQL by SQLSTATE (undefined_table,
 # undefined_column; lock_not_available).
@@ -264,11 +272,12 @@ _MISSING_SQLSTATES = frozenset({"42P01", "42703"})
 _BUSY_IN_WORDS = ("database is locked", "database is busy")
 _BUSY_SQLSTATES = frozenset({"55P03"})
 # The file opened read-only, out of space, or failing (SQLITE_READONLY, SQLITE_FULL
-# and disk_full, SQLITE_IOERR).
+# and disk_full, SQLITE_IOERR); no right to a table or schema (insufficient_privilege).
 _READ_ONLY_IN_WORDS = ("attempt to write a readonly database",)
 _FULL_IN_WORDS = ("database or disk is full",)
 _FULL_SQLSTATES = frozenset({"53100"})
 _DISK_IN_WORDS = ("disk I/O error",)
+_DENIED_SQLSTATES = frozenset({"42501"})
 # The session gone: psycopg's words for a socket closed under it, or the server's
 # connection_exception class (08) and its shutdowns (admin_shutdown, crash_shutdown,
 # cannot_connect_now).
@@ -296,7 +305,7 @@ def explained(exc: BaseException) -> EventStoreError | None:
     """The driver's error (or SQLAlchemy's wrapping of it) as the store's own, when it
     is one people can act on: a table or column changed by hand (SchemaDamaged), a
     write lock held too long elsewhere (DatabaseBusy), a file or a disk that refuses
-    writes, a session the server ended. None for any other."""
+    writes, a session the server ended, a right the role lacks. None for any other."""
     cause = getattr(exc, "orig", None) or exc
     detail = driver_words(exc)
     sqlstate = getattr(cause, "sqlstate", None) or ""
@@ -320,4 +329,5 @@ _KINDS = (
     (DatabaseReadOnly, _READ_ONLY_IN_WORDS, frozenset()),
     (DiskFull, _FULL_IN_WORDS, _FULL_SQLSTATES),
     (DiskError, _DISK_IN_WORDS, frozenset()),
+    (PermissionDenied, (), _DENIED_SQLSTATES),
 )

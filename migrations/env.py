@@ -8,19 +8,11 @@ from alembic import context
 
 from application.tables import metadata
 from events.database import make_engine, resolve_url
+from migrations import include_object
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("quiet_logging"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-
-
-# Tables that live in the same database but are not ours to migrate: the
-# scheduler's persistent job store (APScheduler creates and owns it).
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def database_url() -> str:

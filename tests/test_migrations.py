@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from alembic.script import ScriptDirectory
 from nhiemvu_cli import Nhiemvu
 
 import migrations
+from application.scheduler import JOB_TABLE
 from application.tables import metadata
 from events import EventRegistry, EventStore, NewEvent, SchemaOutOfDate
 from events.database import current_revision, make_engine, require_schema
@@ -58,7 +60,8 @@ def triggers(engine) -> set[str]:
 
 def schema_diff(engine) -> list:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": migrations.include_object}
+        context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, metadata)
 
 
@@ -97,6 +100,59 @@ def test_autogenerate_finds_no_difference_after_upgrade(empty_db_url, empty_engi
     assert schema_diff(empty_engine)
     upgrade(empty_db_url)
     assert schema_diff(empty_engine) == []
+
+
+def test_init_creates_the_scheduler_s_job_table_which_alembic_leaves_alone(
+    empty_db_url, empty_engine
+):
+    assert Nhiemvu(empty_db_url).ok("init").exit_code == 0
+    assert JOB_TABLE in tables(empty_engine)
+    assert schema_diff(empty_engine) == []
+    Nhiemvu(empty_db_url).ok("init")  # there already: nothing to do
+
+
+def test_a_role_that_does_not_own_the_database_is_told_what_it_needs(postgres_server):
+    """PostgreSQL 15: only the database's owner may create tables in its schema public.
+    The owner runs `init`; a role with rights on the rows runs the rest, the daemon too."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from application.scheduler import _PatientJobStore
+
+    url = postgres_server.new_database(migrated=False)
+    role = f"nhiemvu_t_{uuid.uuid4().hex[:12]}"
+    as_role = sa.engine.make_url(url).set(username=role).render_as_string(hide_password=False)
+    postgres_server.execute(f'CREATE ROLE "{role}" LOGIN')
+    owner = make_engine(url)
+    try:
+        refused = Nhiemvu(as_role).run("init")
+        assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit)
+        assert refused.stderr.startswith("Lỗi: Người dùng PostgreSQL trong --db không có quyền")
+        assert "(permission denied for schema public)" in refused.stderr
+        assert "`nhiemvu init` cần người dùng được tạo bảng (chủ sở hữu" in refused.stderr
+        assert "SELECT, INSERT, UPDATE, DELETE" in refused.stderr
+
+        Nhiemvu(url).ok("init")
+        with owner.begin() as connection:
+            connection.exec_driver_sql(
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'
+            )
+        Nhiemvu(as_role).ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+        engine = make_engine(as_role)
+        scheduler = BackgroundScheduler(jobstores={"default": _PatientJobStore.create(engine)})
+        try:
+            scheduler.add_job("builtins:print", "interval", hours=1, id="viec")
+            scheduler.start()  # the job store's CREATE TABLE, which finds its table there
+            scheduler.shutdown()
+        finally:
+            engine.dispose()
+        with owner.connect() as connection:
+            ids = connection.exec_driver_sql(f"SELECT id FROM {JOB_TABLE}").scalars()
+            assert list(ids) == ["viec"]
+    finally:
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+        owner.dispose()
+        postgres_server.execute(f'DROP ROLE "{role}"')
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_db_url, empty_engine, backend):
