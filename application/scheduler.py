@@ -439,10 +439,14 @@ def create_job_table(url: str) -> None:
     then needs rights on rows alone. Alembic leaves it out (migrations.env)."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
+    from migrations import lock_schema
+
     engine = make_engine(url)
     try:
         table = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
-        table.create(engine, checkfirst=True)
+        with engine.begin() as connection:
+            lock_schema(connection)  # another `init` at once would create it too
+            table.create(connection, checkfirst=True)
     finally:
         engine.dispose()
 

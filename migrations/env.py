@@ -8,7 +8,7 @@ from alembic import context
 
 from application.tables import metadata
 from events.database import make_engine, resolve_url
-from migrations import include_object
+from migrations import include_object, lock_schema
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("quiet_logging"):
@@ -53,6 +53,8 @@ def _run(connection) -> None:
         include_object=include_object,
     )
     with context.begin_transaction():
+        # Before Alembic reads the revision: one waiting here finds the others' work.
+        lock_schema(connection)
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()

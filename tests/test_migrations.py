@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -11,7 +15,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from nhiemvu_cli import Nhiemvu
+from nhiemvu_cli import REPO, Nhiemvu
 
 import migrations
 from application.scheduler import JOB_TABLE
@@ -268,3 +272,35 @@ def test_0004_keeps_the_log_and_the_first_use_rebuilds_the_lead_periods(empty_db
         assert stored == '[["2023-03-01",["SXD"]],["2023-04-10",["STC"]]]'
     finally:
         app.close()
+
+
+def test_inits_started_at_once_on_a_new_postgres_database_all_succeed(postgres_server, tmp_path):
+    """Each created the same tables, and all but one failed on pg_type's unique index:
+    they now take turns, and the later ones find nothing to do."""
+    url = postgres_server.new_database(migrated=False)
+    go = tmp_path / "go"
+    # Imported, then waiting for the same instant: the migrations themselves overlap.
+    code = (
+        "import pathlib, time, cli, events.migrate\n"
+        f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.005)\n"
+        "cli.main()"
+    )
+    command = [sys.executable, "-c", code, "--db", url, "init"]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    runs = [
+        subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    time.sleep(2)  # their imports
+    go.touch()
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err.decode()
+        assert out.decode().startswith("Đã khởi tạo/nâng cấp cơ sở dữ liệu:")
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == migrations.HEAD
+        assert schema_diff(engine) == []
+        assert JOB_TABLE in tables(engine)
+    finally:
+        engine.dispose()
