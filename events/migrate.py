@@ -36,6 +36,7 @@ def upgrade(url: str, revision: str = "head") -> list[str]:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            migrations.lock_schema(connection)  # another init may be restoring them too
             return restore_guards(connection)
     finally:
         engine.dispose()

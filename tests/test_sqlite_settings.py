@@ -160,13 +160,13 @@ def test_a_full_disk_is_explained_and_nothing_is_written(url, tmp_path, opened_a
 
     import events.projections
 
-    rebuild_in = events.projections._rebuild_in
+    rebuild_in = events.projections.rebuild_in
 
     def then_the_disk_fills(*args, **kwargs):  # as at the rebuild's COMMIT
         rebuild_in(*args, **kwargs)
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(events.projections, "_rebuild_in", then_the_disk_fills)
+    monkeypatch.setattr(events.projections, "rebuild_in", then_the_disk_fills)
     assert full in refused(nv, "projections", "rebuild")
 
 
