@@ -16,6 +16,7 @@ from .driver import (
     WRITE,
     begin_statement,
     configure_sqlite,
+    postgres_options,
 )
 from .errors import DatabaseUnavailable, SchemaOutOfDate
 from .locations import DB_ENV_VAR, DEFAULT_SQLITE_FILE, resolve_url
@@ -42,7 +43,15 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         return engine
     # A server restart must cost the next command nothing but a reconnect.
     kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "do_connect")
+    def with_lock_timeout(_dialect, _record, _args, params):
+        # At each connect, not at the engine's creation: what a test or a caller
+        # sets as the timeout applies to connections opened after.
+        params["options"] = f"{params.get('options', '')} {postgres_options()}".strip()
+
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:

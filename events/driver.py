@@ -26,6 +26,18 @@ from typing import Any
 from .locations import POSTGRES_PREFIX, resolve_url, sqlite_file
 
 SQLITE_BUSY_TIMEOUT_S = 30
+# How long a PostgreSQL statement waits for a lock (the log's head, a table a
+# migration alters) before it is refused (lock_not_available): as long as SQLite
+# waits for its write lock. Without it, a psql session left holding the head, or a
+# long rebuild, kept every writer waiting with no end and no word.
+POSTGRES_LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_S
+
+
+def postgres_options() -> str:
+    """The libpq `options` of every PostgreSQL connection, whichever path opens it."""
+    return f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_S * 1000}"
+
+
 # SQLite's own ceiling for a map (SQLITE_MAX_MMAP_SIZE); beyond it, pages are read.
 SQLITE_MMAP_BYTES = 0x7FFF0000
 # Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
@@ -78,7 +90,9 @@ def connect(url: str | None) -> tuple[Any, str] | None:
 
         try:
             connection = psycopg.connect(
-                "postgresql://" + url[len(POSTGRES_PREFIX) :], autocommit=True
+                "postgresql://" + url[len(POSTGRES_PREFIX) :],
+                autocommit=True,
+                options=postgres_options(),
             )
         except psycopg.Error:
             return None  # the SQLAlchemy path reports it the usual way

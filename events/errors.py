@@ -215,8 +215,8 @@ class DatabaseBusy(_DriverErrorExplained):
 
     SAID = (
         "Cơ sở dữ liệu đang bị một tiến trình khác giữ quyền ghi quá lâu ({detail}): có thể là "
-        "một lần nhập, dựng lại bảng dẫn xuất, sao lưu, hoặc một phiên sqlite3 còn mở. Lệnh "
-        "không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
+        "một lần nhập, dựng lại bảng dẫn xuất, sao lưu, hoặc một phiên sqlite3 hay psql còn "
+        "mở. Lệnh không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
     )
 
 

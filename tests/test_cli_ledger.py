@@ -1981,6 +1981,16 @@ def test_the_import_template_replaces_neither_the_database_nor_a_filled_workbook
     assert template.read_bytes() == written
 
 
+def _writes_are_refused_as_busy(nv: Nhiemvu) -> None:
+    for args in (  # on the bare driver, then through SQLAlchemy
+        ["agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so"],
+        ["escalate", "--as-of", "01/06/2023"],
+    ):
+        refused = nv.run(*args)
+        assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), args
+        assert "đang bị một tiến trình khác giữ quyền ghi quá lâu" in refused.stderr, args
+
+
 def test_a_write_lock_held_too_long_elsewhere_is_explained(tmp_path, monkeypatch):
     import sqlite3
 
@@ -1994,16 +2004,32 @@ def test_a_write_lock_held_too_long_elsewhere_is_explained(tmp_path, monkeypatch
     holder = sqlite3.connect(ledger, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # a sqlite3 session left open, say
-        for args in (
-            ["agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so"],
-            ["escalate", "--as-of", "01/06/2023"],
-        ):
-            refused = nv.run(*args)
-            assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), args
-            assert "đang bị một tiến trình khác giữ quyền ghi quá lâu" in refused.stderr, args
+        _writes_are_refused_as_busy(nv)
     finally:
         holder.rollback()
         holder.close()
+    assert nv.event_count() == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgres_head_lock_held_too_long_elsewhere_is_explained(db_url, monkeypatch):
+    """A psql session left holding the log's head kept every writer waiting without
+    end: a statement now waits as long as SQLite does for its lock, then is refused."""
+    from events import driver
+
+    monkeypatch.setattr(driver, "POSTGRES_LOCK_TIMEOUT_S", 1)
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    engine = nv.engine()
+    holder = engine.connect()
+    try:
+        holder.begin()
+        holder.exec_driver_sql("SELECT 1 FROM event_log_head WHERE id = 1 FOR UPDATE")
+        _writes_are_refused_as_busy(nv)
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
     assert nv.event_count() == 1
 
 
