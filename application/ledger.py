@@ -406,7 +406,11 @@ class Ledger(Corrections):
         assigned_on: date | None = None,
         leader: str | None = None,
         task_id: str | None = None,
+        done_on: date | None = None,
     ) -> CommandResult:
+        """`done_on`: the completion the caller records next in the same batch (a past
+        task, from a tracking workbook): with it, a lead closed since may be given a task
+        done before it closed."""
         if not nfc(title):
             raise DomainError("Nội dung nhiệm vụ (--title) không được để trống.")
         lead_codes = list(dict.fromkeys(norm_code(c) for c in leads))
@@ -432,7 +436,7 @@ class Ledger(Corrections):
                 )
             self._not_future(on, "giao nhiệm vụ")
             for agency_code in lead_codes:
-                self._agency(tx, agency_code).check_can_lead_from(on)
+                self._agency(tx, agency_code).check_can_lead_from(on, done_on)
             for agency_code in coordinator_codes:
                 self._agency(tx, agency_code).check_active(on)
             due = self._resolve_deadline(deadline, on)

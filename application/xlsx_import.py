@@ -708,6 +708,20 @@ def parse_status(
         re.search(r"\b(chua|dang|khong|qua han|trong han|tiep tuc)\b", folded)
     )
     warnings = []
+    if done and _partly(folded):
+        # "Đã hoàn thành 70%", "hoàn thành dự thảo ngày 15/6, đang lấy ý kiến": a date
+        # in it is an expected one or a stage's, not the task's completion.
+        if completed_on is not None:
+            raise DomainError(
+                f"Cột '{status_label}' ghi '{text}', nghĩa là nhiệm vụ mới xong một phần, "
+                f"nhưng có ngày hoàn thành {format_date(completed_on)}: hãy sửa một trong hai."
+            )
+        warnings.append(
+            f"Tình trạng '{text}' cho biết nhiệm vụ mới xong một phần: ghi là đang thực hiện "
+            "(ngày ghi trong đó không được lấy làm ngày hoàn thành). Khi nhiệm vụ xong hẳn, "
+            "ghi 'Đã hoàn thành' và ngày hoàn thành."
+        )
+        return Completion(None, None), warnings
     if not done and not is_open:
         if completed_on is None:
             warnings.append(
@@ -739,6 +753,17 @@ def parse_status(
         match = _DOC_NUMBER.search(text)
         doc_text = match.group(1) if match else None
     return Completion(completed_on, doc_text), warnings
+
+
+def _partly(folded: str) -> bool:
+    """Whether a status saying "done" says only part of it is: a share below 100%, a
+    part, a draft, an expectation, a step still going on."""
+    shares = [float(n.replace(",", ".")) for n in re.findall(r"(\d+(?:[.,]\d+)?)\s*%", folded)]
+    if any(share < 100 for share in shares):
+        return True
+    return (
+        re.search(r"\b(mot phan|du thao|du kien|dang|chua|con lai|giai doan)\b", folded) is not None
+    )
 
 
 # -- agencies ----------------------------------------------------------------------------
@@ -1449,6 +1474,7 @@ class _Importer:
             assigned_on=p.assigned_on,
             leader=p.leader,
             task_id=result.task,
+            done_on=p.completion.on,
         )
         result.warnings.extend(assigned.warnings)
         actions.append("giao nhiệm vụ")

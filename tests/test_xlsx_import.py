@@ -865,6 +865,47 @@ def test_a_status_that_says_the_task_is_open_keeps_it_open(nv, tmp_path):
     assert [tasks[r["task"]]["completed_on"] for r in report["rows"]] == [None, None]
 
 
+@pytest.mark.parametrize(
+    "status",
+    [
+        "Đã hoàn thành 70%, dự kiến hoàn thành trước 30/7/2023",
+        "Hoàn thành dự thảo ngày 15/6/2023, đang lấy ý kiến các sở",
+        "Đã hoàn thành một phần",
+    ],
+)
+def test_a_status_done_only_in_part_keeps_the_task_open(nv, tmp_path, status):
+    """A share, a draft, an expected date: the date in it is not the completion's (it
+    would go into the ratings as one), and the row is said to be open."""
+    book = workbook(
+        tmp_path / "book.xlsx", STANDARD, [row("Lập đề án", "SXD", "30/06/2023", status)]
+    )
+    (imported,) = nv.import_json(book)["rows"]
+    assert imported["actions"] == ["ghi văn bản 129/TB-UBND", "giao nhiệm vụ"]
+    assert any("mới xong một phần: ghi là đang thực hiện" in w for w in imported["warnings"])
+    assert nv.tasks()[imported["task"]]["completed_on"] is None
+    dated = workbook(tmp_path / "dated.xlsx", STANDARD,
+                     [row("Lập đề án B", "SXD", "30/06/2023", status, "20/06/2023")])  # fmt: skip
+    (refused,) = nv.import_json(dated, code=1)["rows"]
+    assert "nghĩa là nhiệm vụ mới xong một phần, nhưng có ngày hoàn thành" in refused["errors"][0]
+
+
+def test_a_past_task_of_an_agency_merged_since_is_imported_when_done_before(nv, tmp_path):
+    """History of an agency merged since: a task it completed before the merger goes in
+    under it; one still open would stay with it after it is gone, and is refused."""
+    nv.ok("agency", "dissolve", "SKHDT", "--on", "01/03/2024", "--into", "STC", "--reason", "QĐ")
+    book = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Cân đối vốn", "SKHDT", "30/06/2023", "Đã hoàn thành", "20/06/2023"),
+            row("Quy hoạch tỉnh", "SKHDT", "30/06/2023", "Đang thực hiện"),
+        ],
+    )
+    done, still_open = nv.import_json(book, "--skip-invalid")["rows"]
+    assert done["status"] == "created" and nv.tasks()[done["task"]]["leads"] == ["SKHDT"]
+    assert "Cơ quan SKHDT đã sáp nhập vào STC từ ngày 01/03/2024" in still_open["errors"][0]
+
+
 def test_a_row_edited_since_its_import_is_flagged_as_a_likely_duplicate(nv, tmp_path):
     headers = (*STANDARD[:-1], "Mục")  # the last column, the note's, holds the clause
     first = [

@@ -127,12 +127,13 @@ class Agency:
         if not self.is_active(day):
             raise DomainError(f"Cơ quan {self.code} đã {self.closure()}.")
 
-    def check_can_lead_from(self, day: date) -> None:
+    def check_can_lead_from(self, day: date, done_on: date | None = None) -> None:
         """A task given to the agency on `day` is its own from then on: not to one
         closed since, which would lead it on days it no longer exists (its merger moved
-        the tasks it led on its date, and this one was not there yet)."""
+        the tasks it led on its date, and this one was not there yet) — unless it is
+        recorded as done (`done_on`, the same command) before the agency closed."""
         self.check_active(day)
-        if self.closed_on is None:
+        if self.closed_on is None or (done_on is not None and done_on < self.closed_on):
             return
         if self.merged_into:
             instead = f"Hãy giao cho cơ quan kế thừa {self.merged_into}"
