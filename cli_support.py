@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 import cli_messages
-from workflow.text import display_width, grouped
+from workflow.text import display_width, grouped, printable
 
 cli_messages.install()
 
@@ -249,7 +249,7 @@ def cell_text(value: Any) -> str:
         return f"{value:.2f}".replace(".", ",")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
         return grouped(value)
-    return str(value)
+    return printable(str(value))  # an escape sequence stored by an older version
 
 
 def local_time_text(instant: str) -> str:

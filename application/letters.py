@@ -20,6 +20,7 @@ from workflow.dates import document_date, format_date, iso
 from workflow.errors import DomainError
 from workflow.tasks import Task
 from workflow.text import code as norm_code
+from workflow.text import printable
 
 from . import loading
 from .cutoffs import check_not_future
@@ -175,7 +176,7 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
             paragraph.paragraph_format.first_line_indent = Cm(1)
             paragraph.paragraph_format.space_after = Pt(6)
         if text:
-            run = paragraph.add_run(text)
+            run = paragraph.add_run(printable(text))
             run.bold, run.italic = bold, italic
             if size is not None:
                 run.font.size = Pt(size)
@@ -241,7 +242,7 @@ def build_letter(agency: Agency | None, code: str, tasks: list[Task], as_of: dat
             cell.width = Cm(width)
             if index != 3:  # the task's text reads better left-aligned
                 cell.paragraphs[0].alignment = center
-            cell.paragraphs[0].add_run(value).font.size = Pt(12)
+            cell.paragraphs[0].add_run(printable(value)).font.size = Pt(12)
 
     para(document)
     para(

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from workflow.text import printable
+
 from .files import written_whole
 
 
@@ -30,6 +32,18 @@ def _cell(value: Any, is_date: bool) -> Any:
     return value
 
 
+def _put(ws, row: int, column: int, value: Any):
+    """Write a value into a cell, text always as text: openpyxl makes a string that
+    starts with '=' a formula, and a name typed as '=HYPERLINK(…)' would run as one
+    when the clerk opens the report. Control characters, which Excel refuses, go."""
+    if isinstance(value, str):
+        value = printable(value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -41,21 +55,19 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
         ws = workbook.create_sheet(sheet.title[:31])
         row_index = 1
         for note in sheet.notes:
-            ws.cell(row=row_index, column=1, value=note).font = Font(italic=True)
+            _put(ws, row_index, 1, note).font = Font(italic=True)
             row_index += 1
         if sheet.notes:
             row_index += 1
         header_row = row_index
         for col, (_, heading) in enumerate(sheet.columns, start=1):
-            cell = ws.cell(row=header_row, column=col, value=heading)
+            cell = _put(ws, header_row, col, heading)
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for offset, row in enumerate(sheet.rows, start=1):
             for col, (key, _) in enumerate(sheet.columns, start=1):
                 is_date = key in sheet.date_keys
-                cell = ws.cell(
-                    row=header_row + offset, column=col, value=_cell(row.get(key), is_date)
-                )
+                cell = _put(ws, header_row + offset, col, _cell(row.get(key), is_date))
                 if is_date:
                     cell.number_format = "DD/MM/YYYY"
         for col, (key, heading) in enumerate(sheet.columns, start=1):

@@ -10,6 +10,10 @@ from typing import Any
 # byte-order mark, direction marks): pasted from a web page or a PDF, they made
 # "612/UBND-TH" and a look-alike two documents, counted twice.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Control characters (line breaks and tabs aside, which fold into spaces): typed or
+# pasted into a name, an escape sequence cleared the clerk's terminal or retitled
+# it, and Excel and Word files refuse them outright.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def nfc(text: str | None) -> str | None:
@@ -17,7 +21,13 @@ def nfc(text: str | None) -> str | None:
     spaces folded."""
     if text is None:
         return None
-    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text)).split())
+    return " ".join(printable(_INVISIBLE.sub("", unicodedata.normalize("NFC", text))).split())
+
+
+def printable(text: str) -> str:
+    """`text` without control characters but line breaks and tabs: what is shown or
+    written to a file of what an older version let into the log."""
+    return _CONTROL.sub("", text)
 
 
 def optional(text: str | None) -> str | None:
