@@ -171,7 +171,13 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
     book = ratings.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = ratings.rate(connection, year, cutoff, book)
-    as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31), app.today())}; chưa chốt"
+        revision = ratings.finalized_revision(connection, year)
+    state = (
+        "chưa chốt"
+        if revision is None
+        else f"tính lại từ sổ; kết quả đã chốt (lần {revision}): `nhiemvu rating show`"
+    )
+    as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31), app.today())}; {state}"
     if xlsx_path:
         notes = [f"Xếp loại người đứng đầu năm {year} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
         _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, rows, notes)

@@ -16,6 +16,7 @@ from events.sql import Raw
 from events.store import StoreTransaction
 from workflow import agencies as ag
 from workflow import tasks as tk
+from workflow.dates import LOCAL_TZ
 from workflow.errors import DomainError, NotFound
 from workflow.history import label
 from workflow.text import listed, nfc
@@ -56,14 +57,15 @@ class Corrections:
                 # With the merger: it made them, and they would keep the tasks with the
                 # successor while the agency stands again.
                 self._retract(tx, streams.task(task_id), move_id, tk.REASSIGNED, reason)
-            warnings = ()
+            warnings = []
             if moves:
-                warnings = (
+                warnings.append(
                     f"Rút lại cả việc chuyển {len(moves)} nhiệm vụ do lần sáp nhập này ghi "
                     f"({listed([task_id for task_id, _ in moves])}): các nhiệm vụ đó trở lại "
-                    f"{streams.key_of(target.stream_id)} chủ trì.",
+                    f"{streams.key_of(target.stream_id)} chủ trì."
                 )
-            return CommandResult(target.stream_id, events, warnings)
+            warnings += _finalized_since(Raw(tx.connection), target)
+            return CommandResult(target.stream_id, events, tuple(warnings))
 
     def _retract(self, tx, stream_id: str, event_id: str, event_type: str, reason: str):
         data = {"event_id": event_id, "event_type": event_type, "reason": nfc(reason)}
@@ -270,6 +272,33 @@ class Corrections:
                 f"{len(stream)} (xem `nhiemvu task history {task_id}`)."
             )
         return stream[version - 1]
+
+
+# What a rating does not read: escalation's own steps and passes.
+_OUTSIDE_RATINGS = frozenset({tk.ESCALATED, "escalation.pass_completed"})
+
+
+def _finalized_since(raw: Raw, target) -> list[str]:
+    """A warning when ratings finalized for the event's year or later may no longer
+    be what the log says: a finalized rating is a record of its own and stays as it
+    was, so the secretariat decides whether to finalize again."""
+    if target.type in _OUTSIDE_RATINGS:
+        return []
+    year = target.occurred_at.astimezone(LOCAL_TZ).year
+    rows = raw.all(
+        "SELECT year, MAX(revision) FROM proj_ratings WHERE year >= :year GROUP BY year "
+        "ORDER BY year",
+        {"year": year},
+    )
+    if not rows:
+        return []
+    years = ", ".join(f"{y} (lần {revision})" for y, revision in rows)
+    first = rows[0][0]
+    return [
+        f"Đã chốt xếp loại năm {years}: kết quả đã chốt không tự đổi theo việc rút lại này. "
+        f"Hãy tính lại (`nhiemvu rating compute --year {first}`); nếu kết quả khác, chốt lại "
+        f"bằng `nhiemvu rating finalize --year {first} --reason …`."
+    ]
 
 
 def retracted_ids(stream) -> set[str]:

@@ -212,6 +212,12 @@ def _not_finalized(connection: Connection, year: int, revision: int | None) -> s
     return f"Năm {year} không có lần chốt {revision}: {kept}. Bỏ --revision để xem lần mới nhất."
 
 
+def finalized_revision(connection: Connection, year: int) -> int | None:
+    """The last revision of the year's finalized rating; None if it never was."""
+    query = sa.select(sa.func.max(t.ratings.c.revision)).where(t.ratings.c.year == year)
+    return connection.execute(query).scalar()
+
+
 def show(connection: Connection, store, year: int, revision: int | None = None) -> dict:
     query = sa.select(t.ratings).where(t.ratings.c.year == year)
     if revision is not None:

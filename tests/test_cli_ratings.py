@@ -452,3 +452,23 @@ def test_an_agency_closed_before_the_period_has_no_score_in_it(db_url):
     for args in (["--year", "2025"], ["--from", "14/04/2025", "--to", "30/04/2025"]):
         alone = nv.json("score", *args, "--agency", "SNV")
         assert alone == [r for r in nv.json("score", *args) if r["agency"] == "SNV"]
+
+
+def test_a_retraction_in_a_finalized_year_says_the_finalized_rating_stays(db_url):
+    """A finalized rating is a record of its own: a retraction that changes the year's
+    figures leaves it as it was, and says so, with how to finalize again; the rating
+    computed afterwards says the year was finalized."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2023")
+    document = nv.json("reprimand", "issue", "--kind", "phe-binh", "--doc", "100/UBND-TH",
+                       "--on", "10/09/2023", "--head", "SXD")["event_id"]  # fmt: skip
+    assert "chưa chốt" in nv.ok("rating", "compute", "--year", "2023").stdout
+    nv.ok("rating", "finalize", "--year", "2023")
+    retracted = nv.ok("correct", document, "--reason", "Ghi nhầm")
+    assert (
+        "Đã chốt xếp loại năm 2023 (lần 1): kết quả đã chốt không tự đổi theo việc rút lại này."
+    ) in retracted.stdout + retracted.stderr
+    computed = nv.ok("rating", "compute", "--year", "2023").stdout
+    assert "tính lại từ sổ; kết quả đã chốt (lần 1)" in computed
+    assert "chưa chốt" not in computed
