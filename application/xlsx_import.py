@@ -198,6 +198,8 @@ COLUMNS: tuple[Column, ...] = (
             "Cơ quan chủ trì thực hiện",
             "Đơn vị tham mưu",
             "Cơ quan tham mưu",
+            "Cơ quan, đơn vị chủ trì",
+            "Đơn vị, cơ quan chủ trì",
         ),
         "Một hoặc nhiều cơ quan chủ trì, ghi mã (SXD) hoặc tên đầy đủ (Sở Xây dựng), cách "
         "nhau bằng dấu phẩy, chấm phẩy hoặc xuống dòng. Viết 'Các Sở: Xây dựng, Tài chính' "
@@ -208,7 +210,14 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "coordinators",
         "Đơn vị phối hợp",
-        ("Cơ quan phối hợp", "Phối hợp", "Đơn vị phối hợp thực hiện", "Cơ quan phối hợp thực hiện"),
+        (
+            "Cơ quan phối hợp",
+            "Phối hợp",
+            "Đơn vị phối hợp thực hiện",
+            "Cơ quan phối hợp thực hiện",
+            "Cơ quan, đơn vị phối hợp",
+            "Đơn vị, cơ quan phối hợp",
+        ),
         "Các cơ quan phối hợp, ghi như cột Đơn vị chủ trì; có thể để trống.",
         "Sở Tài nguyên và Môi trường",
     ),
@@ -246,6 +255,8 @@ COLUMNS: tuple[Column, ...] = (
             "Thời hạn thực hiện",
             "Hạn thực hiện",
             "Thời hạn xử lý",
+            "Thời gian hoàn thành",
+            "Thời hạn giải quyết",
         ),
         "Một ngày (31/03/2023 hay 'ngày 31 tháng 3 năm 2023', ô ngày hoặc văn bản; 'trước "
         "ngày 15/02/2023' nghĩa là hạn 14/02/2023), một kỳ ('Quý II/2023', 'quý 2 năm 2023', "
@@ -340,7 +351,9 @@ def _load_workbook(path: str | Path):
         return load_workbook(path, data_only=True)
     except FileNotFoundError:
         raise DomainError(f"Không tìm thấy tệp '{path}'.") from None
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        # SyntaxError: the XML parsers' errors (ElementTree's ParseError, lxml's
+        # XMLSyntaxError) for a part of the zip that is cut or damaged.
         raise DomainError(
             f"Không đọc được tệp '{path}' như một sổ Excel .xlsx ({exc.__class__.__name__}). "
             "Hãy lưu lại tệp dưới dạng Excel Workbook (.xlsx)."
@@ -461,7 +474,12 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
             raise DomainError(f"Tệp không có trang '{sheet}'. Các trang: {names}.")
         candidates = chosen[:1]
     else:
-        candidates = list(workbook.worksheets)
+        # The sheets people see first, the active one ahead: a hidden sheet is most
+        # often an old year kept out of the way.
+        candidates = sorted(
+            workbook.worksheets,
+            key=lambda ws: (ws.sheet_state != "visible", ws is not workbook.active),
+        )
     best: tuple[str, int, list] | None = None
     for at, ws in enumerate(candidates):
         grid = _grid(ws)
@@ -1500,9 +1518,10 @@ class _Importer:
             )
         on = p.completion.on
         if on is not None and task.completed_on is None:
+            doc = f' --doc "{p.completion.doc}"' if p.completion.doc else ""
             notes.append(
                 f"Tệp ghi hoàn thành ngày {format_date(on)} nhưng sổ chưa ghi: dùng "
-                f"`nhiemvu task complete {task_id} --on {format_date(on)}`."
+                f"`nhiemvu task complete {task_id} --on {format_date(on)}{doc}`."
             )
         elif on is not None and on != task.completed_on:
             notes.append(

@@ -270,6 +270,49 @@ def test_not_a_workbook_is_an_error(nv, tmp_path):
     assert result.exit_code == 1 and "Không tìm thấy tệp" in result.stderr
 
 
+def test_a_damaged_workbook_is_an_error_not_a_traceback(nv, tmp_path):
+    import zipfile
+
+    good = workbook(tmp_path / "good.xlsx", STANDARD, [row("Việc", "SXD", "30/06/2023")])
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[:-100] if item.filename.endswith("sheet1.xml") else data)
+    refused = nv.fails("import", "xlsx", str(damaged))
+    assert "Lỗi: Không đọc được tệp" in refused.stderr and "Traceback" not in refused.output
+
+
+def test_a_hidden_sheet_gives_way_to_the_visible_active_one(nv, tmp_path):
+    path = workbook(tmp_path / "book.xlsx", STANDARD, [row("Việc năm cũ", "SXD", "30/06/2023")],
+                    sheet="Năm 2022 (cũ)")  # fmt: skip
+    book = load_workbook(path)
+    book.active.sheet_state = "hidden"
+    current = book.create_sheet("Năm 2023")
+    current.append(STANDARD)
+    current.append(row("Việc năm nay", "SXD", "30/09/2023"))
+    book.active = 1
+    book.save(path)
+    (imported,) = nv.import_json(path)["rows"]
+    assert nv.tasks()[imported["task"]]["title"] == "Việc năm nay"
+
+
+def test_headings_that_say_co_quan_don_vi_are_read(nv, tmp_path):
+    headers = [
+        "Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ",
+        "Cơ quan, đơn vị chủ trì", "Cơ quan, đơn vị phối hợp", "Thời gian hoàn thành",
+    ]  # fmt: skip
+    number, issued, summary = TB129
+    rows = [(number, issued, summary, "Việc", "SXD", "STC", "30/06/2023")]
+    (imported,) = nv.import_json(workbook(tmp_path / "book.xlsx", headers, rows))["rows"]
+    task = nv.tasks()[imported["task"]]
+    assert (task["leads"], task["coordinators"], task["deadline"]) == (
+        ["SXD"],
+        ["STC"],
+        "2023-06-30",
+    )
+
+
 # -- good rows ---------------------------------------------------------------------------
 
 
@@ -596,11 +639,16 @@ def test_reimport_creates_nothing_new(nv, tmp_path):
     assert "Đã có" in nv.ok("import", "xlsx", str(path)).stdout
 
     # The book updated a month later: same tasks, one now completed, one new row.
-    rows[1] = row("Việc hai", "stc", "Quý III/2023", "Đã hoàn thành", date(2023, 9, 20))
+    done = "Đã hoàn thành (Báo cáo số 15/BC-STC)"
+    rows[1] = row("Việc hai", "stc", "Quý III/2023", done, date(2023, 9, 20))
     rows.append(row("Việc ba", "STNMT", "Quý IV/2023"))
     updated = nv.import_json(workbook(tmp_path / "book2.xlsx", STANDARD, rows))
     assert [r["status"] for r in updated["rows"]] == ["exists", "exists", "created"]
-    assert "nhiemvu task complete" in updated["rows"][1]["warnings"][0]
+    task = updated["rows"][1]["task"]
+    assert (
+        f'`nhiemvu task complete {task} --on 20/09/2023 --doc "15/BC-STC"`'
+        in updated["rows"][1]["warnings"][0]
+    )
     assert nv.event_count() == count + 1
 
 
