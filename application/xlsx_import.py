@@ -1318,11 +1318,30 @@ class _Importer:
         if errors:
             return _Identified(p, errors=errors)
         # As the ledger has it, if it has it, or as a row above: 129/tb-ubnd is 129/TB-UBND.
-        directive = self._directive(p.number, p.issued_on)
+        typed = p.number
+        directive = self._directive(p.number, p.issued_on, p.assigned_on)
         p.number = directive["number"] if directive else self._number_to_come(p.number, p.issued_on)
         p.number = self.spelled.setdefault(p.number.upper(), p.number)
         task = task_id_for(p.number, p.clause, p.title, leads)
+        if directive is not None and p.issued_on is None and not self._task_exists(task):
+            directive, task = self._imported_before(typed, directive, task, p, leads)
+            p.number = directive["number"]
         return _Identified(p, leads, coordinators, directive, task)
+
+    def _imported_before(self, typed: str, directive, task: str, p: ParsedRow, leads):
+        """A row naming its directive by the number alone, with no date: the directive
+        of another year whose task for this row the ledger has (an earlier import,
+        before a later year's directive took the number), else the one chosen."""
+        base, year = numbering.split_year(typed)
+        if year is not None:
+            return directive, task
+        for other in numbering.directive_family(Raw(self.connection), base):
+            if other["number"] == directive["number"]:
+                continue
+            candidate = task_id_for(other["number"], p.clause, p.title, leads)
+            if self._task_exists(candidate):
+                return other, candidate
+        return directive, task
 
     def _apply(self, row: _Identified) -> RowResult:
         p, leads, coordinators = row.parsed, row.leads, row.coordinators
@@ -1407,14 +1426,17 @@ class _Importer:
                 return task
         return None
 
-    def _directive(self, number: str, issued_on: date | None = None):
-        """The ledger's directive of this number, matched as `task assign` matches it,
-        of the year it was issued in if the row says (numbers restart every year)."""
+    def _directive(
+        self, number: str, issued_on: date | None = None, assigned_on: date | None = None
+    ):
+        """The ledger's directive of this number, matched as `task assign` matches it:
+        of the year it was issued in if the row says (numbers restart every year), else
+        the latest issued by the day the task was given, if the row says."""
         base, year = numbering.split_year(number)
         year = year or (issued_on.year if issued_on is not None else None)
         typed = base if year is None else numbering.with_year(base, year)
         try:
-            return loading.directive_row(self.connection, typed)
+            return loading.directive_row(self.connection, typed, assigned_on)
         except NotFound:
             return None
 

@@ -270,6 +270,27 @@ def test_not_a_workbook_is_an_error(nv, tmp_path):
     assert result.exit_code == 1 and "Không tìm thấy tệp" in result.stderr
 
 
+def test_a_workbook_imported_again_after_a_later_year_took_its_number_adds_nothing(nv, tmp_path):
+    """Rows naming 02/CT-UBND by its number alone, with no date: imported under the
+    2023 directive, then again once a 2024 one has the number — the same tasks, found
+    again, not new ones under the 2024 directive. A row giving the day the task was
+    given takes the directive in force that day, as `task assign` does."""
+    headers = ["Số văn bản", "Mục", "Nội dung nhiệm vụ", "Đơn vị chủ trì", "Thời hạn"]
+    nv.ok("directive", "add", "02/CT-UBND", "--date", "19/01/2023", "--title", "Chỉ thị 2023")
+    rows = [("02/CT-UBND", "3", "Rà soát thủ tục", "SXD", "Thường xuyên"),
+            ("02/CT-UBND", "4", "Tổng kết chuyển đổi số", "STC", "Quý IV/2024")]  # fmt: skip
+    path = workbook(tmp_path / "book.xlsx", headers, rows)
+    first = nv.import_json(path)["rows"]
+    nv.ok("directive", "add", "02/CT-UBND", "--date", "15/01/2024", "--title", "Chỉ thị 2024")
+    again = nv.import_json(path)["rows"]
+    assert [r["status"] for r in again] == ["exists", "exists"]
+    assert [r["task"] for r in again] == [r["task"] for r in first]
+    given = workbook(tmp_path / "given.xlsx", [*headers, "Ngày giao"],
+                     [("02/CT-UBND", "5", "Việc mới", "SXD", "Thường xuyên", "01/03/2023")])  # fmt: skip
+    (new,) = nv.import_json(given)["rows"]
+    assert nv.json("task", "show", new["task"])["directive"] == "02/CT-UBND"
+
+
 def test_a_damaged_workbook_is_an_error_not_a_traceback(nv, tmp_path):
     import zipfile
 
