@@ -84,17 +84,42 @@ class Corrections:
             if move_id not in ids:
                 continue  # retracted on its own already, or with the task's assignment
             later = row.facts[ids.index(move_id) + 1 :]
-            if any(fact["type"] == tk.REASSIGNED for fact in later):
-                moved_on.append(task_id)
+            again = [fact for fact in later if fact["type"] == tk.REASSIGNED]
+            if again:
+                moved_on.append((task_id, self._merger_of(tx, again[0]["id"])))
             else:
                 moves.append((task_id, move_id))
         if moved_on:
+            by_mergers = sorted({code for _, code in moved_on if code is not None})
+            where = (
+                f"mã sự kiện trong `nhiemvu agency history {by_mergers[0]}`" if by_mergers else ""
+            )
+            if by_mergers and all(code is not None for _, code in moved_on):
+                how = (
+                    f"Hãy rút lại việc sáp nhập {', '.join(by_mergers)} trước ({where}): việc "
+                    "đó rút lại cả lần chuyển tiếp."
+                )
+            else:
+                how = (
+                    "Hãy rút lại các lần giao lại sau đó trước (`nhiemvu task history MÃ_NV` "
+                    "cho số thứ tự, rồi `nhiemvu correct MÃ_NV#N`)"
+                    + (f"; lần do sáp nhập {', '.join(by_mergers)} chuyển thì rút lại việc sáp "
+                       f"nhập đó ({where})" if by_mergers else "")
+                    + "."
+                )  # fmt: skip
             raise DomainError(
-                f"Không rút lại được lần sáp nhập này: {listed(moved_on)} đã được giao lại "
-                "sau khi sáp nhập chuyển sang. Hãy rút lại các lần giao lại sau đó trước "
-                "(`nhiemvu task history MÃ_NV` cho số thứ tự, rồi `nhiemvu correct MÃ_NV#N`)."
+                f"Không rút lại được lần sáp nhập này: {listed([t for t, _ in moved_on])} đã "
+                f"được chuyển tiếp sau khi sáp nhập chuyển sang. {how}"
             )
         return moves
+
+    def _merger_of(self, tx: StoreTransaction, move_id: str) -> str | None:
+        """The agency whose merger made this move of a task, if a merger did."""
+        move = self.store.get_event(move_id, connection=tx.connection)
+        cause = (
+            move and move.causation_id and self.store.get_event(move.causation_id, tx.connection)
+        )
+        return streams.key_of(cause.stream_id) if cause and cause.type == ag.MERGED else None
 
     def _check_unreferenced(self, tx: StoreTransaction, target) -> None:
         """A registration is retracted only while nothing refers to what it registered:

@@ -506,6 +506,25 @@ def test_a_merger_moves_a_task_open_on_its_date_though_completed_since(city):
     assert (heads["Bà B"]["N"], heads["Bà B"]["late"]) == (1, 1)
 
 
+def test_a_merger_whose_tasks_a_later_merger_moved_on_names_that_merger(city):
+    """A's task went to B when A merged, then to STC when B merged: A's merger comes
+    back once B's has, whose retraction takes its move back with it."""
+    city.ok("agency", "add", "SA", "--name", "Sở A", "--kind", "so")
+    city.ok("agency", "add", "SB", "--name", "Sở B", "--kind", "so")
+    assign(city, "--lead", "SA", "--deadline", "31/12/2023")
+    city.ok("agency", "dissolve", "SA", "--on", "01/05/2023", "--into", "SB", "--reason", "x")
+    city.ok("agency", "dissolve", "SB", "--on", "01/08/2023", "--into", "STC", "--reason", "y")
+    a_merger, b_merger = (city.json("agency", "history", code)[-1]["id"] for code in ("SA", "SB"))
+    refused = city.fails("correct", a_merger, "--reason", "Nhầm")
+    assert (
+        "Hãy rút lại việc sáp nhập SB trước (mã sự kiện trong `nhiemvu agency history SB`): "
+        "việc đó rút lại cả lần chuyển tiếp."
+    ) in refused.stderr
+    city.ok("correct", b_merger, "--reason", "Nhầm")
+    city.ok("correct", a_merger, "--reason", "Nhầm")
+    city.ok("projections", "verify")
+
+
 def test_retracting_a_merger_takes_back_the_moves_it_made(city):
     moved = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
     stays = assign(city, "--lead", "SKHDT", "--deadline", "30/09/2023")
@@ -521,7 +540,8 @@ def test_retracting_a_merger_takes_back_the_moves_it_made(city):
     merger = history[-1]["id"]
     assert merger in city.ok("agency", "history", "SKHDT").stdout
     refused = city.fails("correct", merger, "--reason", "Ghi nhầm: chưa sáp nhập")
-    assert f"{stays} đã được giao lại sau khi sáp nhập" in refused.stderr
+    assert f"{stays} đã được chuyển tiếp sau khi sáp nhập chuyển sang." in refused.stderr
+    assert "Hãy rút lại các lần giao lại sau đó trước" in refused.stderr
     city.ok("correct", f"{stays}#3", "--reason", "Giao lại nhầm")
 
     before = city.event_count()
