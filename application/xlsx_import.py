@@ -485,6 +485,7 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
         grid = _grid(ws)
         header = _find_header(grid)
         if header is not None:
+            _check_calculated(path, ws.title, grid)
             data = _sheet_data(ws.title, grid, *header)
             later = candidates[at + 1 :]
             data.other_tables = [w.title for w in later if _find_header(_grid(w)) is not None]
@@ -506,6 +507,32 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
     raise DomainError(
         message + ". Hãy đặt tên cột theo mẫu (`nhiemvu import template --out mau.xlsx`)."
     )
+
+
+def _check_calculated(path: str | Path, title: str, grid: list[list[Any]]) -> None:
+    """A formula whose value the file does not hold reads as an empty cell: a program
+    that writes workbooks without calculating them (not Excel, not LibreOffice) left a
+    deadline or a completion date out, silently. Refused, with the cells."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    formulas = load_workbook(path, read_only=True, data_only=False)[title]
+    cells = [
+        f"{get_column_letter(c + 1)}{r + 1}"
+        for r, row in enumerate(formulas.iter_rows(max_row=len(grid), values_only=True))
+        for c, value in enumerate(row)
+        if isinstance(value, str)
+        and value.startswith("=")
+        and c < len(grid[r])
+        and grid[r][c] is None
+    ]
+    if cells:
+        shown = ", ".join(cells[:10]) + (f" và {len(cells) - 10} ô khác" if len(cells) > 10 else "")
+        raise DomainError(
+            f"Trang '{title}' có ô chứa công thức mà tệp không lưu kết quả ({shown}): tệp "
+            "được tạo bằng một chương trình không tính công thức. Hãy mở tệp bằng Excel hoặc "
+            "LibreOffice rồi lưu lại, hoặc chép các ô đó và dán dưới dạng giá trị."
+        )
 
 
 def _sheet_data(name: str, grid, header_index: int, found, first_data: int) -> SheetData:

@@ -291,6 +291,17 @@ def test_a_workbook_imported_again_after_a_later_year_took_its_number_adds_nothi
     assert nv.json("task", "show", new["task"])["directive"] == "02/CT-UBND"
 
 
+def test_a_formula_the_file_holds_no_value_of_is_refused_not_read_as_empty(nv, tmp_path):
+    """openpyxl writes formulas without their values, as some programs do: the deadline
+    and the completion date were read as empty (no deadline, still open)."""
+    path = workbook(tmp_path / "book.xlsx", STANDARD,
+                    [row("Việc", "SXD", "=DATE(2023,6,30)", "Đã hoàn thành", "=DATE(2023,6,20)")])  # fmt: skip
+    refused = nv.fails("import", "xlsx", str(path))
+    assert "Trang 'Nhiệm vụ' có ô chứa công thức mà tệp không lưu kết quả (H2, J2)" in (
+        refused.stderr
+    )
+
+
 def test_a_damaged_workbook_is_an_error_not_a_traceback(nv, tmp_path):
     import zipfile
 
