@@ -164,7 +164,7 @@ def import_xlsx(ctx, file, sheet, dry_run, skip_invalid, as_json):
 
 
 def _human_report(report) -> str:
-    from application.xlsx_import import STATUS_LABELS
+    from application.xlsx_import import STATUS_LABELS, STRAY_GAP
 
     lines = [f"Tệp {report.file}, trang '{report.sheet}', dòng tiêu đề {report.header_row}."]
     if report.ignored_columns:
@@ -173,6 +173,12 @@ def _human_report(report) -> str:
         lines.append(
             f"Trang '{name}' cũng có bảng nhiệm vụ nhưng chưa được nhập: mỗi lần nhập một "
             f"trang; nhập trang đó bằng --sheet '{name}'."
+        )
+    if report.stray_cells:
+        shown = ", ".join(report.stray_cells[:5]) + ("…" if len(report.stray_cells) > 5 else "")
+        lines.append(
+            f"Không đọc các ô ở xa bên dưới bảng, sau hơn {grouped(STRAY_GAP)} dòng trống: "
+            f"{shown}. Nếu đó là dữ liệu, hãy chuyển lên ngay dưới bảng."
         )
     if report.skipped_rows:
         lines.append(

@@ -338,6 +338,7 @@ class SheetData:
     rows: list[tuple[int, dict[str, Any]]]  # (Excel row number, key → cell value)
     # The other sheets that hold a table of tasks: not read, each needs its --sheet.
     other_tables: list[str] = field(default_factory=list)
+    stray_cells: list[str] = field(default_factory=list)
 
 
 def _load_workbook(path: str | Path):
@@ -360,16 +361,35 @@ def _load_workbook(path: str | Path):
         ) from None
 
 
+# A table has no run of this many empty rows: a value further down is a stray one
+# (typed by mistake at the foot of the sheet), not a row to read.
+STRAY_GAP = 1_000
+
+
 def _used_extent(ws) -> tuple[int, int]:
-    """The last row and column that hold a value. Not ws.max_row and max_column: a
-    cell formatted and left empty counts there, and one on the sheet's last row
-    (1,048,576) made a grid of a million rows: minutes and gigabytes for 7 tasks."""
+    """The last row and column that hold a value, up to the first run of STRAY_GAP
+    empty rows. Not ws.max_row and max_column: a cell formatted and left empty counts
+    there; and a value on the sheet's last row (1,048,576) made a grid of a million
+    rows, minutes and gigabytes for 7 tasks."""
     last_row = last_column = 0
-    # The cells the file has (openpyxl keeps no others until asked for them).
-    for (row, column), cell in ws._cells.items():
-        if not _blank(cell.value):
-            last_row, last_column = max(last_row, row), max(last_column, column)
+    for row, column in _valued(ws):
+        if last_row and row > last_row + STRAY_GAP:
+            break
+        last_row, last_column = max(last_row, row), max(last_column, column)
     return last_row, last_column
+
+
+def _stray_cells(ws) -> list[str]:
+    """The cells holding a value below the table's end (_used_extent), by name."""
+    from openpyxl.utils import get_column_letter
+
+    last_row, _ = _used_extent(ws)
+    return [f"{get_column_letter(c)}{r}" for r, c in _valued(ws) if r > last_row]
+
+
+def _valued(ws) -> list[tuple[int, int]]:
+    # The cells the file has (openpyxl keeps no others until asked for them), in order.
+    return sorted(key for key, cell in ws._cells.items() if not _blank(cell.value))
 
 
 def _grid(ws) -> list[list[Any]]:
@@ -487,6 +507,7 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> SheetData:
         if header is not None:
             _check_calculated(path, ws.title, grid)
             data = _sheet_data(ws.title, grid, *header)
+            data.stray_cells = _stray_cells(ws)
             later = candidates[at + 1 :]
             data.other_tables = [w.title for w in later if _find_header(_grid(w)) is not None]
             return data
@@ -1178,6 +1199,7 @@ class ImportReport:
     written: bool
     skip_invalid: bool = False
     other_sheets: list[str] = field(default_factory=list)
+    stray_cells: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
@@ -1202,6 +1224,7 @@ class ImportReport:
             "skipped_rows": self.skipped_rows,
             "ignored_columns": self.ignored_columns,
             "other_sheets": self.other_sheets,
+            "stray_cells": self.stray_cells,
         }
 
 
@@ -1282,6 +1305,7 @@ def import_workbook(
         written=write,
         skip_invalid=skip_invalid,
         other_sheets=data.other_tables,
+        stray_cells=data.stray_cells,
     )
 
 

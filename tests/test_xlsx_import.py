@@ -1070,6 +1070,20 @@ def test_a_cell_formatted_far_below_the_table_is_not_read_as_rows(tmp_path):
     assert data.ignored == []
 
 
+def test_a_value_far_below_the_table_is_named_not_read(nv, tmp_path):
+    """An 'x' typed on the sheet's last row made a grid of a million rows (37 s and
+    3.5 GB for 7 tasks); past a long run of empty rows it is named and left."""
+    path = workbook(tmp_path / "book.xlsx", STANDARD, [row("Việc", "SXD", "30/06/2023")])
+    book = load_workbook(path)
+    book.active.cell(1_048_576, 11, "x")
+    book.save(path)
+    report = nv.import_json(path, "--dry-run")
+    assert [r["status"] for r in report["rows"]] == ["would_create"]
+    assert report["stray_cells"] == ["K1048576"]
+    said = nv.ok("import", "xlsx", str(path), "--dry-run").stdout
+    assert "Không đọc các ô ở xa bên dưới bảng, sau hơn 1.000 dòng trống: K1048576." in said
+
+
 def test_a_workbook_s_directive_of_another_year_is_another_directive(nv, tmp_path):
     number, _, summary = CT02
     nv.ok("directive", "add", number, "--date", "19/01/2023", "--title", summary)
