@@ -83,17 +83,21 @@ def connect(url: str | None) -> tuple[Any, str] | None:
             return None
         import sqlite3  # noqa: PLC0415 - only the engine in use is imported
 
-        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
+        # A name starting "file:" is a URI to an SQLite built to read them (Debian's
+        # is): "./" keeps it the file name SQLAlchemy's path opens.
+        name = f"./{path}" if path.startswith("file:") else path
+        connection = sqlite3.connect(name, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
         return connection, "sqlite"
     if url.startswith(POSTGRES_PREFIX):
         import psycopg  # noqa: PLC0415
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
 
         try:
-            connection = psycopg.connect(
-                "postgresql://" + url[len(POSTGRES_PREFIX) :],
-                autocommit=True,
-                options=postgres_options(),
-            )
+            # The URL's own options (a search_path, say) kept, ours added after them:
+            # a keyword would replace them, and this path would write elsewhere.
+            params = conninfo_to_dict("postgresql://" + url[len(POSTGRES_PREFIX) :])
+            params["options"] = f"{params.get('options') or ''} {postgres_options()}".strip()
+            connection = psycopg.connect(**params, autocommit=True)
         except psycopg.Error:
             return None  # the SQLAlchemy path reports it the usual way
         return connection, "postgresql"

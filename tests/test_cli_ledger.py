@@ -2001,6 +2001,23 @@ def test_the_import_template_replaces_neither_the_database_nor_a_filled_workbook
     assert template.read_bytes() == written
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgres_url_s_own_options_hold_on_every_path(db_url):
+    """A search_path given in the URL: the bare driver, adding its lock timeout, kept it
+    no more and wrote the agency into another schema than the one the rest reads."""
+    public = Nhiemvu(db_url)
+    public.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE SCHEMA so_rieng")
+    engine.dispose()
+    nv = Nhiemvu(f"{db_url}?options=-c%20search_path%3Dso_rieng")
+    nv.ok("init")
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")  # the bare driver
+    assert [row["code"] for row in nv.json("agency", "list")] == ["SXD"]
+    assert [row["code"] for row in public.json("agency", "list")] == ["STC"]
+
+
 def _writes_are_refused_as_busy(nv: Nhiemvu) -> None:
     for args in (  # on the bare driver, then through SQLAlchemy
         ["agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so"],

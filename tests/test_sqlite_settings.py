@@ -57,8 +57,9 @@ def test_a_bare_driver_connection(url):
         engine.dispose()
 
 
-# What a URL would read as an escape or as the start of its options.
-NAMES_LIKE_URLS = ["c%20d.db", "b?mode=ro.db", "thư mục %41?x=1%.db"]
+# What a URL would read as an escape or as the start of its options, and what SQLite
+# reads as a URI.
+NAMES_LIKE_URLS = ["c%20d.db", "b?mode=ro.db", "thư mục %41?x=1%.db", "file:z.db"]
 
 
 @pytest.mark.parametrize("name", NAMES_LIKE_URLS)
