@@ -38,19 +38,39 @@ def guards(dialect: str) -> dict[str, list[str]]:
 
 
 def missing_guards(connection: Connection) -> list[str]:
-    """The guarding triggers not in force: dropped, or disabled on PostgreSQL."""
+    """The guarding triggers not in force as the migrations made them: dropped; on
+    SQLite, made again with another body; on PostgreSQL, disabled or set to fire for
+    replication only, or running a function whose body was replaced."""
     dialect = connection.dialect.name
+    expected = guards(dialect)
     if dialect == "sqlite":
         rows = connection.exec_driver_sql(
-            "SELECT name, 'O' FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
         )
+        standing = {name for name, sql in rows if _same(sql, expected.get(name, [""])[-1])}
     else:
         rows = connection.exec_driver_sql(
-            "SELECT tgname, tgenabled FROM pg_trigger "
-            "WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+            "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'events'::regclass AND NOT t.tgisinternal"
         )
-    enabled = {name for name, state in rows if state != "D"}
-    return [name for name in guards(dialect) if name not in enabled]
+        # 'O' and 'A' fire in an ordinary session; 'D' never, 'R' only in a replica's.
+        standing = {
+            name
+            for name, state, body in rows
+            if state in ("O", "A") and _same(body, _body(expected.get(name, [""])[0]))
+        }
+    return [name for name in expected if name not in standing]
+
+
+def _body(function: str) -> str:
+    """The body of a CREATE FUNCTION statement, between its $$ quotes."""
+    return function.split("$$")[1] if function.count("$$") >= 2 else ""
+
+
+def _same(stored: str | None, written: str) -> bool:
+    # The same text but for spacing: the database keeps it as the migration wrote it.
+    return stored is not None and stored.split() == written.split()
 
 
 def restore_guards(connection: Connection) -> list[str]:
@@ -59,9 +79,9 @@ def restore_guards(connection: Connection) -> list[str]:
     # On the DB-API cursor, without parameters: the functions' bodies hold '%', which
     # psycopg would take for a placeholder through SQLAlchemy.
     cursor = connection.connection.cursor()
+    postgresql = connection.dialect.name == "postgresql"
     for name in missing:
-        if connection.dialect.name == "postgresql":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON events")
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON events" if postgresql else ""))
         for statement in guards(connection.dialect.name)[name]:
             cursor.execute(statement)
     return missing

@@ -1678,26 +1678,33 @@ def test_events_verify_names_the_position_of_a_row_edited_behind_its_back(city):
 
 
 def test_events_verify_says_the_log_is_unguarded_and_init_guards_it_again(city):
-    """Dropped or disabled, the triggers no longer make the database refuse an UPDATE or
-    a DELETE of an event: the chain may still hold, but verify says so, and init puts
-    them back."""
+    """Dropped, disabled, set to fire for replication only, or made again to do nothing,
+    the triggers no longer make the database refuse an UPDATE or a DELETE of an event:
+    the chain may still hold, but verify says so, and init puts them back."""
     engine = city.engine()
     postgresql = engine.dialect.name == "postgresql"
-    dropped = (
-        ["events_no_update", "events_contiguous_versions"]
-        if postgresql
-        else ["events_no_update", "events_no_delete", "events_contiguous_versions",
-              "events_no_replace"]
-    )  # fmt: skip
     with engine.begin() as connection:
-        for name in dropped:
-            connection.exec_driver_sql(f"DROP TRIGGER {name}" + (" ON events" * postgresql))
         if postgresql:
-            connection.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER events_no_truncate")
+            for statement in (
+                "ALTER TABLE events ENABLE REPLICA TRIGGER events_no_update",
+                "ALTER TABLE events DISABLE TRIGGER events_no_truncate",
+                "CREATE OR REPLACE FUNCTION events_check_version() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            ):
+                connection.exec_driver_sql(statement.replace("%", "%%"))
+            gone = ["events_no_update", "events_no_truncate", "events_contiguous_versions"]
+        else:
+            for name in ("events_no_update", "events_no_delete", "events_contiguous_versions",
+                         "events_no_replace"):  # fmt: skip
+                connection.exec_driver_sql(f"DROP TRIGGER {name}")
+            connection.exec_driver_sql(
+                "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT 1; END"
+            )
+            gone = ["events_no_update", "events_no_delete", "events_contiguous_versions",
+                    "events_no_replace"]  # fmt: skip
     unguarded = city.fails("events", "verify")
     assert "Sổ sự kiện toàn vẹn" in unguarded.stdout
     assert "Cơ sở dữ liệu không còn tự từ chối sửa, xóa sự kiện" in unguarded.stderr
-    gone = dropped + ["events_no_truncate"] * postgresql
     assert sorted(json.loads(city.fails("events", "verify", "--json").stdout)["unguarded"]) == (
         sorted(gone)
     )
