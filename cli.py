@@ -352,10 +352,12 @@ def _checkpoint_text(result) -> str:
         return "không có mốc đã dựng của các bảng dẫn xuất, mà sổ đã có sự kiện"
     if result.checkpoint > result.head:
         return f"mốc đã dựng ở vị trí {grouped(result.checkpoint)}, vượt đầu sổ ({grouped(result.head)})"
+    # Behind the head: the commands would take the events after it for new ones, which
+    # the tables (as the rest of the check says) may hold already.
     return (
-        f"mốc đã dựng ở vị trí {grouped(result.checkpoint)}, chưa tới đầu sổ "
-        f"({grouped(result.head)}): các bảng chưa có {grouped(result.head - result.checkpoint)} "
-        "sự kiện cuối"
+        f"mốc đã dựng ở vị trí {grouped(result.checkpoint)}, trước đầu sổ "
+        f"({grouped(result.head)}): {grouped(result.head - result.checkpoint)} sự kiện cuối "
+        "sẽ bị coi là chưa đưa vào các bảng"
     )
 
 

@@ -624,6 +624,10 @@ class LedgerSession:
         row = self.agency_row(code)
         if row is None:
             row = self.agencies[code] = AgencyRow(code, [], False)
+        elif any(fact["id"] == event.event_id for fact in row.facts):
+            raise ProjectionOutOfStep(
+                f"cơ quan {code} đã có sự kiện ở vị trí {event.position} mà mốc đã dựng nói là chưa"
+            )
         self._dirty_agencies[code] = row
         if event.type == RETRACTED:
             row.changed([f for f in row.facts if f["id"] != event.data["event_id"]])

@@ -21,6 +21,7 @@ MEND = "hãy chạy `nhiemvu projections rebuild` để dựng lại các bảng
 def small_ledger(db_url: str) -> Nhiemvu:
     nv = Nhiemvu(db_url)
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2023")
     nv.ok("directive", "add", "1/KH-UBND", "--date", "02/01/2023", "--title", "Kế hoạch")
     nv.ok("task", "assign", "--directive", "1/KH-UBND", "--title", "Việc", "--lead", "SXD",
           "--deadline", "31/03/2023")  # fmt: skip
@@ -48,10 +49,12 @@ def move_checkpoint(nv: Nhiemvu, position: int) -> None:
 @pytest.mark.parametrize(
     ("position", "detail"),
     [
+        # The agency's head applied again: its facts hold it already.
+        (1, "cơ quan SXD đã có sự kiện ở vị trí 2 mà mốc đã dựng nói là chưa"),
         # The task's progress applied again: its row is at that version already.
-        (3, "nhiệm vụ NV-00001 đã có sự kiện #2 ở vị trí 4 mà mốc đã dựng nói là chưa"),
+        (4, "nhiệm vụ NV-00001 đã có sự kiện #2 ở vị trí 5 mà mốc đã dựng nói là chưa"),
         # The document issued again: its row is there (the database's unique key).
-        (4, "proj_documents"),
+        (5, "proj_documents"),
     ],
 )
 def test_a_checkpoint_moved_back_is_said_and_the_rebuild_mends_it(db_url, position, detail):
@@ -122,7 +125,7 @@ def test_verify_names_the_rows_edited_behind_the_stores_back_and_changes_nothing
     checked = nv.run("projections", "verify", "--json")
     assert checked.exit_code == 1
     report = json.loads(checked.stdout)
-    assert (report["ok"], report["head"], report["checkpoint_at_head"]) == (False, 5, True)
+    assert (report["ok"], report["head"], report["checkpoint_at_head"]) == (False, 6, True)
     tables = tables_of(report)
     assert tables["proj_tasks"]["different"] == {
         "count": 1,
@@ -151,8 +154,12 @@ def test_verify_lists_a_handful_of_rows_and_counts_the_rest(db_url):
 @pytest.mark.parametrize(
     ("position", "said"),
     [
-        (3, "mốc đã dựng ở vị trí 3, chưa tới đầu sổ (5): các bảng chưa có 2 sự kiện cuối"),
-        (9, "mốc đã dựng ở vị trí 9, vượt đầu sổ (5)"),
+        (
+            3,
+            "mốc đã dựng ở vị trí 3, trước đầu sổ (6): 3 sự kiện cuối sẽ bị coi là chưa "
+            "đưa vào các bảng",
+        ),
+        (9, "mốc đã dựng ở vị trí 9, vượt đầu sổ (6)"),
     ],
 )
 def test_verify_says_a_checkpoint_away_from_the_head(db_url, position, said):
