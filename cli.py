@@ -14,6 +14,7 @@ import click
 from cli_support import (
     AT_LEAST_ONE,
     DATE,
+    HASH,
     NhiemvuGroup,
     emit_json,
     ensure_utf8_stdout,
@@ -177,6 +178,7 @@ def events():
 @events.command("verify")
 @click.option(
     "--expect-hash",
+    type=HASH,
     default=None,
     metavar="MÃ_BĂM",
     help="Mã băm đã ghi lại ở nơi khác (in ra khi kiểm tra hoặc xuất sổ): phải còn trong "
@@ -219,9 +221,11 @@ def _say_verified(result, unguarded: list[str]) -> None:
                 f"Mã băm đối chiếu là của sự kiện ở vị trí {grouped(result.anchor_position)}."
             )
         if result.checked:
+            # The hash alone on its line: a dot after it was copied with it.
+            click.echo(f"Mã băm cuối: {result.last_hash}")
             click.echo(
-                f"Mã băm cuối: {result.last_hash}. Ghi lại mã này ở nơi khác (sổ, văn bản) để "
-                "lần sau đối chiếu bằng --expect-hash: sổ bị viết lại cả các mã băm vẫn lộ."
+                "Ghi lại mã này ở nơi khác (sổ, văn bản) để lần sau đối chiếu bằng "
+                "--expect-hash: sổ bị viết lại cả các mã băm vẫn lộ."
             )
     else:
         where = (

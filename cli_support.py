@@ -178,6 +178,28 @@ class YearParam(click.ParamType):
 YEAR = YearParam()
 
 
+class HashParam(click.ParamType):
+    """An event's SHA-256 hash as verify and export print it: 64 hexadecimal digits,
+    any case. Anything else (a dot copied with it, a truncated copy) is a usage error,
+    not a log found rewritten."""
+
+    name = "MÃ_BĂM"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip().lower()
+        if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+            self.fail(
+                f"'{value}' không phải mã băm: mã băm gồm đúng 64 chữ số hệ mười sáu (0–9, "
+                "a–f), như `nhiemvu events verify` và `nhiemvu events export` in ra.",
+                param,
+                ctx,
+            )
+        return text
+
+
+HASH = HashParam()
+
+
 class DecimalParam(click.ParamType):
     """A number written either way: `7,5` (the Vietnamese decimal comma) or `7.5`."""
 

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import click
 
 from cli_support import (
+    HASH,
     NhiemvuCommand,
     NhiemvuGroup,
     emit_json,
@@ -70,9 +71,11 @@ def events_export(ctx, out_path, as_json):
         else:
             emit_json(data)
         return
+    click.echo(f"Đã xuất {grouped(result.count)} sự kiện vào {out_path}.", err=to_stderr)
+    click.echo(f"Mã băm cuối: {result.last_hash}", err=to_stderr)
     click.echo(
-        f"Đã xuất {grouped(result.count)} sự kiện vào {out_path}. Mã băm cuối: {result.last_hash} "
-        "(dùng với `nhiemvu events import --expect-hash` để phát hiện tệp bị thiếu dòng cuối).",
+        "Ghi lại mã này ở nơi khác: `nhiemvu events verify --expect-hash` đối chiếu với nó "
+        "về sau (sổ bị viết lại cả các mã băm vẫn lộ).",
         err=to_stderr,
     )
 
@@ -81,6 +84,7 @@ def events_export(ctx, out_path, as_json):
 @click.argument("file", type=click.Path(dir_okay=False), metavar="TỆP")
 @click.option(
     "--expect-hash",
+    type=HASH,
     default=None,
     metavar="MÃ_BĂM",
     help="Mã băm cuối do lệnh export báo; từ chối tệp kết thúc ở chỗ khác.",

@@ -530,7 +530,11 @@ REFUSALS = [
     ),
     ("score-quarter-given-a-month", ["score", "--quarter", "2023-05"], ["Quý '2023-05'"]),
     ("score-month-given-a-year", ["score", "--month", "2023"], ["Tháng '2023' không hợp lệ"]),
-    ("report-month-thirteen", ["report", "tasks", "--month", "2023-13"], ["Kỳ '2023-13'"]),
+    (
+        "report-month-thirteen",
+        ["report", "tasks", "--month", "2023-13"],
+        ["Tháng '2023-13' không hợp lệ. Hãy nhập dạng 2023-10."],
+    ),
     (
         "rating-as-of-in-the-future",
         ["rating", "compute", "--year", "2099", "--as-of", FUTURE],

@@ -1648,12 +1648,17 @@ def test_events_verify_ok(city):
         "expected_hash_position": None,
     }
     # The hash to note elsewhere, and to check against later.
-    assert f"Mã băm cuối: {last_hash}." in result.stdout
+    assert f"\nMã băm cuối: {last_hash}\n" in result.stdout
     assert (
         city.json("events", "verify", "--expect-hash", last_hash)["expected_hash_position"] == count
     )
     refused = city.fails("events", "verify", "--expect-hash", "0" * 64)
     assert "không có sự kiện nào mang mã băm đối chiếu" in refused.stderr
+    # A hash copied badly is a usage error, not a log found rewritten.
+    for typed in (f"{last_hash}.", "abc"):
+        mistyped = city.fails("events", "verify", "--expect-hash", typed, code=2)
+        assert f"'{typed}' không phải mã băm" in mistyped.stderr
+        assert "KHÔNG toàn vẹn" not in mistyped.stderr
 
 
 def test_events_verify_names_the_position_of_a_row_edited_behind_its_back(city):

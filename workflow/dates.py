@@ -145,7 +145,8 @@ _FORMS = {"quarter": (_QUARTER, "Quý", "2023Q2"), "month": (_MONTH, "Tháng", "
 def parse_period_as(kind: str, text: str) -> tuple[date, date]:
     """`parse_period` of a quarter or a month (`kind`), refusing the other forms."""
     pattern, name, example = _FORMS[kind]
-    if not pattern.match(text or ""):
+    match = pattern.match(text or "")
+    if not match or (kind == "month" and not 1 <= int(match.group(2)) <= 12):
         raise DateInputError(f"{name} '{text}' không hợp lệ. Hãy nhập dạng {example}.")
     return parse_period(text)
 
