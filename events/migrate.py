@@ -8,7 +8,7 @@ from alembic.config import Config
 
 import migrations
 
-from .database import connect_or_explain, current_revision, make_engine
+from .database import connect_or_explain, make_engine
 from .errors import EventStoreError, SchemaOutOfDate
 from .guards import restore_guards
 
@@ -44,11 +44,21 @@ def upgrade(url: str, revision: str = "head") -> list[str]:
 
 def _check_upgradable(engine) -> None:
     """What Alembic would fail on with a traceback: a schema from a newer program, or
-    the log's tables without the table that says which schema they are."""
-    current = current_revision(engine)
+    the log's tables without the table that says which schema they are. Read under
+    the schema lock, in one transaction: another init committing between two reads
+    made its new tables look like a schema of no known version."""
+    with engine.connect() as connection, connection.begin():
+        migrations.lock_schema(connection)
+        tables = sa.inspect(connection)
+        current = (
+            connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            if tables.has_table("alembic_version")
+            else None
+        )
+        has_events = tables.has_table("events")
     if current is not None and current > migrations.HEAD:
         raise SchemaOutOfDate(current, migrations.HEAD)
-    if current is None and sa.inspect(engine).has_table("events"):
+    if current is None and has_events:
         raise EventStoreError(
             "Cơ sở dữ liệu đã có bảng sổ sự kiện (events) nhưng không có bảng phiên bản lược "
             "đồ (alembic_version): nó không do `nhiemvu init` tạo, hoặc bảng đó đã bị xóa. "
