@@ -18,6 +18,7 @@ from cli_support import (
     period_options,
     render_table,
     rulebook_option,
+    warn,
     window,
 )
 
@@ -231,6 +232,7 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
     app = _app(ctx)
     with app.engine.connect() as connection:
         data = ratings.show(connection, app.store, year, revision)
+        data["changed_since"] = ratings.changed_since(connection, data)
     book = f"{data['rulebook']['id']} phiên bản {data['rulebook']['version']}"
     # What the official result is, on screen and in the workbook alike.
     heading = (
@@ -243,6 +245,14 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
         notes = [heading, f"Sổ quy tắc: {book}"]
         _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"], notes)
     output(data, as_json, lambda d: f"{heading}\n{_rating_table(d['ratings'], book)}")
+    if data["changed_since"]:
+        warn(
+            [
+                "Sổ đã đổi sau lần chốt này (một sự kiện được ghi hoặc rút lại về sau): tính lại "
+                f"từ sổ hiện nay thì khác — {'; '.join(data['changed_since'])}. Nếu cần, chốt lại "
+                f"bằng `nhiemvu rating finalize --year {year} --reason …`."
+            ]
+        )
 
 
 @click.command(cls=NhiemvuCommand)

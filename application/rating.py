@@ -14,7 +14,7 @@ from events.memory import collector_paused
 from workflow import scoring
 from workflow.dates import format_date
 from workflow.errors import DomainError
-from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force
+from workflow.rulebook import Rulebook, load_rulebook, rulebook_in_force, rulebook_in_force_if_any
 from workflow.text import code
 
 from . import loading, streams
@@ -216,6 +216,36 @@ def finalized_revision(connection: Connection, year: int) -> int | None:
     """The last revision of the year's finalized rating; None if it never was."""
     query = sa.select(sa.func.max(t.ratings.c.revision)).where(t.ratings.c.year == year)
     return connection.execute(query).scalar()
+
+
+def changed_since(connection: Connection, finalized: dict[str, Any]) -> list[str] | None:
+    """How the heads' results computed from the log now differ from a finalized rating
+    (one line each; empty: they do not), the cut-off and rulebook being the same.
+    None when its rulebook is no longer the one in force at its cut-off: no same
+    computation to compare with. A correction recorded since finalizing is the cause."""
+    cutoff = date.fromisoformat(finalized["cutoff"])
+    book = rulebook_in_force_if_any(cutoff)
+    stamp = finalized["rulebook"]
+    if book is None or (book.id, book.version) != (stamp["id"], stamp["version"]):
+        return None
+    now = {(r["agency"], r["head"]): r for r in rate(connection, finalized["year"], cutoff, book)}
+    then = {(r["agency"], r["head"]): r for r in finalized["ratings"]}
+
+    def result(row) -> tuple | None:
+        return None if row is None else (row["score"], row["band"])
+
+    def said(row) -> str:
+        return "không có" if row is None else f"{_points(row['score'])} {row['band']}"
+
+    return [
+        f"{key[0]} — {key[1]}: đã chốt {said(then.get(key))}, nay {said(now.get(key))}"
+        for key in sorted(then.keys() | now.keys())
+        if result(then.get(key)) != result(now.get(key))
+    ]
+
+
+def _points(score: float) -> str:
+    return f"{score:.2f}".replace(".", ",")
 
 
 def show(connection: Connection, store, year: int, revision: int | None = None) -> dict:

@@ -472,3 +472,13 @@ def test_a_retraction_in_a_finalized_year_says_the_finalized_rating_stays(db_url
     computed = nv.ok("rating", "compute", "--year", "2023").stdout
     assert "tính lại từ sổ; kết quả đã chốt (lần 1)" in computed
     assert "chưa chốt" not in computed
+    # The finalized rating, shown, says it is no longer what the log gives.
+    shown = nv.ok("rating", "show", "--year", "2023")
+    assert "Lưu ý: Sổ đã đổi sau lần chốt này" in shown.stderr
+    (changed,) = nv.json("rating", "show", "--year", "2023")["changed_since"]
+    assert changed.startswith("SXD — Nguyễn Văn An: đã chốt ") and changed.endswith(
+        ", nay 100,00 HTXS"
+    )
+    nv.ok("rating", "finalize", "--year", "2023", "--reason", "Rút lại văn bản 100/UBND-TH")
+    assert nv.json("rating", "show", "--year", "2023")["changed_since"] == []
+    assert "Lưu ý" not in nv.ok("rating", "show", "--year", "2023").stderr
