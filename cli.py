@@ -149,25 +149,15 @@ def report_result(result, as_json: bool, human: str) -> None:
 def init(ctx):
     """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu."""
     from application.app import initialise
+    from events.locations import shown
 
     url, restored = initialise(ctx.obj["db"])
-    click.echo(f"Đã khởi tạo/nâng cấp cơ sở dữ liệu: {_redact(url)}")
+    click.echo(f"Đã khởi tạo/nâng cấp cơ sở dữ liệu: {shown(url)}")
     if restored:
         click.echo(
             f"Đã đặt lại các trigger bảo vệ sổ sự kiện bị xóa hoặc tắt: {', '.join(restored)}. "
             "Hãy chạy `nhiemvu events verify` xem sổ có bị sửa trong lúc đó không."
         )
-
-
-def _redact(url: str) -> str:
-    """The database as people gave it: an SQLite file by its path (a URL escapes its
-    Vietnamese letters), a server's URL without the password."""
-    from sqlalchemy.engine import make_url
-
-    from events.locations import sqlite_file
-
-    path = sqlite_file(url)
-    return path if path is not None else make_url(url).render_as_string(hide_password=True)
 
 
 @cli.group()

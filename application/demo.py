@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from events.locations import resolve_url, sqlite_url
+from events.locations import resolve_url, shown, sqlite_url
 from events.migrate import upgrade
 from workflow.dates import LOCAL_TZ, format_date
 from workflow.documents import Addressees
@@ -184,7 +184,7 @@ def run_demo(
             )
         build(app, data, clock)
         reference = _d(data["reference_date"])
-        echo(f"Đã dựng sổ minh họa: {app.store.count()} sự kiện trong {url}.")
+        echo(f"Đã dựng sổ minh họa: {app.store.count()} sự kiện trong {shown(url)}.")
         echo("")
         for section in summary_sections(app, reference):
             echo(section)

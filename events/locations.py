@@ -85,3 +85,15 @@ def sqlite_file(url: str) -> str | None:
 
 # The engines nhiemvu is built and tested for, with the drivers it installs.
 SUPPORTED_SCHEMES = ("sqlite:", "sqlite+pysqlite:", "postgresql+psycopg:")
+
+
+def shown(url: str) -> str:
+    """The database as people gave it, to say which one a command worked on: an
+    SQLite file by its path (a URL escapes its Vietnamese letters), a server's URL
+    without its password."""
+    path = sqlite_file(url)
+    if path is not None:
+        return path
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 - a server's URL only
+
+    return make_url(url).render_as_string(hide_password=True)
