@@ -1009,7 +1009,11 @@ class ParsedRow:
     warnings: list[str] = field(default_factory=list)
 
 
-_NUMBER_WITH_DATE = re.compile(r"^(.*?)[\s,]*(?:ngày|ngay)\s+(\d{1,2}/\d{1,2}/\d{4})\s*$", re.I)
+# "129/TB-UBND ngày 05/4/2023", and what a heading row writes after the date: the
+# trích yếu ("… ngày 10/4/2023 về chuyển đổi số").
+_NUMBER_WITH_DATE = re.compile(
+    r"^(.*?)[\s,]*(?:ngày|ngay)\s+(\d{1,2}/\d{1,2}/\d{4})(?:[\s,:;.-]+(.*?))?\s*$", re.I
+)
 # "Thông báo số 129/TB-UBND", "Số: 129/TB-UBND": the words before the number.
 _NUMBER_PREFIX = re.compile(r"^(?:[^\W\d_]+(?:\s+[^\W\d_]+)*\s+)?(?:số|so)\s*[:.]?\s*", re.I)
 # Dashes that look like the hyphen of "TB-UBND", and spaces around its separators.
@@ -1041,11 +1045,13 @@ def parse_row(row: int, values: dict[str, Any], headers: dict[str, str]) -> Pars
 
     parsed.number = _text(values.get("number"))
     parsed.issued_on = date_of("issued_on")
+    after_date = None
     if parsed.number:
         # "129/TB-UBND ngày 05/4/2023" in a combined "Số, ngày văn bản" column.
         match = _NUMBER_WITH_DATE.match(parsed.number)
         if match:
             parsed.number = match.group(1).strip(" ,")
+            after_date = match.group(3)
             try:
                 in_number = parse_date(match.group(2), "ngày văn bản")
             except DomainError as exc:
@@ -1061,7 +1067,7 @@ def parse_row(row: int, values: dict[str, Any], headers: dict[str, str]) -> Pars
         parsed.number = directive_number(parsed.number)
     if not parsed.number:
         parsed.errors.append(f"Thiếu số văn bản (cột '{label('number')}').")
-    parsed.summary = _text(values.get("summary"))
+    parsed.summary = _text(values.get("summary")) or (after_date or None)
     parsed.kind = _text(values.get("kind"))
     parsed.issuer = _text(values.get("issuer"))
     parsed.clause = _text(values.get("clause"))
@@ -1111,8 +1117,12 @@ def task_rows(
         if fold(values.get("stt") or "") in {"vi du", "vd", "mau"}:
             skipped.append(row)
             continue
-        if not _blank(values.get("number")):
-            above = {k: values.get(k) for k in DIRECTIVE_KEYS}
+        number = values.get("number")
+        if not _blank(number):
+            # A group heading written in the number's column ("LĨNH VỰC XÃ HỘI") is
+            # no directive: the rows under it name theirs, or are refused.
+            names_one = _DOC_NUMBER.search(str(number)) is not None
+            above = {k: values.get(k) for k in DIRECTIVE_KEYS} if names_one else {}
         if all(_blank(values.get(k)) for k in _TASK_CELLS) and (
             _blank(values.get("title")) or _blank(values.get("number"))
         ):

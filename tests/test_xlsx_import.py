@@ -439,6 +439,29 @@ def test_a_name_the_agency_had_before_a_rename_still_finds_it(nv, tmp_path):
     assert nv.tasks()[created["task"]]["leads"] == ["SKHDT2"]
 
 
+def test_a_group_heading_in_the_number_s_column_is_no_directive(nv, tmp_path):
+    """Headings written in the 'Số văn bản' column: a group's name is not a directive
+    for the rows below (they are refused, not filed under 'LĨNH VỰC XÃ HỘI'); a
+    directive's heading with its date and trích yếu after the number gives all three."""
+    blank = (None,) * 6
+    heading = "Kế hoạch số 2200/KH-UBND ngày 10/4/2023 về chuyển đổi số"
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            ("I", heading, None, None, None, *blank),
+            ("1", None, None, None, "Số hóa hồ sơ", "SXD", None, "30/06/2023", None, None, None),
+            ("II", "LĨNH VỰC XÃ HỘI", None, None, None, *blank),
+            ("2", None, None, None, "Việc dưới nhóm", "STC", None, "30/06/2023", None, None, None),
+        ],
+    )
+    first, second = nv.import_json(path, "--skip-invalid")["rows"]
+    assert first["status"] == "created" and first["directive"] == "2200/KH-UBND"
+    (directive,) = nv.json("directive", "list")
+    assert (directive["issued_on"], directive["title"]) == ("2023-04-10", "về chuyển đổi số")
+    assert second["status"] == "invalid" and "Thiếu số văn bản" in second["errors"][0]
+
+
 def test_directive_heading_rows_and_blank_numbers_mean_the_directive_above(nv, tmp_path):
     """Books that do not merge cells: the directive on its own line, its tasks below
     with the number left blank; group headings in between."""
