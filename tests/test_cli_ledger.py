@@ -1430,6 +1430,25 @@ def test_correct_an_event_by_its_number_in_the_task_history(city):
         assert fragment in refused.stderr, (reference, refused.stderr)
 
 
+def test_extensions_are_recorded_in_the_order_they_were_approved(city):
+    """One approved in time (25/03, to 05/05) recorded after one approved late (10/04):
+    it was scored late, the task overdue from 10/04 while escalation went by 05/05.
+    Refused, with how to record both in order; then the task completed on 04/05 is on
+    time."""
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    city.ok("task", "extend", task_id, "--to", "30/04/2023", "--on", "10/04/2023", "--reason", "x")
+    refused = city.fails("task", "extend", task_id, "--to", "05/05/2023", "--on", "25/03/2023",
+                         "--reason", "Duyệt 25/03, công văn đến muộn")  # fmt: skip
+    assert (
+        "Ngày phê duyệt 25/03/2023 trước lần gia hạn đã ghi (phê duyệt ngày 10/04/2023, đến "
+        "30/04/2023): các lần gia hạn phải ghi theo thứ tự ngày phê duyệt."
+    ) in refused.stderr
+    city.ok("correct", f"{task_id}#2", "--reason", "Ghi trước lần duyệt sớm hơn")
+    city.ok("task", "extend", task_id, "--to", "05/05/2023", "--on", "25/03/2023", "--reason", "y")
+    city.ok("task", "complete", task_id, "--on", "04/05/2023")
+    assert city.task(task_id)["status"] == "done_on_time"
+
+
 def test_correct_a_wrong_extension_restores_the_deadline(city):
     task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
     city.ok("task", "extend", task_id, "--to", "30/06/2023", "--on", "20/03/2023")

@@ -229,6 +229,7 @@ class Task(TaskState):
         self._check_closed_after(on, "gia hạn")
         self.check_open("gia hạn")
         self.check_business_date(on, today, "phê duyệt gia hạn")
+        self._check_approved_in_order(on)
         self._check_extension_to(to, "Hạn mới")
         if to < on:
             raise DomainError(
@@ -255,6 +256,21 @@ class Task(TaskState):
                 f"{format_date(on)} muốn {action}. Để ghi việc {action} đúng thứ tự, hãy rút "
                 f"lại sự kiện đó ({_correct_command(event)}), ghi {action}, rồi ghi lại việc "
                 f"{what}."
+            )
+
+    def _check_approved_in_order(self, on: date) -> None:
+        """Extensions are recorded in the order they were approved: whether one came in
+        time is judged against the deadline the ones before it left, and one approved
+        earlier but recorded after a late one was scored late while escalation went by
+        its new deadline."""
+        later = [e for e in self.extensions if e.approved_on > on]
+        if later:
+            last = max(later, key=lambda e: e.approved_on)
+            raise DomainError(
+                f"Ngày phê duyệt {format_date(on)} trước lần gia hạn đã ghi (phê duyệt ngày "
+                f"{format_date(last.approved_on)}, đến {format_date(last.to)}): các lần gia hạn "
+                "phải ghi theo thứ tự ngày phê duyệt. Hãy rút lại lần đó "
+                f"({_correct_command(last.event_id)}), ghi lần này, rồi ghi lại lần kia."
             )
 
     def check_extension_refusal(self, to: date, on: date, today: date) -> None:
