@@ -613,7 +613,13 @@ class Ledger(Corrections):
                 _check_addressable(agency, on)
             task_ids = list(dict.fromkeys(norm_code(i) for i in task_ids or []))
             for task_id in task_ids:
-                self._task(tx, task_id)
+                named = self._task(tx, task_id)
+                if on < named.assigned_on:
+                    raise DomainError(
+                        f"Văn bản ngày {format_date(on)} nêu nhiệm vụ {named.id}, mà nhiệm vụ "
+                        f"này được giao ngày {format_date(named.assigned_on)}: văn bản không "
+                        "nhắc một nhiệm vụ chưa được giao. Kiểm tra lại --on hoặc --task."
+                    )
             cascade = kind == docs.PHE_BINH and _cascades_phe_binh(on, rulebook)
             not_chairman = cascade and not docs.by_the_chairman(issuer)
             targets, warnings = docs.resolve_targets(

@@ -517,6 +517,26 @@ REFUSALS = [
         ["report", "reprimands", "--month", "2099-01"],
         ["Tháng 1 năm 2099 chưa bắt đầu"],
     ),
+    (
+        "reprimand-naming-a-task-before-it-was-assigned",
+        [
+            "reprimand",
+            "issue",
+            "--kind",
+            "phe-binh",
+            "--doc",
+            "613/UBND-TH",
+            "--on",
+            "10/03/2023",
+            "--agency",
+            "SXD",
+            "--task",
+            "NV-00001",
+        ],
+        [
+            "Văn bản ngày 10/03/2023 nêu nhiệm vụ NV-00001, mà nhiệm vụ này được giao ngày 15/03/2023"
+        ],
+    ),
     # a period of another kind than the option: the report would be labelled by the option
     (
         "task-report-quarter-given-a-year",
