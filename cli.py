@@ -15,6 +15,7 @@ from cli_support import (
     AT_LEAST_ONE,
     DATE,
     HASH,
+    STATUS,
     NhiemvuGroup,
     emit_json,
     ensure_utf8_stdout,
@@ -863,6 +864,7 @@ def _status_day(as_of, today):
 )
 @click.option(
     "--status",
+    type=STATUS,
     default=None,
     metavar="TRẠNG_THÁI",
     help="Chỉ nhiệm vụ có trạng thái này: in_progress, overdue, done_on_time, done_late, "

@@ -200,6 +200,29 @@ class HashParam(click.ParamType):
 HASH = HashParam()
 
 
+class StatusParam(click.ParamType):
+    """A task status, in any case; another word is a usage error (exit 2), as a wrong
+    choice is everywhere else. The statuses are read when a value comes, not at import:
+    `--help` stays quick."""
+
+    name = "TRẠNG_THÁI"
+
+    def convert(self, value, param, ctx):
+        from workflow.tasks import STATUSES
+
+        status = str(value).strip().lower()
+        if status not in STATUSES:
+            self.fail(
+                f"'{value}' không phải trạng thái nhiệm vụ; chọn một trong: {', '.join(STATUSES)}.",
+                param,
+                ctx,
+            )
+        return status
+
+
+STATUS = StatusParam()
+
+
 class DecimalParam(click.ParamType):
     """A number written either way: `7,5` (the Vietnamese decimal comma) or `7.5`."""
 

@@ -19,7 +19,7 @@ from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTran
 from workflow import agencies as ag
 from workflow import documents as docs
 from workflow import tasks as tk
-from workflow.dates import LOCAL_TZ, format_date, iso, parse_period, start_of_day
+from workflow.dates import LOCAL_TZ, canonical_period, format_date, iso, parse_period, start_of_day
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import listed, nfc, optional
@@ -464,7 +464,10 @@ class Ledger(Corrections):
                 "assigned_on": iso(on),
                 "deadline": {
                     "kind": deadline.kind,
-                    "value": _json_value(deadline.value),
+                    # As stored, the same however typed: "2023Q2", not " 2023q2".
+                    "value": canonical_period(deadline.value)
+                    if deadline.kind == "period"
+                    else _json_value(deadline.value),
                     "due": iso(due),
                 },
             }

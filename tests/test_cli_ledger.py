@@ -2353,3 +2353,18 @@ def test_a_rename_may_not_take_a_name_another_agency_bears_later(city):
     refused = city.fails("agency", "rename", "STC", "--name", "Sở mới", "--on", "01/01/2024")
     assert "'Sở mới' là tên của cơ quan SKHDT" in refused.stderr
     city.ok("agency", "rename", "STC", "--name", "Sở Mới Khác", "--on", "01/01/2024")
+
+
+def test_a_period_is_stored_in_one_form_and_a_status_read_in_any_case(city):
+    """' 2023q2', '2023-Q2', '2023-4': the JSON said what was typed. A status in capitals
+    is one; a word that is none is a usage error, as a wrong choice is elsewhere."""
+    specs = [
+        city.task(assign(city, "--lead", "SXD", "--period", typed, title=f"Việc {n}"))[
+            "deadline_spec"
+        ]
+        for n, typed in enumerate([" 2023q2", "2023-Q2", "2023-4", "2023"])
+    ]
+    assert specs == ["2023Q2", "2023Q2", "2023-04", "2023"]
+    assert len(city.json("task", "list", "--status", "IN_PROGRESS", "--as-of", "01/04/2023")) == 4
+    wrong = city.fails("task", "list", "--status", "late", code=2)
+    assert "'late' không phải trạng thái nhiệm vụ; chọn một trong: in_progress" in wrong.stderr

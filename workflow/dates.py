@@ -151,6 +151,17 @@ def parse_period_as(kind: str, text: str) -> tuple[date, date]:
     return parse_period(text)
 
 
+def canonical_period(text: str) -> str:
+    """A period as it is stored: `2023Q2`, `2023-04` or `2023`, however it was typed
+    (" 2023q2", "2023-Q2", "2023-4"); refused as `parse_period` refuses it."""
+    start, end = parse_period(text)
+    if start.month == end.month:
+        return f"{start.year}-{start.month:02d}"
+    if (start.month, end.month) == (1, 12):
+        return str(start.year)
+    return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+
+
 def _period_year(match: re.Match, text: str) -> int:
     return check_year(int(match.group(1)), "kỳ", text)
 
