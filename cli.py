@@ -782,6 +782,19 @@ def _task_human(task: dict) -> str:
         f"  Trạng thái tại {d(task['as_of'])}: {task['status_label']}"
         + (f" ({task['days_overdue']} ngày)" if task["days_overdue"] else ""),
     ]
+    if task["leader"]:
+        lines.insert(4, f"  Lãnh đạo chỉ đạo: {task['leader']}")
+    for e in task["extensions"]:
+        lines.append(
+            f"  Gia hạn: đến {d(e['to'])}, duyệt ngày {d(e['approved_on'])}"
+            + ("" if e["in_time"] else " (sau hạn)")
+            + (f" — {e['reason']}" if e["reason"] else "")
+        )
+    for r in task["refused_extensions"]:
+        lines.append(
+            f"  Không gia hạn: đề nghị đến {d(r['to'])}, từ chối ngày {d(r['refused_on'])}"
+            + (f" — {r['reason']}" if r["reason"] else "")
+        )
     if task["progress"] is not None:
         lines.append(
             f"  Tiến độ: {task['progress']}% ({d(task['progress_on'])})"

@@ -106,6 +106,15 @@ def task_to_dict(task: Task, cutoff: date) -> dict[str, Any]:
             }
             for e in task.extensions
         ],
+        "refused_extensions": [
+            {
+                "refused_on": r.get("on"),
+                "to": r.get("to"),
+                "reason": r.get("reason"),
+                "event_id": r["event_id"],
+            }
+            for r in task.refusals
+        ],
         "documents": task.documents,
     }
 

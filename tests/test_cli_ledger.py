@@ -881,6 +881,21 @@ def test_extension_approved_and_refused(city):
     ]
     types = [e["type"] for e in city.json("task", "history", task_id)]
     assert types == ["task.assigned", "task.extension_approved", "task.extension_refused"]
+    # Both are shown, in the JSON and in the text (the refusal was in neither).
+    (refused,) = task["refused_extensions"]
+    assert (refused["refused_on"], refused["to"], refused["reason"]) == (
+        "2023-04-20",
+        "2023-05-31",
+        "Không đủ căn cứ",
+    )
+    shown = city.ok("task", "show", task_id, "--as-of", "21/04/2023").stdout
+    assert "  Gia hạn: đến 30/04/2023, duyệt ngày 25/03/2023 — Chờ ý kiến Bộ\n" in shown
+    assert "  Không gia hạn: đề nghị đến 31/05/2023, từ chối ngày 20/04/2023" in shown
+
+
+def test_task_show_names_the_leader_directing_it(city):
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023", "--leader", "Lê Khắc Nam")
+    assert "  Lãnh đạo chỉ đạo: Lê Khắc Nam\n" in city.ok("task", "show", task_id).stdout
 
 
 def test_complete_with_a_report_number(city):
