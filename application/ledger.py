@@ -179,6 +179,13 @@ class Ledger(Corrections):
             if issued is not None and issued.year == issued_on.year:
                 raise numbering.already_registered(what, standing.data["number"], issued)
         number = base if bare is None else of_the_year
+        if number is of_the_year:
+            # The year makes the key longer than the number typed, which was checked.
+            check_length(
+                number,
+                lengths.DOCUMENT_NUMBER,
+                f"{what} kèm năm (số này đã dùng cho văn bản năm khác)",
+            )
         return number, tx.stream_version(stream_of(number))
 
     def _append(self, tx, stream_id, event_type, data, on: date | None, expected=None, **extra):

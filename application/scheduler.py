@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from events.database import make_engine, resolve_url
+from events.database import WRITE, make_engine, resolve_url
 from events.errors import EventStoreError, SchemaDamaged, driver_words, explained
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
@@ -444,7 +444,9 @@ def create_job_table(url: str) -> None:
     engine = make_engine(url)
     try:
         table = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
-        with engine.begin() as connection:
+        # A write transaction from its start (BEGIN IMMEDIATE on SQLite): one that read
+        # first and then created the table was refused at once by another init's.
+        with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
             lock_schema(connection)  # another `init` at once would create it too
             table.create(connection, checkfirst=True)
     finally:

@@ -8,7 +8,7 @@ from alembic.config import Config
 
 import migrations
 
-from .database import connect_or_explain, make_engine
+from .database import WRITE, connect_or_explain, make_engine
 from .errors import EventStoreError, SchemaOutOfDate
 from .guards import restore_guards
 
@@ -35,7 +35,7 @@ def upgrade(url: str, revision: str = "head") -> list[str]:
         return []
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
             migrations.lock_schema(connection)  # another init may be restoring them too
             return restore_guards(connection)
     finally:

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from application.tables import metadata
-from events.database import make_engine, resolve_url
+from events.database import WRITE, make_engine, resolve_url
 from migrations import include_object, lock_schema
 
 config = context.config
@@ -39,7 +39,9 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(database_url())
-    with engine.connect() as connection:
+    # A write transaction from its start (BEGIN IMMEDIATE on SQLite): a second init
+    # on a new file waits for the first, instead of failing as it turns to writing.
+    with engine.connect().execution_options(**{WRITE: True}) as connection:
         _run(connection)
     engine.dispose()
 

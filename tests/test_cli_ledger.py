@@ -2383,3 +2383,31 @@ def test_a_period_is_stored_in_one_form_and_a_status_read_in_any_case(city):
     assert len(city.json("task", "list", "--status", "IN_PROGRESS", "--as-of", "01/04/2023")) == 4
     wrong = city.fails("task", "list", "--status", "late", code=2)
     assert "'late' không phải trạng thái nhiệm vụ; chọn một trong: in_progress" in wrong.stderr
+
+
+def test_a_number_differing_in_the_case_of_d_with_stroke_is_one_family(city):
+    """SQLite's LIKE folds ASCII letters only: '12/KH-ĐT' did not find '12/KH-đt (2024)',
+    and the task went to the 2023 directive on SQLite, to 2024's on PostgreSQL."""
+    city.ok("directive", "add", "12/KH-đt", "--date", "10/01/2023", "--title", "KH 2023 nhầm")
+    city.ok("directive", "add", "12/KH-đt", "--date", "10/01/2024", "--title", "KH 2024")
+    mistaken = stream_events(city, "directive:12/KH-ĐT")[0].event_id
+    city.ok("correct", mistaken, "--reason", "Ghi nhầm cách viết")
+    city.ok("directive", "add", "12/KH-ĐT", "--date", "10/01/2023", "--title", "KH 2023")
+    given = city.run("task", "assign", "--directive", "12/KH-ĐT", "--title", "Việc A",
+                     "--lead", "SXD", "--deadline", "31/12/2024", "--assigned-on", "01/03/2024",
+                     "--json")  # fmt: skip
+    assert given.exit_code == 0, given.stderr
+    assert "dùng cho 2 văn bản" in given.stderr
+    assert city.task(json.loads(given.stdout)["id"])["directive"] == "12/KH-đt (2024)"
+
+
+def test_a_number_s_year_may_not_take_its_key_past_the_longest_number(city):
+    """The year a second year's number takes ('… (2024)') made a 100-character number
+    107 long: SQLite kept it, PostgreSQL failed with a traceback, and the SQLite log no
+    longer moved to PostgreSQL."""
+    number = "1/" + "A" * 98
+    city.ok("directive", "add", number, "--date", "01/02/2023", "--title", "Năm 2023")
+    refused = city.fails("directive", "add", number, "--date", "01/02/2024", "--title", "2024")
+    assert "kèm năm (số này đã dùng cho văn bản năm khác) dài 107 ký tự, quá 100" in (
+        refused.stderr
+    )

@@ -274,10 +274,15 @@ def test_0004_keeps_the_log_and_the_first_use_rebuilds_the_lead_periods(empty_db
         app.close()
 
 
-def test_inits_started_at_once_on_a_new_postgres_database_all_succeed(postgres_server, tmp_path):
-    """Each created the same tables, and all but one failed on pg_type's unique index:
-    they now take turns, and the later ones find nothing to do."""
-    url = postgres_server.new_database(migrated=False)
+@pytest.mark.parametrize("engine_name", ["postgresql", "sqlite"])
+def test_inits_started_at_once_on_a_new_database_all_succeed(request, tmp_path, engine_name):
+    """Each created the same tables: on PostgreSQL all but one failed on pg_type's
+    unique index; on SQLite one could find the file locked as it turned to writing.
+    They now take turns, and the later ones find nothing to do."""
+    if engine_name == "postgresql":
+        url = request.getfixturevalue("postgres_server").new_database(migrated=False)
+    else:
+        url = f"sqlite:///{tmp_path / 'moi.db'}"
     go = tmp_path / "go"
     # Imported, then waiting for the same instant: the migrations themselves overlap.
     code = (
