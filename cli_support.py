@@ -85,6 +85,19 @@ class NhiemvuGroup(click.Group):
             *args, options_metavar=options_metavar, subcommand_metavar=subcommand_metavar, **kwargs
         )
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 in an argument reach Python as lone surrogates
+        # (a terminal in another encoding): stored, they failed with a traceback.
+        for number, arg in enumerate(args, start=1):
+            if any("\udc80" <= c <= "\udcff" for c in arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise click.UsageError(
+                    f"Tham số thứ {number} ('{shown}') có byte không phải chữ UTF-8: hãy đặt "
+                    "bảng mã của cửa sổ dòng lệnh là UTF-8 rồi gõ lại.",
+                    ctx,
+                )
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         from events.errors import EventStoreError, explained
         from workflow.errors import DomainError

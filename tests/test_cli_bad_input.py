@@ -814,6 +814,12 @@ def test_bad_input_is_refused_and_writes_nothing(nv, case, args, fragments):
 
 USAGE_ERRORS = [
     ("bad-status", ["task", "list", "--status", "late"]),
+    # A byte that is not UTF-8, as a terminal in another encoding passes it (a lone
+    # surrogate): it failed with a traceback when stored.
+    (
+        "non-utf8-argument",
+        ["directive", "add", "9/\udcffX", "--date", "01/02/2023", "--title", "x"],
+    ),
     ("two-deadline-forms", [*ASSIGN, "--lead", "SXD", "--deadline", "31/03/2023", "--no-deadline"]),
     (
         "period-and-working-days",
