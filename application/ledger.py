@@ -318,7 +318,7 @@ class Ledger(Corrections):
     def _check_no_merger_into_it_since(self, tx, agency: ag.Agency, on: date) -> None:
         """An agency closes after the last merger into it: one on or after `on` would
         have merged into an agency no longer there (two merged into each other, too)."""
-        merged = references.agency_references(Raw(tx.connection), agency.code)["agencies"]
+        merged = references.merged_into(Raw(tx.connection), agency.code)
         since = [
             other
             for other in (self._agency(tx, code) for code in merged)
@@ -360,7 +360,7 @@ class Ledger(Corrections):
     def _check_none_led_away_since(self, tx, agency: ag.Agency, on: date) -> None:
         """A task the agency led on `on`, given to another lead since, would be left with
         it from `on` until then (ag.check_none_led_away)."""
-        named = references.agency_references(Raw(tx.connection), agency.code)["tasks"]
+        named = references.tasks_naming(Raw(tx.connection), agency.code)
         eve = on - timedelta(days=1)
         away = [
             task

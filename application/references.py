@@ -41,11 +41,7 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
     documents addressed to it or its head; assessments of it; finalised ratings that
     rate its head; agencies merged into it."""
     return {
-        "tasks": [
-            task_id
-            for task_id, facts in _naming(raw, "proj_tasks", "task_id", "facts", code)
-            if any(code in _agencies_of_task_fact(fact) for fact in facts)
-        ],
+        "tasks": tasks_naming(raw, code),
         "documents": _documents_with(raw, code, lambda target: target.get("agency") == code),
         "assessments": [
             f"năm {year} ({criterion})"
@@ -62,12 +58,26 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
             )
             if any(row.get("agency") == code for row in data.get("ratings", []))
         ],
-        "agencies": [
-            other
-            for other, facts in _naming(raw, "proj_agencies", "code", "facts", code)
-            if _merged_into(facts) == code
-        ],
+        "agencies": merged_into(raw, code),
     }
+
+
+def tasks_naming(raw: Raw, code: str) -> list[str]:
+    """The tasks `code` leads or led, or coordinates."""
+    return [
+        task_id
+        for task_id, facts in _naming(raw, "proj_tasks", "task_id", "facts", code)
+        if any(code in _agencies_of_task_fact(fact) for fact in facts)
+    ]
+
+
+def merged_into(raw: Raw, code: str) -> list[str]:
+    """The agencies merged into `code`."""
+    return [
+        other
+        for other, facts in _naming(raw, "proj_agencies", "code", "facts", code)
+        if _merged_into(facts) == code
+    ]
 
 
 def documents_reaching(raw: Raw, code: str, person: str) -> list[str]:
