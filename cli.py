@@ -245,7 +245,6 @@ workers_option = click.option(
     metavar="N",
     help="Số tiến trình dựng song song (mặc định: một tiến trình mỗi lõi CPU, tối đa 4; 1: không song song).",
 )
-REBUILD_HINT = "hãy chạy `nhiemvu projections rebuild` để dựng lại các bảng đó từ sổ."
 
 
 @projections.command("rebuild")
@@ -314,6 +313,8 @@ def projection_check_data(result) -> dict:
 
 
 def projection_check_text(result) -> str:
+    from events.errors import REBUILD_REMEDY
+
     lines = [
         f"Các bảng dẫn xuất KHÔNG khớp với sổ sự kiện (so với bản dựng lại từ "
         f"{grouped(result.head)} sự kiện):"
@@ -333,7 +334,7 @@ def projection_check_text(result) -> str:
                 lines.append(f"  {t.table}: {grouped(count)} dòng {what} — {', '.join(keys)}{rest}")
     lines.append(
         "Sổ sự kiện không bị ảnh hưởng, và lệnh này không ghi gì; các bảng dẫn xuất đã bị "
-        f"sửa trực tiếp, ngoài chương trình: {REBUILD_HINT}"
+        f"sửa trực tiếp, ngoài chương trình: {REBUILD_REMEDY}"
     )
     return "\n".join(lines)
 

@@ -62,6 +62,10 @@ class EventNotProjected(EventStoreError):
         )
 
 
+# How the projection tables are mended, whatever put them out of step with the log.
+REBUILD_REMEDY = "hãy chạy `nhiemvu projections rebuild` để dựng lại các bảng đó từ sổ."
+
+
 class ProjectionOutOfStep(EventStoreError):
     """The projection tables already hold what the log's next events would add: they
     and their checkpoint were changed behind the store's back (a checkpoint moved
@@ -71,8 +75,7 @@ class ProjectionOutOfStep(EventStoreError):
         super().__init__(
             f"Các bảng dẫn xuất không khớp với sổ sự kiện ({detail}): chúng hoặc mốc đã dựng "
             "(projection_checkpoints) đã bị sửa trực tiếp, ngoài chương trình. Lệnh không ghi "
-            "gì. Sổ sự kiện không bị ảnh hưởng: hãy chạy `nhiemvu projections rebuild` để "
-            "dựng lại các bảng đó từ sổ."
+            f"gì. Sổ sự kiện không bị ảnh hưởng: {REBUILD_REMEDY}"
         )
 
 
