@@ -49,7 +49,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     def with_lock_timeout(_dialect, _record, _args, params):
         # At each connect, not at the engine's creation: what a test or a caller
         # sets as the timeout applies to connections opened after.
-        params["options"] = f"{params.get('options', '')} {postgres_options()}".strip()
+        params["options"] = postgres_options(params.get("options"))
 
     return engine
 

@@ -33,9 +33,10 @@ SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_S
 
 
-def postgres_options() -> str:
-    """The libpq `options` of every PostgreSQL connection, whichever path opens it."""
-    return f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_S * 1000}"
+def postgres_options(given: str | None = None) -> str:
+    """The libpq `options` of every PostgreSQL connection, whichever path opens it:
+    those `given` in the URL (a search_path, say) kept, ours after them."""
+    return f"{given or ''} -c lock_timeout={POSTGRES_LOCK_TIMEOUT_S * 1000}".strip()
 
 
 # SQLite's own ceiling for a map (SQLITE_MAX_MMAP_SIZE); beyond it, pages are read.
@@ -96,7 +97,7 @@ def connect(url: str | None) -> tuple[Any, str] | None:
             # The URL's own options (a search_path, say) kept, ours added after them:
             # a keyword would replace them, and this path would write elsewhere.
             params = conninfo_to_dict("postgresql://" + url[len(POSTGRES_PREFIX) :])
-            params["options"] = f"{params.get('options') or ''} {postgres_options()}".strip()
+            params["options"] = postgres_options(params.get("options"))
             connection = psycopg.connect(**params, autocommit=True)
         except psycopg.Error:
             return None  # the SQLAlchemy path reports it the usual way
