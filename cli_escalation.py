@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from cli_app import get_app
 from cli_support import (
     DATE,
     NhiemvuCommand,
@@ -24,8 +25,6 @@ SCHEDULER_ACTOR = "scheduler"
 
 def _app(ctx: click.Context, default_actor: str | None = None):
     """The shared App; its actor is --actor if given, else `default_actor` if given."""
-    from cli import get_app
-
     root = ctx.find_root()
     if default_actor and root.params.get("actor") is None and "app" not in root.obj:
         root.obj["actor"] = default_actor

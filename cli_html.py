@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from cli_app import get_app
 from cli_support import DATE, YEAR, NhiemvuCommand, rulebook_option
 
 
@@ -33,7 +34,6 @@ def report_html(ctx, year, quarter, as_of, out_path, rulebook_path):
     """Báo cáo HTML một tệp (mở không cần mạng, in ra A4): số liệu chính, biểu đồ,
     xếp loại người đứng đầu, danh sách nhiệm vụ quá hạn."""
     from application import html_report
-    from cli import get_app
     from workflow.dates import LOCAL_TZ
 
     given = [

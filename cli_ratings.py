@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli_app import get_app
 from cli_support import (
     DATE,
     DECIMAL,
@@ -52,8 +53,6 @@ RATING_COLUMNS = [
 
 
 def _app(ctx):
-    from cli import get_app
-
     return get_app(ctx)
 
 

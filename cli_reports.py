@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli_app import get_app
 from cli_support import (
     DATE,
     NhiemvuGroup,
@@ -46,7 +47,6 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
     """Số nhiệm vụ theo trạng thái tại ngày chốt, tỷ lệ quá hạn, theo cơ quan và tổng."""
     from application import reporting
     from application.cutoffs import check_not_future, period_cutoff
-    from cli import get_app
     from workflow.dates import format_date
     from workflow.reports import Period, period_label
 
@@ -102,7 +102,6 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     """Số văn bản nhắc nhở, rút kinh nghiệm, phê bình, biểu dương và số đơn vị, cá nhân."""
     from application import reporting
     from application.cutoffs import period_cutoff
-    from cli import get_app
     from workflow.dates import format_date, from_iso
     from workflow.documents import KIND_LABELS
     from workflow.reports import REPRIMAND_GROUPS, period_label

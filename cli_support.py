@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 import cli_messages
-from workflow.text import display_width, grouped, printable
+from workflow.text import clipped, display_width, grouped, printable
 
 cli_messages.install()
 
@@ -423,3 +423,32 @@ def window(year, quarter, month, date_from, date_to, allow_none: bool = False):
     if date_to < date_from:
         raise click.UsageError("--to phải không trước --from.")
     return "range", date_from, date_to
+
+
+def history_table(rows: list[dict]) -> str:
+    """The events of a task or an agency as `task history` and `agency history` show them."""
+    from workflow.dates import format_date, from_iso
+
+    return render_table(
+        [
+            {
+                **r,
+                "on": format_date(from_iso(r["on"])),
+                "summary": clipped(r["summary"], 90),
+                "retracted": "đã rút lại" if r["retracted"] else "",
+                "recorded_at": local_time_text(r["recorded_at"]),
+            }
+            for r in rows
+        ],
+        [
+            ("version", "#"),
+            ("on", "Ngày"),
+            ("label", "Sự việc"),
+            ("summary", "Nội dung"),
+            # Only when there is something to say in it.
+            *([("retracted", "Tình trạng")] if any(r["retracted"] for r in rows) else []),
+            ("recorded_at", "Ghi lúc"),
+            ("actor", "Người ghi"),
+            ("id", "Mã sự kiện"),
+        ],
+    )

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import click
 
+from cli_app import get_app
 from cli_support import (
     HASH,
     NhiemvuCommand,
@@ -56,7 +57,6 @@ def _output(path: str) -> Iterator[BinaryIO]:
 @click.pass_context
 def events_export(ctx, out_path, as_json):
     """Xuất toàn bộ sổ sự kiện ra tệp JSON Lines (kiểm tra chuỗi mã băm khi đọc)."""
-    from cli import get_app
     from events.transfer import export_log
 
     app = get_app(ctx, catch_up=False)
@@ -94,7 +94,6 @@ def events_export(ctx, out_path, as_json):
 def events_import(ctx, file, expect_hash, as_json):
     """Nạp sổ sự kiện từ tệp JSON Lines vào một cơ sở dữ liệu trống, rồi dựng lại các bảng
     dẫn xuất. Tệp bị sửa, bị cắt hoặc thiếu dòng bị từ chối; khi đó không ghi gì cả."""
-    from cli import get_app
     from events.transfer import TransferError
 
     app = get_app(ctx)
@@ -151,7 +150,6 @@ def import_xlsx(ctx, file, sheet, dry_run, skip_invalid, as_json):
     nhiệm vụ. Có dòng lỗi thì không ghi gì (trừ khi --skip-invalid); nhập lại cùng tệp
     không tạo trùng."""
     from application.xlsx_import import import_workbook
-    from cli import get_app
 
     report = import_workbook(get_app(ctx), file, sheet, dry_run, skip_invalid)
     if as_json:

@@ -43,16 +43,8 @@ from workflow.escalation import (
 from workflow.tasks import derive_task
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # until pyproject's py-modules lists cli_escalation
-    sys.path.insert(0, str(REPO))
 
 from nhiemvu_cli import Nhiemvu as CliTool  # noqa: E402
-
-from cli import cli  # noqa: E402
-from cli_escalation import escalate, letters, scheduler  # noqa: E402
-
-for _command in (escalate, scheduler, letters):
-    cli.add_command(_command)
 
 CAL = WorkingCalendar()
 D = date.fromisoformat
@@ -629,7 +621,7 @@ def test_actor_is_scheduler_unless_given(db_url):
 
 
 def _escalate_process(db_url: str, as_of: str) -> subprocess.Popen:
-    code = "import cli, cli_escalation; cli.cli.add_command(cli_escalation.escalate); cli.main()"
+    code = "import cli; cli.main()"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.Popen(
         [sys.executable, "-c", code, "--db", db_url, "escalate", "--as-of", as_of, "--json"],

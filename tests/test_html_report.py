@@ -33,7 +33,6 @@ from application.demo import run_demo
 from application.html_report import overdue_trend, report_window, vn_number
 from application.ledger import DeadlineInput
 from cli import cli
-from cli_reports import report
 from workflow.dates import LOCAL_TZ
 from workflow.documents import Addressees
 from workflow.errors import DomainError
@@ -41,16 +40,6 @@ from workflow.tasks import OVERDUE, STATUSES, TaskState
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-
-def _register_command() -> None:
-    # Until cli.py registers it, the command is attached here, exactly as cli.py will.
-    from cli_html import report_html
-
-    if "html" not in report.commands:
-        report.add_command(report_html)
-
-
-_register_command()
 
 # Anything that would make the browser fetch something: src/href/url() to another host.
 EXTERNAL = re.compile(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,14 +17,8 @@ from application.letters import COLUMN_WIDTHS, HEADING_WIDTHS, SIGNATURE_WIDTHS,
 from workflow.dates import document_date
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # until pyproject's py-modules lists cli_escalation
-    sys.path.insert(0, str(REPO))
 
 from cli import cli  # noqa: E402
-from cli_escalation import escalate, letters, scheduler  # noqa: E402
-
-for _command in (escalate, scheduler, letters):
-    cli.add_command(_command)
 
 AS_OF = "2024-04-15"
 D = date.fromisoformat

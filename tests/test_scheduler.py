@@ -205,9 +205,7 @@ class Scheduler:
 
     def __init__(self, db_url: str, log: Path, *args: str) -> None:
         self.log = log
-        code = (
-            "import cli, cli_escalation; cli.cli.add_command(cli_escalation.scheduler); cli.main()"
-        )
+        code = "import cli; cli.main()"
         command = [sys.executable, "-c", code, "--db", db_url, "scheduler", "run", *args]
         env = dict(os.environ, PYTHONPATH=str(REPO))
         with log.open("w") as out:
@@ -410,12 +408,8 @@ def test_apscheduler_s_warnings_are_said_in_vietnamese():
 def test_bad_time_is_refused(db_url, tmp_path):
     from click.testing import CliRunner
 
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
     from cli import cli
-    from cli_escalation import scheduler
 
-    cli.add_command(scheduler)
     result = CliRunner().invoke(cli, ["--db", db_url, "scheduler", "run", "--at", "7h"])
     assert result.exit_code == 1
     assert "Lỗi:" in result.stderr and "HH:MM" in result.stderr

@@ -31,7 +31,7 @@ import cli_support
 from application import tables as t
 from application.app import App
 from application.demo import SimulatedClock, build, load_data
-from cli import cli, events
+from cli import cli
 from events.catalog import REGISTRY
 from events.database import make_engine
 from events.migrate import upgrade
@@ -50,16 +50,6 @@ from events.transfer import (
     import_log,
 )
 from workflow.dates import LOCAL_TZ
-
-try:
-    import cli_transfer
-except ModuleNotFoundError:  # until pyproject lists it in py-modules (editable install)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import cli_transfer
-
-events.add_command(cli_transfer.events_export)
-events.add_command(cli_transfer.events_import)
-
 
 # -- the source ledger -----------------------------------------------------------------
 

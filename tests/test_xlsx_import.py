@@ -13,7 +13,6 @@ Business dates are in 2023, well before the wall clock, so the ledger's
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,15 +30,6 @@ from application.xlsx_import import (
     task_id_for,
     write_sample,
 )
-from cli import cli
-
-try:
-    import cli_transfer
-except ModuleNotFoundError:  # until pyproject lists it in py-modules (editable install)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import cli_transfer
-
-cli.add_command(cli_transfer.import_, "import")
 
 AGENCIES = [
     ("SXD", "Sở Xây dựng"),

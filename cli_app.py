@@ -1,0 +1,75 @@
+"""The App a command runs on, opened once per process and closed with it, and how a
+write's result is shown."""
+
+from __future__ import annotations
+
+import click
+
+from cli_support import emit_json, warn
+
+
+def get_app(ctx: click.Context, quick: bool = False, catch_up: bool = True):
+    """The command's App. `quick`: if none is open yet, one over the bare driver when
+    the database allows it (App.quick), which spares the process SQLAlchemy.
+    `catch_up`: False for the commands that must work whatever state the projection
+    is in (App)."""
+    from application.app import App
+
+    root = ctx.find_root()
+    if not quick and getattr(root.obj.get("app"), "quick", False):
+        close_app(root)  # what comes next needs SQLAlchemy
+    if "app" not in root.obj:
+        app = App.quick(root.obj["db"], root.obj["actor"]) if quick else None
+        root.obj["app"] = app or App(root.obj["db"], root.obj["actor"], catch_up=catch_up)
+        root.call_on_close(lambda: close_app(root))
+    return root.obj["app"]
+
+
+def close_app(root: click.Context) -> None:
+    app = root.obj.pop("app", None)
+    if app is not None:
+        app.close()
+
+
+class LedgerCommands:
+    """The ledger's commands for the CLI: on a quick App when the database allows it;
+    a command that needs SQLAlchemy after all raises NeedsFullEngine having written
+    nothing (its transaction rolled back), and runs again on the full App."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        self._ctx = ctx
+
+    def __getattr__(self, name: str):
+        def run(*args, **kwargs):
+            from events.driver import NeedsFullEngine
+
+            try:
+                return getattr(get_app(self._ctx, quick=True).ledger, name)(*args, **kwargs)
+            except NeedsFullEngine:
+                close_app(self._ctx.find_root())
+                return getattr(get_app(self._ctx).ledger, name)(*args, **kwargs)
+
+        return run
+
+
+def today_or(ctx, value):
+    return value or get_app(ctx, quick=True).today()
+
+
+def stored_key(result) -> str:
+    """The key as the ledger stores it (NV-00018), not as it was typed (nv-00018 )."""
+    return result.stream_id.split(":", 1)[1]
+
+
+def report_result(result, as_json: bool, human: str) -> None:
+    warn(result.warnings)
+    if as_json:
+        emit_json(
+            {
+                "key": result.key,
+                "stream": result.stream_id,
+                "events": [e.event_id for e in result.events],
+            }
+        )
+    else:
+        click.echo(human)

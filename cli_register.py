@@ -1,0 +1,199 @@
+"""`nhiemvu agency …` and `nhiemvu directive …`: who may be given tasks, and under
+which documents."""
+
+from __future__ import annotations
+
+import click
+
+from cli_app import LedgerCommands, get_app, report_result, today_or
+from cli_support import DATE, NhiemvuGroup, history_table, json_option, output, render_table
+from workflow.text import clipped
+
+AGENCY_KINDS = ["so", "quan-huyen", "don-vi-su-nghiep", "khac"]
+
+
+@click.group(cls=NhiemvuGroup)
+def agency():
+    """Cơ quan, đơn vị và người đứng đầu."""
+
+
+@agency.command("add")
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", required=True, metavar="TÊN", help="Tên đầy đủ, ví dụ 'Sở Xây dựng'.")
+@click.option(
+    "--kind",
+    type=click.Choice(AGENCY_KINDS),
+    required=True,
+    help="Loại: sở, quận huyện, đơn vị sự nghiệp, khác.",
+)
+@json_option
+@click.pass_context
+def agency_add(ctx, code, name, kind, as_json):
+    """Đăng ký cơ quan mới."""
+    result = LedgerCommands(ctx).register_agency(code, name, kind)
+    report_result(result, as_json, f"Đã đăng ký cơ quan {result.key}.")
+
+
+@agency.command("rename")
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", required=True, metavar="TÊN", help="Tên mới.")
+@click.option("--on", "on", type=DATE, default=None, help="Ngày đổi tên.")
+@click.pass_context
+def agency_rename(ctx, code, name, on):
+    """Đổi tên cơ quan."""
+    result = LedgerCommands(ctx).rename_agency(code, name, today_or(ctx, on))
+    report_result(result, False, f"Đã đổi tên {code.upper()}.")
+
+
+@agency.command("head")
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", "person", required=True, metavar="HỌ_TÊN", help="Họ tên người đứng đầu.")
+@click.option("--from", "start", type=DATE, required=True, help="Ngày bắt đầu giữ chức vụ.")
+@click.pass_context
+def agency_head(ctx, code, person, start):
+    """Ghi người đứng đầu mới (người trước thôi giữ chức từ ngày hôm trước)."""
+    result = LedgerCommands(ctx).appoint_head(code, person, start)
+    report_result(result, False, f"Đã ghi người đứng đầu {code.upper()}: {person}.")
+
+
+@agency.command("deputy")
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--name", "person", required=True, metavar="HỌ_TÊN", help="Họ tên cấp phó.")
+@click.option(
+    "--field", required=True, metavar="LĨNH_VỰC", help="Lĩnh vực phụ trách, ví dụ 'xây dựng'."
+)
+@click.option("--from", "start", type=DATE, required=True, help="Ngày bắt đầu phụ trách.")
+@click.pass_context
+def agency_deputy(ctx, code, person, field, start):
+    """Ghi cấp phó phụ trách một lĩnh vực."""
+    result = LedgerCommands(ctx).appoint_deputy(code, person, field, start)
+    report_result(result, False, f"Đã ghi cấp phó {code.upper()} phụ trách {field}: {person}.")
+
+
+@agency.command("dissolve")
+@click.argument("code", metavar="MÃ_CQ")
+@click.option("--on", "on", type=DATE, required=True, help="Ngày giải thể hoặc sáp nhập.")
+@click.option("--reason", required=True, metavar="LÝ_DO", help="Căn cứ: quyết định, lý do.")
+@click.option(
+    "--into",
+    default=None,
+    metavar="MÃ_CQ",
+    help="Sáp nhập vào cơ quan này: các nhiệm vụ đang mở chuyển sang đó.",
+)
+@click.pass_context
+def agency_dissolve(ctx, code, on, reason, into):
+    """Giải thể hoặc sáp nhập cơ quan."""
+    result = LedgerCommands(ctx).dissolve_agency(code, on, reason, into)
+    report_result(result, False, f"Đã ghi {'sáp nhập' if into else 'giải thể'} {code.upper()}.")
+
+
+@agency.command("list")
+@click.option("--on", "on", type=DATE, default=None, help="Người đứng đầu tại ngày này.")
+@json_option
+@click.pass_context
+def agency_list(ctx, on, as_json):
+    """Danh sách cơ quan và người đứng đầu."""
+    from application import queries
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        rows = queries.list_agencies(connection, on or app.today())
+    columns = [
+        ("code", "Mã"),
+        ("name", "Tên cơ quan"),
+        ("kind_label", "Loại"),
+        ("head", "Người đứng đầu"),
+        ("deputies", "Cấp phó"),
+    ]
+    if any(r["closure"] for r in rows):  # an agency merged or dissolved by then
+        columns.append(("closure", "Tình trạng"))
+    output(
+        rows,
+        as_json,
+        lambda rs: render_table(
+            [
+                {
+                    **r,
+                    "deputies": "; ".join(
+                        f"{d['person']} ({d['field']})" for d in r["deputies_in_charge"]
+                    ),
+                }
+                for r in rs
+            ],
+            columns,
+        ),
+    )
+
+
+@agency.command("history")
+@click.argument("code", metavar="MÃ_CQ")
+@json_option
+@click.pass_context
+def agency_history(ctx, code, as_json):
+    """Toàn bộ sự kiện của một cơ quan (đổi tên, bổ nhiệm, sáp nhập…), kể cả sự kiện
+    đã rút lại, với mã sự kiện để rút lại bằng `nhiemvu correct`."""
+    from application import queries
+
+    app = get_app(ctx)
+    with app.engine.connect() as connection:
+        rows = queries.agency_history(app.store, connection, code.strip())
+    output(rows, as_json, history_table)
+
+
+@click.group(cls=NhiemvuGroup)
+def directive():
+    """Văn bản chỉ đạo (thông báo kết luận, chỉ thị, kế hoạch…)."""
+
+
+@directive.command("add")
+@click.argument("number", metavar="SỐ_HIỆU")
+@click.option("--date", "issued_on", type=DATE, required=True, help="Ngày ban hành.")
+@click.option("--title", required=True, metavar="TRÍCH_YẾU", help="Trích yếu nội dung văn bản.")
+@click.option(
+    "--kind", default=None, metavar="LOẠI", help="Thông báo kết luận, Chỉ thị, Kế hoạch, Công văn…"
+)
+@click.option(
+    "--issuer",
+    default=None,
+    metavar="NƠI_BAN_HÀNH",
+    help="UBND thành phố, Chủ tịch UBND thành phố…",
+)
+@json_option
+@click.pass_context
+def directive_add(ctx, number, issued_on, title, kind, issuer, as_json):
+    """Ghi văn bản chỉ đạo."""
+    result = LedgerCommands(ctx).register_directive(number, issued_on, title, kind, issuer)
+    report_result(result, as_json, f"Đã ghi văn bản {result.key}.")
+
+
+@directive.command("list")
+@json_option
+@click.pass_context
+def directive_list(ctx, as_json):
+    """Danh sách văn bản chỉ đạo và số nhiệm vụ."""
+    from application import queries
+    from workflow.dates import format_date, from_iso
+
+    with get_app(ctx).engine.connect() as connection:
+        rows = queries.list_directives(connection)
+    output(
+        rows,
+        as_json,
+        lambda rs: render_table(
+            [
+                {
+                    **r,
+                    "issued_on": format_date(from_iso(r["issued_on"])),
+                    "title": clipped(r["title"], 60),
+                }
+                for r in rs
+            ],
+            [
+                ("number", "Số hiệu"),
+                ("issued_on", "Ngày"),
+                ("kind", "Loại"),
+                ("title", "Trích yếu"),
+                ("tasks", "Số nhiệm vụ"),
+            ],
+        ),
+    )
