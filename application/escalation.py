@@ -114,11 +114,12 @@ def _leads_on(facts: list[dict[str, Any]], fallback: list[str]):
     return leads
 
 
-def _pending(facts, as_of: date, calendar: Calendar, ladder: Ladder) -> list[Step]:
+def _pending(facts, as_of: date, calendar: Calendar, ladder: Ladder, not_before=None) -> list[Step]:
     task = tk.derive_task(facts, as_of)
     if task is None or task.original_deadline is None:
         return []
-    return pending_steps(task, as_of, calendar, ladder, _leads_on(facts, task.leads))
+    leads_on = _leads_on(facts, task.leads)
+    return pending_steps(task, as_of, calendar, ladder, leads_on, not_before)
 
 
 def _fingerprint(facts: list[dict[str, Any]]) -> tuple[int, str | None]:
@@ -179,7 +180,12 @@ def candidates(connection, as_of: date, calendar: Calendar, ladder: Ladder, sinc
     horizon = calendar.add_working_days(as_of, ladder.reminder_working_days + 1)
     params: dict[str, Any] = {"as_of": day(as_of), "horizon": day(horizon)}
     settled = ""
-    if since is not None:
+    if since is not None and since.as_of >= as_of:
+        # Passed as of this day already (the days of an earlier rulebook, passed again
+        # by every run): only a task changed since may have a step of them due now.
+        params["through"] = since.through_position
+        settled = "AND last_position > :through "
+    elif since is not None:
         params |= {"through": since.through_position, "passed": day(since.as_of)}
         falls_due = []
         for i, (lo, hi) in enumerate(due_windows(as_of, horizon, since.as_of, ladder)):
@@ -224,9 +230,12 @@ def run_escalation_pass(
 ) -> PassResult:
     """Raise (or, dry run, list) every step due by `as_of` that is not yet on the log.
 
-    Without an explicit ladder, each span of days under one rulebook is passed with
-    that book's ladder, the span of `as_of` last: a pass after downtime across a
-    change of rules raises what daily passes would have.
+    Without an explicit ladder, each span of days under one ladder is passed with
+    it, the span of `as_of` last: a pass after downtime across a change of rules
+    raises what daily passes would have. A span passed before is passed again for
+    the tasks changed since (a task recorded late, with steps due in those days):
+    the earlier ladder's steps are its own, and a later ladder puts none before
+    its first day.
     """
     today = ledger.today()
     as_of = as_of or today
@@ -241,11 +250,8 @@ def run_escalation_pass(
         return _pass(ledger, as_of, dry_run, calendar, ladder)
     outcomes: dict[str, Outcome] = {}
     checked = 0
-    for book, last_day in rulebook_spans(as_of):
-        span_ladder = ladder_from_rulebook(book)
-        if last_day < as_of and _passed_by(ledger, span_ladder, last_day):
-            continue  # an earlier book's days, passed while it was in force
-        span = _pass(ledger, last_day, dry_run, calendar, span_ladder)
+    for first_day, last_day, span_ladder in ladder_spans(as_of):
+        span = _pass(ledger, last_day, dry_run, calendar, span_ladder, first_day)
         checked += span.candidates
         for outcome in span.outcomes:  # (a dry run lists a step once, as its span found it)
             outcomes.setdefault(outcome.step.event_id, outcome)
@@ -253,13 +259,31 @@ def run_escalation_pass(
     return PassResult(as_of, dry_run, ordered, checked)
 
 
-def _passed_by(ledger: Ledger, ladder: Ladder, day: date) -> bool:
-    with ledger.reading() as connection:
-        passed = last_pass(connection, ladder)
-    return passed is not None and passed.as_of >= day
+def ladder_spans(as_of: date) -> list[tuple[date | None, date, Ladder]]:
+    """(first day, last day, ladder) of each run of days under one ladder up to
+    `as_of`, in date order. Books in force one after the other with the same ladder
+    (a new book that changes only the ratings) make one span. The first span has no
+    first day: no ladder before it takes the steps it would put earlier."""
+    spans: list[tuple[date | None, date, Ladder]] = []
+    for book, first_day, last_day in rulebook_spans(as_of):
+        ladder = ladder_from_rulebook(book)
+        if spans:
+            start, end, before = spans[-1]
+            if ladder_key(before) == ladder_key(ladder) and end + timedelta(days=1) == first_day:
+                spans[-1] = (start, last_day, ladder)
+                continue
+        spans.append((first_day if spans else None, last_day, ladder))
+    return spans
 
 
-def _pass(ledger: Ledger, as_of: date, dry_run: bool, calendar: Calendar, ladder: Ladder):
+def _pass(
+    ledger: Ledger,
+    as_of: date,
+    dry_run: bool,
+    calendar: Calendar,
+    ladder: Ladder,
+    not_before: date | None = None,
+):
     # The scan reads the projection without the lock and keeps only the tasks with
     # something pending; its read transaction ends before the first write, and each
     # write reads its task again under the lock (and derives it again if it changed).
@@ -270,7 +294,7 @@ def _pass(ledger: Ledger, as_of: date, dry_run: bool, calendar: Calendar, ladder
         found = []
         for task_id, facts in candidates(connection, as_of, calendar, ladder, since):
             checked += 1
-            steps = _pending(facts, as_of, calendar, ladder)
+            steps = _pending(facts, as_of, calendar, ladder, not_before)
             if steps:
                 found.append((task_id, Scanned(_fingerprint(facts), steps)))
         if dry_run:
@@ -289,7 +313,9 @@ def _pass(ledger: Ledger, as_of: date, dry_run: bool, calendar: Calendar, ladder
                 ledger.prefetch_event_ids([s.event_id for _, c in chunk for s in c.steps])
                 for task_id, scanned in chunk:
                     outcomes.extend(
-                        _raise_for_task(ledger, task_id, scanned, as_of, calendar, ladder)
+                        _raise_for_task(
+                            ledger, task_id, scanned, as_of, calendar, ladder, not_before
+                        )
                     )
         if since is None or as_of > since.as_of or outcomes:
             # A pass again on the same day that found nothing teaches nothing new.
@@ -321,7 +347,7 @@ def _record_pass(ledger: Ledger, as_of: date, ladder: Ladder, through: int, rais
 
 
 def _raise_for_task(
-    ledger: Ledger, task_id: str, scanned: Scanned, as_of: date, calendar, ladder
+    ledger: Ledger, task_id: str, scanned: Scanned, as_of: date, calendar, ladder, not_before
 ) -> list[Outcome]:
     with ledger.command() as tx:
         task = ledger._session(tx).task_row(task_id)
@@ -329,7 +355,7 @@ def _raise_for_task(
             return []  # its assignment was retracted since the scan
         steps = scanned.steps
         if _fingerprint(task.facts) != scanned.fingerprint:  # changed since the scan
-            steps = _pending(task.facts, as_of, calendar, ladder)
+            steps = _pending(task.facts, as_of, calendar, ladder, not_before)
         if not steps:
             return []  # raised meanwhile by another pass, or the task was closed
         stream = streams.task(task_id)

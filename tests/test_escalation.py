@@ -261,6 +261,22 @@ def test_a_late_reminder_says_how_many_working_days_are_left():
     assert on_time.label == "Nhắc hạn: còn 3 ngày làm việc"
 
 
+def test_the_reminder_counts_the_working_days_left_before_a_deadline_on_a_day_off():
+    # A Saturday deadline: three working days before it is Wed 06/03; Thu and Fri are left.
+    (saturday,) = Facts("2024-03-09", assigned_on="2024-03-01").steps("2024-03-06")
+    assert (saturday.due_on, saturday.label) == (D("2024-03-06"), "Nhắc hạn: còn 2 ngày làm việc")
+    # Given on Wed 07/02/2024 with a deadline of Tue 13/02, in Tết (08–14/02): none left,
+    # and the deadline is not today.
+    (tet,) = Facts("2024-02-13", assigned_on="2024-02-07").steps("2024-02-07")
+    assert tet.label == "Nhắc hạn: hạn rơi vào ngày nghỉ, không còn ngày làm việc nào"
+
+
+def test_the_reminder_is_named_as_the_ladder_names_it():
+    ladder = Ladder(reminder_label="Báo sắp đến hạn")
+    (reminder,) = Facts("2024-03-18", assigned_on="2024-03-01").steps("2024-03-13", ladder=ladder)
+    assert reminder.label == "Báo sắp đến hạn: còn 3 ngày làm việc"
+
+
 # -- extensions: epochs ------------------------------------------------------------------
 
 
@@ -893,10 +909,9 @@ def test_a_retracted_step_stays_retracted_and_later_steps_still_come(db_url):
     assert sorted(steps) == ["overdue_1", "overdue_2", "reminder"]
 
 
-@pytest.fixture
-def rules_change_on_new_year(tmp_path, monkeypatch):
-    """The shipped book until 31/12/2023, then one whose levels 2 and 3 come at 10 and
-    20 days overdue (as a new decision would set them)."""
+def _rules_change_on_new_year(tmp_path, monkeypatch, level_2: int, level_3: int) -> None:
+    """The shipped book until 31/12/2023, then one whose levels 2 and 3 come at
+    `level_2` and `level_3` days overdue (as a new decision would set them)."""
     import workflow.rulebook as rulebook_module
 
     shipped = next(rulebook_module.default_rulebooks_dir().glob("rulebook_*.toml"))
@@ -909,11 +924,27 @@ def rules_change_on_new_year(tmp_path, monkeypatch):
     newer = (
         text.replace('id = "qd44-2019-haiphong"', 'id = "thu-2024"')
         .replace("effective_from = 2019-12-20", "effective_from = 2024-01-01")
-        .replace("level_2_days_overdue = { value = 7,", "level_2_days_overdue = { value = 10,")
-        .replace("level_3_days_overdue = { value = 15,", "level_3_days_overdue = { value = 20,")
+        .replace(
+            "level_2_days_overdue = { value = 7,", f"level_2_days_overdue = {{ value = {level_2},"
+        )
+        .replace(
+            "level_3_days_overdue = { value = 15,", f"level_3_days_overdue = {{ value = {level_3},"
+        )
     )
     (folder / "rulebook_b.toml").write_text(newer, encoding="utf-8")
     monkeypatch.setattr(rulebook_module, "default_rulebooks_dir", lambda: folder)
+
+
+@pytest.fixture
+def rules_change_on_new_year(tmp_path, monkeypatch):
+    """From 2024, levels 2 and 3 at 10 and 20 days overdue (later than 7 and 15)."""
+    _rules_change_on_new_year(tmp_path, monkeypatch, 10, 20)
+
+
+@pytest.fixture
+def stricter_rules_on_new_year(tmp_path, monkeypatch):
+    """From 2024, levels 2 and 3 at 5 and 10 days overdue (sooner than 7 and 15)."""
+    _rules_change_on_new_year(tmp_path, monkeypatch, 5, 10)
 
 
 def test_after_downtime_across_a_change_of_rules_each_day_has_its_own_ladder(
@@ -937,3 +968,67 @@ def test_after_downtime_across_a_change_of_rules_each_day_has_its_own_ladder(
         ("task:LATE", "overdue_3", "2023-12-28", "2024-01-17"),  # 20 days
     }
     assert ("task:EARLY", "overdue_3", "2023-12-10", "2023-12-25") in raised  # 15 days
+
+
+def _december_task(n: Nhiemvu, task_id: str, deadline: str, *extend: str) -> None:
+    if "200/TB-UBND" not in {d["number"] for d in n.json("directive", "list")}:
+        n.ok("directive", "add", "200/TB-UBND", "--date", "01/12/2023", "--title", "Tháng 12")
+    n.ok("task", "assign", "--directive", "200/TB-UBND", "--id", task_id, "--title", task_id,
+         "--lead", "SXD", "--deadline", deadline, "--assigned-on", "2023-12-01")  # fmt: skip
+    if extend:
+        n.ok("task", "extend", task_id, "--to", extend[0], "--on", extend[1])
+
+
+def test_a_stricter_ladder_puts_no_step_on_days_before_it_took_effect(
+    db_url, second_db_url, stricter_rules_on_new_year
+):
+    """The 2024 book's level 3 (10 days) of a deadline of 15/12/2023 would be 25/12,
+    when the 2023 book (15 days) was in force; the deadline was extended on 27/12,
+    so no day of either book ever had that step due."""
+    daily, downtime = seed(db_url), seed(second_db_url)
+    _december_task(daily, "EXT", "2023-12-15")
+    for day in _days("2023-12-01", "2023-12-26"):
+        daily.ok("escalate", "--as-of", day.isoformat())
+    daily.ok("task", "extend", "EXT", "--to", "2024-01-31", "--on", "2023-12-27")
+    _december_task(downtime, "EXT", "2023-12-15", "2024-01-31", "2023-12-27")
+    # A task whose deadline has not moved: the 2024 book's level 3 of its deadline,
+    # 30/12 by its count, falls due on the book's first day, as on a daily pass then.
+    for n in (daily, downtime):
+        _december_task(n, "OPEN", "2023-12-20")
+    for day in _days("2023-12-27", "2024-01-05"):
+        daily.ok("escalate", "--as-of", day.isoformat())
+    downtime.ok("escalate", "--as-of", "2024-01-05")
+    raised = daily.keys()
+    assert downtime.keys() == raised
+    assert {k for k in raised if k[0] == "task:EXT" and k[2] == "2023-12-15"} == {
+        ("task:EXT", "reminder", "2023-12-15", "2023-12-12"),
+        ("task:EXT", "overdue_1", "2023-12-15", "2023-12-16"),
+        ("task:EXT", "overdue_2", "2023-12-15", "2023-12-22"),  # 7 days: the 2023 book
+    }
+    assert {k for k in raised if k[0] == "task:OPEN" and k[1] == "overdue_3"} == {
+        ("task:OPEN", "overdue_3", "2023-12-20", "2024-01-01"),
+    }
+    labels = {
+        e.data["step"]: e.data["label"] for e in daily.escalated() if e.stream_id == "task:OPEN"
+    }
+    assert labels["overdue_3"].endswith("quá hạn 10 ngày")
+
+
+def test_a_task_recorded_late_gets_the_steps_of_an_earlier_ladder_passed_before(
+    db_url, second_db_url, rules_change_on_new_year
+):
+    """The days of the 2023 book were passed while it was in force; a task assigned
+    then, recorded only in January, still gets the steps that book put on them."""
+    late, known = seed(db_url), seed(second_db_url)
+    for day in _days("2023-12-01", "2024-01-05"):
+        late.ok("escalate", "--as-of", day.isoformat())
+    for n in (late, known):
+        _december_task(n, "BACK", "2023-12-11", "2024-01-31", "2023-12-19")
+        n.ok("escalate", "--as-of", "2024-01-06")
+    raised = late.keys()
+    assert known.keys() == raised
+    assert {k for k in raised if k[0] == "task:BACK"} == {
+        ("task:BACK", "reminder", "2023-12-11", "2023-12-06"),
+        ("task:BACK", "overdue_1", "2023-12-11", "2023-12-12"),
+        ("task:BACK", "overdue_2", "2023-12-11", "2023-12-18"),  # 7 days: the 2023 book
+    }

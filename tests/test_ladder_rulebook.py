@@ -1,5 +1,6 @@
 """The escalation ladder is read from the rulebook, and the default one is DOMAIN.md's."""
 
+from dataclasses import replace
 from datetime import date
 
 from workflow.escalation import DEFAULT_LADDER, ladder_from_rulebook
@@ -19,3 +20,10 @@ def test_default_rulebook_gives_the_domain_ladder():
         (s.code, s.days_overdue) for s in DEFAULT_LADDER.steps
     ]
     assert "Đề xuất phê bình" in ladder.steps[-1].label
+
+
+def test_the_reminder_takes_the_rulebook_label():
+    book = rulebook_in_force(date(2023, 6, 1))
+    assert ladder_from_rulebook(book).reminder_text == "Nhắc hạn: còn 3 ngày làm việc"
+    renamed = replace(book, escalation=replace(book.escalation, reminder_label="Báo sắp đến hạn"))
+    assert ladder_from_rulebook(renamed).reminder_text == "Báo sắp đến hạn: còn 3 ngày làm việc"

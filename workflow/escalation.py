@@ -57,7 +57,7 @@ class Ladder:
     """The ladder's numbers; the rulebook will supply them (an adapter builds one)."""
 
     reminder_working_days: int = 3
-    reminder_label: str | None = None  # None: "Nhắc hạn: còn N ngày làm việc"
+    reminder_label: str = "Nhắc hạn"  # followed by the working days left
     steps: tuple[OverdueStep, ...] = (
         OverdueStep("overdue_1", 1, 1, "Đôn đốc: quá hạn"),
         OverdueStep("overdue_2", 2, 7, "Đề xuất ban hành văn bản nhắc nhở: quá hạn 7 ngày"),
@@ -81,14 +81,15 @@ class Ladder:
     def reminder_text(self) -> str:
         return self.reminder_text_for(self.reminder_working_days)
 
-    def reminder_text_for(self, working_days_left: int) -> str:
-        """The reminder's label when it comes later than the ladder says (a deadline
-        set fewer working days ahead): the days actually left."""
-        if self.reminder_label is not None:
-            return self.reminder_label
-        if working_days_left < 1:
-            return "Nhắc hạn: đến hạn hôm nay"
-        return f"Nhắc hạn: còn {working_days_left} ngày làm việc"
+    def reminder_text_for(self, working_days_left: int, due_today: bool = False) -> str:
+        """The reminder's label: the working days actually left after its day. Fewer
+        than the ladder's when the deadline falls on a day off (a Saturday, Tết), or
+        when the reminder comes late (a deadline set fewer working days ahead)."""
+        if working_days_left >= 1:
+            return f"{self.reminder_label}: còn {working_days_left} ngày làm việc"
+        if due_today:
+            return f"{self.reminder_label}: đến hạn hôm nay"
+        return f"{self.reminder_label}: hạn rơi vào ngày nghỉ, không còn ngày làm việc nào"
 
     def label_of(self, code: str) -> str:
         if code == REMINDER:
@@ -196,13 +197,20 @@ def pending_steps(
     calendar: Calendar,
     ladder: Ladder = DEFAULT_LADDER,
     leads_on: Callable[[date], Sequence[str]] | None = None,
+    not_before: date | None = None,
 ) -> list[Step]:
-    """The due steps not yet on the task's stream: each step once per deadline."""
+    """The due steps not yet on the task's stream: each step once per deadline.
+
+    `not_before`: the first day `ladder` is in force (a rulebook that took over from
+    another). A step this ladder puts earlier belongs to the earlier ladder's days;
+    if the task has reached it by then, it falls due on that first day — as it would
+    have on a daily pass that day — provided its deadline is still in force and the
+    task still open."""
     raised = frozenset((e["deadline"], e["step"]) for e in task.escalations)
-    return _steps(task, as_of, calendar, ladder, leads_on, skip=raised)
+    return _steps(task, as_of, calendar, ladder, leads_on, skip=raised, not_before=not_before)
 
 
-def _steps(task, as_of, calendar, ladder, leads_on, skip) -> list[Step]:
+def _steps(task, as_of, calendar, ladder, leads_on, skip, not_before=None) -> list[Step]:
     result: list[Step] = []
     for epoch in epochs(task):
         if epoch.start > as_of:
@@ -212,16 +220,17 @@ def _steps(task, as_of, calendar, ladder, leads_on, skip) -> list[Step]:
             if (deadline, code) in skip:
                 continue
             nominal_on = nominal()
-            due_on = max(nominal_on, epoch.start)
+            due_on = max(nominal_on, epoch.start, not_before or epoch.start)
             if code == REMINDER and due_on > epoch.deadline:
                 # A reminder that the deadline is near makes no sense once it has
                 # passed (an extension approved after its new date): skip it.
                 continue
             if due_on > as_of or not epoch.contains(due_on) or not task.open_on(due_on):
                 continue
-            if code == REMINDER and due_on != nominal_on:
+            if code == REMINDER:
                 label = ladder.reminder_text_for(
-                    calendar.working_days_between(due_on, epoch.deadline)
+                    calendar.working_days_between(due_on, epoch.deadline),
+                    due_today=due_on == epoch.deadline,
                 )
             # Looked up last: deriving the leads on a past day is the costly part.
             agencies = tuple(leads_on(due_on) if leads_on else task.leads)
@@ -257,7 +266,7 @@ def ladder_from_rulebook(rulebook) -> Ladder:
     escalation = rulebook.escalation
     return Ladder(
         reminder_working_days=escalation.reminder_working_days,
-        reminder_label=None,
+        reminder_label=escalation.reminder_label,
         steps=tuple(
             OverdueStep(
                 f"overdue_{step.level}",

@@ -252,12 +252,14 @@ def _none_in_force(on: date, folder: Path, books: list[Rulebook]) -> RulebookErr
     )
 
 
-def rulebook_spans(until: date, directory: str | Path | None = None) -> list[tuple[Rulebook, date]]:
-    """The books in force up to `until`, each with the last day it was (the day before
-    the next one took over, or `until`), in date order; days no book covers are left
-    out, and none covering `until` is refused as `rulebook_in_force` refuses it. A pass
-    after downtime across a change of rules runs each span under its own book, as
-    daily passes would have."""
+def rulebook_spans(
+    until: date, directory: str | Path | None = None
+) -> list[tuple[Rulebook, date, date]]:
+    """The books in force up to `until`, each with the first and the last day it was
+    (the day before the next one took over, or `until`), in date order; days no book
+    covers are left out, and none covering `until` is refused as `rulebook_in_force`
+    refuses it. A pass after downtime across a change of rules runs each span under
+    its own book, as daily passes would have."""
     folder, books = _books(directory)
     if _in_force(until, folder, books) is None:
         raise _none_in_force(until, folder, books)
@@ -266,16 +268,16 @@ def rulebook_spans(until: date, directory: str | Path | None = None) -> list[tup
         | {b.effective_to + timedelta(days=1) for b in books if b.effective_to}
     )
     starts = [day for day in days if day <= until]
-    spans: list[tuple[Rulebook, date]] = []
+    spans: list[tuple[Rulebook, date, date]] = []
     for index, start in enumerate(starts):
         book = _in_force(start, folder, books)
         end = starts[index + 1] - timedelta(days=1) if index + 1 < len(starts) else until
         if book is None:
             continue
         if spans and spans[-1][0] is book:
-            spans[-1] = (book, end)
+            spans[-1] = (book, spans[-1][1], end)
         else:
-            spans.append((book, end))
+            spans.append((book, start, end))
     return spans
 
 
