@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -113,10 +114,50 @@ class NhiemvuGroup(click.Group):
             # The driver's own error, where the code expects the schema it migrated
             # and a lock it waits for: a few kinds of it people can act on.
             known = explained(exc)
-            if ctx.parent is not None or known is None:
+            if ctx.parent is not None:
+                raise
+            if known is None and isinstance(exc, OSError):
+                ctx.exit(_output_failed(ctx, exc))
+            if known is None:
                 raise
             click.echo(f"Lỗi: {known}", err=True)
             ctx.exit(1)
+
+
+# What the system says of a failed write, in the words a clerk reads.
+_OS_REASONS = {
+    errno.ENOSPC: "đĩa đã đầy",
+    errno.EPIPE: "nơi nhận kết quả đã đóng",
+    errno.EIO: "lỗi đọc ghi của thiết bị",
+    errno.EACCES: "không có quyền ghi",
+    errno.EROFS: "ổ đĩa chỉ cho đọc",
+}
+
+
+def _output_failed(ctx: click.Context, exc: OSError) -> int:
+    """An error of the system while the command wrote its result — standard output
+    full or closed, most often. If the command had committed its events, they are
+    in the log: exit 0 and say so, for a script that retries on failure would
+    record them twice. Otherwise the usual `Lỗi:` and exit 1; a reader gone away
+    (`| head`) ends the command quietly."""
+    app = ctx.find_root().obj.get("app") if ctx.find_root().obj else None
+    committed = app.store.committed_events if app is not None else 0
+    reason = _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
+    where = f"tệp '{exc.filename}'" if exc.filename else "đầu ra"
+    if isinstance(exc, BrokenPipeError):
+        # Python would report the same broken pipe again when it flushes at exit.
+        sys.stdout = click.utils.PacifyFlushWrapper(sys.stdout)
+    with contextlib.suppress(OSError):
+        if committed:
+            click.echo(
+                f"Lưu ý: đã ghi {committed} sự kiện vào sổ, nhưng không ghi được kết quả ra "
+                f"{where} ({reason}). Đừng chạy lại lệnh (sẽ ghi hai lần): xem điều đã ghi "
+                "bằng các lệnh xem, như `nhiemvu task history MÃ_NV`.",
+                err=True,
+            )
+        elif not isinstance(exc, BrokenPipeError):
+            click.echo(f"Lỗi: Không ghi được ra {where}: {reason}.", err=True)
+    return 0 if committed else 1
 
 
 # Where to find the right key when a NotFound had nothing close to suggest: the

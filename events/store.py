@@ -236,6 +236,9 @@ class EventStore:
         self._open_writers: list[Connection] = []
         self._writers_lock = threading.Lock()
         self._turns = _turns_of(engine)
+        # Events this store has committed: a command that fails after its commit (its
+        # output could not be printed) must not say that nothing was written.
+        self.committed_events = 0
 
     # -- writing ---------------------------------------------------------
 
@@ -714,6 +717,7 @@ class StoreTransaction:
 
     def committed(self) -> None:
         """Called once the transaction has committed."""
+        self.store.committed_events += len(self.appended)
         if self._head is not None:
             self.feeds.committed(self._head.position)
 
