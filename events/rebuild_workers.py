@@ -18,6 +18,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -211,9 +213,10 @@ def folded_elsewhere(
     ]
     for part in parts:
         jobs.put(DetachedJob(url, registry, part, batch_size, up_to))
-    for process in processes:
-        jobs.put(None)
-        process.start()
+    with sigint_ignored():
+        for process in processes:
+            jobs.put(None)
+            process.start()
     stopping = True
     try:
         yield _received(outbox, processes, len(parts))
@@ -227,6 +230,22 @@ def folded_elsewhere(
         jobs.cancel_join_thread()  # what is left for dead workers: nobody will read it
         jobs.close()
         outbox.close()
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Processes started inside ignore Ctrl-C (an ignored signal stays ignored across
+    exec, and Python then installs no handler of its own). The terminal sends SIGINT
+    to the whole foreground group: the workers printed a traceback each, while the
+    rebuild's own process stops them anyway when it gives up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change a signal's handler
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _received(outbox, processes, parts: int) -> Iterator[Writes]:

@@ -6,6 +6,7 @@ test_bulk_writes.py on both engines.)"""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -20,8 +21,10 @@ from events.rebuild_workers import (
     DEFAULT_WORKERS_AT_MOST,
     DetachedRead,
     RecordedWrites,
+    folded_elsewhere,
     in_messages,
     replay,
+    sigint_ignored,
     worker_count,
 )
 from events.sql import dialect_named
@@ -130,6 +133,41 @@ def test_a_rebuild_takes_a_worker_a_core_up_to_a_bound_unless_asked(monkeypatch)
     machine["cores"] = 64
     assert worker_count(None) == DEFAULT_WORKERS_AT_MOST < 64
     assert worker_count(12) == 12
+
+
+def test_workers_leave_ctrl_c_to_the_rebuild_process():
+    """Ctrl-C reaches the whole foreground group: a worker started by a rebuild ignores
+    it (the rebuild stops its workers itself) instead of printing a traceback each.
+    What a process started inside inherits, a spawned worker does too (fork, exec)."""
+    handler = signal.getsignal(signal.SIGINT)
+    ignores = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+    report = [sys.executable, "-c", ignores]
+    with sigint_ignored():
+        inside = subprocess.run(report, capture_output=True, text=True, check=True).stdout
+    outside = subprocess.run(report, capture_output=True, text=True, check=True).stdout
+    assert (inside.strip(), outside.strip()) == ("True", "False")
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_rebuild_starts_its_workers_with_ctrl_c_ignored(monkeypatch, tmp_path):
+    import multiprocessing.context
+
+    from events.catalog import REGISTRY
+    from events.stream_ranges import RebuildPart
+
+    seen = []
+    start = multiprocessing.context.SpawnProcess.start
+
+    def noting_start(process):
+        seen.append(signal.getsignal(signal.SIGINT))
+        start(process)
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", noting_start)
+    parts = [RebuildPart(open=len, streams=[]), RebuildPart(open=len, streams=[])]
+    with folded_elsewhere(f"sqlite:///{tmp_path / 'none.db'}", REGISTRY, parts, 10, 0, 2):
+        pass  # the workers are stopped on the way out
+    assert seen == [signal.SIG_IGN, signal.SIG_IGN]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 REBUILD_FROM_STDIN = """
