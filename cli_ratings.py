@@ -232,6 +232,7 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
     with app.engine.connect() as connection:
         data = ratings.show(connection, app.store, year, revision)
         data["changed_since"] = ratings.changed_since(connection, data)
+        data["rulebook_edited"] = ratings.rulebook_edited(data)
     book = f"{data['rulebook']['id']} phiên bản {data['rulebook']['version']}"
     # What the official result is, on screen and in the workbook alike.
     heading = (
@@ -244,14 +245,28 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
         notes = [heading, f"Sổ quy tắc: {book}"]
         _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"], notes)
     output(data, as_json, lambda d: f"{heading}\n{_rating_table(d['ratings'], book)}")
-    if data["changed_since"]:
-        warn(
-            [
-                "Sổ đã đổi sau lần chốt này (một sự kiện được ghi hoặc rút lại về sau): tính lại "
-                f"từ sổ hiện nay thì khác — {'; '.join(data['changed_since'])}. Nếu cần, chốt lại "
-                f"bằng `nhiemvu rating finalize --year {year} --reason …`."
-            ]
+    warn(_since_finalized(data, book, year))
+
+
+def _since_finalized(data: dict, book: str, year: int) -> list[str]:
+    """What no longer holds of a finalised rating: the log, or the rulebook itself."""
+    again = f"Nếu cần, chốt lại bằng `nhiemvu rating finalize --year {year} --reason …`."
+    differs = "; ".join(data["changed_since"] or [])
+    if data["rulebook_edited"]:
+        outcome = (
+            f"tính lại thì khác — {differs}" if differs else "kết quả tính lại vẫn như đã chốt"
         )
+        return [
+            f"Sổ quy tắc {book} đã bị sửa sau lần chốt này mà vẫn giữ phiên bản ({outcome}). "
+            "Sổ quy tắc đã sửa phải mang phiên bản mới (version), để mỗi kết quả nêu đúng "
+            f"quy tắc đã dùng; hoặc trả tệp về như cũ. {again}"
+        ]
+    if differs:
+        return [
+            "Sổ đã đổi sau lần chốt này (một sự kiện được ghi hoặc rút lại về sau): tính lại "
+            f"từ sổ hiện nay thì khác — {differs}. {again}"
+        ]
+    return []
 
 
 @click.command(cls=NhiemvuCommand)

@@ -186,7 +186,7 @@ def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[
             "revision": revisions + 1,
             "reason": (reason or "").strip() or None,
             "cutoff": cutoff.isoformat(),
-            "rulebook": {"id": rulebook.id, "version": rulebook.version, "title": rulebook.title},
+            "rulebook": rulebook.stamp,
             "ratings": ratings,
         }
         stream = streams.rating(year)
@@ -216,6 +216,20 @@ def finalized_revision(connection: Connection, year: int) -> int | None:
     """The last revision of the year's finalized rating; None if it never was."""
     query = sa.select(sa.func.max(t.ratings.c.revision)).where(t.ratings.c.year == year)
     return connection.execute(query).scalar()
+
+
+def rulebook_edited(finalized: dict[str, Any]) -> bool:
+    """Whether the book in force at a finalised rating's cut-off has its id and version
+    but not its content: edited since without a new version. Ratings finalised before
+    books had a digest cannot tell."""
+    book = rulebook_in_force_if_any(date.fromisoformat(finalized["cutoff"]))
+    stamp = finalized["rulebook"]
+    return (
+        book is not None
+        and (book.id, book.version) == (stamp["id"], stamp["version"])
+        and bool(stamp.get("digest"))
+        and stamp["digest"] != book.digest
+    )
 
 
 def changed_since(connection: Connection, finalized: dict[str, Any]) -> list[str] | None:

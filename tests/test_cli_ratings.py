@@ -482,3 +482,40 @@ def test_a_retraction_in_a_finalized_year_says_the_finalized_rating_stays(db_url
     nv.ok("rating", "finalize", "--year", "2023", "--reason", "Rút lại văn bản 100/UBND-TH")
     assert nv.json("rating", "show", "--year", "2023")["changed_since"] == []
     assert "Lưu ý" not in nv.ok("rating", "show", "--year", "2023").stderr
+
+
+def test_a_rulebook_edited_under_the_same_version_is_named_as_the_cause(
+    db_url, tmp_path, monkeypatch
+):
+    """A finalised rating names its rulebook by id, version and content: the same file
+    edited afterwards without a new version is not the book it was computed under, and
+    `rating show` says so rather than blame the log. Comments do not count."""
+    import workflow.rulebook as rulebook_module
+
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2023")
+    nv.ok("reprimand", "issue", "--kind", "phe-binh", "--doc", "100/UBND-TH", "--on", "10/09/2023",
+          "--head", "SXD")  # fmt: skip
+    finalized = nv.json("rating", "finalize", "--year", "2023")
+    shipped = next(rulebook_module.default_rulebooks_dir().glob("rulebook_*.toml"))
+    assert finalized["rulebook"]["digest"] == rulebook_module.load_rulebook(shipped).digest
+    text = shipped.read_text(encoding="utf-8")
+    folder = tmp_path / "rulebooks"
+    folder.mkdir()
+    monkeypatch.setattr(rulebook_module, "default_rulebooks_dir", lambda: folder)
+    edited = folder / shipped.name
+
+    edited.write_text("# Ghi chú của Văn phòng\n" + text, encoding="utf-8")
+    assert nv.json("rating", "show", "--year", "2023")["rulebook_edited"] is False
+    assert "Lưu ý" not in nv.ok("rating", "show", "--year", "2023").stderr
+
+    assert "phe_binh = { value = 5," in text
+    edited.write_text(text.replace("phe_binh = { value = 5,", "phe_binh = { value = 10,"), "utf-8")
+    shown = nv.json("rating", "show", "--year", "2023")
+    assert shown["rulebook_edited"] is True
+    (changed,) = shown["changed_since"]
+    assert changed.startswith("SXD — Nguyễn Văn An: đã chốt ")
+    warning = nv.ok("rating", "show", "--year", "2023").stderr
+    assert "đã bị sửa sau lần chốt này mà vẫn giữ phiên bản (tính lại thì khác — SXD" in warning
+    assert "Sổ đã đổi sau lần chốt này" not in warning

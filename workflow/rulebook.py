@@ -8,6 +8,8 @@ and says whether it is modelled (not read from the gazette text).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -191,9 +193,17 @@ class Rulebook:
     # The kinds of agency (workflow.agencies.KINDS) whose heads are rated; None: all.
     rated_kinds: tuple[str, ...] | None = None
     origin: str = ""
+    # What the book says, whatever its layout and comments (`content_digest`): a book
+    # edited without a new version is not the book a rating was finalised under.
+    digest: str = ""
 
     def rates_heads_of(self, kind: str) -> bool:
         return self.rated_kinds is None or kind in self.rated_kinds
+
+    @property
+    def stamp(self) -> dict[str, str]:
+        """What names the book on a finalised rating."""
+        return {"id": self.id, "version": self.version, "title": self.title, "digest": self.digest}
 
     @property
     def name(self) -> str:
@@ -321,6 +331,13 @@ def parse_rulebook(data: Mapping[str, Any], origin: str = "sổ quy tắc") -> R
     return _Reader(data, origin).rulebook()
 
 
+def content_digest(data: Mapping[str, Any]) -> str:
+    """SHA-256 of a book's values (parsed TOML: comments, spacing and the order of its
+    lines do not count; every value, label and note does)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 class _Reader:
     def __init__(self, data: Mapping[str, Any], origin: str) -> None:
         self.data = data
@@ -390,6 +407,7 @@ class _Reader:
             cascade_phe_binh_from=cascade_from,
             rated_kinds=rated_kinds,
             origin=self.origin,
+            digest=content_digest(self.data),
         )
 
     def header_text(self, key: str) -> str:
