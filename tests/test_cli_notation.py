@@ -74,3 +74,16 @@ def test_a_clipped_text_fits_and_begins_as_the_text_does(text, width):
     assert display_width(shown) <= width
     if shown != one_line:
         assert shown.endswith("…") and one_line.startswith(shown[:-1])
+
+
+def test_wide_characters_keep_the_columns_of_a_table_in_line():
+    """An emoji or a Chinese character takes two columns of a terminal, a combining
+    mark none: the next column starts at the same place on every line."""
+    from cli_support import render_table
+
+    titles = ["📌 Rà soát ✅", "Hợp tác với 中国", unicodedata.normalize("NFD", "Nguyễn"), "Việc"]
+    table = render_table([{"title": t, "agency": "SXD"} for t in titles],
+                         [("title", "Nội dung"), ("agency", "Cơ quan")])  # fmt: skip
+    # 13 columns and 16, the widest: three spaces of padding, then the two between.
+    assert table.splitlines()[2:4] == ["📌 Rà soát ✅" + " " * 5 + "SXD", "Hợp tác với 中国  SXD"]
+    assert display_width("📌 中国") == 7 and display_width("a\u200db") == 2

@@ -80,8 +80,11 @@ def listed(keys: list[str], shown: int = 10, more_of: str = "mục") -> str:
 
 
 def _columns(ch: str) -> int:
-    """The columns a character takes: none for a combining mark (NFD diacritics)."""
-    return 0 if unicodedata.combining(ch) else 1
+    """The columns a character takes in a terminal: none for a combining mark (NFD
+    diacritics) or a joiner, two for a wide one (an emoji, a Chinese character)."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) == "Cf":
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
 def display_width(text: str) -> int:
