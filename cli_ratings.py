@@ -21,10 +21,9 @@ from cli_support import (
     rulebook_option,
     warn,
     window,
-)
-
-xlsx_option = click.option(
-    "--xlsx", "xlsx_path", default=None, metavar="TỆP", help="Xuất thêm ra tệp Excel."
+    workbook_target,
+    workbook_written,
+    xlsx_options,
 )
 
 SCORE_COLUMNS = [
@@ -56,7 +55,7 @@ def _app(ctx):
     return get_app(ctx)
 
 
-def _export(path, title, columns, rows, notes=()):
+def _export(path, keep, title, columns, rows, notes=()):
     from application.xlsx import Sheet, write_workbook
 
     explanations = [
@@ -74,6 +73,7 @@ def _export(path, title, columns, rows, notes=()):
                 explanations,
             ),
         ],
+        keep,
     )
 
 
@@ -88,10 +88,21 @@ def _export(path, title, columns, rows, notes=()):
 )
 @rulebook_option
 @json_option
-@xlsx_option
+@xlsx_options
 @click.pass_context
 def score(
-    ctx, year, quarter, month, date_from, date_to, agency, as_of, rulebook_path, as_json, xlsx_path
+    ctx,
+    year,
+    quarter,
+    month,
+    date_from,
+    date_to,
+    agency,
+    as_of,
+    rulebook_path,
+    as_json,
+    xlsx_path,
+    replace,
 ):
     """Điểm trách nhiệm của từng cơ quan trong một kỳ (một trong --year,
     --quarter, --month, hoặc --from và --to).
@@ -107,6 +118,7 @@ def score(
     from workflow.scoring import Window
 
     kind, start, end = window(year, quarter, month, date_from, date_to)
+    keep = workbook_target(ctx, xlsx_path, replace)
     app = _app(ctx)
     label = period_label(kind, start, end)
     cutoff = period_cutoff(start, end, label, as_of, app.today())
@@ -116,7 +128,7 @@ def score(
     as_of_text = _as_of_text(cutoff, end, app.today())
     if xlsx_path:
         notes = [f"Điểm trách nhiệm {label} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
-        _export(xlsx_path, "Điểm", SCORE_COLUMNS, rows, notes)
+        _export(xlsx_path, keep, "Điểm", SCORE_COLUMNS, rows, notes)
     output(
         rows,
         as_json,
@@ -126,6 +138,7 @@ def score(
             + f"\nSổ quy tắc: {book.name}"
         ),
     )
+    workbook_written(xlsx_path, as_json)
 
 
 def _as_of_text(cutoff, end, today) -> str:
@@ -158,14 +171,15 @@ def _rating_table(rows, book_name: str) -> str:
 @click.option("--as-of", type=DATE, default=None, help="Ngày chốt số liệu trong năm.")
 @rulebook_option
 @json_option
-@xlsx_option
+@xlsx_options
 @click.pass_context
-def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
+def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path, replace):
     """Tính xếp loại người đứng đầu (chưa ghi vào sổ)."""
     from datetime import date
 
     from application import rating as ratings
 
+    keep = workbook_target(ctx, xlsx_path, replace)
     app = _app(ctx)
     cutoff = ratings.rating_cutoff(year, as_of, app.today())
     book = ratings.choose_rulebook(cutoff, rulebook_path)
@@ -180,9 +194,10 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path):
     as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31), app.today())}; {state}"
     if xlsx_path:
         notes = [f"Xếp loại người đứng đầu năm {year} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
-        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, rows, notes)
+        _export(xlsx_path, keep, f"Xếp loại {year}", RATING_COLUMNS, rows, notes)
     heading = f"XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM {year} ({as_of_text})"
     output(rows, as_json, lambda rs: heading + "\n" + _rating_table(rs, book.name))
+    workbook_written(xlsx_path, as_json)
 
 
 @rating.command("finalize")
@@ -221,13 +236,14 @@ def rating_finalize(ctx, year, rulebook_path, reason, as_json):
     help="Lần chốt, từ 1 (mặc định: lần mới nhất).",
 )
 @json_option
-@xlsx_option
+@xlsx_options
 @click.pass_context
-def rating_show(ctx, year, revision, as_json, xlsx_path):
+def rating_show(ctx, year, revision, as_json, xlsx_path, replace):
     """Xem kết quả xếp loại đã chốt."""
     from application import rating as ratings
     from workflow.dates import format_date, from_iso
 
+    keep = workbook_target(ctx, xlsx_path, replace)
     app = _app(ctx)
     with app.engine.connect() as connection:
         data = ratings.show(connection, app.store, year, revision)
@@ -243,8 +259,9 @@ def rating_show(ctx, year, revision, as_json, xlsx_path):
     )
     if xlsx_path:
         notes = [heading, f"Sổ quy tắc: {book}"]
-        _export(xlsx_path, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"], notes)
+        _export(xlsx_path, keep, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"], notes)
     output(data, as_json, lambda d: f"{heading}\n{_rating_table(d['ratings'], book)}")
+    workbook_written(xlsx_path, as_json)
     warn(_since_finalized(data, book, year))
 
 

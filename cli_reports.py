@@ -13,10 +13,9 @@ from cli_support import (
     period_options,
     render_table,
     window,
-)
-
-xlsx_option = click.option(
-    "--xlsx", "xlsx_path", default=None, metavar="TỆP", help="Xuất thêm ra tệp Excel."
+    workbook_target,
+    workbook_written,
+    xlsx_options,
 )
 
 
@@ -41,9 +40,11 @@ def _provisional(label: str, cutoff, end, today) -> str:
 @click.option("--as-of", type=DATE, default=None, help="Mọi nhiệm vụ giao đến ngày này.")
 @click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ cơ quan này.")
 @json_option
-@xlsx_option
+@xlsx_options
 @click.pass_context
-def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, as_json, xlsx_path):
+def report_tasks(
+    ctx, year, quarter, month, date_from, date_to, as_of, agency, as_json, xlsx_path, replace
+):
     """Số nhiệm vụ theo trạng thái tại ngày chốt, tỷ lệ quá hạn, theo cơ quan và tổng."""
     from application import reporting
     from application.cutoffs import check_not_future, period_cutoff
@@ -53,6 +54,7 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
     chosen = window(year, quarter, month, date_from, date_to, allow_none=as_of is not None)
     if chosen and as_of:
         raise click.UsageError("--as-of không đi cùng một kỳ báo cáo.")
+    keep = workbook_target(ctx, xlsx_path, replace)
     app = get_app(ctx)
     if chosen is None:
         check_not_future(as_of, app.today())
@@ -81,6 +83,7 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
                     ],
                 )
             ],
+            keep,
         )
     output(
         data,
@@ -91,14 +94,15 @@ def report_tasks(ctx, year, quarter, month, date_from, date_to, as_of, agency, a
             + render_table(rows, reporting.TASK_REPORT_COLUMNS)
         ),
     )
+    workbook_written(xlsx_path, as_json)
 
 
 @report.command("reprimands")
 @period_options
 @json_option
-@xlsx_option
+@xlsx_options
 @click.pass_context
-def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xlsx_path):
+def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xlsx_path, replace):
     """Số văn bản nhắc nhở, rút kinh nghiệm, phê bình, biểu dương và số đơn vị, cá nhân."""
     from application import reporting
     from application.cutoffs import period_cutoff
@@ -107,6 +111,7 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     from workflow.reports import REPRIMAND_GROUPS, period_label
 
     kind, start, end = window(year, quarter, month, date_from, date_to)
+    keep = workbook_target(ctx, xlsx_path, replace)
     app = get_app(ctx)
     label = period_label(kind, start, end)
     cutoff = period_cutoff(start, end, label, None, app.today())
@@ -148,9 +153,11 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
                 ),
                 Sheet("Văn bản", columns, named, date_keys=frozenset({"issued_on"})),
             ],
+            keep,
         )
     text_rows = [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in doc_rows]
     output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, columns))
+    workbook_written(xlsx_path, as_json)
 
 
 def _targets_text(targets, names: dict[str, str] | None = None) -> str:

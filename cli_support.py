@@ -412,6 +412,56 @@ def ensure_utf8_stdout() -> None:
                 stream.reconfigure(encoding="utf-8")
 
 
+def xlsx_options(func):
+    """--xlsx FILE, a workbook of what the command shows, and --replace: a file already
+    there (the secretariat's filled-in tracking workbook, a report edited since) is
+    not written over unless asked."""
+    func = click.option("--replace", is_flag=True, help="Ghi đè tệp --xlsx nếu tệp đó đã có.")(func)
+    func = click.option(
+        "--xlsx",
+        "xlsx_path",
+        default=None,
+        metavar="TỆP",
+        help="Xuất thêm ra tệp Excel (không ghi đè tệp đã có, trừ khi thêm --replace).",
+    )(func)
+    return func
+
+
+# What a workbook already at the --xlsx target may be.
+XLSX_KEPT = "có thể là sổ đã điền hoặc báo cáo đã được sửa"
+
+
+def file_target(ctx: click.Context, path: str, keep=None) -> None:
+    """Refuse now, before the command's work, a file it could not write at the end
+    (application.files.check_target), the database --db names included: none is
+    open yet to be protected."""
+    from application.files import check_target, protect_database
+    from events.locations import resolve_url
+
+    protect_database(resolve_url(ctx.find_root().obj["db"]))
+    check_target(path, keep)
+
+
+def workbook_target(ctx: click.Context, xlsx_path: str | None, replace: bool):
+    """The `keep` to write the --xlsx workbook with (application.xlsx.write_workbook),
+    its target checked now."""
+    from application.files import replaceable
+
+    if replace and not xlsx_path:
+        raise click.UsageError("--replace chỉ đi cùng --xlsx TỆP (tệp Excel được ghi đè).")
+    keep = None if replace else replaceable(XLSX_KEPT)
+    if xlsx_path:
+        file_target(ctx, xlsx_path, keep)
+    return keep
+
+
+def workbook_written(xlsx_path: str | None, as_json: bool) -> None:
+    """Say the workbook was written, after the report: on stderr with --json, whose
+    stdout is the JSON alone."""
+    if xlsx_path:
+        click.echo(f"Đã ghi tệp Excel {xlsx_path}.", err=as_json)
+
+
 def period_options(func):
     """--year / --quarter / --month / --from + --to: one window, checked by `window()`."""
     func = click.option("--to", "date_to", type=DATE, default=None, help="Đến ngày.")(func)

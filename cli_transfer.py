@@ -22,15 +22,20 @@ from cli_support import (
     NhiemvuCommand,
     NhiemvuGroup,
     emit_json,
+    file_target,
     json_option,
     progress_bar,
     render_table,
 )
 from workflow.text import clipped, grouped
 
+# What a file already at the export's target may be: an earlier export, perhaps the
+# only copy of a log since lost.
+EXPORT_KEPT = "có thể là một bản xuất cần giữ"
+
 
 @contextmanager
-def _output(path: str) -> Iterator[BinaryIO]:
+def _output(path: str, keep) -> Iterator[BinaryIO]:
     """The export target, written under a temporary name and renamed when complete:
     an interrupted export never leaves a file that looks like a (shorter) good one."""
     if path == "-":
@@ -40,7 +45,7 @@ def _output(path: str) -> Iterator[BinaryIO]:
         return
     from application.files import written_whole
 
-    with written_whole(path, durable=True) as handle:
+    with written_whole(path, durable=True, keep=keep) as handle:
         yield handle
 
 
@@ -51,17 +56,22 @@ def _output(path: str) -> Iterator[BinaryIO]:
     required=True,
     metavar="TỆP.jsonl",
     help="Tệp đích (JSON Lines, mỗi dòng một sự kiện, dòng cuối ghi số sự kiện và mã băm "
-    "cuối); '-' để ghi ra stdout.",
+    "cuối); '-' để ghi ra stdout. Không ghi đè tệp đã có, trừ khi thêm --replace.",
 )
+@click.option("--replace", is_flag=True, help="Ghi đè tệp --out nếu tệp đó đã có.")
 @json_option
 @click.pass_context
-def events_export(ctx, out_path, as_json):
+def events_export(ctx, out_path, replace, as_json):
     """Xuất toàn bộ sổ sự kiện ra tệp JSON Lines (kiểm tra chuỗi mã băm khi đọc)."""
+    from application.files import replaceable
     from events.transfer import export_log
 
+    keep = None if replace else replaceable(EXPORT_KEPT)
+    if out_path != "-":
+        file_target(ctx, out_path, keep)
     app = get_app(ctx, catch_up=False)
     total = app.store.head_position()
-    with progress_bar(total, "Đang xuất sổ sự kiện") as tick, _output(out_path) as out:
+    with progress_bar(total, "Đang xuất sổ sự kiện") as tick, _output(out_path, keep) as out:
         result = export_log(app.engine, out, progress=tick)
     to_stderr = out_path == "-"
     if as_json:

@@ -11,6 +11,7 @@ import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -56,23 +57,56 @@ def _why(path: Path, error: OSError) -> str:
     return error.strerror or str(error)
 
 
-@contextmanager
-def written_whole(
-    path: str | Path, mode: str = "wb", durable: bool = False, new_only: bool = False
-) -> Iterator[IO]:
-    """A handle on the temporary file that becomes `path` when the block ends
-    without error. `durable`: flushed to the disk before the rename (an export that
-    is the only copy of a log). `new_only`: refuse a `path` that exists (a blank form
-    must not replace the one someone filled in)."""
+@dataclass(frozen=True)
+class Keep:
+    """A file already at a target is kept and the command refused: someone may have
+    filled it in or edited it. `may_be`: what it may be; `otherwise`: how to write
+    anyway."""
+
+    may_be: str = "có thể là sổ đã điền"
+    otherwise: str = "xóa tệp đó trước"
+
+    def check(self, target: Path) -> None:
+        if target.exists():
+            raise DomainError(
+                f"Tệp '{target}' đã có: không ghi đè ({self.may_be}). Hãy chọn tên tệp "
+                f"khác, hoặc {self.otherwise}."
+            )
+
+
+# A blank form must not replace the one someone filled in: no way round it but a
+# new name (`nhiemvu import template`).
+KEEP_FILLED_IN = Keep()
+
+
+def replaceable(may_be: str) -> Keep:
+    """Kept unless the command is given --replace."""
+    return Keep(may_be, "thêm --replace để ghi đè")
+
+
+def check_target(path: str | Path, keep: Keep | None = None) -> Path:
+    """`path` as a file a command may write: not the database, not a folder, in a
+    folder that exists, and (with `keep`) not there yet. A command checks it before
+    its work too, so that a refusal costs no report computed for nothing."""
     target = Path(path)
     _check_not_the_database(target)
     if target.is_dir():
         raise CannotWrite(target, IsADirectoryError(errno.EISDIR, "is a directory"))
-    if new_only and target.exists():
-        raise DomainError(
-            f"Tệp '{target}' đã có: không ghi đè (có thể là sổ đã điền). Hãy chọn tên tệp "
-            "khác, hoặc xóa tệp đó trước."
-        )
+    if not target.parent.is_dir():
+        raise CannotWrite(target, FileNotFoundError(errno.ENOENT, "no such directory"))
+    if keep is not None:
+        keep.check(target)
+    return target
+
+
+@contextmanager
+def written_whole(
+    path: str | Path, mode: str = "wb", durable: bool = False, keep: Keep | None = None
+) -> Iterator[IO]:
+    """A handle on the temporary file that becomes `path` when the block ends
+    without error. `durable`: flushed to the disk before the rename (an export that
+    is the only copy of a log). `keep`: refuse a `path` that exists (see Keep)."""
+    target = check_target(path, keep)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
         with partial.open(mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
@@ -80,6 +114,8 @@ def written_whole(
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
+        if keep is not None:
+            keep.check(target)  # written meanwhile by someone else
         os.replace(partial, target)
     except OSError as exc:
         raise CannotWrite(target, exc) from None

@@ -10,7 +10,7 @@ from typing import Any
 
 from workflow.text import printable
 
-from .files import written_whole
+from .files import Keep, written_whole
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def _put(ws, row: int, column: int, value: Any):
     return cell
 
 
-def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
+def write_workbook(path: str | Path, sheets: Sequence[Sheet], keep: Keep | None = None) -> Path:
+    """The sheets as one workbook at `path`; `keep`: refuse a file already there."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -77,6 +78,6 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
             ws.column_dimensions[get_column_letter(col)].width = min(max(10, longest + 2), 60)
         ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     path = Path(path)
-    with written_whole(path) as handle:
+    with written_whole(path, keep=keep) as handle:
         workbook.save(handle)
     return path

@@ -6,6 +6,7 @@ and four documents exactly as DOMAIN.md lists them. Expected figures are DOMAIN.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -336,6 +337,50 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
     summary = load_workbook(path)["Tổng hợp"]
     groups = [row[0].value for row in summary.iter_rows() if isinstance(row[1].value, int)]
     assert groups == ["Nhắc nhở, rút kinh nghiệm", "Phê bình", "Biểu dương"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "tasks", "--year", "2024"],
+        ["report", "reprimands", "--year", "2024"],
+        ["score", "--year", "2024"],
+        ["rating", "compute", "--year", "2024"],
+        ["rating", "show", "--year", "2024"],
+    ],
+    ids=lambda command: " ".join(command[:-2]),
+)
+def test_a_workbook_is_not_written_over_a_file_already_there_unless_asked(sct, tmp_path, command):
+    """The secretariat's filled-in tracking workbook named as --xlsx by a slip of the
+    keyboard stays as it was; --replace writes over it, and either way the command
+    says which file it wrote (off the JSON's stdout with --json)."""
+    sct.ok("rating", "finalize", "--year", "2024")
+    folder = tmp_path / "bao-cao"
+    folder.mkdir()
+    filled = folder / "so-theo-doi.xlsx"
+    sct.ok("import", "template", "--sample", "--out", str(filled))
+    kept = filled.read_bytes()
+    assert "Theo dõi 2022" in load_workbook(filled).sheetnames
+    refused = sct.fails(*command, "--xlsx", str(filled))
+    assert refused.stderr == (
+        f"Lỗi: Tệp '{filled}' đã có: không ghi đè (có thể là sổ đã điền hoặc báo cáo đã được "
+        "sửa). Hãy chọn tên tệp khác, hoặc thêm --replace để ghi đè.\n"
+    )
+    assert refused.stdout == ""
+    assert filled.read_bytes() == kept
+    assert [p.name for p in folder.iterdir()] == [filled.name]
+
+    replaced = sct.ok(*command, "--xlsx", str(filled), "--replace")
+    assert replaced.stdout.endswith(f"\nĐã ghi tệp Excel {filled}.\n")
+    assert "Theo dõi 2022" not in load_workbook(filled).sheetnames
+    fresh = folder / "moi.xlsx"
+    as_json = sct.ok(*command, "--json", "--xlsx", str(fresh))
+    assert json.loads(as_json.stdout)
+    assert as_json.stderr == f"Đã ghi tệp Excel {fresh}.\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["moi.xlsx", "so-theo-doi.xlsx"]
+
+    alone = sct.fails(*command, "--replace", code=2)
+    assert "--replace chỉ đi cùng --xlsx TỆP" in alone.stderr
 
 
 def test_broken_rulebook_is_refused_naming_the_parameter(sct, tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.files import CannotWrite, folder_for_files, written_whole
+from application.files import CannotWrite, folder_for_files, replaceable, written_whole
+from workflow.errors import DomainError
 
 
 def test_a_file_appears_only_when_written_whole(tmp_path):
@@ -42,3 +43,24 @@ def test_a_folder_for_files_is_made_with_its_parents(tmp_path):
     blocked.write_text("", "utf-8")
     with pytest.raises(CannotWrite, match="Không ghi được tệp"):
         folder_for_files(blocked / "con")
+
+
+def test_a_file_kept_is_kept_even_if_it_appears_while_being_written(tmp_path):
+    """Refused at the start, and again at the rename: a file someone saved under that
+    name meanwhile is theirs."""
+    target = tmp_path / "bao-cao.xlsx"
+    keep = replaceable("có thể là sổ đã điền")
+    with (
+        pytest.raises(DomainError, match="đã có: không ghi đè"),
+        written_whole(target, keep=keep) as handle,
+    ):
+        handle.write(b"the report")
+        target.write_bytes(b"saved meanwhile")
+    assert target.read_bytes() == b"saved meanwhile"
+    assert [p.name for p in tmp_path.iterdir()] == ["bao-cao.xlsx"]
+    with pytest.raises(DomainError) as refused, written_whole(target, keep=keep):
+        pass
+    assert str(refused.value) == (
+        f"Tệp '{target}' đã có: không ghi đè (có thể là sổ đã điền). Hãy chọn tên tệp khác, "
+        "hoặc thêm --replace để ghi đè."
+    )

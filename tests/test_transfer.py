@@ -617,6 +617,28 @@ def test_export_to_stdout_matches_the_file(source_url, source_file):
     assert "Đã xuất" in result.stderr  # the summary stays off the data stream
 
 
+def test_an_export_is_not_written_over_a_file_already_there_unless_asked(
+    source_url, source_file, tmp_path
+):
+    """An earlier export may be the only copy of a log since lost: it stays as it was
+    unless --replace; '-' is standard output, and no file."""
+    target = tmp_path / "so-su-kien.jsonl"
+    target.write_bytes(b"the export of last year")
+    refused = run(source_url, "events", "export", "--out", str(target))
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Lỗi: Tệp '{target}' đã có: không ghi đè (có thể là một bản xuất cần giữ). Hãy chọn "
+        "tên tệp khác, hoặc thêm --replace để ghi đè.\n"
+    )
+    assert refused.stdout == ""
+    assert target.read_bytes() == b"the export of last year"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no partial file either
+    replaced = run(source_url, "events", "export", "--out", str(target), "--replace")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert replaced.stdout.startswith("Đã xuất ") and str(target) in replaced.stdout
+    assert target.read_bytes() == source_file.read_bytes()
+
+
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from workflow.dates import format_date
 
-from ..files import written_whole
+from ..files import KEEP_FILLED_IN, written_whole
 from .columns import COLUMN_BY_KEY, EXAMPLE_MARK
 
 DATA_DIR = Path(__file__).parent.parent / "data"
@@ -165,7 +165,7 @@ def write_template(path: str | Path) -> Path:
     for col, width in zip("ABCDE", (20, 10, 70, 28, 45), strict=True):
         notes.column_dimensions[col].width = width
     path = Path(path)
-    with written_whole(path, new_only=True) as handle:
+    with written_whole(path, keep=KEEP_FILLED_IN) as handle:
         workbook.save(handle)
     return path
 
@@ -401,6 +401,6 @@ def write_sample(path: str | Path) -> Path:
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=first, column=1)
     path = Path(path)
-    with written_whole(path, new_only=True) as handle:
+    with written_whole(path, keep=KEEP_FILLED_IN) as handle:
         workbook.save(handle)
     return path
