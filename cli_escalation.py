@@ -180,8 +180,17 @@ def letters(ctx, as_of, agency, out_dir, replace, as_json):
     from workflow.text import code as norm_code
 
     app = _app(ctx)
-    with app.engine.connect() as connection:
-        written = write_letters(connection, as_of, out_dir, app.today(), agency, replace)
+    try:
+        with app.engine.connect() as connection:
+            written = write_letters(connection, as_of, out_dir, app.today(), agency, replace)
+    except KeyboardInterrupt:
+        # The set is written whole or not at all (application.letters.write_letters).
+        click.echo(
+            f"Đã dừng: không lập dự thảo nào, thư mục '{out_dir}' giữ nguyên như trước. "
+            "Chạy lại lệnh để lập cả bộ.",
+            err=True,
+        )
+        ctx.exit(1)
     if as_json:
         emit_json([letter.to_dict() for letter in written])
         return

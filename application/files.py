@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -60,17 +62,15 @@ def _why(path: Path, error: OSError) -> str:
 @dataclass(frozen=True)
 class Keep:
     """A file already at a target is kept and the command refused: someone may have
-    filled it in or edited it. `may_be`: what it may be; `otherwise`: how to write
-    anyway."""
+    filled it in or edited it. `may_be`: what it may be; `remedy`: what to do instead."""
 
     may_be: str = "có thể là sổ đã điền"
-    otherwise: str = "xóa tệp đó trước"
+    remedy: str = "chọn tên tệp khác, hoặc xóa tệp đó trước"
 
     def check(self, target: Path) -> None:
         if target.exists():
             raise DomainError(
-                f"Tệp '{target}' đã có: không ghi đè ({self.may_be}). Hãy chọn tên tệp "
-                f"khác, hoặc {self.otherwise}."
+                f"Tệp '{target}' đã có: không ghi đè ({self.may_be}). Hãy {self.remedy}."
             )
 
 
@@ -81,7 +81,7 @@ KEEP_FILLED_IN = Keep()
 
 def replaceable(may_be: str) -> Keep:
     """Kept unless the command is given --replace."""
-    return Keep(may_be, "thêm --replace để ghi đè")
+    return Keep(may_be, "chọn tên tệp khác, hoặc thêm --replace để ghi đè")
 
 
 def check_target(path: str | Path, keep: Keep | None = None) -> Path:
@@ -131,3 +131,92 @@ def folder_for_files(path: str | Path) -> Path:
     except OSError as exc:
         raise CannotWrite(folder, exc) from None
     return folder
+
+
+class Staging:
+    """The files of a set being written (`written_together`), each under its own name
+    in a hidden folder beside their places."""
+
+    def __init__(self, folder: Path, staging: Path, keep: Keep | None) -> None:
+        self.folder, self.staging, self.keep = folder, staging, keep
+        self.names: list[str] = []
+
+    @contextmanager
+    def file(self, name: str) -> Iterator[IO[bytes]]:
+        """A binary handle on the file that becomes `name` in the folder with the others."""
+        target = check_target(self.folder / name, self.keep)
+        try:
+            with (self.staging / name).open("wb") as handle:
+                yield handle
+        except OSError as exc:
+            raise CannotWrite(target, exc) from None
+        self.names.append(name)
+
+
+@contextmanager
+def written_together(path: str | Path, keep: Keep | None = None) -> Iterator[Staging]:
+    """Files written into the folder at `path` (made if need be) all or none.
+
+    Each is written in a hidden folder inside it and they are moved into place, a
+    rename each, once the block has ended without error. On any error before that,
+    Ctrl-C (KeyboardInterrupt) included, none reaches its place: a re-run would find
+    some of the set there and, taking them for files someone may have edited
+    (`keep`), refuse. An error while moving them puts back what was moved (see
+    `_move_into_place`); a folder made for them and left empty goes too.
+    """
+    folder = Path(path)
+    made = _missing_folders(folder)
+    try:
+        folder = folder_for_files(folder)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".nhiemvu-", suffix=".partial", dir=folder))
+        except OSError as exc:
+            raise CannotWrite(folder, exc) from None
+        try:
+            files = Staging(folder, staging, keep)
+            yield files
+            _move_into_place(files, staging / ".replaced")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for made_folder in made:  # the deepest first; each only if left empty
+            with suppress(OSError):
+                made_folder.rmdir()
+        raise
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders `folder_for_files(folder)` would make, the deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _move_into_place(files: Staging, replaced: Path) -> None:
+    """Every staged file to its place, or none: on any error, Ctrl-C included, each
+    file moved is taken back — removed if this run created it, the one it replaced
+    put back otherwise (kept in `replaced` until the set is in place)."""
+    begun: list[str] = []
+    target = files.folder
+    try:
+        replaced.mkdir()
+        for name in files.names:
+            target = files.folder / name
+            if files.keep is not None:
+                files.keep.check(target)  # written meanwhile by someone else
+            begun.append(name)
+            if target.exists():
+                os.replace(target, replaced / name)
+            os.replace(files.staging / name, target)
+    except BaseException as exc:
+        for name in reversed(begun):
+            with suppress(OSError):
+                if (replaced / name).exists():
+                    os.replace(replaced / name, files.folder / name)
+                elif not (files.staging / name).exists():  # this run's file, in place
+                    (files.folder / name).unlink()
+        if isinstance(exc, OSError):
+            raise CannotWrite(target, exc) from None
+        raise

@@ -24,7 +24,7 @@ from workflow.text import printable
 
 from . import loading
 from .cutoffs import check_not_future
-from .files import folder_for_files, written_whole
+from .files import Keep, written_together
 
 FONT = "Times New Roman"
 TABLE_HEADINGS = (
@@ -101,7 +101,9 @@ def write_letters(
 ) -> list[Letter]:
     """Write one draft per agency with overdue tasks; returns what was written. A
     draft already in the folder is someone's to finish: kept unless `replace`, and
-    then nothing is written (not some letters of the set)."""
+    then nothing is written (not some letters of the set). The set is written whole
+    or not at all, interrupted or failing part-way too (files.written_together): a
+    few drafts left behind would make the next run refuse, as if edited."""
     check_not_future(as_of, today)
     if agency is not None:
         agency = norm_code(agency)
@@ -110,7 +112,7 @@ def write_letters(
     if not groups:
         return []
     agencies = loading.load_agencies(connection)
-    out_dir = folder_for_files(out_dir)
+    out_dir = Path(out_dir)
     paths = {code: out_dir / file_name(code, as_of) for code in groups}
     there = [path.name for path in paths.values() if path.exists()]
     if there and not replace:
@@ -120,12 +122,20 @@ def write_letters(
             "--replace để lập lại."
         )
     letters = []
-    for code, tasks in groups.items():
-        document = build_letter(agencies.get(code), code, tasks, as_of)
-        with written_whole(paths[code]) as handle:
-            document.save(handle)
-        letters.append(Letter(code, paths[code], [t.id for t in tasks]))
+    with written_together(out_dir, None if replace else KEEP_DRAFTS) as drafts:
+        for code, tasks in groups.items():
+            document = build_letter(agencies.get(code), code, tasks, as_of)
+            with drafts.file(paths[code].name) as handle:
+                document.save(handle)
+            letters.append(Letter(code, paths[code], [t.id for t in tasks]))
     return letters
+
+
+# A draft saved under a letter's name while the set was being written.
+KEEP_DRAFTS = Keep(
+    "có thể là dự thảo đã được sửa",
+    "chọn thư mục khác (--out), xóa tệp đó, hoặc thêm --replace để lập lại",
+)
 
 
 def _check_standing(agency: Agency, as_of: date) -> None:

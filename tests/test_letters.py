@@ -240,6 +240,86 @@ def test_a_draft_in_the_folder_is_not_overwritten_unless_asked(ledger_url, tmp_p
     assert (out / "SXD_don-doc_2024-04-15.docx").exists()
 
 
+def _fails_on_call(number, monkeypatch, module, name, error):
+    """`module.name` raising `error` on its call `number`: a run stopped part-way."""
+    real, calls = getattr(module, name), []
+
+    def flaky(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == number:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, flaky)
+
+
+def test_a_run_stopped_part_way_leaves_no_draft(ledger_url, tmp_path, monkeypatch):
+    """Ctrl-C after SXD's letter was made: had it stayed in the folder, the run again
+    would refuse it as a draft someone may have edited."""
+    from application import letters
+
+    _fails_on_call(2, monkeypatch, letters, "build_letter", KeyboardInterrupt())
+    out = tmp_path / "cong-van" / "thu"
+    stopped = run(ledger_url, "letters", "--as-of", AS_OF, "--out", str(out))
+    assert stopped.exit_code == 1
+    assert stopped.stderr == (
+        f"Đã dừng: không lập dự thảo nào, thư mục '{out}' giữ nguyên như trước. Chạy lại "
+        "lệnh để lập cả bộ.\n"
+    )
+    assert stopped.stdout == ""
+    assert not (tmp_path / "cong-van").exists()  # the folders it made, too
+    monkeypatch.undo()
+    again = run(ledger_url, "letters", "--as-of", AS_OF, "--out", str(out))
+    assert again.exit_code == 0, again.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "STC_don-doc_2024-04-15.docx",
+        "SXD_don-doc_2024-04-15.docx",
+    ]
+
+
+def test_a_replacing_run_that_fails_part_way_keeps_the_drafts_there(
+    ledger_url, tmp_path, monkeypatch
+):
+    """--replace too: all the drafts replaced, or none — failing while the letters are
+    made, or while they are moved into place (the first moved is taken back)."""
+    from application import files, letters
+
+    out = tmp_path / "thu"
+    out.mkdir()
+    drafts = {name: f"edited {name}".encode() for name in (
+        "STC_don-doc_2024-04-15.docx", "SXD_don-doc_2024-04-15.docx")}  # fmt: skip
+    for name, data in drafts.items():
+        (out / name).write_bytes(data)
+    (out / "ghi-chu.txt").write_text("not a draft", "utf-8")
+    replace = ["letters", "--as-of", AS_OF, "--out", str(out), "--replace"]
+
+    _fails_on_call(2, monkeypatch, letters, "build_letter", RuntimeError("the disk"))
+    failed = run(ledger_url, *replace)
+    assert isinstance(failed.exception, RuntimeError)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".docx"} == drafts
+    assert sorted(p.name for p in out.iterdir()) == [*drafts, "ghi-chu.txt"]
+    monkeypatch.undo()
+
+    # STC's letter in place, SXD's draft being moved aside.
+    _fails_on_call(3, monkeypatch, files.os, "replace", OSError(28, "No space left"))
+    failed = run(ledger_url, *replace)
+    assert failed.exit_code == 1
+    assert failed.stderr == (
+        f"Lỗi: Không ghi được tệp '{out / 'SXD_don-doc_2024-04-15.docx'}': ổ đĩa đã đầy.\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".docx"} == drafts
+    assert sorted(p.name for p in out.iterdir()) == [*drafts, "ghi-chu.txt"]
+    monkeypatch.undo()
+
+    for name in drafts:
+        (out / name).unlink()
+    # STC's letter in place, SXD's being moved there.
+    _fails_on_call(2, monkeypatch, files.os, "replace", KeyboardInterrupt())
+    stopped = run(ledger_url, "letters", "--as-of", AS_OF, "--out", str(out))
+    assert stopped.exit_code == 1 and "không lập dự thảo nào" in stopped.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["ghi-chu.txt"]
+
+
 def test_no_letter_for_an_agency_closed_by_the_cut_off(ledger_url, tmp_path):
     app = App(ledger_url, "tester")
     app.ledger.dissolve_agency("STC", D("2024-04-10"), "Sáp nhập", into="SXD")
