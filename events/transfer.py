@@ -388,15 +388,16 @@ def _import_rows(
     last_recorded_at = None
     closed = False
     while True:
-        line = source.readline(MAX_LINE_BYTES + 1)
-        if not line:
+        read = source.readline(MAX_LINE_BYTES + 1)
+        if not read:
             break
         line_number += 1
-        if len(line) > MAX_LINE_BYTES:
+        if len(read) > MAX_LINE_BYTES:
             raise TransferError(
                 f"Dòng {line_number} dài quá {MAX_LINE_BYTES // (1024 * 1024)} MB: "
                 "không phải tệp xuất sổ sự kiện."
             )
+        line = _as_exported(read, line_number)
         if closed:
             raise TransferError(
                 f"Dòng {line_number} ở sau dòng kết thúc của tệp: tệp đã bị ghép hoặc sửa."
@@ -404,7 +405,7 @@ def _import_rows(
         if line.startswith(_CLOSING_PREFIX):
             _check_closing(line, line_number, TransferResult(expected - 1, prev_hash))
             closed = True
-            batch_bytes += len(line)
+            batch_bytes += len(read)
             continue
         row, texts = _decoded(line, line_number)
         _check_link(row, texts, expected, prev_hash, f"ở dòng {line_number} của tệp")
@@ -415,7 +416,7 @@ def _import_rows(
         if not batch:
             first_line_of_batch = line_number
         batch.append({**row, **texts})
-        batch_bytes += len(line)
+        batch_bytes += len(read)
         if len(batch) >= batch_size:
             _insert(connection, batch, first_line_of_batch, line_number)
             batch = []
@@ -441,6 +442,27 @@ def _import_rows(
         .values(last_position=count, last_hash=prev_hash, last_recorded_at=last_recorded_at)
     )
     return TransferResult(count, prev_hash)
+
+
+_BOM = "\ufeff".encode()
+_UTF16_BOMS = ("\ufeff".encode("utf-16-le"), "\ufeff".encode("utf-16-be"))
+
+
+def _as_exported(line: bytes, line_number: int) -> bytes:
+    """The line as the exporter wrote it, whatever a copy through Windows did to what
+    the hashes do not cover: a CRLF line end (the JSON itself holds no carriage
+    return: a string's is written `\\r`), and a UTF-8 byte-order mark before the
+    first line. A file saved as UTF-16 is said as such, not as one edited."""
+    if line_number == 1:
+        if line.startswith(_UTF16_BOMS):
+            raise TransferError(
+                "Tệp được lưu ở bảng mã UTF-16 (như Notepad ghi khi chọn 'Unicode'), không "
+                "phải UTF-8 như tệp xuất: hãy dùng chính tệp đã xuất, hoặc lưu lại ở UTF-8."
+            )
+        line = line.removeprefix(_BOM)
+    if line.endswith(b"\r\n"):
+        line = line[:-2] + b"\n"
+    return line
 
 
 def _check_closing(line: bytes, line_number: int, read: TransferResult) -> None:

@@ -248,6 +248,48 @@ def test_imported_log_accepts_new_commands(source_file, db_url):
     assert "SDL" in {a["code"] for a in listed}
 
 
+BOM = "\ufeff".encode()
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        lambda data: data.replace(b"\n", b"\r\n"),  # Windows line ends
+        lambda data: BOM + data,  # a UTF-8 byte-order mark, as Notepad saves
+        lambda data: BOM + data.replace(b"\n", b"\r\n"),
+    ],
+    ids=["crlf", "bom", "bom-crlf"],
+)
+def test_a_file_copied_through_windows_is_imported(source_url, source_file, db_url, tmp_path, copy):
+    """Line ends and a byte-order mark are no part of the hashed JSON: a file that went
+    through Windows is the log it was, not one "edited outside the system"."""
+    copied = tmp_path / "so-su-kien.jsonl"
+    copied.write_bytes(copy(source_file.read_bytes()))
+    result = run(db_url, "events", "import", str(copied))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert state(db_url)[:3] == state(source_url)[:3]
+    assert snapshot(db_url) == snapshot(source_url)
+    again = run(db_url, "events", "export", "--out", "-")
+    assert again.stdout_bytes == source_file.read_bytes()
+
+
+def test_what_a_copy_does_not_do_is_still_refused(source_file, db_url, tmp_path):
+    """A byte-order mark after the first line (files joined), a carriage return not at
+    a line end, a file saved as UTF-16: each said for what it is."""
+    lines = _lines(source_file)
+    for number, changed in ((2, BOM + lines[1]), (3, lines[2][:-1] + b"\r\r\n")):
+        edited = tmp_path / f"edited-{number}.jsonl"
+        edited.write_bytes(b"".join([*lines[: number - 1], changed, *lines[number:]]))
+        message = refused(db_url, edited)
+        assert f"Dòng {number} " in message, message
+    wide = tmp_path / "utf-16.jsonl"
+    wide.write_bytes(source_file.read_text("utf-8").encode("utf-16"))
+    message = refused(db_url, wide)
+    assert "bảng mã UTF-16" in message and "lưu lại ở UTF-8" in message
+    assert "bị sửa" not in message
+    assert state(db_url) == EMPTY
+
+
 # -- refusals --------------------------------------------------------------------------
 
 
