@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,7 +92,7 @@ def events_export(ctx, out_path, replace, as_json):
 
 
 @click.command("import", cls=NhiemvuCommand)
-@click.argument("file", type=click.Path(dir_okay=False), metavar="TỆP")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), metavar="TỆP")
 @click.option(
     "--expect-hash",
     type=HASH,
@@ -103,23 +104,21 @@ def events_export(ctx, out_path, replace, as_json):
 @click.pass_context
 def events_import(ctx, file, expect_hash, as_json):
     """Nạp sổ sự kiện từ tệp JSON Lines vào một cơ sở dữ liệu trống, rồi dựng lại các bảng
-    dẫn xuất. Tệp bị sửa, bị cắt hoặc thiếu dòng bị từ chối; khi đó không ghi gì cả."""
+    dẫn xuất. Tệp bị sửa, bị cắt hoặc thiếu dòng bị từ chối; khi đó không ghi gì cả.
+    TỆP là '-' thì đọc từ stdin (`events export --out - | … events import -`)."""
     from events.transfer import TransferError
 
     app = get_app(ctx)
-    try:
-        handle = open(file, "rb")  # noqa: SIM115 - closed below, after the progress bar
-    except FileNotFoundError:
-        raise TransferError(f"Không tìm thấy tệp '{file}'.") from None
-    try:
-        size = os.fstat(handle.fileno()).st_size
-        label = "Đang kiểm tra, nạp sổ sự kiện và dựng các bảng dẫn xuất"
-        with progress_bar(size, label) as tick:
-            result, rebuilt = app.import_log(handle, progress=tick, expect_hash=expect_hash)
-    except TransferError as exc:
-        raise TransferError(f"Tệp {file}: {exc}") from None
-    finally:
-        handle.close()
+    shown = "stdin" if file == "-" else file
+    with _input(file) as handle:
+        try:
+            label = "Đang kiểm tra, nạp sổ sự kiện và dựng các bảng dẫn xuất"
+            with progress_bar(_size(handle), label) as tick:
+                result, rebuilt = app.import_log(handle, progress=tick, expect_hash=expect_hash)
+        except TransferError as exc:
+            raise TransferError(
+                f"{'Dữ liệu từ' if file == '-' else 'Tệp'} {shown}: {exc}"
+            ) from None
     if as_json:
         emit_json(
             {
@@ -131,9 +130,41 @@ def events_import(ctx, file, expect_hash, as_json):
         )
         return
     click.echo(
-        f"Đã nạp {grouped(result.count)} sự kiện từ {file} (vị trí 1–{grouped(result.count)}), chuỗi mã băm "
+        f"Đã nạp {grouped(result.count)} sự kiện từ {shown} (vị trí 1–{grouped(result.count)}), chuỗi mã băm "
         f"hợp lệ; mã băm cuối: {result.last_hash}. Đã dựng lại các bảng dẫn xuất."
     )
+
+
+@contextmanager
+def _input(path: str) -> Iterator[BinaryIO]:
+    """The file to import, or standard input for '-' (left open: it is not ours)."""
+    from events.transfer import TransferError
+
+    if path == "-":
+        stdin = sys.stdin.buffer
+        if stdin.isatty():
+            raise TransferError(
+                "'-' là đọc từ stdin, nhưng stdin đang là bàn phím: hãy chuyển tệp vào, ví "
+                "dụ `nhiemvu --db CŨ events export --out - | nhiemvu --db MỚI events "
+                "import -`, hoặc ghi tên tệp."
+            )
+        yield stdin
+        return
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise TransferError(f"Không tìm thấy tệp '{path}'.") from None
+    with handle:
+        yield handle
+
+
+def _size(handle: BinaryIO) -> int:
+    """The bytes the progress bar counts to; 0 (no bar) for a pipe, whose end is unknown."""
+    try:
+        status = os.fstat(handle.fileno())
+    except (OSError, ValueError):  # a stream with no file behind it
+        return 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
 @click.group("import", cls=NhiemvuGroup)

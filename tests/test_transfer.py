@@ -290,6 +290,66 @@ def test_what_a_copy_does_not_do_is_still_refused(source_file, db_url, tmp_path)
     assert state(db_url) == EMPTY
 
 
+def test_import_reads_standard_input(source_url, source_file, db_url):
+    """`events import -`, the other end of `events export --out -`."""
+    cut = CliRunner().invoke(
+        cli, ["--db", db_url, "events", "import", "-"], input=source_file.read_bytes()[:-40]
+    )
+    assert cut.exit_code == 1
+    assert cut.stderr.startswith("Lỗi: Dữ liệu từ stdin: Dòng ")
+    assert "không ghi gì" in cut.stderr
+    assert state(db_url) == EMPTY
+    exported = CliRunner().invoke(cli, ["--db", source_url, "events", "export", "--out", "-"])
+    result = CliRunner().invoke(
+        cli, ["--db", db_url, "events", "import", "-", "--json"], input=exported.stdout_bytes
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert json.loads(result.stdout)["file"] == "-"
+    assert state(db_url)[:3] == state(source_url)[:3]
+
+
+def test_standard_input_from_the_keyboard_is_refused(monkeypatch):
+    """'-' typed at a terminal would wait for a log typed by hand: said instead."""
+    import cli_transfer
+
+    class Keyboard(io.BytesIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(Keyboard()))
+    with pytest.raises(TransferError, match="stdin đang là bàn phím"), cli_transfer._input("-"):
+        pass
+
+
+def test_a_log_moves_through_a_pipe(source_url, source_file, tmp_path):
+    """`nhiemvu --db OLD events export --out - | nhiemvu --db NEW events import -`, as
+    processes of their own: a pipe has no size for the progress bar to count to."""
+    import subprocess
+
+    target = f"sqlite:///{tmp_path / 'moi.db'}"
+    nhiemvu = [sys.executable, "-c", "from cli import main; main()"]
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([*nhiemvu, "--db", target, "init"], cwd=repo, check=True, capture_output=True)
+    exporter = subprocess.Popen(
+        [*nhiemvu, "--db", source_url, "events", "export", "--out", "-"],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    importer = subprocess.run(
+        [*nhiemvu, "--db", target, "events", "import", "-"],
+        cwd=repo,
+        stdin=exporter.stdout,
+        capture_output=True,
+        text=True,
+    )
+    exporter.stdout.close()
+    assert exporter.wait() == 0
+    assert importer.returncode == 0, importer.stderr
+    assert importer.stdout.startswith(f"Đã nạp {len(_lines(source_file))} sự kiện từ stdin")
+    assert state(target)[:3] == state(source_url)[:3]
+
+
 # -- refusals --------------------------------------------------------------------------
 
 
