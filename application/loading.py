@@ -64,18 +64,20 @@ def directive_row(connection: Connection, typed: str, on: date | None = None):
 
 def directive_choice(connection: Connection, typed: str, on: date | None = None):
     """`directive_row`, and the warning when the number alone named several."""
-    base, year = numbering.split_year(typed)
-    family = numbering.directive_family(Raw(connection), base)
-    if not family:
-        # SQLite's LIKE ignores the case of ASCII letters only (numbers may hold Đ):
-        # compared in Python, over every number.
-        rows = connection.execute(sa.select(t.directives)).mappings().all()
-        family = [dict(r) for r in rows if numbering.of_the_family(r["number"], base)]
-    chosen, warnings = numbering.choose(family, year, on, typed)
+    chosen, warnings = find_directive(connection, typed, on)
     if chosen is None:
         known = connection.execute(sa.select(t.directives.c.number)).scalars().all()
         raise NotFound("văn bản chỉ đạo", typed, list(known))
     return chosen, warnings
+
+
+def find_directive(connection: Connection, typed: str, on: date | None = None):
+    """`directive_choice` without the refusal: (None, []) when no directive has the
+    number — for a caller that asks of many numbers, most of them new (an import),
+    and has no use for the suggestions a refusal looks for among every number."""
+    base, year = numbering.split_year(typed)
+    family = numbering.directive_family(Raw(connection), base)
+    return numbering.choose(family, year, on, typed)
 
 
 def iter_tasks(

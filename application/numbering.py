@@ -55,13 +55,12 @@ def directive_family(raw: Raw, number: str) -> list[dict[str, Any]]:
     """The directives keyed `number` or "`number` (year)", in any case (SQLite's LIKE
     ignores the case of ASCII letters, PostgreSQL's ILIKE of any; exactly, in Python)."""
     like = "LIKE" if raw.dialect.sqlite else "ILIKE"
-    bare, family = escaped(number), family_pattern(number)
-    if raw.dialect.sqlite:
-        # SQLite's LIKE folds the case of ASCII letters only: "12/KH-ĐT" missed
-        # "12/KH-đt (2024)", and the task went to another directive than on
-        # PostgreSQL. Any letter beyond ASCII matches any character here; Python
-        # keeps the family exactly.
-        bare, family = _ascii_or_any(bare), _ascii_or_any(family)
+    # SQLite's LIKE folds the case of ASCII letters only ("12/KH-ĐT" missed "12/KH-đt
+    # (2024)", and the task went to another directive than on PostgreSQL), and
+    # PostgreSQL's ILIKE folds others as its locale says: any letter beyond ASCII
+    # matches any character in the statement, and Python keeps the family exactly.
+    bare = _ascii_or_any(escaped(number))
+    family = _ascii_or_any(family_pattern(number))
     rows = raw.all(
         "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
         f"WHERE number {like} :bare ESCAPE '!' OR number {like} :family ESCAPE '!'",

@@ -21,7 +21,7 @@ from events.schema import log_head
 from events.sql import Raw
 from events.store import EventStore, StoreTransaction
 from workflow.dates import format_date, parse_period
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError
 from workflow.text import clipped, fold
 
 from .. import loading, numbering, streams
@@ -214,12 +214,19 @@ class _Importer:
         self.to_come: dict[str, dict[int, str]] = {}
         # The tasks of each directive the ledger had (see _edited_twin), with their keys.
         self.tasks_before: dict[str, list[tuple[Any, str]]] = {}
+        # While the rows are identified (nothing written yet), what the ledger answered
+        # for each number: a workbook names each directive on row after row.
+        self.directives_seen: dict[tuple[str, date | None], Any] | None = None
 
     def label(self, key: str) -> str:
         return self.headers.get(key) or COLUMN_BY_KEY[key].header
 
     def apply_all(self, parsed: list[ParsedRow]) -> list[RowResult]:
-        rows = [self._identify(p) for p in parsed]
+        self.directives_seen = {}
+        try:
+            rows = [self._identify(p) for p in parsed]
+        finally:
+            self.directives_seen = None  # the rows' writes change the answers
         # A task of the ledger that no row names any more may be one a row now edits
         # (see _edited_twin): known only once every row is identified.
         self.named = {row.task for row in rows if row.task is not None}
@@ -366,10 +373,13 @@ class _Importer:
         base, year = numbering.split_year(number)
         year = year or (issued_on.year if issued_on is not None else None)
         typed = base if year is None else numbering.with_year(base, year)
-        try:
-            return loading.directive_row(self.connection, typed, assigned_on)
-        except NotFound:
-            return None
+        seen, key = self.directives_seen, (typed.upper(), assigned_on)
+        if seen is not None and key in seen:
+            return seen[key]
+        found = loading.find_directive(self.connection, typed, assigned_on)[0]
+        if seen is not None:
+            seen[key] = found
+        return found
 
     def _number_to_come(self, number: str, issued_on: date | None) -> str:
         """The key a directive the ledger does not have yet will take (registered by
