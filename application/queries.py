@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.schema import events as event_rows
 from events.store import EventStore, RecordedEvent
 from workflow import history
 from workflow.agencies import KINDS, Agency
@@ -76,13 +75,7 @@ def _documents_naming(
     connection: Connection, store: EventStore, task_id: str, known_at: datetime
 ) -> list[dict[str, Any]]:
     """Documents naming the task that were recorded, and not yet retracted, by `known_at`."""
-    query = (
-        sa.select(event_rows.c.event_id)
-        .where(event_rows.c.stream_id.like("document:%"))
-        .where(event_rows.c.recorded_at <= known_at)
-        .order_by(event_rows.c.position)
-    )
-    events = [store.get_event(i, connection) for i in connection.execute(query).scalars()]
+    events = store.read_streams_of_kind("document", known_at, connection)
     return [
         fact
         for fact in facts_from_events(events)

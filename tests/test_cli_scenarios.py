@@ -425,3 +425,15 @@ def test_known_at_keeps_documents_that_were_already_recorded(nv):
     known = nv.task("K", "30/04/2023", "--known-at", "31/12/2099")
     assert [d["number"] for d in now["documents"]] == ["3/TB-VP"]
     assert known["documents"] == now["documents"]
+
+
+def test_known_at_leaves_out_a_document_retracted_by_then(nv):
+    nv.assign("K", "--lead", "SXD", "--deadline", "31/03/2023")
+    ids = [
+        nv.json("reprimand", "issue", "--kind", "nhac-nho", "--doc", number, "--on",
+                "05/04/2023", "--agency", "SXD", "--task", "K")["event_id"]
+        for number in ("3/TB-VP", "4/TB-VP")
+    ]  # fmt: skip
+    nv.ok("correct", ids[1], "--reason", "Ghi nhầm")
+    known = nv.task("K", "30/04/2023", "--known-at", "31/12/2099")
+    assert [d["number"] for d in known["documents"]] == ["3/TB-VP"]
