@@ -17,17 +17,25 @@ REPRIMAND_KINDS = {
 
 def _addressee_options(func):
     func = click.option(
-        "--person", "persons", multiple=True, metavar="HỌ_TÊN", help="Gửi tới cá nhân này."
+        "--person",
+        "persons",
+        multiple=True,
+        metavar="HỌ_TÊN",
+        help="Gửi tới cá nhân này (lặp lại được).",
     )(func)
     func = click.option(
         "--head",
         "heads",
         multiple=True,
         metavar="MÃ_CQ",
-        help="Gửi tới người đứng đầu cơ quan này.",
+        help="Gửi tới người đứng đầu cơ quan này (lặp lại được).",
     )(func)
     func = click.option(
-        "--agency", "agencies", multiple=True, metavar="MÃ_CQ", help="Gửi tới cơ quan này."
+        "--agency",
+        "agencies",
+        multiple=True,
+        metavar="MÃ_CQ",
+        help="Gửi tới cơ quan này (lặp lại được).",
     )(func)
     return func
 
@@ -54,7 +62,11 @@ def reprimand():
     help="Lĩnh vực: phê bình người đứng đầu kéo theo cấp phó.",
 )
 @click.option(
-    "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
+    "--task",
+    "task_ids",
+    multiple=True,
+    metavar="MÃ_NV",
+    help="Nhiệm vụ văn bản nhắc tới (lặp lại được).",
 )
 @click.option("--reason", default=None, metavar="LÝ_DO", help="Nội dung nhắc nhở, phê bình.")
 @click.option(
@@ -70,6 +82,9 @@ def reprimand_issue(
     ctx, kind, number, on, agencies, heads, persons, field, task_ids, reason, issuer, as_json
 ):
     """Ghi văn bản nhắc nhở / rút kinh nghiệm / phê bình.
+
+    Một văn bản gửi được nhiều nơi, nêu được nhiều nhiệm vụ: lặp lại --agency, --head,
+    --person, --task.
 
     \b
     Ví dụ:
@@ -99,14 +114,22 @@ def reprimand_issue(
 @click.option("--on", "on", type=DATE, required=True, help="Ngày ban hành.")
 @_addressee_options
 @click.option(
-    "--task", "task_ids", multiple=True, metavar="MÃ_NV", help="Nhiệm vụ văn bản nhắc tới."
+    "--task",
+    "task_ids",
+    multiple=True,
+    metavar="MÃ_NV",
+    help="Nhiệm vụ văn bản nhắc tới (lặp lại được).",
 )
 @click.option("--reason", default=None, metavar="LÝ_DO", help="Nội dung biểu dương.")
 @click.option("--issuer", default=None, metavar="NƠI_BAN_HÀNH", help="Nơi ban hành văn bản.")
 @json_option
 @click.pass_context
 def commend(ctx, number, on, agencies, heads, persons, task_ids, reason, issuer, as_json):
-    """Ghi văn bản biểu dương."""
+    """Ghi văn bản biểu dương.
+
+    Một văn bản gửi được nhiều nơi, nêu được nhiều nhiệm vụ: lặp lại --agency, --head,
+    --person, --task.
+    """
     _issue(
         ctx,
         "bieu_duong",

@@ -37,7 +37,7 @@ def agency_add(ctx, code, name, kind, as_json):
 @agency.command("rename")
 @click.argument("code", metavar="MÃ_CQ")
 @click.option("--name", required=True, metavar="TÊN", help="Tên mới.")
-@click.option("--on", "on", type=DATE, default=None, help="Ngày đổi tên.")
+@click.option("--on", "on", type=DATE, default=None, help="Ngày đổi tên (mặc định: hôm nay).")
 @click.pass_context
 def agency_rename(ctx, code, name, on):
     """Đổi tên cơ quan."""
@@ -88,7 +88,9 @@ def agency_dissolve(ctx, code, on, reason, into):
 
 
 @agency.command("list")
-@click.option("--on", "on", type=DATE, default=None, help="Người đứng đầu tại ngày này.")
+@click.option(
+    "--on", "on", type=DATE, default=None, help="Người đứng đầu tại ngày này (mặc định: hôm nay)."
+)
 @json_option
 @click.pass_context
 def agency_list(ctx, on, as_json):

@@ -213,7 +213,12 @@ def task_cancel(ctx, task_id, on, reason):
 @task.command("reassign")
 @click.argument("task_id", metavar="MÃ_NV")
 @click.option(
-    "--lead", "leads", multiple=True, required=True, metavar="MÃ_CQ", help="Cơ quan chủ trì mới."
+    "--lead",
+    "leads",
+    multiple=True,
+    required=True,
+    metavar="MÃ_CQ",
+    help="Cơ quan chủ trì mới (lặp lại được).",
 )
 @click.option("--on", "on", type=DATE, required=True, help="Ngày giao lại.")
 @click.option("--reason", default=None, metavar="LÝ_DO", help="Vì sao giao lại.")

@@ -222,3 +222,26 @@ def test_every_option_people_see_says_what_it_is_for():
         if isinstance(param, click.Option) and not param.hidden and not param.help
     ]
     assert silent == []
+
+
+def test_every_repeatable_option_says_so():
+    """One document to several agencies, heads and people is the rule (DOMAIN §7), one
+    task to several leads too: an option taken more than once says so, or people send
+    one document per addressee."""
+    silent = [
+        f"{' '.join(path)} {param.opts[0]}"
+        for path, command in _every_command(cli)
+        for param in command.params
+        if isinstance(param, click.Option)
+        and param.multiple
+        and "(lặp lại được)" not in (param.help or "")
+    ]
+    assert silent == []
+
+
+@pytest.mark.parametrize("path", [("agency", "rename"), ("agency", "list")])
+def test_a_date_that_defaults_to_today_says_so(path):
+    page = CliRunner().invoke(cli, [*path, "--help"], prog_name="nhiemvu")
+    assert page.exit_code == 0
+    (on,) = [line for line in page.output.splitlines() if line.lstrip().startswith("--on")]
+    assert on.rstrip().endswith("(mặc định: hôm nay)."), on
