@@ -59,7 +59,8 @@ def reprimand():
     "--field",
     default=None,
     metavar="LĨNH_VỰC",
-    help="Lĩnh vực: phê bình người đứng đầu kéo theo cấp phó.",
+    help="Lĩnh vực: phê bình của Chủ tịch gửi người đứng đầu (--head) kéo theo cấp phó "
+    "phụ trách lĩnh vực này.",
 )
 @click.option(
     "--task",

@@ -630,22 +630,19 @@ class Ledger(Corrections):
                         f"này được giao ngày {format_date(named.assigned_on)}: văn bản không "
                         "nhắc một nhiệm vụ chưa được giao. Kiểm tra lại --on hoặc --task."
                     )
-            cascade = kind == docs.PHE_BINH and _cascades_phe_binh(on, rulebook)
-            not_chairman = cascade and not docs.by_the_chairman(issuer)
+            book = _phe_binh_rulebook(on, rulebook) if kind == docs.PHE_BINH else None
+            cascade = book is not None and book.cascades_phe_binh_to_deputy(on)
             targets, warnings = docs.resolve_targets(
-                kind, on, addressees, agencies, nfc(field), cascade and not not_chairman
+                kind, on, addressees, agencies, nfc(field), cascade and docs.by_the_chairman(issuer)
             )
             if addressees.persons:
                 session = self._session(tx)
                 session.prefetch_all_agencies()
                 held = [row.agency for row in session.agencies.values() if row is not None]
                 warnings += docs.heads_addressed_by_name(addressees, filter(None, held), on)
-            if not_chairman and field and addressees.heads:
-                warnings.append(
-                    f"Văn bản do {nfc(issuer)} ban hành: theo TB 129/TB-UBND §2.8, chỉ khi Chủ "
-                    "tịch UBND thành phố phê bình người đứng đầu mới đồng thời phê bình cấp phó "
-                    "phụ trách lĩnh vực; không ai được phê bình kèm theo."
-                )
+            warnings += docs.field_reaching_no_one(
+                kind, addressees, nfc(field), on, nfc(issuer), book
+            )
             data = {
                 "number": number,
                 "kind": kind,
@@ -728,11 +725,18 @@ def _standing(tx: StoreTransaction, stream_id: str, event_type: str):
 def _cascades_phe_binh(on: date, rulebook: Rulebook | None) -> bool:
     """Whether a phê bình of a head issued `on` reaches the deputy in charge of its
     field: under `rulebook`, else under the one in force that day (none: no)."""
-    if rulebook is None:
-        from workflow.rulebook import rulebook_in_force_if_any  # noqa: PLC0415 - phê bình only
+    book = _phe_binh_rulebook(on, rulebook)
+    return book is not None and book.cascades_phe_binh_to_deputy(on)
 
-        rulebook = rulebook_in_force_if_any(on)
-    return rulebook is not None and rulebook.cascades_phe_binh_to_deputy(on)
+
+def _phe_binh_rulebook(on: date, rulebook: Rulebook | None) -> Rulebook | None:
+    """`rulebook`, else the one in force on `on` (None before QĐ 44/2019): read for a
+    phê bình only, which may cascade."""
+    if rulebook is not None:
+        return rulebook
+    from workflow.rulebook import rulebook_in_force_if_any  # noqa: PLC0415 - phê bình only
+
+    return rulebook_in_force_if_any(on)
 
 
 def _required(text: str | None, what: str) -> str:

@@ -1303,6 +1303,25 @@ def test_the_party_is_told_from_a_name(issuer, chairman):
     assert by_the_chairman(issuer) is chairman
 
 
+def test_a_field_is_warned_of_where_no_rulebook_cascades():
+    from dataclasses import replace
+
+    from workflow.documents import Addressees, field_reaching_no_one
+    from workflow.rulebook import rulebook_in_force
+
+    to_the_head = Addressees(heads=("SXD",))
+    (none,) = field_reaching_no_one(
+        "phe_binh", to_the_head, "xây dựng", date(2018, 5, 2), None, None
+    )
+    assert "ngày 02/05/2018 không có sổ quy tắc nào có hiệu lực" in none
+    book = replace(rulebook_in_force(date(2024, 5, 2)), cascade_phe_binh_to_deputy=False)
+    (off,) = field_reaching_no_one(
+        "phe_binh", to_the_head, "xây dựng", date(2024, 5, 2), None, book
+    )
+    assert f"theo sổ quy tắc {book.name}, có hiệu lực ngày 02/05/2024, phê bình người" in off
+    assert field_reaching_no_one("phe_binh", to_the_head, None, date(2024, 5, 2), None, book) == []
+
+
 def test_a_head_addressed_by_name_is_warned_of(city):
     """A document to a person counts for nobody's score: to a head named with --person
     instead of --head, it is said at once, with how to record it again."""
@@ -1355,6 +1374,38 @@ def test_no_cascade_for_a_milder_kind_or_a_field_without_deputy(city):
     assert [x["kind"] for x in json.loads(result.stdout)["targets"]] == ["head"]
     # The user is told that nobody else was criticised.
     assert "Lưu ý:" in result.stderr and "giao thông" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "on", "addressee", "why"),
+    [
+        # To the agency alone: no head is criticised, so no deputy with him.
+        ("phe-binh", "10/04/2023", "--agency", "văn bản không gửi người đứng đầu nào (--head)"),
+        # A milder kind: §2.8 cascades a phê bình only.
+        ("nhac-nho", "10/04/2023", "--head", "văn bản nhắc nhở không phê bình cấp phó"),
+        # Before TB 129/TB-UBND of 05/04/2023 brought the cascade in.
+        ("phe-binh", "04/04/2023", "--head", "văn bản ngày 04/04/2023, trước ngày 05/04/2023"),
+    ],
+)
+def test_a_field_that_reaches_no_deputy_is_warned_of(city, kind, on, addressee, why):
+    """--field is recorded with the document all the same, but the clerk who typed it
+    expected a deputy criticised too: told why nobody is, as for a Vice-Chairman's."""
+    before = city.event_count()
+    result = city.ok("reprimand", "issue", "--kind", kind, "--doc", "40/TB-VP", "--on", on,
+                     addressee, "SXD", "--field", "xây dựng", "--json")  # fmt: skip
+    assert city.event_count() == before + 1
+    out = json.loads(result.stdout)
+    stored = city.event(out["event_id"]).data
+    assert stored["field"] == "xây dựng"
+    assert [x["kind"] for x in stored["targets"]] == [addressee[2:]]  # no deputy
+    assert f"Lưu ý: Lĩnh vực 'xây dựng' (--field) không kéo theo ai: {why}" in result.stderr
+    assert result.stderr.count("Lưu ý:") == 1
+    if addressee == "--agency":
+        assert "ghi lại với --head SXD." in result.stderr
+    # What does reach the deputy is not warned of.
+    reached = city.ok("reprimand", "issue", "--kind", "phe-binh", "--doc", "41/TB-VP", "--on",
+                      "10/04/2023", "--head", "SXD", "--field", "xây dựng")  # fmt: skip
+    assert "Cấp phó: SXD — Trần Thị Bình" in reached.stdout and reached.stderr == ""
 
 
 def test_commend(city):

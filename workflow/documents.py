@@ -12,12 +12,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .agencies import Agency
 from .dates import format_date
 from .errors import DomainError
 from .text import fold, nfc
+
+if TYPE_CHECKING:
+    from .rulebook import Rulebook
 
 ISSUED = "document.issued"
 
@@ -140,6 +143,73 @@ def resolve_targets(
     for person in addressees.persons:
         targets.append(_target("person", None, person, None))
     return _unique(targets), warnings
+
+
+def field_reaching_no_one(
+    kind: str,
+    addressees: Addressees,
+    field: str | None,
+    issued_on: date,
+    issuer: str | None,
+    rulebook: Rulebook | None,
+) -> list[str]:
+    """A warning when `field` (--field) reaches no deputy, saying why: TB 129/TB-UBND
+    §2.8 cascades only a phê bình, of a head (--head), from the day the rulebook in
+    force (`rulebook`, None if none is) says, by the Chairman. A head without a deputy
+    for the field is resolve_targets' to say. The document is recorded all the same:
+    the field is a fact of it."""
+    if not field:
+        return []
+    retract = "hãy rút lại văn bản này (`nhiemvu correct MÃ_SỰ_KIỆN --reason …`) rồi ghi lại"
+    if kind != PHE_BINH:
+        return [
+            f"Lĩnh vực '{field}' (--field) không kéo theo ai: văn bản "
+            f"{KIND_LABELS[kind].lower()} không phê bình cấp phó phụ trách lĩnh vực, chỉ văn "
+            "bản phê bình người đứng đầu mới đồng thời phê bình cấp phó (TB 129/TB-UBND "
+            f"§2.8). Nếu văn bản là phê bình, {retract} với --kind phe-binh."
+        ]
+    if not addressees.heads:
+        heads = " hoặc ".join(f"--head {code}" for code in addressees.agencies) or "--head MÃ_CQ"
+        return [
+            f"Lĩnh vực '{field}' (--field) không kéo theo ai: văn bản không gửi người đứng đầu "
+            "nào (--head), mà chỉ khi phê bình người đứng đầu thì cấp phó phụ trách lĩnh vực "
+            "mới đồng thời bị phê bình (TB 129/TB-UBND §2.8). Nếu văn bản phê bình người đứng "
+            f"đầu, {retract} với {heads}."
+        ]
+    if rulebook is None or not rulebook.cascades_phe_binh_to_deputy(issued_on):
+        return [
+            f"Lĩnh vực '{field}' (--field) không kéo theo ai: {_no_cascade_on(issued_on, rulebook)}"
+        ]
+    if not by_the_chairman(issuer):
+        return [
+            f"Văn bản do {issuer} ban hành: theo TB 129/TB-UBND §2.8, chỉ khi Chủ tịch UBND "
+            "thành phố phê bình người đứng đầu mới đồng thời phê bình cấp phó phụ trách lĩnh "
+            "vực; không ai được phê bình kèm theo."
+        ]
+    return []
+
+
+def _no_cascade_on(issued_on: date, rulebook: Rulebook | None) -> str:
+    """Why a phê bình of a head issued that day reaches no deputy under `rulebook`."""
+    day = format_date(issued_on)
+    if rulebook is None:
+        return (
+            f"ngày {day} không có sổ quy tắc nào có hiệu lực, nên phê bình người đứng đầu "
+            "không kéo theo cấp phó phụ trách lĩnh vực."
+        )
+    start = rulebook.cascade_phe_binh_from
+    if not rulebook.cascade_phe_binh_to_deputy or start is None:  # None: from every day
+        return (
+            f"theo sổ quy tắc {rulebook.name}, có hiệu lực ngày {day}, phê bình người đứng đầu "
+            "không kéo theo cấp phó phụ trách lĩnh vực."
+        )
+    return (
+        f"văn bản ngày {day}, trước ngày {format_date(start)} là ngày phê bình người đứng đầu "
+        "bắt đầu kéo theo cấp phó phụ trách lĩnh vực (TB 129/TB-UBND §2.8; sổ quy tắc "
+        f"{rulebook.name}): phê bình khi đó chỉ tới người có tên. Nếu ngày ban hành ghi nhầm, "
+        "hãy rút lại văn bản này (`nhiemvu correct MÃ_SỰ_KIỆN --reason …`) rồi ghi lại với "
+        "đúng --on."
+    )
 
 
 def heads_addressed_by_name(
