@@ -182,8 +182,13 @@ def _issue(
 def correct(ctx, event, reason, as_json):
     """Rút lại một sự kiện ghi nhầm (sự kiện gốc vẫn ở trong sổ).
 
-    SỰ_KIỆN là mã sự kiện, hoặc mã nhiệm vụ và số thứ tự trong `nhiemvu task history`
-    (NV-00001#3).
+    \b
+    SỰ_KIỆN là một trong:
+      mã sự kiện (cột "Mã sự kiện" của `nhiemvu task history`, `agency history`);
+      số văn bản nhắc nhở, phê bình, biểu dương hoặc văn bản chỉ đạo (1234/UBND-TH,
+        "02/CT-UBND (2024)" khi số đó dùng cho văn bản nhiều năm);
+      mã nhiệm vụ và số thứ tự trong `nhiemvu task history` (NV-00001#3);
+      mã cơ quan và số thứ tự trong `nhiemvu agency history` (SXD#2).
     """
     from workflow.history import label
 

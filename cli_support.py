@@ -172,7 +172,18 @@ _LOOK_UP = {
         "Danh sách văn bản: `nhiemvu directive list`",
         "ghi văn bản: `nhiemvu directive add`",
     ),
-    "sự kiện": ("Mã các sự kiện của một nhiệm vụ: `nhiemvu task history MÃ_NV`", None),
+    # What `nhiemvu correct` takes (application.corrections).
+    "sự kiện hoặc văn bản": (
+        "Hãy ghi mã sự kiện; số văn bản nhắc nhở, phê bình, biểu dương (`nhiemvu report "
+        "reprimands`) hoặc số văn bản chỉ đạo (`nhiemvu directive list`); MÃ_NV#N, sự kiện "
+        "thứ N trong `nhiemvu task history MÃ_NV`; hoặc MÃ_CQ#N, trong `nhiemvu agency "
+        "history MÃ_CQ`",
+        None,
+    ),
+    "nhiệm vụ hoặc cơ quan": (
+        "Số thứ tự sự kiện: `nhiemvu task history MÃ_NV` hoặc `nhiemvu agency history MÃ_CQ`",
+        None,
+    ),
 }
 
 

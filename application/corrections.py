@@ -15,13 +15,15 @@ from datetime import date
 from events.sql import Raw
 from events.store import StoreTransaction
 from workflow import agencies as ag
+from workflow import documents as docs
 from workflow import tasks as tk
-from workflow.dates import LOCAL_TZ
+from workflow.dates import LOCAL_TZ, format_date
 from workflow.errors import DomainError, NotFound
 from workflow.history import label
+from workflow.text import code as norm_code
 from workflow.text import listed, nfc
 
-from . import references, streams
+from . import numbering, references, streams
 from .results import CommandResult
 
 DIRECTIVE_REGISTERED = "directive.registered"
@@ -270,33 +272,114 @@ class Corrections:
             )
 
     def _event_to_correct(self, tx: StoreTransaction, reference: str):
-        task_id, hash_sign, number = reference.rpartition("#")
-        if not hash_sign:
-            target = self.store.get_event(reference, connection=tx.connection)
-            if target is None:
-                raise NotFound("sự kiện", reference)
-            return target
-        task_id = task_id.strip().upper()
+        """The event `reference` names: its id; `NV-00001#3` or `SXD#2`, an event of a
+        task or an agency by its number in `task history` or `agency history`; or the
+        number of a document (reprimand, commendation) or a directive, for its issue or
+        registration not yet retracted."""
+        key, hash_sign, number = reference.rpartition("#")
+        if hash_sign:
+            found = self._numbered_in_history(tx, reference, key, number)
+        else:
+            found = self.store.get_event(reference, connection=tx.connection)
+        found = found or self._issued_as(tx, reference)
+        if found is not None:
+            return found
+        if hash_sign:
+            from . import loading  # noqa: PLC0415 - SQLAlchemy, for this refusal only
+
+            known = loading.task_ids(tx.connection) + loading.agency_codes(tx.connection)
+            raise NotFound("nhiệm vụ hoặc cơ quan", norm_code(key), known)
+        raise NotFound("sự kiện hoặc văn bản", reference)
+
+    def _numbered_in_history(self, tx: StoreTransaction, reference: str, key: str, number: str):
+        """The event `KEY#N` names: the Nth of task KEY or of agency KEY, as `task
+        history` and `agency history` number them; None if neither is in the log."""
+        key = norm_code(key)
         number = number.strip()
         # ASCII digits only: str.isdigit() also takes '²' and '٣', which int() refuses
         # or reads as another number than the one people see.
-        if not task_id or not (number.isascii() and number.isdigit()):
+        if not key or not (number.isascii() and number.isdigit()):
             raise DomainError(
-                f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu # và "
-                f"số thứ tự trong `nhiemvu task history`, ví dụ {task_id or 'NV-00001'}#2."
+                f"'{reference}' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ hoặc mã cơ "
+                "quan, dấu # và số thứ tự trong `nhiemvu task history` hoặc `nhiemvu agency "
+                f"history`, ví dụ {key or 'NV-00001'}#2."
             )
-        stream = tx.read_stream(streams.task(task_id))
-        if not stream:
-            from . import loading  # noqa: PLC0415 - SQLAlchemy, for this refusal only
-
-            raise NotFound("nhiệm vụ", task_id, loading.task_ids(tx.connection))
+        histories = [
+            (what, stream, command)
+            for what, stream, command in (
+                ("Nhiệm vụ", tx.read_stream(streams.task(key)), "task history"),
+                ("Cơ quan", tx.read_stream(streams.agency(key)), "agency history"),
+            )
+            if stream
+        ]
+        if not histories:
+            return None
         version = int(number)
+        if len(histories) > 1:
+            ids = [
+                f"{stream[version - 1].event_id} của {what.lower()}"
+                for what, stream, _ in histories
+                if 1 <= version <= len(stream)
+            ]
+            which = f" ({' hoặc '.join(ids)})" if ids else ""
+            raise DomainError(
+                f"{key} vừa là mã nhiệm vụ vừa là mã cơ quan: chưa rõ '{reference}' là sự kiện "
+                f"nào. Hãy ghi mã sự kiện{which}: xem `nhiemvu task history {key}` và "
+                f"`nhiemvu agency history {key}`."
+            )
+        ((what, stream, command),) = histories
         if not 1 <= version <= len(stream):
             raise DomainError(
-                f"Nhiệm vụ {task_id} không có sự kiện #{version}: các số thứ tự là 1–"
-                f"{len(stream)} (xem `nhiemvu task history {task_id}`)."
+                f"{what} {key} không có sự kiện #{version}: các số thứ tự là 1–"
+                f"{len(stream)} (xem `nhiemvu {command} {key}`)."
             )
         return stream[version - 1]
+
+    def _issued_as(self, tx: StoreTransaction, typed: str):
+        """The issue of the document, or the registration of the directive, numbered
+        `typed` (any case; the number alone names it in every year, with its year in
+        that one) that is not retracted; if all are, the last of them, which the checks
+        after refuse as retracted already. None if no document or directive has ever
+        had that number; several standing: refused, saying which and how to name one."""
+        typed = nfc(typed)
+        base, year = numbering.split_year(typed)
+        raw = Raw(tx.connection)
+        standing, retracted = [], []
+        for what, stream_of, issued, table in _NUMBERED:
+            keys = {stream_of(typed), stream_of(base)}
+            keys.update(stream_of(n) for n in numbering.family_numbers(raw, table, base))
+            for stream_id in sorted(keys):
+                stream = tx.read_stream(stream_id)
+                gone = retracted_ids(stream)
+                for event in (e for e in stream if e.type == issued):
+                    if year is None or int(event.data["issued_on"][:4]) == year:
+                        (retracted if event.event_id in gone else standing).append((what, event))
+        if len(standing) == 1:
+            return standing[0][1]
+        if not standing:
+            return max(retracted, key=lambda r: r[1].position)[1] if retracted else None
+        standing.sort(key=lambda found: found[1].position)
+        issued_on = [date.fromisoformat(e.data["issued_on"]) for _, e in standing]
+        named = "; ".join(
+            f"{what} {e.data['number']} ngày {format_date(on)} (mã sự kiện {e.event_id})"
+            for (what, e), on in zip(standing, issued_on, strict=True)
+        )
+        years = [on.year for on in issued_on]
+        how = "mã sự kiện của văn bản cần rút lại"
+        if len(set(years)) == len(years):  # a document and a directive of one year: no
+            example = numbering.with_year(base, years[-1])
+            how = f'số kèm năm (ví dụ `nhiemvu correct "{example}" --reason …`) hoặc {how}'
+        raise DomainError(
+            f"Số {typed} là của {len(standing)} văn bản chưa rút lại: {named}. Hãy ghi {how}."
+        )
+
+
+# Numbers `nhiemvu correct` takes for the event that recorded them: what the number is
+# of, its stream, the event, and the projection table of the standing ones.
+_NUMBERED = (
+    ("văn bản", streams.document, docs.ISSUED, "proj_documents"),
+    ("văn bản chỉ đạo", streams.directive, DIRECTIVE_REGISTERED, "proj_directives"),
+)
 
 
 # What a rating does not read: escalation's own steps and passes.

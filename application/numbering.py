@@ -52,8 +52,25 @@ def _ascii_or_any(pattern: str) -> str:
 
 
 def directive_family(raw: Raw, number: str) -> list[dict[str, Any]]:
-    """The directives keyed `number` or "`number` (year)", in any case (SQLite's LIKE
-    ignores the case of ASCII letters, PostgreSQL's ILIKE of any; exactly, in Python)."""
+    """The directives keyed `number` or "`number` (year)", in any case."""
+    rows = _family(raw, "number, issued_on, kind, issuer, title", "proj_directives", number)
+    keys = ("number", "issued_on", "kind", "issuer", "title")
+    return [
+        {**dict(zip(keys, row, strict=True)), "issued_on": raw.dialect.to_day(row[1])}
+        for row in rows
+    ]
+
+
+def family_numbers(raw: Raw, table: str, number: str) -> list[str]:
+    """The keys of `table` (proj_directives, proj_documents) that are `number` or
+    "`number` (year)", in any case."""
+    return [row[0] for row in _family(raw, "number", table, number)]
+
+
+def _family(raw: Raw, columns: str, table: str, number: str) -> list[tuple]:
+    """The rows of `table` keyed `number` or "`number` (year)", in any case (SQLite's
+    LIKE ignores the case of ASCII letters, PostgreSQL's ILIKE of any; exactly, in
+    Python); `columns` begins with the key."""
     like = "LIKE" if raw.dialect.sqlite else "ILIKE"
     # SQLite's LIKE folds the case of ASCII letters only ("12/KH-ĐT" missed "12/KH-đt
     # (2024)", and the task went to another directive than on PostgreSQL), and
@@ -62,16 +79,11 @@ def directive_family(raw: Raw, number: str) -> list[dict[str, Any]]:
     bare = _ascii_or_any(escaped(number))
     family = _ascii_or_any(family_pattern(number))
     rows = raw.all(
-        "SELECT number, issued_on, kind, issuer, title FROM proj_directives "
+        f"SELECT {columns} FROM {table} "
         f"WHERE number {like} :bare ESCAPE '!' OR number {like} :family ESCAPE '!'",
         {"bare": bare, "family": family},
     )
-    keys = ("number", "issued_on", "kind", "issuer", "title")
-    return [
-        {**dict(zip(keys, row, strict=True)), "issued_on": raw.dialect.to_day(row[1])}
-        for row in rows
-        if of_the_family(row[0], number)
-    ]
+    return [row for row in rows if of_the_family(row[0], number)]
 
 
 def of_the_family(key: str, number: str) -> bool:

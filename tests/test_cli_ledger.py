@@ -1488,12 +1488,112 @@ def test_correct_an_event_by_its_number_in_the_task_history(city):
         # Digits to str.isdigit(), not to people: '²' crashed int(), '٣' read as 3.
         (f"{task_id}#²", f"'{task_id}#²' không phải số thứ tự sự kiện"),
         (f"{task_id}#٣", f"'{task_id}#٣' không phải số thứ tự sự kiện"),
-        ("NV-09999#1", "Không tìm thấy nhiệm vụ 'NV-09999'"),
-        ("#3", "'#3' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ, dấu #"),  # not ''
+        ("NV-09999#1", "Không tìm thấy nhiệm vụ hoặc cơ quan 'NV-09999'"),
+        ("#3", "'#3' không phải số thứ tự sự kiện: hãy viết mã nhiệm vụ hoặc mã cơ quan, dấu #"),
         (f"{task_id}#4", "Không rút lại một sự kiện điều chỉnh"),
     ):
         refused = city.fails("correct", reference, "--reason", "x")
         assert fragment in refused.stderr, (reference, refused.stderr)
+
+
+def test_correct_an_agency_event_by_its_number_in_the_agency_history(city):
+    """`agency history` numbers the events as `task history` does: SXD#3 is its third."""
+    deputy = city.json("agency", "history", "SXD")[2]
+    assert deputy["type"] == "agency.deputy_appointed"
+    before = city.event_count()
+    done = city.ok("correct", "sxd #3", "--reason", "Ghi nhầm cấp phó")
+    assert done.stdout == f"Đã rút lại sự kiện {deputy['id']} (Ghi cấp phó).\n"
+    assert city.event_count() == before + 1
+    assert [e["retracted"] for e in city.json("agency", "history", "SXD")] == [
+        False, False, True, False,
+    ]  # fmt: skip
+    assert city.json("agency", "list")[2]["deputies"] == []  # SKHDT, STC, SXD
+    for reference, fragment in (
+        ("SXD#9", "Lỗi: Cơ quan SXD không có sự kiện #9: các số thứ tự là 1–4 (xem `nhiemvu "
+                  "agency history SXD`)."),
+        ("SXDD#2", "Lỗi: Không tìm thấy nhiệm vụ hoặc cơ quan 'SXDD'. Có phải ý bạn là: SXD?"),
+        ("SXD#3", f"Sự kiện {deputy['id']} đã được rút lại trước đó."),
+    ):  # fmt: skip
+        refused = city.fails("correct", reference, "--reason", "x")
+        assert fragment in refused.stderr, (reference, refused.stderr)
+    # A task given an agency's code as its id: SXD#1 could be either.
+    task_id = assign(city, "--lead", "STC", "--no-deadline", "--id", "sxd")
+    assignment = city.json("task", "history", task_id)[0]["id"]
+    refused = city.fails("correct", "SXD#1", "--reason", "x")
+    registration = city.json("agency", "history", "SXD")[0]["id"]
+    assert refused.stderr == (
+        "Lỗi: SXD vừa là mã nhiệm vụ vừa là mã cơ quan: chưa rõ 'SXD#1' là sự kiện nào. Hãy "
+        f"ghi mã sự kiện ({assignment} của nhiệm vụ hoặc {registration} của cơ quan): xem "
+        "`nhiemvu task history SXD` và `nhiemvu agency history SXD`.\n"
+    )
+
+
+def test_correct_a_document_or_a_directive_by_its_number(city):
+    """The clerk has the number of the document recorded by mistake at hand."""
+    issue = ["reprimand", "issue", "--kind", "nhac-nho", "--agency", "SXD"]
+    document = city.json(*issue, "--doc", "20/TB-VP", "--on", "10/04/2023")["event_id"]
+    before = city.event_count()
+    done = city.ok("correct", " 20/tb-vp ", "--reason", "Gửi nhầm cơ quan")
+    assert done.stdout.startswith(f"Đã rút lại sự kiện {document} (Văn bản nhắc nhở")
+    assert city.event_count() == before + 1
+    assert city.json("report", "reprimands", "--year", "2023")["reminder_docs"] == 0
+    again = city.fails("correct", "20/TB-VP", "--reason", "x")
+    assert f"Sự kiện {document} đã được rút lại trước đó." in again.stderr
+    # Recorded again under its number: the number names the one not retracted.
+    right = city.json(*issue[:-1], "STC", "--doc", "20/TB-VP", "--on", "10/04/2023")
+    city.ok("correct", "20/TB-VP", "--reason", "Ghi nhầm lần nữa")
+    assert city.event(right["event_id"]).stream_id == city.event(document).stream_id
+    assert city.json("report", "reprimands", "--year", "2023")["reminder_docs"] == 0
+
+    registered = city.json("directive", "add", "6/KH-UBND", "--date", "01/04/2023",
+                           "--title", "KH")["events"][0]  # fmt: skip
+    done = city.ok("correct", "6/kh-ubnd", "--reason", "Sai ngày")
+    assert done.stdout == f"Đã rút lại sự kiện {registered} (Ghi văn bản chỉ đạo).\n"
+    assert [r["number"] for r in city.json("directive", "list")] == [DIRECTIVE]
+    # Its checks stay: a directive with tasks is not retracted, by number either.
+    task_id = assign(city, "--lead", "SXD", "--no-deadline")
+    refused = city.fails("correct", DIRECTIVE.lower(), "--reason", "x")
+    assert refused.stderr.startswith(
+        f"Lỗi: Không rút lại được việc ghi văn bản {DIRECTIVE}: còn 1 nhiệm vụ giao theo văn "
+        f"bản này ({task_id})."
+    )
+
+
+def test_a_number_naming_several_documents_says_which_and_how_to_pick(city):
+    issue = ["reprimand", "issue", "--kind", "nhac-nho", "--agency", "SXD", "--doc", "7/UBND"]
+    first = city.json(*issue, "--on", "10/04/2023")["event_id"]
+    second = city.json(*issue, "--on", "10/04/2024")["event_id"]
+    refused = city.fails("correct", "7/ubnd", "--reason", "x")
+    assert refused.stderr == (
+        f"Lỗi: Số 7/ubnd là của 2 văn bản chưa rút lại: văn bản 7/UBND ngày 10/04/2023 (mã sự "
+        f"kiện {first}); văn bản 7/UBND (2024) ngày 10/04/2024 (mã sự kiện {second}). Hãy ghi "
+        'số kèm năm (ví dụ `nhiemvu correct "7/ubnd (2024)" --reason …`) hoặc mã sự kiện của '
+        "văn bản cần rút lại.\n"
+    )
+    done = city.ok("correct", "7/UBND (2024)", "--reason", "Ghi nhầm")
+    assert done.stdout.startswith(f"Đã rút lại sự kiện {second} ")
+    # The year also names a document keyed by its number alone, and the one left is
+    # named by the number alone now.
+    city.json(*issue, "--on", "11/04/2024")
+    done = city.ok("correct", "7/UBND (2023)", "--reason", "Ghi nhầm")
+    assert done.stdout.startswith(f"Đã rút lại sự kiện {first} ")
+    # A directive with a document's number, of the same year: only the ids tell them.
+    directive = city.json("directive", "add", "7/UBND", "--date", "01/04/2024", "--title", "KH")
+    refused = city.fails("correct", "7/UBND (2024)", "--reason", "x")
+    assert f"văn bản chỉ đạo 7/UBND ngày 01/04/2024 (mã sự kiện {directive['events'][0]})" in (
+        refused.stderr
+    )
+    assert refused.stderr.endswith("Hãy ghi mã sự kiện của văn bản cần rút lại.\n")
+
+
+def test_an_unknown_reference_names_every_way_to_name_an_event(city):
+    refused = city.fails("correct", "999/UBND-TH", "--reason", "x")
+    assert refused.stderr == (
+        "Lỗi: Không tìm thấy sự kiện hoặc văn bản '999/UBND-TH'. Hãy ghi mã sự kiện; số văn bản "
+        "nhắc nhở, phê bình, biểu dương (`nhiemvu report reprimands`) hoặc số văn bản chỉ đạo "
+        "(`nhiemvu directive list`); MÃ_NV#N, sự kiện thứ N trong `nhiemvu task history MÃ_NV`; "
+        "hoặc MÃ_CQ#N, trong `nhiemvu agency history MÃ_CQ`.\n"
+    )
 
 
 def test_extensions_are_recorded_in_the_order_they_were_approved(city):
