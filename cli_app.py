@@ -61,15 +61,26 @@ def stored_key(result) -> str:
     return result.stream_id.split(":", 1)[1]
 
 
-def report_result(result, as_json: bool, human: str) -> None:
+def report_result(
+    result, as_json: bool, human: str, data: dict | None = None, retractable: bool = True
+) -> None:
+    """A write's warnings, then its result: as JSON (`data`, by default the key, the
+    stream and the event ids), or `human` followed by the id of the event it recorded,
+    which `nhiemvu correct` takes should it have been recorded by mistake (unless it
+    is not `retractable`): for a document or an assessment, the clerk sees it nowhere
+    else at hand."""
     warn(result.warnings)
     if as_json:
         emit_json(
-            {
+            data
+            if data is not None
+            else {
                 "key": result.key,
                 "stream": result.stream_id,
                 "events": [e.event_id for e in result.events],
             }
         )
-    else:
-        click.echo(human)
+        return
+    click.echo(human)
+    if retractable:
+        click.echo(f"Mã sự kiện (để rút lại nếu ghi nhầm): {result.events[0].event_id}")

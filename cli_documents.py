@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from cli_app import LedgerCommands, report_result
-from cli_support import DATE, NhiemvuCommand, NhiemvuGroup, emit_json, json_option, warn
+from cli_support import DATE, NhiemvuCommand, NhiemvuGroup, json_option
 
 REPRIMAND_KINDS = {
     "nhac-nho": "nhac_nho",
@@ -162,16 +162,14 @@ def _issue(
         field=field,
         task_ids=list(task_ids),
     )
-    warn(result.warnings)
     targets = result.events[0].data["targets"]
-    if as_json:
-        emit_json({"doc": result.key, "event_id": result.events[0].event_id, "targets": targets})
-        return
-    click.echo(f"Đã ghi văn bản {result.key}. Nơi nhận:")
+    lines = [f"Đã ghi văn bản {result.key}. Nơi nhận:"]
     for target in targets:
         who = " — ".join(x for x in (target["agency"], target["person"]) if x)
         note = " (kéo theo, TB 129 §2.8)" if target["cascaded"] else ""
-        click.echo(f"  {TARGET_LABELS[target['kind']]}: {who}{note}")
+        lines.append(f"  {TARGET_LABELS[target['kind']]}: {who}{note}")
+    data = {"doc": result.key, "event_id": result.events[0].event_id, "targets": targets}
+    report_result(result, as_json, "\n".join(lines), data)
 
 
 @click.command(cls=NhiemvuCommand)
@@ -184,7 +182,7 @@ def correct(ctx, event, reason, as_json):
 
     \b
     SỰ_KIỆN là một trong:
-      mã sự kiện (cột "Mã sự kiện" của `nhiemvu task history`, `agency history`);
+      mã sự kiện (lệnh ghi in ra; cột "Mã sự kiện" của task history, agency history);
       số văn bản nhắc nhở, phê bình, biểu dương hoặc văn bản chỉ đạo (1234/UBND-TH,
         "02/CT-UBND (2024)" khi số đó dùng cho văn bản nhiều năm);
       mã nhiệm vụ và số thứ tự trong `nhiemvu task history` (NV-00001#3);
@@ -198,4 +196,5 @@ def correct(ctx, event, reason, as_json):
         result,
         as_json,
         f"Đã rút lại sự kiện {withdrawn['event_id']} ({label(withdrawn['event_type'])}).",
+        retractable=False,  # a retraction stands: a mistaken one is set right by a new event
     )

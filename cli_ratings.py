@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli_app import get_app
+from cli_app import get_app, report_result
 from cli_support import (
     DATE,
     DECIMAL,
@@ -305,6 +305,7 @@ def assess(ctx, code, year, criterion, points, reason, rulebook_path):
     from application import rating as ratings
 
     book = ratings.choose_rulebook(date(year, 12, 31), rulebook_path)
-    _app(ctx).ledger.record_assessment(code, year, criterion, points, reason, book)
+    result = _app(ctx).ledger.record_assessment(code, year, criterion, points, reason, book)
     shown = f"{points:g}".replace(".", ",")
-    click.echo(f"Đã ghi đánh giá {criterion} = {shown} điểm cho {code.upper()} năm {year}.")
+    human = f"Đã ghi đánh giá {criterion} = {shown} điểm cho {code.upper()} năm {year}."
+    report_result(result, False, human)

@@ -2449,9 +2449,54 @@ def test_a_confirmation_names_the_task_as_stored_not_as_typed(city):
     task_id = assign(city, "--lead", "SXD", "--no-deadline")
     typed = f" {task_id.lower()} "
     done = city.ok("task", "progress", typed, "--percent", "10", "--on", "20/04/2023")
-    assert done.stdout == f"Đã ghi tiến độ 10% cho {task_id}.\n"
+    assert done.stdout.splitlines()[0] == f"Đã ghi tiến độ 10% cho {task_id}."
     done = city.ok("task", "complete", typed, "--on", "21/04/2023")
-    assert done.stdout == f"Đã ghi hoàn thành {task_id}.\n"
+    assert done.stdout.splitlines()[0] == f"Đã ghi hoàn thành {task_id}."
+
+
+def printed_event(result) -> str:
+    """The id a write command prints for `nhiemvu correct`, on its last line."""
+    *_, last = result.stdout.splitlines()
+    label, _, event_id = last.rpartition(": ")
+    assert label == "Mã sự kiện (để rút lại nếu ghi nhầm)", result.stdout
+    return event_id
+
+
+def test_a_write_prints_the_event_id_correct_takes(city):
+    """A reprimand, a commendation, a directive or an assessment recorded by mistake
+    is withdrawn by the id of its event: each write prints it, as the last line."""
+    task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
+    writes = {
+        "document.issued": ("reprimand", "issue", "--kind", "phe-binh", "--doc", "50/TB-VP",
+                            "--on", "10/04/2023", "--head", "SXD", "--field", "xây dựng"),
+        "directive.registered": ("directive", "add", "8/KH-UBND", "--date", "01/04/2023",
+                                 "--title", "Kế hoạch"),
+        "assessment.recorded": ("assess", "SXD", "--year", "2023", "--criterion", "phoi_hop",
+                                "--points", "8", "--reason", "Chậm phối hợp"),
+        "task.progress_reported": ("task", "progress", task_id, "--percent", "20", "--on",
+                                   "20/03/2023"),
+        "agency.renamed": ("agency", "rename", "STC", "--name", "Sở Tài chính HP", "--on",
+                           "01/04/2023"),
+    }  # fmt: skip
+    for event_type, args in writes.items():
+        before = city.event_count()
+        result = city.ok(*args)
+        event = city.event(printed_event(result))
+        assert event.type == event_type and city.event_count() == before + 1, args
+    # The document's text names its addressees, then the id.
+    commended = city.ok("commend", "--doc", "51/TB-VP", "--on", "10/04/2023", "--agency", "SXD",
+                        "--agency", "STC")  # fmt: skip
+    lines = commended.stdout.splitlines()
+    assert lines[:3] == ["Đã ghi văn bản 51/TB-VP. Nơi nhận:", "  Cơ quan: SXD", "  Cơ quan: STC"]
+    document = printed_event(commended)
+    assert city.json("report", "reprimands", "--year", "2023")["commendation_docs"] == 1
+    # It is the id `correct` takes; a retraction, which is never retracted, prints none.
+    done = city.ok("correct", document, "--reason", "Ghi nhầm")
+    assert done.stdout == (
+        f"Đã rút lại sự kiện {document} (Văn bản nhắc nhở, rút kinh nghiệm, phê bình hoặc "
+        "biểu dương).\n"
+    )
+    assert city.json("report", "reprimands", "--year", "2023")["commendation_docs"] == 0
 
 
 def test_an_agency_is_not_closed_before_a_document_it_received(city):

@@ -31,7 +31,10 @@ def test_task_progress_does_not_import_sqlalchemy(db_url):
         "--db", db_url, "--actor", "tester", "task", "progress", task_id,
         "--percent", "75", "--on", "2023-05-02", "--note", "Đã trình",
     )  # fmt: skip
-    assert printed.strip() == f"Đã ghi tiến độ 75% cho {task_id}."
+    done, event_line = printed.strip().splitlines()
+    assert done == f"Đã ghi tiến độ 75% cho {task_id}."
+    event_id = event_line.removeprefix("Mã sự kiện (để rút lại nếu ghi nhầm): ")
+    assert nv.event(event_id).type == "task.progress_reported"
     assert not imported_sqlalchemy
     assert nv.event_count() == before + 1
     shown = nv.json("task", "show", task_id, "--as-of", "03/05/2023")
