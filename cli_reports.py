@@ -156,7 +156,10 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
             keep,
         )
     text_rows = [{**r, "issued_on": format_date(from_iso(r["issued_on"]))} for r in doc_rows]
-    output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, columns))
+    # The id `nhiemvu correct` takes, for a document recorded by mistake; not in the
+    # workbook, which is the report people read.
+    text_columns = [*columns, ("event_id", "Mã sự kiện")]
+    output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, text_columns))
     workbook_written(xlsx_path, as_json)
 
 

@@ -618,7 +618,7 @@ def test_directive_add_and_list_count_tasks(nv):
         "Chủ tịch UBND thành phố",
     )
     assert out["key"] == "02/CT-UBND" and out["stream"] == "directive:02/CT-UBND"
-    nv.ok("directive", "add", DIRECTIVE, "--date", "15/03/2023", "--title", "Kết luận")
+    conclusions = nv.json("directive", "add", DIRECTIVE, "--date", "15/03/2023", "--title", "Kết")
     for _ in range(2):
         nv.ok(
             "task",
@@ -640,17 +640,24 @@ def test_directive_add_and_list_count_tasks(nv):
             "issuer": "Chủ tịch UBND thành phố",
             "title": "Chỉ thị năm 2023",
             "tasks": 2,
+            "event_id": out["events"][0],  # what `nhiemvu correct` takes
         },
         {
             "number": DIRECTIVE,
             "issued_on": "2023-03-15",
             "kind": None,
             "issuer": None,
-            "title": "Kết luận",
+            "title": "Kết",
             "tasks": 0,
+            "event_id": conclusions["events"][0],
         },
     ]
     assert "06/02/2023" in nv.ok("directive", "list").stdout  # people read dd/mm/yyyy
+    # Registered again after a retraction, it is listed with its new registration.
+    nv.ok("correct", conclusions["events"][0], "--reason", "Sai ngày")
+    again = nv.json("directive", "add", DIRECTIVE, "--date", "16/03/2023", "--title", "Kết")
+    assert again["stream"] == conclusions["stream"]
+    assert nv.json("directive", "list")[1]["event_id"] == again["events"][0]
 
 
 def test_directives_of_one_day_are_listed_by_number(nv):
@@ -1793,6 +1800,34 @@ def test_correct_a_document_removes_it_from_the_task(city):
         "(Văn bản nhắc nhở, rút kinh nghiệm, phê bình hoặc biểu dương).\n"
     )
     assert city.task(task_id)["documents"] == []
+
+
+def test_the_reprimand_report_shows_the_id_correct_takes(city):
+    issue = ["reprimand", "issue", "--kind", "nhac-nho", "--on", "02/04/2023"]
+    first = city.json(*issue, "--doc", "15/TB-VP", "--agency", "SXD")["event_id"]
+    second = city.json(*issue, "--doc", "16/TB-VP", "--agency", "STC")["event_id"]
+    text = city.ok("report", "reprimands", "--year", "2023").stdout
+    heading, rule, *rows = text.split("\n\n", 1)[1].splitlines()
+    assert heading.split() == [
+        "Số",
+        "văn",
+        "bản",
+        "Loại",
+        "Ngày",
+        "Nơi",
+        "nhận",
+        "Mã",
+        "sự",
+        "kiện",
+    ]
+    assert [row.split() for row in rows] == [
+        ["15/TB-VP", "Nhắc", "nhở", "02/04/2023", "SXD", first],
+        ["16/TB-VP", "Nhắc", "nhở", "02/04/2023", "STC", second],
+    ]
+    city.ok("correct", rows[1].split()[-1], "--reason", "Gửi nhầm cơ quan")
+    numbers = [d["number"] for d in city.json("report", "reprimands", "--year", "2023")[
+        "reminder_documents"]]  # fmt: skip
+    assert numbers == ["15/TB-VP"]
 
 
 def test_a_retracted_document_can_be_recorded_again_under_its_number(city):

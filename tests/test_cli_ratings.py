@@ -272,7 +272,12 @@ def test_reports_read_as_vietnamese_text(sct):
     assert total[-2:] == ["16,67", "20,00"]
     text = sct.ok("report", "reprimands", "--year", "2024").stdout
     (first,) = [line for line in text.splitlines() if line.startswith("10/UBND-TH ")]
-    assert first.split() == ["10/UBND-TH", "Nhắc", "nhở", "20/03/2024", "SCT"]
+    (document,) = [
+        d
+        for d in sct.json("report", "reprimands", "--year", "2024")["reminder_documents"]
+        if d["number"] == "10/UBND-TH"
+    ]
+    assert first.split() == ["10/UBND-TH", "Nhắc", "nhở", "20/03/2024", "SCT", document["event_id"]]
     assert "nhac_nho" not in text and "phe_binh" not in text and "2024-" not in text
     scores = sct.ok("score", "--year", "2024", "--agency", "SCT").stdout.splitlines()
     assert scores[0] == "ĐIỂM TRÁCH NHIỆM NĂM 2024 (số liệu đến ngày 31/12/2024)"
