@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -157,6 +158,24 @@ def test_worked_example_agency_score(rulebook):
     assert "K6" not in {t.task_id for t in sct.tasks} and "K7" not in {t.task_id for t in sct.tasks}
 
 
+def test_worked_example_explanation_lists_each_due_task_under_its_status(rulebook):
+    sct = score_one(rulebook, EXAMPLE_TASKS, EXAMPLE_DOCUMENTS)
+    assert sct.explanation[1:5] == (
+        "Nhiệm vụ chủ trì đến hạn N = 5: 2 hoàn thành đúng hạn, 2 hoàn thành quá hạn, "
+        "1 quá hạn chưa hoàn thành.",
+        "Hoàn thành đúng hạn: K1 (hạn 31/01/2024, hoàn thành 25/01/2024); "
+        "K3 (hạn 30/06/2024, hoàn thành 28/06/2024).",
+        "Hoàn thành quá hạn: K2 (hạn 15/12/2023, hoàn thành 10/02/2024, chuyển từ trước kỳ); "
+        "K4 (hạn 31/07/2024, hoàn thành 20/08/2024).",
+        "Quá hạn chưa hoàn thành: K5 (hạn 30/11/2024).",
+    )
+    # A status no task has gets no line of its own.
+    only_done = score_one(rulebook, done(1))
+    assert not any(
+        line.startswith(("Hoàn thành quá hạn", "Quá hạn chưa")) for line in only_done.explanation
+    )
+
+
 def test_results_are_json_ready(example_ratings, rulebook):
     b = by_head(example_ratings, "Trịnh Thị B").to_dict()
     text = json.dumps(b, ensure_ascii=False)
@@ -253,6 +272,16 @@ def test_a_deadline_on_the_cutoff_day_still_open_counts_as_overdue(rulebook):
     assert (result.N, result.overdue) == (1, 1)
 
 
+def test_a_deadline_on_the_window_s_first_day_is_due_in_it_not_carried_over(rulebook):
+    first = WINDOW.start
+    result = score_one(rulebook, [task("open", first), task("done", first, completed=first)])
+    assert [(t.task_id, t.status, t.carried_over) for t in result.tasks] == [
+        ("done", "done_on_time", False),
+        ("open", "overdue", False),
+    ]
+    assert "chuyển từ trước kỳ" not in "\n".join(result.explanation)
+
+
 def test_deadlines_after_the_window_and_tasks_closed_before_it_are_not_due(rulebook):
     result = score_one(
         rulebook,
@@ -323,6 +352,9 @@ def test_latest_assessment_wins_and_other_years_are_ignored(rulebook):
         "Tiêu chí chung G = 25,5: Chất lượng tham mưu 10; Phối hợp 7 (lý do: Đánh giá lại sau "
         "giải trình); Chế độ báo cáo 8,5 (lý do: Báo cáo muộn 2 kỳ)."
     )
+    # Every assessment is in range and of a criterion the rulebook has: no note.
+    text = "\n".join(result.explanation)
+    assert "ngoài khoảng" not in text and "Bỏ qua" not in text
 
 
 def test_assessments_outside_the_criterion_range_or_unknown_are_explained(rulebook):
@@ -386,6 +418,19 @@ def test_the_same_document_given_twice_counts_once(rulebook):
     assert (result.criticisms, result.deductions) == (1, 5)
 
 
+@pytest.mark.parametrize("issued_on", [WINDOW.start, WINDOW.end])
+def test_a_document_on_the_window_s_first_or_last_day_counts(rulebook, issued_on):
+    result = score_one(rulebook, [], [doc("1/UBND", "nhac_nho", issued_on)])
+    assert (result.reminders, result.deductions) == (1, 2)
+
+
+def test_the_explanation_says_when_no_document_counted(rulebook):
+    nothing = "Không có văn bản nhắc nhở, rút kinh nghiệm, phê bình hay biểu dương."
+    assert nothing in score_one(rulebook).explanation
+    reminded = score_one(rulebook, [], [doc("9/UBND", "nhac_nho", D(2024, 2, 1))])
+    assert nothing not in reminded.explanation
+
+
 @pytest.mark.parametrize(("count", "bonus"), [(1, 2), (3, 6), (4, 6), (10, 6)])
 def test_bonus_is_capped(rulebook, count, bonus):
     documents = [doc(f"{i}/QĐ", "bieu_duong", D(2024, 5, 1 + i)) for i in range(count)]
@@ -414,6 +459,17 @@ def test_score_is_clamped_to_0_and_100(rulebook):
     assert "= 0 + 0 − 15 + 0 = 0,00 (tính được −15, giới hạn trong 0–100)." in "\n".join(
         bottom.explanation
     )
+
+
+def test_a_score_exactly_on_the_scale_s_ends_is_not_said_to_be_clamped(rulebook):
+    top = score_one(rulebook)
+    assert top.explanation[-3] == "Điểm S = T + G − trừ + thưởng = 70 + 30 − 0 + 0 = 100,00."
+    zero_g = [
+        Assessment("SCT", 2024, c, 0, "Không đạt")
+        for c in ("tham_muu", "phoi_hop", "che_do_bao_cao")
+    ]
+    bottom = score_one(rulebook, open_(1), [], zero_g)
+    assert "Điểm S = T + G − trừ + thưởng = 0 + 0 − 0 + 0 = 0,00." in bottom.explanation
 
 
 # -- bands and gates --------------------------------------------------------------------------
@@ -448,6 +504,8 @@ PRAISE3 = [doc(f"{i}/QĐ", "bieu_duong", D(2024, 5, 1 + i)) for i in range(3)]
         (done(2) + open_(1), NN2 + [doc("5/UBND", "nhac_nho", D(2024, 4, 1))], "70.67", "HTT", ()),
         (late(2), PB2 + [doc("30/TB", "phe_binh", D(2024, 4, 1))], "50.00", "HT", ()),
         (late(2), PB2 + [doc("30/TB", "phe_binh", D(2024, 4, 1))] + NN2[:1], "48.00", "KHT", ()),
+        # Share 1/4 on a score already in KHT: the gate caps nothing, so it is not listed.
+        (done(1) + open_(3), [], "47.50", "KHT", ()),
     ],
 )
 def test_bands_and_gates(rulebook, tasks, documents, score, band, gates):
@@ -474,6 +532,28 @@ def test_gate_explanations_name_the_reason_and_the_cap(rulebook):
     assert "Tỷ lệ hoàn thành 1/4 dưới 0,5: xếp Không hoàn thành nhiệm vụ" in low.explanation
 
 
+def test_the_htxs_criticism_gate_names_only_the_phe_binh_documents(rulebook):
+    result = score_one(rulebook, [], PB1 + NN2[:1])
+    assert result.gates == ("htxs_phe_binh",)
+    assert (
+        "Bị phê bình trong kỳ (số 12/TB-UBND): không xếp Hoàn thành xuất sắc nhiệm vụ "
+        "(tối đa Hoàn thành tốt nhiệm vụ)" in result.explanation
+    )
+
+
+@pytest.mark.parametrize(
+    ("switch", "tasks", "documents", "score"),
+    [
+        ("htxs_requires_no_overdue", done(19) + open_(1), [], "96.50"),
+        ("htxs_requires_no_phe_binh", [], PB1, "95.00"),
+    ],
+)
+def test_a_rulebook_may_switch_an_htxs_gate_off(rulebook, switch, tasks, documents, score):
+    book = replace(rulebook, gates=replace(rulebook.gates, **{switch: False}))
+    result = score_one(book, tasks, documents)
+    assert (result.score, result.band, result.gates) == (Decimal(score), "HTXS", ())
+
+
 # -- the cut-off ------------------------------------------------------------------------------
 
 
@@ -496,6 +576,20 @@ def test_as_of_a_cutoff_before_the_window_end(rulebook):
     assert "số liệu đến ngày 30/06/2024" in result.explanation[0]
     # T = 70 × 1/3 = 23.33…; S = 51.33…; share 1/3 → KHT.
     assert result.score == Decimal("51.33") and result.band == "KHT"
+
+
+def test_what_happens_on_the_cutoff_day_has_happened(rulebook):
+    cutoff = D(2024, 6, 30)
+    tasks = [
+        task("done-on-cutoff", D(2024, 5, 31), completed=cutoff),
+        task("due-and-done-on-cutoff", cutoff, completed=cutoff),
+        task("cancelled-on-cutoff", D(2024, 5, 31), cancelled=cutoff),
+    ]
+    result = score_one(rulebook, tasks, cutoff=cutoff)
+    assert {t.task_id: t.status for t in result.tasks} == {
+        "done-on-cutoff": "done_late",
+        "due-and-done-on-cutoff": "done_on_time",
+    }
 
 
 def test_heads_as_of_an_earlier_cutoff(rulebook):
@@ -702,12 +796,34 @@ def test_unrated_heads_come_after_the_ranked_ones(rulebook):
     assert [(r.agency, r.rank) for r in ratings] == [("ZZZ", 1), ("AAA", None)]
 
 
+def test_gates_cap_a_rated_head_and_are_not_applied_to_one_not_rated(rulebook):
+    # The same figures for both (96.50 with an overdue task): a gate caps the rated
+    # head's band; the head not rated (92 days in office) has no band to cap.
+    november = D(2024, 11, 30)
+    tasks = [
+        task(f"{agency}-{t.task_id}", t.effective_deadline, t.completed_on, leads=(agency,))
+        for agency in ("AAA", "ZZZ")
+        for t in done(19, deadline=november) + open_(1, deadline=november)
+    ]
+    tenures = [full_year("ZZZ", "Bà Q"), Tenure("AAA", "Ông P", D(2024, 10, 1), None)]
+    q, p = rate_heads(tasks, [], [], tenures, YEAR, CUTOFF, rulebook)
+    assert (q.head, q.score, q.band, q.gates) == (
+        "Bà Q",
+        Decimal("96.50"),
+        "HTT",
+        ("htxs_overdue",),
+    )
+    assert (p.head, p.score, p.band, p.gates) == ("Ông P", Decimal("96.50"), "KXL", ())
+
+
 # -- inputs and helpers ----------------------------------------------------------------------
 
 
 def test_inputs_are_checked():
     with pytest.raises(ValueError, match="Kỳ đánh giá không hợp lệ"):
         Window(D(2024, 2, 1), D(2024, 1, 1))
+    # One day is a period (score --from D --to D).
+    assert D(2024, 2, 1) in Window(D(2024, 2, 1), D(2024, 2, 1))
     with pytest.raises(ValueError, match="Loại văn bản 'khen_thuong'"):
         Document("1", "khen_thuong", D(2024, 1, 1), ())
     with pytest.raises(ValueError, match="Loại nơi nhận 'ban'"):
