@@ -686,6 +686,23 @@ def test_minimum_tenure_and_leap_years(rulebook, year, end, days, rated):
     assert rating.score == 100
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: a term ended by an appointment the day after the cut-off is cut "
+    "at the cut-off, as though the appointment had already happened",
+)
+def test_a_head_replaced_the_day_after_the_cutoff_is_still_in_office_as_of_it(rulebook):
+    # B is appointed from 01/07/2024, so A's term ends on 30/06. As of 30/06 the
+    # appointment has not happened yet: A is a sitting head, as A is as of 29/06.
+    tenures = [
+        Tenure("SCT", "Phan Văn A", D(2020, 1, 1), D(2024, 6, 30)),
+        Tenure("SCT", "Trịnh Thị B", D(2024, 7, 1), None),
+    ]
+    for cutoff in (D(2024, 6, 29), D(2024, 6, 30)):
+        (a,) = rate_heads([], [], [], tenures, YEAR, cutoff, rulebook)
+        assert (a.head, a.days_in_office, a.rated) == ("Phan Văn A", 366, True), cutoff
+
+
 def test_overlapping_tenure_records_are_not_counted_twice(rulebook):
     tenures = [
         Tenure("SCT", "X", D(2024, 1, 1), D(2024, 8, 31)),
