@@ -137,6 +137,13 @@ def test_ladder_refuses_inconsistent_steps(steps):
         Ladder(steps=steps)
 
 
+def test_a_reminder_may_come_one_working_day_ahead_but_not_none():
+    # A rulebook may set escalation.reminder_working_days = 1 (its smallest value).
+    assert Ladder(reminder_working_days=1).reminder_text == "Nhắc hạn: còn 1 ngày làm việc"
+    with pytest.raises(ValueError, match="nhắc hạn"):
+        Ladder(reminder_working_days=0)
+
+
 def test_full_ladder_of_an_open_task():
     steps = Facts("2023-03-31", assigned_on="2023-03-01").steps("2023-06-30")
     assert summary(steps) == [
@@ -255,6 +262,9 @@ def test_a_late_reminder_says_how_many_working_days_are_left():
     # Thu 14/03/2024 assigned with a deadline on Mon 18/03: Fri and Mon are left.
     (late,) = [s for s in Facts("2024-03-18", assigned_on="2024-03-14").steps("2024-03-14")]
     assert (late.due_on, late.label) == (D("2024-03-14"), "Nhắc hạn: còn 2 ngày làm việc")
+    # Fri 15/03 with a deadline on Mon 18/03: one working day is left, not none.
+    (last,) = Facts("2024-03-18", assigned_on="2024-03-15").steps("2024-03-15")
+    assert last.label == "Nhắc hạn: còn 1 ngày làm việc"
     (today,) = Facts("2024-03-18", assigned_on="2024-03-18").steps("2024-03-18")
     assert today.label == "Nhắc hạn: đến hạn hôm nay"
     (on_time,) = Facts("2024-03-18", assigned_on="2024-03-01").steps("2024-03-13")
@@ -330,6 +340,8 @@ def test_an_extension_to_a_date_already_past_gets_no_reminder_and_dated_overdue_
         ("overdue_2", "2023-04-22", 7),
         ("overdue_3", "2023-04-30", 15),
     ]
+    # Dated later than the ladder says, a step keeps its own label (not a reminder's).
+    assert [s.label for s in new] == [DEFAULT_LADDER.label_of(s.code) for s in new]
 
 
 def test_a_back_dated_extension_recorded_later_takes_over_from_its_own_date():
