@@ -78,6 +78,11 @@ EDITS = {
     "stream_id": "task-9",
     "event_type": "task.closed",
     "metadata": {"forged": True},
+    "event_id": "00000000-0000-4000-8000-000000000000",
+    "stream_version": 99,
+    "schema_version": 2,
+    "causation_id": "00000000-0000-4000-8000-000000000001",
+    "correlation_id": "00000000-0000-4000-8000-000000000002",
 }
 
 
