@@ -5,6 +5,7 @@ stored payload text. On SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -18,7 +19,15 @@ from events.database import make_engine
 from events.errors import ConcurrencyError
 from events.projections import catch_up, get_checkpoint, rebuild
 from events.schema import events as events_table
-from events.serialization import canonical_json, event_body, hashed_fields
+from events.serialization import (
+    GENESIS_HASH,
+    canonical_json,
+    event_body,
+    event_digest,
+    format_instant,
+    hashed_fields,
+    to_utc,
+)
 from events.sql import COPY_ROWS
 from events.store import ProjectedEvent, new_event_id
 from events.verify import verify_chain
@@ -230,6 +239,43 @@ def test_the_hash_body_built_around_stored_texts_is_the_canonical_one(
     }  # fmt: skip
     body = event_body(row, canonical_json(payload), canonical_json(metadata))
     assert body == canonical_json(hashed_fields(row))
+
+
+def test_the_hash_of_an_event_never_changes():
+    """Logs written by earlier versions, exported files and hashes noted outside the
+    database (`events verify --expect-hash`) are checked with this very formula."""
+    row = {
+        "position": 1, "event_id": "6f1c2a4e-0b7d-4c8e-9a3f-2d5e8b1c4f70",
+        "stream_id": "task:NV-00001", "stream_version": 1, "event_type": "task.assigned",
+        "schema_version": 1, "occurred_at": datetime(2023, 3, 20, 17, tzinfo=UTC),
+        "recorded_at": datetime(2023, 3, 21, 1, 2, 3, 456789, tzinfo=UTC),
+        "actor": "văn thư", "causation_id": None, "correlation_id": None,
+        "payload": {"task_id": "NV-00001", "title": "Rà soát quy hoạch"}, "metadata": {},
+    }  # fmt: skip
+    first = event_digest(GENESIS_HASH, hashed_fields(row))
+    assert first == "43287fec9bbe5975c6a2d4575ad6b1d4c3ebc7cb74801353253bcf89f8dee7e2"
+    second = dict(
+        row, position=2, stream_version=2, event_id="0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d"
+    )
+    assert event_digest(first, hashed_fields(second)) == (
+        "b4dfb06768845b26c115232df64aa6824b57d09bd6d02be285cde8c3133ca788"
+    )
+
+
+@pytest.fixture
+def server_in_vietnam(monkeypatch):
+    """The process's own time zone set to Asia/Ho_Chi_Minh, as on a server in the city."""
+    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_naive_instant_from_sqlite_is_utc_whatever_the_server_s_zone(server_in_vietnam):
+    stored = datetime(2023, 3, 31, 17, 0)  # SQLite hands back naive UTC
+    assert to_utc(stored) == datetime(2023, 3, 31, 17, 0, tzinfo=UTC)
+    assert format_instant(stored) == "2023-03-31T17:00:00.000000Z"
 
 
 def test_event_ids_are_version_4_uuids():
