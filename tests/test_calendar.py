@@ -249,6 +249,8 @@ def test_counts_must_be_positive_integers(plain, n):
         ('[[working_day]]\ndate = 2024-03-16\nnote = "x"\n', "khóa 'working_day'"),
         ('[[days_off]]\ndate = 2024-03-13\nnote = "x"\nreason = "y"\n', "khóa 'reason'"),
         ('days_off = "2024-03-13"\n', "'days_off' phải là danh sách"),
+        ('days_off = ["2024-03-13"]\n', "mục days_off thứ 1: phải là một bảng có 'date'"),
+        ("working_days = [20240316]\n", "mục working_days thứ 1: phải là một bảng"),
     ],
 )
 def test_invalid_override_files_are_refused_naming_the_entry(tmp_path, text, expected):
