@@ -7,7 +7,7 @@ import os
 import re
 import tomllib
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from workflow.rulebook import (
     parse_rulebook,
     rulebook_in_force,
     rulebook_in_force_if_any,
+    rulebook_spans,
 )
 
 DEFAULT_FILE = default_rulebooks_dir() / "rulebook_qd44_2019_haiphong.toml"
@@ -329,7 +330,9 @@ OPTIONAL_PARAMETERS = ["cascade.phe_binh_head_to_deputy_from", "scope.rated_kind
 def test_without_a_scope_the_heads_of_every_kind_of_agency_are_rated():
     book = parse_rulebook(without(raw(), "scope.rated_kinds"), origin="t")
     assert book.rated_kinds is None and book.rates_heads_of("khac")
-    assert not parse_rulebook(raw(), origin="t").rates_heads_of("khac")
+    scoped = parse_rulebook(raw(), origin="t")
+    assert not scoped.rates_heads_of("khac")
+    assert all(scoped.rates_heads_of(kind) for kind in ("so", "quan-huyen", "don-vi-su-nghiep"))
 
 
 def test_without_a_start_the_cascade_applies_whenever_the_book_does():
@@ -362,6 +365,64 @@ def test_a_missing_general_criterion_is_refused_by_the_total(name):
     assert "'task_results.max' + 'general_criteria' = 90, phải bằng 'score.max' = 100" in str(error)
     assert name not in str(error)
     assert error.parameter == "general_criteria"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("escalation.reminder_working_days", 1),
+        ("escalation.reminder_working_days", 60),
+        ("escalation.level_3_days_overdue", 366),
+        ("tenure.min_days", 0),
+        ("tenure.min_days", 366),
+        ("gates.phe_binh_count", 1),
+        ("gates.phe_binh_count", 100),
+        ("bonus.bieu_duong", 0),
+        ("bonus.cap", 0),
+        ("score.decimals", 0),
+        ("score.decimals", 6),
+    ],
+)
+def test_the_ends_of_a_parameter_s_range_are_taken(name, value):
+    book = parse_rulebook(with_value(raw(), name, value), origin="t")
+    assert book.parameter(name).value == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("escalation.reminder_working_days", 61),
+        ("escalation.level_3_days_overdue", 367),
+        ("tenure.min_days", 367),
+        ("gates.phe_binh_count", 101),
+    ],
+)
+def test_one_past_the_end_of_a_parameter_s_range_is_refused(name, value):
+    error = refused(with_value(raw(), name, value))
+    assert f"'{name}' = {value} nằm ngoài khoảng" in str(error)
+    assert error.parameter == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "score.decimals",
+        "gates.phe_binh_count",
+        "escalation.reminder_working_days",
+        "escalation.level_1_days_overdue",
+    ],
+)
+def test_a_whole_number_parameter_refuses_a_fraction(name):
+    error = refused(with_value(raw(), name, 1.5))
+    assert f"'{name}' = 1.5 phải là số nguyên" in str(error)
+
+
+def test_a_number_parameter_asks_for_a_number_not_a_whole_one():
+    error = refused(with_value(raw(), "deductions.phe_binh", "năm"))
+    assert (
+        str(error)
+        == "Sổ quy tắc: tham số 'deductions.phe_binh' = 'năm' phải là số (tệp 'thử.toml')."
+    )
 
 
 @pytest.mark.parametrize(
@@ -422,6 +483,14 @@ def test_a_bad_value_is_refused_naming_the_parameter(name, value, expected):
     assert error.parameter == blamed.get(name, name)
 
 
+def test_the_file_dates_may_be_a_quoted_iso_date_and_one_day_long():
+    data = raw()
+    data["effective_from"] = "2019-12-20"
+    data["effective_to"] = date(2019, 12, 20)
+    book = parse_rulebook(data, origin="t")
+    assert book.effective_from == book.effective_to == date(2019, 12, 20)
+
+
 def test_the_file_dates_must_be_in_order():
     data = raw()
     data["effective_to"] = date(2019, 1, 1)
@@ -458,6 +527,49 @@ def test_the_file_dates_must_be_in_order():
         (lambda d: d["sources"].append(d["sources"][0]), "khóa nguồn 'qd44_2019' bị lặp"),
         (lambda d: d.update(version=1), "'version' phải là chuỗi"),
         (lambda d: d["band_labels"].update(XS="?"), "'band_labels.XS' không phải mức xếp loại"),
+        # Whatever shape the file takes, a message, never a traceback.
+        (lambda d: d.update(id="  "), "'id' phải là chuỗi khác rỗng"),
+        (
+            lambda d: d.update(effective_from=datetime(2019, 12, 20, 8, 0)),
+            "'effective_from' = datetime.datetime(2019, 12, 20, 8, 0) không phải một ngày",
+        ),
+        (lambda d: d.update(sources=[]), "thiếu danh sách nguồn [[sources]]"),
+        (lambda d: d.update(sources=d["sources"][0]), "thiếu danh sách nguồn [[sources]]"),
+        (lambda d: d["sources"].append("qd44_2019"), "'sources[6]' phải là một bảng"),
+        (lambda d: d["sources"][0].update(key=" "), "nguồn 'sources[1]' thiếu 'key'"),
+        (
+            lambda d: d["sources"][0].update(text_obtained="có"),
+            "'sources[1].text_obtained' phải là true hoặc false",
+        ),
+        (lambda d: d.update(general_criteria=5), "thiếu bảng 'general_criteria'"),
+        (lambda d: d.update(deductions=5), "thiếu tham số 'deductions.nhac_nho'"),
+        (lambda d: d.update(band_labels="HTXS"), "thiếu tham số 'band_labels'"),
+        (lambda d: d.update(scope="so"), "tham số 'scope' không được hỗ trợ"),
+        (
+            lambda d: d["ranking"]["order"].update(value="score desc"),
+            "'ranking.order' phải là danh sách",
+        ),
+        (
+            lambda d: d["ranking"]["order"].update(value=["score desc", 1]),
+            "'ranking.order' có mục 1 không hợp lệ",
+        ),
+        (lambda d: d["general_criteria"]["phoi_hop"].update(label=" "), "thiếu 'label'"),
+        (
+            lambda d: d["general_criteria"]["phoi_hop"].update(label=5),
+            "'general_criteria.phoi_hop.label' phải là chuỗi",
+        ),
+        (lambda d: d["bands"]["HT"].pop("value"), "'bands.HT' phải có dạng { value = …"),
+        (
+            lambda d: d["bands"]["HT"].update(nguon="x"),
+            "'bands.HT' có khóa 'nguon' không được hỗ trợ",
+        ),
+        (
+            lambda d: d["cascade"]["phe_binh_head_to_deputy_from"].update(
+                value=datetime(2023, 4, 5, 8, 0)
+            ),
+            "'cascade.phe_binh_head_to_deputy_from' = datetime.datetime(2023, 4, 5, 8, 0) "
+            "phải là một ngày",
+        ),
     ],
 )
 def test_provenance_and_shape_are_checked(change, expected):
@@ -536,6 +648,7 @@ def test_selection_by_date_latest_start_wins(tmp_path):
     assert (
         "01/01/2019" in message
         and "qd-sua-doi-2024 phiên bản 2.0 (01/01/2024–31/12/2025)" in message
+        and "qd44-2019-haiphong phiên bản 1.0 (20/12/2019–nay)" in message
     )
 
 
@@ -545,6 +658,63 @@ def test_before_any_book_there_is_none_in_force_if_any(tmp_path):
     # Only "none in force" is None: a broken or ambiguous directory is still an error.
     with pytest.raises(RulebookError, match="không có tệp sổ quy tắc nào"):
         rulebook_in_force_if_any(date(2024, 6, 1), tmp_path)
+
+
+def spans(until: date, folder: Path) -> list[tuple[str, date]]:
+    return [(book.id, last) for book, last in rulebook_spans(until, folder)]
+
+
+def test_the_spans_of_days_each_book_was_in_force(tmp_path):
+    """What a pass after downtime walks: each book with the last day it was in force."""
+    write_book(tmp_path, "rulebook_a.toml")  # from 20/12/2019, open-ended
+    write_book(
+        tmp_path,
+        "rulebook_b.toml",
+        id='"qd-sua-doi-2024"',
+        effective_from="2024-01-01",
+        effective_to="2025-12-31",
+    )
+    old, new = "qd44-2019-haiphong", "qd-sua-doi-2024"
+    assert spans(date(2023, 12, 31), tmp_path) == [(old, date(2023, 12, 31))]
+    assert spans(date(2024, 1, 1), tmp_path) == [(old, date(2023, 12, 31)), (new, date(2024, 1, 1))]
+    assert spans(date(2025, 12, 31), tmp_path) == [
+        (old, date(2023, 12, 31)),
+        (new, date(2025, 12, 31)),
+    ]
+    assert spans(date(2026, 3, 1), tmp_path) == [
+        (old, date(2023, 12, 31)),
+        (new, date(2025, 12, 31)),
+        (old, date(2026, 3, 1)),
+    ]
+    with pytest.raises(RulebookError, match="vào ngày 19/12/2019"):
+        rulebook_spans(date(2019, 12, 19), tmp_path)
+
+
+def test_days_no_book_covers_are_no_span(tmp_path):
+    write_book(tmp_path, "rulebook_a.toml", effective_to="2020-12-31")
+    write_book(tmp_path, "rulebook_b.toml", id='"moi"', effective_from="2022-01-01")
+    assert spans(date(2022, 6, 30), tmp_path) == [
+        ("qd44-2019-haiphong", date(2020, 12, 31)),
+        ("moi", date(2022, 6, 30)),
+    ]
+    with pytest.raises(RulebookError, match="vào ngày 30/06/2021"):
+        rulebook_spans(date(2021, 6, 30), tmp_path)
+
+
+def test_a_book_that_stays_in_force_across_another_s_end_is_one_span(tmp_path):
+    write_book(tmp_path, "rulebook_a.toml")  # from 20/12/2019, open-ended
+    write_book(
+        tmp_path,
+        "rulebook_b.toml",
+        id='"cu"',
+        effective_from="2018-01-01",
+        effective_to="2020-06-30",
+    )
+    # "cu" ends on 30/06/2020, while the later-starting book is already in force.
+    assert spans(date(2021, 1, 1), tmp_path) == [
+        ("cu", date(2019, 12, 19)),
+        ("qd44-2019-haiphong", date(2021, 1, 1)),
+    ]
 
 
 def test_two_books_starting_the_same_day_are_ambiguous(tmp_path):
