@@ -560,6 +560,12 @@ REFUSALS = [
         ["rating", "compute", "--year", "2099", "--as-of", FUTURE],
         ["Ngày chốt 01/01/2099 ở tương lai", "--as-of không sau hôm nay"],
     ),
+    # A year's rating is cut off in that year: a later day would count what followed.
+    (
+        "rating-as-of-after-its-year",
+        ["rating", "compute", "--year", "2023", "--as-of", "15/03/2024"],
+        ["Ngày chốt số liệu --as-of phải thuộc năm 2023."],
+    ),
     (
         "score-as-of-in-the-future",
         ["score", "--year", "2023", "--as-of", FUTURE],

@@ -479,6 +479,28 @@ def test_a_provisional_rating_ignores_what_ends_a_tenure_after_its_cut_off(db_ur
     ]
 
 
+def test_what_happens_on_the_year_s_first_day_counts_in_its_rating(db_url):
+    """A task carried over from December and completed on 01/01, and a reminder of
+    01/01: both are the new year's, also in a rating as of that very day."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SCT", "--name", "Sở Công Thương", "--kind", "so")
+    nv.ok("agency", "head", "SCT", "--name", "Phan Văn A", "--from", "01/01/2020")
+    nv.ok("directive", "add", DIRECTIVE, "--date", "01/12/2023", "--title", "Kết luận")
+    nv.ok(
+        "task", "assign", "--directive", DIRECTIVE, "--title", "K2", "--lead", "SCT",
+        "--id", "K2", "--deadline", "15/12/2023", "--assigned-on", "01/12/2023",
+    )  # fmt: skip
+    nv.ok("task", "complete", "K2", "--on", "01/01/2024")
+    nv.ok(
+        "reprimand", "issue", "--kind", "nhac-nho", "--doc", "1/UBND-TH", "--on", "01/01/2024",
+        "--agency", "SCT",
+    )  # fmt: skip
+    for as_of in ("01/01/2024", "31/12/2024"):
+        (a,) = nv.json("rating", "compute", "--year", "2024", "--as-of", as_of)
+        assert (a["N"], a["late"], a["reminders"], a["deductions"]) == (1, 1, 1, 2.0), as_of
+        assert a["tasks"][0]["carried_over"] is True
+
+
 def test_an_agency_closed_before_the_period_has_no_score_in_it(db_url):
     """The table of a period leaves out an agency closed before it began; asked for by
     --agency, it is refused rather than scored 100 (HTXS) for having nothing to do."""
