@@ -661,7 +661,7 @@ def test_before_any_book_there_is_none_in_force_if_any(tmp_path):
 
 
 def spans(until: date, folder: Path) -> list[tuple[str, date]]:
-    return [(book.id, last) for book, last in rulebook_spans(until, folder)]
+    return [(book.id, last) for book, _first, last in rulebook_spans(until, folder)]
 
 
 def test_the_spans_of_days_each_book_was_in_force(tmp_path):
@@ -697,6 +697,9 @@ def test_days_no_book_covers_are_no_span(tmp_path):
         ("qd44-2019-haiphong", date(2020, 12, 31)),
         ("moi", date(2022, 6, 30)),
     ]
+    # Each span from the day its book took over: after the gap, the new book's first.
+    firsts = [first for _book, first, _last in rulebook_spans(date(2022, 6, 30), tmp_path)]
+    assert firsts == [date(2019, 12, 20), date(2022, 1, 1)]
     with pytest.raises(RulebookError, match="vào ngày 30/06/2021"):
         rulebook_spans(date(2021, 6, 30), tmp_path)
 
