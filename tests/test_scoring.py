@@ -686,11 +686,6 @@ def test_minimum_tenure_and_leap_years(rulebook, year, end, days, rated):
     assert rating.score == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: a term ended by an appointment the day after the cut-off is cut "
-    "at the cut-off, as though the appointment had already happened",
-)
 def test_a_head_replaced_the_day_after_the_cutoff_is_still_in_office_as_of_it(rulebook):
     # B is appointed from 01/07/2024, so A's term ends on 30/06. As of 30/06 the
     # appointment has not happened yet: A is a sitting head, as A is as of 29/06.

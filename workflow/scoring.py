@@ -377,9 +377,11 @@ def rate_heads(
     by_agency: dict[str, list[Tenure]] = defaultdict(list)
     for tenure in tenures:
         if tenure.start <= cutoff:
-            if tenure.end is not None and tenure.end > cutoff:
+            if tenure.end is not None and tenure.end >= cutoff:
                 # Ended by an appointment or a merger after the cut-off, which has not
-                # happened yet as of it: still in office, as an open tenure is.
+                # happened yet as of it: still in office, as an open tenure is. A term
+                # ends the day before its successor's or the closure: one ending on the
+                # cut-off ends with something of the next day.
                 tenure = replace(tenure, end=None)
             by_agency[tenure.agency].append(tenure)
 
