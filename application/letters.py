@@ -8,6 +8,7 @@ Times New Roman, the two-column heading, "Kính gửi", "Nơi nhận".
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -124,9 +125,12 @@ def write_letters(
     letters = []
     with written_together(out_dir, None if replace else KEEP_DRAFTS) as drafts:
         for code, tasks in groups.items():
-            document = build_letter(agencies.get(code), code, tasks, as_of)
+            # Made whole in memory, then written: a draft's zip left half written on a
+            # full disk printed a traceback of its own at exit, after the refusal.
+            made = io.BytesIO()
+            build_letter(agencies.get(code), code, tasks, as_of).save(made)
             with drafts.file(paths[code].name) as handle:
-                document.save(handle)
+                handle.write(made.getbuffer())
             letters.append(Letter(code, paths[code], [t.id for t in tasks]))
     return letters
 

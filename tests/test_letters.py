@@ -347,3 +347,36 @@ def test_no_letter_for_an_agency_closed_by_the_cut_off(ledger_url, tmp_path):
 )
 def test_a_document_date_pads_days_and_only_the_first_two_months(day, text):
     assert document_date(day) == text
+
+
+FULL_DISK = """
+import contextlib, sys
+from application import files
+
+@contextlib.contextmanager
+def on_a_full_disk(self, name):
+    with open("/dev/full", "wb") as handle:
+        yield handle
+
+files.Staging.file = on_a_full_disk
+import cli
+cli.main()
+"""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_disk_is_said_once_with_no_traceback(ledger_url, tmp_path):
+    """A draft half written when the disk filled up left its zip open, and Python
+    printed a traceback of it at exit, after the refusal in words."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, "--db", ledger_url, "letters", "--as-of", AS_OF,
+         "--out", str(tmp_path / "thu")],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "đĩa đã đầy" in done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert not (tmp_path / "thu").exists()
