@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -144,9 +145,12 @@ def _output_failed(ctx: click.Context, exc: OSError) -> int:
     committed = app.store.committed_events if app is not None else 0
     reason = _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
     where = f"tệp '{exc.filename}'" if exc.filename else "đầu ra"
-    if isinstance(exc, BrokenPipeError):
-        # Python would report the same broken pipe again when it flushes at exit.
-        sys.stdout = click.utils.PacifyFlushWrapper(sys.stdout)
+    # Python flushes standard output once more at exit, and would fail again on what
+    # is left in its buffer (a traceback, exit 120): let that go nowhere.
+    with contextlib.suppress(OSError, ValueError):
+        nowhere = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, sys.stdout.fileno())
+        os.close(nowhere)
     with contextlib.suppress(OSError):
         if committed:
             click.echo(
