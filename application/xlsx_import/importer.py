@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection
 
 from events.database import WRITE
 from events.errors import EventStoreError
-from events.schema import events as events_table
 from events.schema import log_head
 from events.sql import Raw
 from events.store import EventStore, StoreTransaction
@@ -25,7 +24,6 @@ from workflow.errors import DomainError
 from workflow.text import clipped, fold
 
 from .. import loading, numbering, streams
-from .. import tables as t
 from ..ledger import DeadlineInput, Ledger
 from .agency_names import COLUMN_OF_OPTION, AgencyIndex
 from .cells import blank
@@ -128,10 +126,17 @@ class _SavepointStore(EventStore):
 
     @contextmanager
     def transaction(self, projections=()) -> Iterator[StoreTransaction]:
-        with self._connection.begin_nested():
-            tx = StoreTransaction(self, self._connection, projections)
+        # No savepoint of its own: the importer runs each row's commands in one, and
+        # a command that fails fails its row. A session that saw the command through
+        # goes on with the next (it holds the directives and agencies it read); one at
+        # another head is not resumed, so a row rolled back leaves none behind.
+        tx = StoreTransaction(self, self._connection, projections)
+        try:
             yield tx
             tx.flush()
+            tx.committed()  # to the row's savepoint: the session may go on
+        finally:
+            tx.close()
 
     @contextmanager
     def _reading(self, connection: Connection | None) -> Iterator[Raw]:
@@ -205,6 +210,7 @@ class _Importer:
     def __init__(self, ledger: Ledger, connection: Connection, headers: dict[str, str]) -> None:
         self.ledger = ledger
         self.connection = connection
+        self.raw = Raw(connection)
         self.headers = headers
         self.agencies = AgencyIndex(loading.load_agencies(connection))
         self.seen: dict[str, int] = {}
@@ -273,7 +279,7 @@ class _Importer:
         base, year = numbering.split_year(typed)
         if year is not None:
             return directive, task
-        for other in numbering.directive_family(Raw(self.connection), base):
+        for other in numbering.directive_family(self.raw, base):
             if other["number"] == directive["number"]:
                 continue
             candidate = task_id_for(other["number"], p.clause, p.title, leads)
@@ -324,17 +330,17 @@ class _Importer:
         return result
 
     def _task_exists(self, task_id: str) -> bool:
-        query = (
-            sa.select(events_table.c.position)
-            .where(events_table.c.stream_id == streams.task(task_id))
-            .limit(1)
+        # Asked once or twice a row: plain SQL, not a statement for SQLAlchemy to build.
+        found = self.raw.one(
+            "SELECT 1 FROM events WHERE stream_id = :stream LIMIT 1",
+            {"stream": streams.task(task_id)},
         )
-        return self.connection.execute(query).first() is not None
+        return found is not None
 
     def _task_retracted(self, task_id: str) -> bool:
         """Its stream is there but its assignment was retracted: no projection row."""
-        query = sa.select(t.tasks.c.task_id).where(t.tasks.c.task_id == task_id)
-        return self.connection.execute(query).first() is None
+        found = self.raw.one("SELECT 1 FROM proj_tasks WHERE task_id = :task", {"task": task_id})
+        return found is None
 
     def _in_columns(self, message: str) -> str:
         """A command's refusal with the workbook's columns for the command's options
