@@ -230,6 +230,8 @@ def _check_calculated(path: str | Path, title: str, grid: list[list[Any]]) -> No
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    if not _holds_formulas(path):
+        return
     formulas = load_workbook(path, read_only=True, data_only=False)[title]
     cells = [
         f"{get_column_letter(c + 1)}{r + 1}"
@@ -247,6 +249,29 @@ def _check_calculated(path: str | Path, title: str, grid: list[list[Any]]) -> No
             "được tạo bằng một chương trình không tính công thức. Hãy mở tệp bằng Excel hoặc "
             "LibreOffice rồi lưu lại, hoặc chép các ô đó và dán dưới dạng giá trị."
         )
+
+
+# A formula cell's element (<f>, or <x:f> where the writer prefixed the namespace).
+_FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _holds_formulas(path: str | Path) -> bool:
+    """Whether any worksheet of the file has a formula: reading the workbook a second
+    time for its formulas took as long as the first read (seconds for a year's book)."""
+    from zipfile import ZipFile
+
+    with ZipFile(path) as archive:
+        # Every XML part, not only xl/worksheets/: a sheet's part may be named anything
+        # its relationships say; a chart's <c:f> costs only the second read.
+        parts = [name for name in archive.namelist() if name.endswith(".xml")]
+        return any(_FORMULA_ELEMENT.search(_as_utf8(archive.read(name))) for name in parts)
+
+
+def _as_utf8(xml: bytes) -> bytes:
+    """XML may come in UTF-16 (with its byte order mark), where "<f" is not these bytes."""
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return xml.decode("utf-16", errors="replace").encode()
+    return xml
 
 
 def _sheet_data(name: str, grid, header_index: int, found, first_data: int) -> SheetData:
