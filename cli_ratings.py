@@ -134,7 +134,7 @@ def score(
         as_json,
         lambda rs: (
             f"ĐIỂM TRÁCH NHIỆM {label.upper()} ({as_of_text})\n"
-            + render_table(rs, SCORE_COLUMNS)
+            + render_table(rs, SCORE_COLUMNS, empty=NO_AGENCY)
             + f"\nSổ quy tắc: {book.name}"
         ),
     )
@@ -156,9 +156,19 @@ def rating():
     """Xếp loại người đứng đầu cuối năm."""
 
 
+NO_AGENCY = (
+    "Không có cơ quan nào hoạt động trong kỳ này theo sổ. Đăng ký cơ quan: `nhiemvu agency add`."
+)
+NO_HEAD = (
+    "Không có người đứng đầu nào giữ chức trong năm theo sổ. Ghi người đứng đầu: "
+    "`nhiemvu agency head`."
+)
+
+
 def _rating_table(rows, book_name: str) -> str:
     shown = [{**r, "rank": r["rank"] or "KXL"} for r in rows]
-    lines = [render_table(shown, RATING_COLUMNS), "", f"Sổ quy tắc: {book_name}"]
+    table = render_table(shown, RATING_COLUMNS, empty=NO_HEAD)
+    lines = [table, "", f"Sổ quy tắc: {book_name}"]
     for r in rows:
         lines.append("")
         lines.append(f"{r['agency']} — {r['head']}:")

@@ -96,6 +96,7 @@ def agency_dissolve(ctx, code, on, reason, into):
 def agency_list(ctx, on, as_json):
     """Danh sách cơ quan và người đứng đầu."""
     from application import queries
+    from workflow.dates import format_date
 
     app = get_app(ctx)
     with app.engine.connect() as connection:
@@ -123,6 +124,11 @@ def agency_list(ctx, on, as_json):
                 for r in rs
             ],
             columns,
+            empty=(
+                f"Ngày {format_date(on)} chưa có cơ quan nào trong sổ."
+                if on
+                else "Chưa có cơ quan nào trong sổ. Đăng ký cơ quan: `nhiemvu agency add`."
+            ),
         ),
     )
 
@@ -197,5 +203,6 @@ def directive_list(ctx, as_json):
                 ("title", "Trích yếu"),
                 ("tasks", "Số nhiệm vụ"),
             ],
+            empty="Chưa có văn bản chỉ đạo nào trong sổ. Ghi văn bản: `nhiemvu directive add`.",
         ),
     )

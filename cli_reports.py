@@ -159,7 +159,9 @@ def report_reprimands(ctx, year, quarter, month, date_from, date_to, as_json, xl
     # The id `nhiemvu correct` takes, for a document recorded by mistake; not in the
     # workbook, which is the report people read.
     text_columns = [*columns, ("event_id", "Mã sự kiện")]
-    output(data, as_json, lambda d: d["sentence"] + "\n\n" + render_table(text_rows, text_columns))
+    # With no document, the sentence says so: no headings over nothing.
+    table = "\n\n" + render_table(text_rows, text_columns) if text_rows else ""
+    output(data, as_json, lambda d: d["sentence"] + table)
     workbook_written(xlsx_path, as_json)
 
 

@@ -375,8 +375,16 @@ def local_time_text(instant: str) -> str:
     return datetime.fromisoformat(instant).astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
 
 
-def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    """A plain text table with Vietnamese headings; columns are (key, heading)."""
+def render_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    empty: str | None = None,
+) -> str:
+    """A plain text table with Vietnamese headings; columns are (key, heading). With
+    no rows, `empty` says so in words, if given: headings over nothing read as if
+    the command had failed to print."""
+    if not rows and empty is not None:
+        return empty
     cells = [[cell_text(row.get(key)) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
     widths = [
