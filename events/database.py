@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -105,9 +106,64 @@ def connect_or_explain(engine: Engine) -> sa.Connection:
         url = engine.url
         if url.get_backend_name() != "sqlite":
             where = url.render_as_string(hide_password=True)
-            raise DatabaseUnavailable(where, False, said) from exc
+            meaning = why_postgres_refused(said)
+            raise DatabaseUnavailable(where, False, meaning or said, known=bool(meaning)) from exc
         path = url.database or ""
         raise DatabaseUnavailable(path, True, _why_sqlite_cannot_open(path, said)) from exc
+
+
+# libpq's words (any server language setting leaves these in English: they are the
+# client's, or the server's before it knows the session's locale) and what they mean.
+_POSTGRES_REFUSALS = [
+    (
+        r'database "(?P<name>[^"]+)" does not exist',
+        "máy chủ chưa có cơ sở dữ liệu '{name}': tạo bằng `createdb {name}`, rồi chạy "
+        "`nhiemvu init`",
+    ),
+    (
+        r'role "(?P<name>[^"]+)" does not exist',
+        "máy chủ không có người dùng '{name}': sửa tên người dùng trong --db (hoặc "
+        "NHIEMVU_DB), hoặc nhờ người quản trị tạo (`createuser {name}`)",
+    ),
+    (
+        r'password authentication failed for user "(?P<name>[^"]+)"',
+        "sai mật khẩu của người dùng '{name}': sửa mật khẩu trong --db (hoặc NHIEMVU_DB) "
+        "hoặc tệp .pgpass",
+    ),
+    (
+        r"no password supplied",
+        "máy chủ đòi mật khẩu: ghi vào URL (người_dùng:mật_khẩu@máy_chủ) hoặc tệp .pgpass",
+    ),
+    (
+        r'no pg_hba\.conf entry for host "(?P<name>[^"]+)"',
+        "máy chủ không cho máy này ({name}) kết nối: người quản trị cần thêm vào pg_hba.conf",
+    ),
+    (
+        r'(?:failed to resolve host|could not translate host name) "?\'?(?P<name>[^"\':]+)',
+        "không tìm thấy máy chủ '{name}': sửa tên máy trong --db (hoặc NHIEMVU_DB), hoặc "
+        "kiểm tra mạng",
+    ),
+    (
+        r'at "(?P<name>[^"]+)", port (?P<port>\d+) failed: Connection refused',
+        "không có máy chủ PostgreSQL nào nhận kết nối ở {name}, cổng {port} (máy chủ chưa "
+        "chạy, hoặc sai máy, sai cổng)",
+    ),
+    (r"timeout expired|timed out", "máy chủ không trả lời (hết thời gian chờ)"),
+    (r"too many (?:connections|clients)", "máy chủ đã đủ số kết nối tối đa: thử lại sau"),
+    (
+        r"the database system is (?:starting up|shutting down|in recovery mode)",
+        "máy chủ đang khởi động hoặc đang tắt: thử lại sau ít phút",
+    ),
+]
+
+
+def why_postgres_refused(said: str) -> str | None:
+    """What libpq's refusal means, in Vietnamese; None when it is not one known here."""
+    for pattern, meaning in _POSTGRES_REFUSALS:
+        found = re.search(pattern, said)
+        if found is not None:
+            return meaning.format(**found.groupdict())
+    return None
 
 
 def _why_sqlite_cannot_open(path: str, said: str) -> str:

@@ -174,19 +174,21 @@ class DatabaseUnavailable(EventStoreError):
     """The database named by --db / NHIEMVU_DB cannot be opened or reached. `reason`
     is Vietnamese where the cause is known, the driver's own words otherwise."""
 
-    def __init__(self, where: str, sqlite: bool, reason: str):
+    def __init__(self, where: str, sqlite: bool, reason: str, known: bool = False):
         self.where = where
         self.reason = reason
-        if sqlite:
+        if not sqlite and known:
+            text = f"Không kết nối được cơ sở dữ liệu PostgreSQL {where}: {reason}."
+        elif sqlite:
             text = (
                 f"Không mở được tệp cơ sở dữ liệu SQLite '{where}': {reason}. Hãy kiểm tra "
                 "đường dẫn trong --db hoặc biến môi trường NHIEMVU_DB."
             )
         else:
             text = (
-                f"Không kết nối được cơ sở dữ liệu PostgreSQL {where} ({reason}). Hãy kiểm tra "
-                "máy chủ có đang chạy không, và tên cơ sở dữ liệu (tạo bằng `createdb` nếu "
-                "chưa có), người dùng, mật khẩu trong --db hoặc biến môi trường NHIEMVU_DB."
+                f"Không kết nối được cơ sở dữ liệu PostgreSQL {where} (máy chủ báo: {reason}). "
+                "Hãy kiểm tra máy chủ có đang chạy không, và tên cơ sở dữ liệu, người dùng, mật "
+                "khẩu trong --db hoặc biến môi trường NHIEMVU_DB."
             )
         super().__init__(text)
 

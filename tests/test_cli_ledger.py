@@ -154,11 +154,11 @@ def test_a_sqlite_file_that_cannot_be_opened_is_explained(tmp_path, args):
 def test_a_postgres_server_that_cannot_be_reached_is_explained(args):
     url = "postgresql+psycopg://thu_ky:mat-khau@127.0.0.1:1/nhiemvu"  # nothing listens on 1
     result = refused_unopened(Nhiemvu(url), *args)
-    assert result.stderr.startswith(
+    assert result.stderr == (
         "Lỗi: Không kết nối được cơ sở dữ liệu PostgreSQL "
-        "postgresql+psycopg://thu_ky:***@127.0.0.1:1/nhiemvu ("
+        "postgresql+psycopg://thu_ky:***@127.0.0.1:1/nhiemvu: không có máy chủ PostgreSQL nào "
+        "nhận kết nối ở 127.0.0.1, cổng 1 (máy chủ chưa chạy, hoặc sai máy, sai cổng).\n"
     )
-    assert "máy chủ có đang chạy" in result.stderr and "mat-khau" not in result.stderr
 
 
 def test_a_file_that_is_not_a_database_is_explained(tmp_path):
@@ -183,9 +183,69 @@ def test_an_engine_nhiemvu_does_not_support_is_refused(tmp_path):
 def test_a_postgres_database_not_created_is_explained(postgres_server):
     url = postgres_server.url("nhiemvu_chua_tao")
     result = refused_unopened(Nhiemvu(url), "task", "list")
-    assert "Không kết nối được cơ sở dữ liệu PostgreSQL" in result.stderr
-    assert 'database "nhiemvu_chua_tao" does not exist' in result.stderr
-    assert "`createdb`" in result.stderr
+    assert result.stderr == (
+        f"Lỗi: Không kết nối được cơ sở dữ liệu PostgreSQL {url}: máy chủ chưa có cơ sở dữ "
+        "liệu 'nhiemvu_chua_tao': tạo bằng `createdb nhiemvu_chua_tao`, rồi chạy `nhiemvu init`.\n"
+    )
+
+
+def test_a_postgres_user_the_server_does_not_have_is_explained(postgres_server):
+    from sqlalchemy.engine import make_url
+
+    stranger = make_url(postgres_server.url("postgres")).set(username="khong_co_ai")
+    url = stranger.render_as_string(hide_password=False)
+    result = refused_unopened(Nhiemvu(url), "task", "list")
+    assert "máy chủ không có người dùng 'khong_co_ai'" in result.stderr
+    assert "`createuser khong_co_ai`" in result.stderr
+    assert "does not exist" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("said", "meaning"),
+    [
+        (
+            'connection to server at "10.0.0.5", port 5432 failed: FATAL:  password '
+            'authentication failed for user "thu_ky"',
+            "sai mật khẩu của người dùng 'thu_ky'",
+        ),
+        (
+            'connection to server at "10.0.0.5", port 5432 failed: fe_sendauth: no password '
+            "supplied",
+            "máy chủ đòi mật khẩu",
+        ),
+        (
+            'connection to server at "10.0.0.5", port 5432 failed: FATAL:  no pg_hba.conf '
+            'entry for host "10.0.0.9", user "thu_ky", database "nhiemvu", no encryption',
+            "không cho máy này (10.0.0.9) kết nối",
+        ),
+        (
+            'could not translate host name "csdl.ubnd" to address: Name or service not known',
+            "không tìm thấy máy chủ 'csdl.ubnd'",
+        ),
+        ("failed to resolve host 'csdl.ubnd': [Errno -2]", "không tìm thấy máy chủ 'csdl.ubnd'"),
+        (
+            'connection to server at "10.0.0.5", port 5432 failed: timeout expired',
+            "hết thời gian chờ",
+        ),
+        ("FATAL:  sorry, too many clients already", "đủ số kết nối tối đa"),
+        ("FATAL:  the database system is starting up", "đang khởi động hoặc đang tắt"),
+        ("something nobody has seen", None),
+    ],
+)
+def test_what_postgres_says_when_it_refuses_is_said_in_vietnamese(said, meaning):
+    from events.database import why_postgres_refused
+
+    found = why_postgres_refused(said)
+    assert found == meaning if meaning is None else meaning in found
+
+
+def test_a_refusal_not_known_keeps_the_server_s_words(postgres_server, monkeypatch):
+    import events.database
+
+    monkeypatch.setattr(events.database, "_POSTGRES_REFUSALS", [])
+    result = refused_unopened(Nhiemvu(postgres_server.url("nhiemvu_chua_tao")), "task", "list")
+    assert '(máy chủ báo: connection failed: connection to server at "' in result.stderr
+    assert "máy chủ có đang chạy không" in result.stderr
 
 
 # -- agencies -------------------------------------------------------------------------
