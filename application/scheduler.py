@@ -39,6 +39,8 @@ from events.errors import EventStoreError, SchemaDamaged, driver_words, explaine
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
 
+from .stop_signals import StopOnSignals
+
 log = logging.getLogger("nhiemvu.scheduler")
 
 JOB_ID = "nhiemvu-escalation-pass"
@@ -220,6 +222,17 @@ def _still_leading(leading: _Leading) -> bool:
     )
     _start_over(leading)
     return False
+
+
+def _shut_down(scheduler) -> None:
+    """Stop a running scheduler; one not running yet is stopped by its start listener.
+    A signal and a start, or a signal and the lock lost, may both come to stop it."""
+    from apscheduler.schedulers import SchedulerNotRunningError
+    from apscheduler.schedulers.base import STATE_STOPPED
+
+    if scheduler.state != STATE_STOPPED:
+        with contextlib.suppress(SchedulerNotRunningError):  # the other one was first
+            scheduler.shutdown(wait=False)
 
 
 def _start_over(leading: _Leading) -> None:
@@ -486,8 +499,6 @@ def run_scheduler(
 ) -> int:
     """Lead (or wait to lead) and run the daily pass until SIGINT/SIGTERM. A leader
     that finds its lock taken by another steps down and waits again. Returns 0."""
-    from apscheduler.schedulers.base import STATE_RUNNING
-
     import migrations
     from events.database import require_schema
 
@@ -506,32 +517,31 @@ def run_scheduler(
     for name in _APSCHEDULER_LOGGERS:
         logging.getLogger(name).addFilter(in_vietnamese)
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int) -> None:
+        # On the relay thread of StopOnSignals, never in the handler itself.
         log.info("Nhận tín hiệu %s: dừng bộ lập lịch.", signal.Signals(signum).name)
         stop.set()
-        scheduler = _leading.scheduler if _leading is not None else None
-        if scheduler is not None and scheduler.state == STATE_RUNNING:
-            scheduler.shutdown(wait=False)
+        leading = _leading
+        if leading is not None and leading.scheduler is not None:
+            _shut_down(leading.scheduler)
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while wait_for_leadership(lock, stop, poll_seconds):
-            leading = _Leading(
-                url, actor, engine, lock, None if interval_seconds else (hour, minute), now
-            )
-            _leading = leading
-            try:
-                _lead(leading, stop, once_now, interval_seconds)
-            finally:
-                _leading = None
-                lock.release()
-                log.info("Đã nhả quyền chạy (%s).", lock.description)
-            if not leading.lost.is_set():
-                break
-            once_now = False
+        with StopOnSignals(on_signal):
+            while wait_for_leadership(lock, stop, poll_seconds):
+                leading = _Leading(
+                    url, actor, engine, lock, None if interval_seconds else (hour, minute), now
+                )
+                _leading = leading
+                try:
+                    _lead(leading, stop, once_now, interval_seconds)
+                finally:
+                    _leading = None
+                    lock.release()
+                    log.info("Đã nhả quyền chạy (%s).", lock.description)
+                if not leading.lost.is_set():
+                    break
+                once_now = False
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         for name in _APSCHEDULER_LOGGERS:
             logging.getLogger(name).removeFilter(in_vietnamese)
         engine.dispose()
@@ -564,7 +574,7 @@ def _lead(leading: _Leading, stop: threading.Event, once_now: bool,
         # A signal that came before the scheduler was running found nothing to shut
         # down; honour it now.
         if stop.is_set():
-            scheduler.shutdown(wait=False)
+            _shut_down(scheduler)
 
     scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}

@@ -14,6 +14,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ from application.scheduler import (
     leader_lock_for,
     parse_time,
     run_pass,
+    run_scheduler,
     today_s_pass,
 )
 from events.catalog import REGISTRY
@@ -195,6 +197,92 @@ def test_log_lines_are_on_the_secretariat_s_clock():
     assert formatter.format(record) == "05/12/2026 06:30:05 CẢNH BÁO Chậm"
     record.levelno = logging.INFO
     assert formatter.format(record) == "05/12/2026 06:30:05 Chậm"
+
+
+# -- a signal wherever it lands ----------------------------------------------------------
+
+
+class _TrippingLock:
+    """A lock that raises, instead of hanging for ever, when the thread holding it
+    takes it again; and that can raise a signal just after it is taken, so that the
+    handler runs where a real one may: between two bytecodes of the code holding it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self.trip: int | None = None  # the signal to raise after the next acquire
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        me = threading.get_ident()
+        if blocking and self._owner == me:
+            raise AssertionError("a signal handler waited for a lock its own thread held")
+        taken = self._lock.acquire(blocking, timeout)
+        if taken:
+            self._owner = me
+            signum, self.trip = self.trip, None
+            if signum is not None:
+                signal.raise_signal(signum)  # handled before this returns
+        return taken
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class _TrippingEvent(threading.Event):
+    """An Event whose next timed waits on the main thread each receive a signal of
+    `armed` while they hold the event's own lock."""
+
+    armed: list[int] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cond = threading.Condition(_TrippingLock())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        on_main = threading.current_thread() is threading.main_thread()
+        if timeout is not None and on_main and _TrippingEvent.armed:
+            self._cond._lock.trip = _TrippingEvent.armed.pop(0)
+        return super().wait(timeout)
+
+
+def test_a_signal_amid_the_wait_to_lead_stops_the_scheduler(db_url, monkeypatch, caplog):
+    """SIGTERM handled while the waiting loop's `stop.wait` held its event's lock: the
+    handler set that event, waited for the lock, and the process hung for ever."""
+    holder = leader_lock_for(db_url)
+    assert holder.try_acquire()
+    monkeypatch.setattr(threading, "Event", _TrippingEvent)
+    monkeypatch.setattr(_TrippingEvent, "armed", [signal.SIGTERM])
+    try:
+        with caplog.at_level(logging.INFO, logger="nhiemvu.scheduler"):
+            assert run_scheduler(db_url, "scheduler", interval_seconds=3600, poll_seconds=0.05) == 0
+    finally:
+        holder.release()
+    assert _TrippingEvent.armed == []  # delivered
+    text = caplog.text
+    assert "Nhận tín hiệu SIGTERM: dừng bộ lập lịch." in text
+    assert WAITING in text and LEADING not in text
+
+
+def test_a_signal_amid_the_leader_s_wait_stops_the_scheduler(db_url, monkeypatch, caplog):
+    """SIGINT handled while APScheduler's main loop held its wake-up event's lock: the
+    handler's `shutdown` set that event, and the leader never stopped."""
+    from apscheduler.schedulers import blocking
+
+    monkeypatch.setattr(blocking, "Event", _TrippingEvent)
+    monkeypatch.setattr(_TrippingEvent, "armed", [signal.SIGINT])
+    with caplog.at_level(logging.INFO, logger="nhiemvu.scheduler"):
+        assert run_scheduler(db_url, "scheduler", interval_seconds=3600, poll_seconds=0.05) == 0
+    assert _TrippingEvent.armed == []
+    text = caplog.text
+    assert LEADING in text and "Nhận tín hiệu SIGINT: dừng bộ lập lịch." in text
+    assert "Bộ lập lịch đã dừng." in text and "Đã nhả quyền chạy" in text
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 # -- real processes --------------------------------------------------------------------
