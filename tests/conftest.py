@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 
 import pytest
 import sqlalchemy as sa
+from pg_names import leftovers, new_name
 
 from events.database import make_engine
 from events.migrate import upgrade
@@ -29,14 +29,21 @@ def _pg_url(database: str) -> str:
 
 
 class PostgresServer:
-    """Creates throw-away databases, each cloned from a migrated template."""
+    """Creates throw-away databases, each cloned from a migrated template.
+
+    A database made while a test runs is dropped when the test ends; one made outside
+    any test (by a module's or the session's fixture), and the template, when the
+    session ends.
+    """
 
     def __init__(self) -> None:
         self.admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        self.template = f"nhiemvu_tpl_{uuid.uuid4().hex[:8]}"
-        self.created: list[str] = []
+        self.session_databases: list[str] = []
+        self.test_databases: list[str] | None = None  # a list while a test runs
+        self.drop_leftovers()
+        self.template = self.new_name("tpl")
         self.execute(f'CREATE DATABASE "{self.template}"')
-        self.created.append(self.template)
+        self.session_databases.append(self.template)
         upgrade(_pg_url(self.template))
         # Nothing may stay connected to a template that is being cloned.
         self.execute(
@@ -48,25 +55,62 @@ class PostgresServer:
         with self.admin.connect() as connection:
             connection.exec_driver_sql(sql)
 
+    @staticmethod
+    def new_name(kind: str = "t") -> str:
+        return new_name(kind)
+
+    def register(self, name: str) -> None:
+        """A database made under `new_name()`, to drop with its test (or session)."""
+        if self.test_databases is not None:
+            self.test_databases.append(name)
+        else:
+            self.session_databases.append(name)
+
     def new_database(self, migrated: bool = True) -> str:
-        name = f"nhiemvu_t_{uuid.uuid4().hex[:12]}"
+        name = self.new_name()
         template = f' TEMPLATE "{self.template}"' if migrated else ""
         self.execute(f'CREATE DATABASE "{name}"{template}')
-        self.created.append(name)
+        self.register(name)
         return self.url(name)
 
     @staticmethod
     def url(database: str) -> str:
         return _pg_url(database)
 
-    def drop_all(self) -> None:
-        for name in reversed(self.created):
+    def begin_test(self) -> None:
+        self.test_databases = []
+
+    def end_test(self) -> None:
+        names, self.test_databases = self.test_databases or [], None
+        self.drop(names)
+
+    def drop(self, names: list[str]) -> None:
+        for name in reversed(names):
             self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def drop_leftovers(self) -> None:
+        with self.admin.connect() as connection:
+            names = connection.exec_driver_sql("SELECT datname FROM pg_database").scalars()
+            found = leftovers(names)
+        self.drop(found)
+
+    def drop_all(self) -> None:
+        self.end_test()
+        self.drop(self.session_databases)
         self.admin.dispose()
+
+
+# The session's server once a test has asked for it: the clean-up after each test
+# must not start one for the tests that never use PostgreSQL.
+_server: PostgresServer | None = None
+# Whether a test's own fixtures are being set up or the test runs: what a fixture of
+# wider scope makes before then lives as long as that fixture.
+_in_test = False
 
 
 @pytest.fixture(scope="session")
 def postgres_server():
+    global _server
     try:
         engine = make_engine(PG_ADMIN_URL)
         with engine.connect() as connection:
@@ -77,9 +121,31 @@ def postgres_server():
         if IN_CI:
             pytest.fail(f"{reason} (CI=true: PostgreSQL tests are mandatory)")
         pytest.skip(reason)
-    server = PostgresServer()
-    yield server
-    server.drop_all()
+    server = _server = PostgresServer()
+    if _in_test:  # asked for from within a test (getfixturevalue)
+        server.begin_test()
+    try:
+        yield server
+    finally:
+        _server = None
+        server.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _test_databases():
+    """Drops the PostgreSQL databases a test made, when it ends. Autouse, so set up
+    before the test's other function fixtures and torn down after them: whatever they
+    had open on those databases is closed by then."""
+    global _in_test
+    _in_test = True
+    if _server is not None:
+        _server.begin_test()
+    try:
+        yield
+    finally:
+        _in_test = False
+        if _server is not None:
+            _server.end_test()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from dataclasses import replace
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -239,12 +238,12 @@ def test_task_ranges_come_from_the_database_order_whatever_its_collation(
     'document:12' < 'document;' is false there, so ranges of stream ids bounded by
     prefixes would lose streams. The rebuild's ranges are bounded by ids read back
     in the database's own order, and the rows come out as the commands left them."""
-    name = f"nhiemvu_icu_{uuid.uuid4().hex[:8]}"
+    name = postgres_server.new_name()
     postgres_server.execute(  # PostgreSQL 15 built with ICU, as its packages are
         f'CREATE DATABASE "{name}" TEMPLATE template0 '
         "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
     )
-    postgres_server.created.append(name)
+    postgres_server.register(name)
     url = postgres_server.url(name)
     upgrade(url)
     app = App(url, "văn thư", now=lambda: NOW)
