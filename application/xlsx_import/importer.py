@@ -223,6 +223,9 @@ class _Importer:
         # While the rows are identified (nothing written yet), what the ledger answered
         # for each number: a workbook names each directive on row after row.
         self.directives_seen: dict[tuple[str, date | None], Any] | None = None
+        # Then, the directives found (rows write: only what is there can be kept). A
+        # row that registered one is in the import for good: its savepoint is released.
+        self.directives_found: dict[tuple[str, date | None], Any] = {}
 
     def label(self, key: str) -> str:
         return self.headers.get(key) or COLUMN_BY_KEY[key].header
@@ -382,9 +385,13 @@ class _Importer:
         seen, key = self.directives_seen, (typed.upper(), assigned_on)
         if seen is not None and key in seen:
             return seen[key]
+        if seen is None and key in self.directives_found:
+            return self.directives_found[key]
         found = loading.find_directive(self.connection, typed, assigned_on)[0]
         if seen is not None:
             seen[key] = found
+        elif found is not None:
+            self.directives_found[key] = found
         return found
 
     def _number_to_come(self, number: str, issued_on: date | None) -> str:
