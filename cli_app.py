@@ -3,6 +3,8 @@ write's result is shown."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli_support import emit_json, warn
@@ -20,9 +22,27 @@ def get_app(ctx: click.Context, quick: bool = False, catch_up: bool = True):
         close_app(root)  # what comes next needs SQLAlchemy
     if "app" not in root.obj:
         app = App.quick(root.obj["db"], root.obj["actor"]) if quick else None
-        root.obj["app"] = app or App(root.obj["db"], root.obj["actor"], catch_up=catch_up)
+        app = app or App(root.obj["db"], root.obj["actor"], catch_up=catch_up)
+        if someone_watching():  # a long wait is said, not sat through
+            app.store.on_wait = say_waiting
+        root.obj["app"] = app
         root.call_on_close(lambda: close_app(root))
     return root.obj["app"]
+
+
+def someone_watching() -> bool:
+    return sys.stderr.isatty()
+
+
+def say_waiting() -> None:
+    from events.driver import SQLITE_BUSY_TIMEOUT_S
+
+    click.echo(
+        "Đang chờ lượt ghi: một lệnh khác (có thể của người khác) đang ghi vào sổ, ví dụ "
+        f"nhập sổ Excel hay dựng lại bảng dẫn xuất. Lệnh này chờ tối đa {SQLITE_BUSY_TIMEOUT_S} "
+        "giây.",
+        err=True,
+    )
 
 
 def close_app(root: click.Context) -> None:

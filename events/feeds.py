@@ -120,6 +120,7 @@ class Feeds:
         raw = self.tx.raw
         statement = self._lock_statement(raw)
         row = raw.one_opening_transaction(*statement)
+        self.tx.lock_taken()
         if row is None:
             raise HeadMissing()
         if not raw.dialect.sqlite:

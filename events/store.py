@@ -221,7 +221,33 @@ def _begun_by_the_lock(connection) -> Iterator[None]:
             driver.autocommit = False
 
 
+# How long a write transaction waits for the log's lock before `on_wait` is called.
+WAIT_NOTICE_S = 2.0
+
+
+class _WaitNotice:
+    """Calls `say` (on a timer thread) if the lock is not had within WAIT_NOTICE_S: a
+    writer queued behind an Excel import or a rebuild waited up to half a minute in
+    silence, as if the program had hung."""
+
+    def __init__(self, say: Callable[[], None] | None) -> None:
+        self._timer: threading.Timer | None = None
+        if say is not None:
+            self._timer = threading.Timer(WAIT_NOTICE_S, say)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def over(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 class EventStore:
+    # Called once when a write transaction has waited WAIT_NOTICE_S for the log's lock
+    # (held by another process, or by another thread of this one): the CLI says so.
+    on_wait: Callable[[], None] | None = None
+
     def __init__(
         self,
         engine: Engine,
@@ -250,19 +276,24 @@ class EventStore:
         taken, then fed every event appended (see events.projections).
         """
         connection = self._writer()
-        with _in_turn(self._turns):
-            try:
-                with _begun_by_the_lock(connection), connection.begin():
-                    tx = StoreTransaction(self, connection, projections)
-                    try:
-                        yield tx
-                        tx.finish()
-                    except BaseException:
-                        tx.close()
-                        raise
-            except BaseException:
-                self._drop_writer(connection)  # rolled back; the next one starts afresh
-                raise
+        notice = _WaitNotice(self.on_wait)
+        try:
+            with _in_turn(self._turns):
+                try:
+                    with _begun_by_the_lock(connection), connection.begin():
+                        tx = StoreTransaction(self, connection, projections)
+                        tx.lock_taken = notice.over
+                        try:
+                            yield tx
+                            tx.finish()
+                        except BaseException:
+                            tx.close()
+                            raise
+                except BaseException:
+                    self._drop_writer(connection)  # rolled back; the next one starts afresh
+                    raise
+        finally:
+            notice.over()
         try:
             tx.committed()
         finally:
@@ -519,6 +550,10 @@ class _Head:
     recorded_at: datetime | None
 
 
+def _nothing() -> None:
+    pass
+
+
 class StoreTransaction:
     """One write transaction.
 
@@ -542,6 +577,8 @@ class StoreTransaction:
         self._versions: dict[str, int] = {}  # stream versions as this transaction left them
         self._written_rows: list[dict[str, Any]] = []
         self.feeds = Feeds(self, projections)
+        # Called once the log's lock is had (see EventStore.on_wait).
+        self.lock_taken: Callable[[], None] = _nothing
 
     @property
     def connection(self) -> Connection:
