@@ -224,9 +224,9 @@ class Corrections:
             role = "người đứng đầu" if appointment.type == ag.HEAD_APPOINTED else "cấp phó"
             raise DomainError(
                 f"Không rút lại được việc ghi {role} {person} của {code}: {listed(documents)} "
-                "đã gửi tới người này với tư cách đó. Hãy rút lại các văn bản đó trước (mã sự "
-                "kiện: `event_id` trong `nhiemvu report reprimands --from … --to … --json`), "
-                "ghi lại đúng người, rồi ghi lại văn bản."
+                "đã gửi tới người này với tư cách đó. Hãy rút lại các văn bản đó trước "
+                f'(`nhiemvu correct "{documents[0]}" --reason …`, từng văn bản), ghi lại đúng '
+                "người, rồi ghi lại văn bản."
             )
 
     def _check_directive_unused(self, tx: StoreTransaction, number: str) -> None:

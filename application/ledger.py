@@ -280,8 +280,9 @@ class Ledger(Corrections):
                 raise DomainError(
                     f"{agency.code} đã nhận văn bản {listed(later)} từ ngày {format_date(on)} trở "
                     "đi: không giải thể, sáp nhập trước ngày của văn bản. Kiểm tra lại ngày; nếu "
-                    "văn bản gửi nhầm, hãy rút lại nó (`event_id` trong `nhiemvu report "
-                    "reprimands --json`) rồi gửi cho cơ quan kế thừa."
+                    "văn bản gửi nhầm, hãy rút lại (`nhiemvu correct "
+                    f'"{later[0]}" --reason …`{", từng văn bản" if len(later) > 1 else ""}) '
+                    "rồi gửi cho cơ quan kế thừa."
                 )
             stream = streams.agency(agency.code)
             data = {"on": iso(on), "reason": reason}

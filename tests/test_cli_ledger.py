@@ -2154,13 +2154,12 @@ def test_an_appointment_a_document_reached_cannot_be_retracted_under_it(city):
     refused = city.fails("correct", typo, "--reason", "Ghi sai họ tên")
     assert (
         "Không rút lại được việc ghi người đứng đầu Lê Văn Cườngg của SXD: 20/UBND-TH"
-    ) in refused.stderr and "--json" in refused.stderr
+    ) in refused.stderr and '`nhiemvu correct "20/UBND-TH" --reason …`' in refused.stderr
     deputy = next(h for h in city.json("agency", "history", "SXD") if h["label"] == "Ghi cấp phó")
     refused = city.fails("correct", deputy["id"], "--reason", "Ghi nhầm")
     assert "việc ghi cấp phó Trần Thị Bình của SXD: 20/UBND-TH" in refused.stderr
 
-    (document,) = city.json("report", "reprimands", "--year", "2023")["criticism_documents"]
-    city.ok("correct", document["event_id"], "--reason", "Gửi nhầm người")
+    city.ok("correct", "20/UBND-TH", "--reason", "Gửi nhầm người")  # as the refusal says
     city.ok("correct", typo, "--reason", "Ghi sai họ tên")
     city.ok("agency", "head", "SXD", "--name", "Lê Văn Cường", "--from", "01/05/2023")
     city.ok(*issue, "--kind", "phe-binh", "--doc", "20/UBND-TH")
@@ -2603,6 +2602,16 @@ def test_an_agency_is_not_closed_before_a_document_it_received(city):
     assert "SKHDT đã nhận văn bản 50/UBND từ ngày 01/07/2023 trở đi" in refused.stderr
     assert city.event_count() == before
     city.ok("agency", "dissolve", "SKHDT", "--on", "11/07/2023", "--into", "STC", "--reason", "x")
+
+
+def test_the_refused_closure_s_hint_retracts_the_document(city):
+    city.ok("reprimand", "issue", "--kind", "nhac-nho", "--doc", "50/UBND", "--on", "10/07/2023",
+            "--agency", "SKHDT")  # fmt: skip
+    close = ["agency", "dissolve", "SKHDT", "--on", "01/07/2023", "--into", "STC", "--reason", "x"]
+    refused = city.fails(*close)
+    assert 'hãy rút lại (`nhiemvu correct "50/UBND" --reason …`) rồi' in refused.stderr
+    city.ok("correct", "50/UBND", "--reason", "Gửi nhầm")  # as the hint says
+    city.ok(*close)
 
 
 def test_a_number_s_years_are_found_in_any_case_and_a_list_says_which_it_chose(city):
