@@ -34,6 +34,10 @@ from .task_reads import missing_task
 if TYPE_CHECKING:
     from workflow.rulebook import Rulebook
 
+# A task is given at a meeting before the notice of its conclusions is issued, days
+# or weeks before; a year and more before is a typo in the year (2003 for 2023).
+MEETING_BEFORE_ITS_NOTICE = timedelta(days=366)
+
 
 def _loading():
     """application.loading, imported when first needed: it reads through SQLAlchemy,
@@ -434,6 +438,13 @@ class Ledger(Corrections):
         with self.command() as tx:
             row, warnings = self._directive(tx, nfc(directive), assigned_on)
             on = assigned_on or row["issued_on"]
+            if on < row["issued_on"] - MEETING_BEFORE_ITS_NOTICE:
+                raise DomainError(
+                    f"Ngày giao {format_date(on)} trước ngày ban hành văn bản {row['number']} "
+                    f"({format_date(row['issued_on'])}) hơn một năm: nhiệm vụ không thể được giao "
+                    "trước văn bản giao nó lâu như vậy. Kiểm tra lại năm của --assigned-on, hoặc "
+                    "số văn bản (--directive)."
+                )
             if on < row["issued_on"]:
                 # A Thông báo kết luận is often dated days after the meeting whose
                 # conclusions it records; the tasks were given at the meeting.

@@ -217,6 +217,14 @@ REFUSALS = [
         ["Thời hạn 14/03/2023 trước ngày giao 15/03/2023"],
     ),
     (
+        "assigned-years-before-its-directive",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--assigned-on", "15/03/2003"],
+        [
+            "Ngày giao 15/03/2003 trước ngày ban hành văn bản 129/TB-UBND (15/03/2023) hơn một năm",
+            "năm của --assigned-on",
+        ],
+    ),
+    (
         "assigned-in-future",
         [*ASSIGN, "--lead", "SXD", "--no-deadline", "--assigned-on", FUTURE],
         ["ở tương lai"],
