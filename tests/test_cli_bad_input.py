@@ -886,6 +886,19 @@ def test_usage_errors_exit_2_and_write_nothing(nv, case, args):
     assert nv.state() == before
 
 
+def test_a_task_given_at_the_meeting_before_its_notice_is_recorded_with_a_warning(nv):
+    """Up to a year before its directive (366 days), an assignment day is the meeting
+    whose conclusions the notice records; a day further back is refused (a typo)."""
+    for day in ("05/03/2023", "14/03/2022"):
+        given = nv.run(*ASSIGN, "--lead", "SXD", "--no-deadline", "--assigned-on", day)
+        assert given.exit_code == 0, given.stderr
+        assert f"Lưu ý: Ngày giao {day} trước ngày ban hành văn bản" in given.stderr
+    before = nv.state()
+    refused = nv.run(*ASSIGN, "--lead", "SXD", "--no-deadline", "--assigned-on", "13/03/2022")
+    assert refused.exit_code == 1 and "hơn một năm" in refused.stderr
+    assert nv.state() == before
+
+
 def test_the_two_deadline_forms_message_is_vietnamese(nv):
     result = nv.run(*ASSIGN, "--lead", "SXD", "--deadline", "31/03/2023", "--period", "2023Q1")
     assert result.exit_code == 2
