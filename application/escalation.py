@@ -52,9 +52,11 @@ from workflow.escalation import (
     pending_steps,
 )
 from workflow.rulebook import rulebook_spans
+from workflow.text import id_order
 
 from . import streams
 from .ledger import Ledger
+from .loading import TASK_ORDER
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +207,7 @@ def candidates(connection, as_of: date, calendar: Calendar, ladder: Ladder, sinc
         "WHERE assigned_on <= :as_of AND original_deadline IS NOT NULL "
         "AND original_deadline <= :horizon "
         f"{settled}"
-        "ORDER BY assigned_on, task_id"
+        f"ORDER BY {TASK_ORDER}"
     )
     to_json = raw.dialect.to_json
     for task_id, facts in raw.all(sql, params):
@@ -255,7 +257,7 @@ def run_escalation_pass(
         checked += span.candidates
         for outcome in span.outcomes:  # (a dry run lists a step once, as its span found it)
             outcomes.setdefault(outcome.step.event_id, outcome)
-    ordered = sorted(outcomes.values(), key=lambda o: (o.step.due_on, o.step.task_id, o.step.level))
+    ordered = sorted(outcomes.values(), key=_outcome_order)
     return PassResult(as_of, dry_run, ordered, checked)
 
 
@@ -320,8 +322,12 @@ def _pass(
         if since is None or as_of > since.as_of or outcomes:
             # A pass again on the same day that found nothing teaches nothing new.
             _record_pass(ledger, as_of, ladder, through, len(outcomes))
-    outcomes.sort(key=lambda o: (o.step.due_on, o.step.task_id, o.step.level))
+    outcomes.sort(key=_outcome_order)
     return PassResult(as_of, dry_run, outcomes, checked)
+
+
+def _outcome_order(outcome: Outcome):
+    return outcome.step.due_on, id_order(outcome.step.task_id), outcome.step.level
 
 
 def _record_pass(ledger: Ledger, as_of: date, ladder: Ladder, through: int, raised: int) -> None:

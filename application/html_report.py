@@ -59,7 +59,7 @@ from workflow.tasks import (
     STATUSES,
     TaskState,
 )
-from workflow.text import grouped
+from workflow.text import grouped, id_order
 
 from . import loading
 from . import rating as ratings
@@ -304,7 +304,7 @@ def overdue_tasks(
         }
         for task in (whole[task_id] for task_id in overdue)
     ]
-    rows.sort(key=lambda r: (-r["days_overdue"], r["deadline"], r["id"]))
+    rows.sort(key=lambda r: (-r["days_overdue"], r["deadline"], id_order(r["id"])))
     return rows
 
 

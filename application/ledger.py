@@ -22,7 +22,7 @@ from workflow import tasks as tk
 from workflow.dates import LOCAL_TZ, canonical_period, format_date, iso, parse_period, start_of_day
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
-from workflow.text import listed, nfc, optional
+from workflow.text import id_order, listed, nfc, optional
 
 from . import lengths, numbering, references, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
@@ -351,8 +351,9 @@ class Ledger(Corrections):
             return []
         ag.check_tasks_movable(agency.code, successor.code, on, tasks)
         if tasks and successor.closed_on is not None:
+            ids = sorted((t.id for t in tasks), key=id_order)
             raise DomainError(
-                f"{successor.code} đã {successor.closure()}: {listed([t.id for t in tasks])} "
+                f"{successor.code} đã {successor.closure()}: {listed(ids)} "
                 f"chuyển từ {agency.code} sang ngày {format_date(on)} sẽ còn do "
                 f"{successor.code} chủ trì cả khi nó không còn. Nếu {agency.code} thật sự sáp "
                 f"nhập vào {successor.code} ngày đó, hãy rút lại việc sáp nhập "

@@ -21,7 +21,7 @@ from workflow.dates import document_date, format_date, iso
 from workflow.errors import DomainError
 from workflow.tasks import Task
 from workflow.text import code as norm_code
-from workflow.text import printable
+from workflow.text import id_order, printable
 
 from . import loading
 from .cutoffs import check_not_future
@@ -88,7 +88,7 @@ def overdue_by_agency(
             if agency is None or lead == agency:
                 result.setdefault(lead, []).append(task)
     for tasks in result.values():
-        tasks.sort(key=lambda t: (t.current_deadline, t.directive, t.clause or "", t.id))
+        tasks.sort(key=lambda t: (t.current_deadline, t.directive, t.clause or "", id_order(t.id)))
     return dict(sorted(result.items()))
 
 

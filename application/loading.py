@@ -17,6 +17,10 @@ from workflow.tasks import Task, TaskState, derive_task
 from . import numbering, task_reads
 from . import tables as t
 
+# Tasks in the order people read them: by assignment, the ids of a day by their
+# number (workflow.text.id_order: NV-99949 before NV-100000, which as text sorts first).
+TASK_ORDER = "assigned_on, length(task_id), task_id"
+
 
 def agency_codes(connection: Connection) -> list[str]:
     return list(
@@ -88,7 +92,7 @@ def iter_tasks(
 ):
     """Every task (optionally led by one agency, or given by one directive) as domain
     objects, as of a date."""
-    query = sa.select(t.tasks.c.facts).order_by(t.tasks.c.assigned_on, t.tasks.c.task_id)
+    query = sa.select(t.tasks.c.facts).order_by(sa.text(TASK_ORDER))
     if directive is not None:
         query = query.where(t.tasks.c.directive == directive)
     if agency is not None:
@@ -153,7 +157,7 @@ def task_states(
         params["directive"] = directive
     sql = (
         f"SELECT {_STATE_COLUMNS}, CASE WHEN last_fact_on > :as_of THEN CAST(facts AS text) END "
-        f"FROM proj_tasks WHERE {' AND '.join(where)} ORDER BY assigned_on, task_id"
+        f"FROM proj_tasks WHERE {' AND '.join(where)} ORDER BY {TASK_ORDER}"
     )
     day, to_json = dialect.to_day, dialect.to_json
     for row in raw.all(sql, params):

@@ -16,11 +16,14 @@ from workflow.documents import PHE_BINH
 from workflow.errors import DomainError
 from workflow.text import fold
 
+# Task ids as people read them (workflow.text.id_order): NV-99949 before NV-100000.
+_ID_ORDER = "length(task_id), task_id"
+
 
 def tasks_of_directive(raw: Raw, number: str) -> list[str]:
     """The tasks (not retracted) given by the directive registered as `number`."""
     rows = raw.all(
-        "SELECT task_id FROM proj_tasks WHERE directive = :number ORDER BY task_id",
+        f"SELECT task_id FROM proj_tasks WHERE directive = :number ORDER BY {_ID_ORDER}",
         {"number": number},
     )
     return [task_id for (task_id,) in rows]
@@ -63,10 +66,10 @@ def agency_references(raw: Raw, code: str) -> dict[str, list[str]]:
 
 
 def tasks_naming(raw: Raw, code: str) -> list[str]:
-    """The tasks `code` leads or led, or coordinates."""
+    """The tasks `code` leads or led, or coordinates, in the order of their ids."""
     return [
         task_id
-        for task_id, facts in _naming(raw, "proj_tasks", "task_id", "facts", code)
+        for task_id, facts in _naming(raw, "proj_tasks", "task_id", "facts", code, _ID_ORDER)
         if any(code in _agencies_of_task_fact(fact) for fact in facts)
     ]
 
@@ -186,14 +189,17 @@ def _merged_into(facts: list[dict[str, Any]]) -> str | None:
     return None if agency is None else agency.merged_into
 
 
-def _naming(raw: Raw, table: str, keys: str, column: str, code: str) -> list[tuple[Any, Any]]:
+def _naming(
+    raw: Raw, table: str, keys: str, column: str, code: str, order: str | None = None
+) -> list[tuple[Any, Any]]:
     """(key, parsed JSON) of the rows whose JSON `column` holds the string `code`: a
     text search first (as the projection writes JSON, canonical), then the caller
-    looks at the fields themselves. Several key columns come back as a tuple."""
+    looks at the fields themselves. Several key columns come back as a tuple. In the
+    order of `keys`, or of `order`."""
     pattern = "%" + _like_escaped(canonical_json(code)) + "%"
     rows = raw.all(
         f"SELECT {keys}, CAST({column} AS text) FROM {table} "
-        f"WHERE CAST({column} AS text) LIKE :pattern ESCAPE '!' ORDER BY {keys}",
+        f"WHERE CAST({column} AS text) LIKE :pattern ESCAPE '!' ORDER BY {order or keys}",
         {"pattern": pattern},
     )
     return [(row[0] if len(row) == 2 else tuple(row[:-1]), loads(row[-1])) for row in rows]

@@ -9,7 +9,7 @@ from typing import Any
 
 from .dates import format_date
 from .errors import DomainError
-from .text import listed, same_field
+from .text import id_order, listed, same_field
 
 KINDS = {
     "so": "Sở, ban, ngành",
@@ -196,9 +196,10 @@ def check_code(code: str) -> None:
 
 def check_nothing_left_open(code: str, on: date, tasks) -> None:
     if tasks:
+        ids = listed(sorted((t.id for t in tasks), key=id_order), more_of="nhiệm vụ")
         raise DomainError(
             f"{code} chủ trì {len(tasks)} nhiệm vụ chưa xong trước ngày {format_date(on)} hoặc "
-            f"giao sau ngày đó ({listed([t.id for t in tasks], more_of='nhiệm vụ')}): giải thể sẽ để các nhiệm vụ đó không còn ai chủ "
+            f"giao sau ngày đó ({ids}): giải thể sẽ để các nhiệm vụ đó không còn ai chủ "
             "trì. Hãy ghi sáp nhập vào cơ quan kế thừa (--into MÃ_CQ) để chuyển chúng sang, "
             "hoặc giao lại (`nhiemvu task reassign`) hay hủy chúng trước."
         )
@@ -231,7 +232,8 @@ def check_none_led_away(code: str, on: date, tasks) -> None:
 
 def _since(tasks) -> str:
     """Tasks with the day each came to its leads: NV-00001 (từ 15/03/2023), …"""
-    return ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in tasks)
+    ordered = sorted(tasks, key=lambda t: id_order(t.id))  # whatever order the caller's
+    return ", ".join(f"{t.id} (từ {format_date(t.leads_since)})" for t in ordered)
 
 
 def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:

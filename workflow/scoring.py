@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 from .dates import format_date, iso
 from .rulebook import BAND_ORDER, KXL, Rulebook
 from .tasks import leads_on
+from .text import id_order
 
 ON_TIME, LATE, OVERDUE = "done_on_time", "done_late", "overdue"
 NHAC_NHO, RUT_KINH_NGHIEM, PHE_BINH, BIEU_DUONG = (
@@ -575,7 +576,7 @@ def _due_outcomes(
                 decisive_on=decisive,
             )
         )
-    return sorted(outcomes, key=lambda o: (o.deadline, o.task_id))
+    return sorted(outcomes, key=lambda o: (o.deadline, id_order(o.task_id)))
 
 
 def _documents_reaching(

@@ -73,6 +73,13 @@ def grouped(whole: int) -> str:
     return f"{whole:,}".replace(",", ".")
 
 
+def id_order(key: str) -> tuple[int, str]:
+    """The sort key of a task id as people read it, its number as a number: NV-99949
+    before NV-100000, which as text comes first ("1" < "9"). SQL orders alike by
+    `length(task_id), task_id` (application.loading.TASK_ORDER)."""
+    return len(key), key
+
+
 def listed(keys: list[str], shown: int = 10, more_of: str = "mục") -> str:
     """The first few keys, and how many more ("NV-1, NV-2 và 3 nhiệm vụ khác")."""
     more = len(keys) - shown
