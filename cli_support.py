@@ -7,11 +7,12 @@ import errno
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 import click
+import orjson
 
 import cli_messages
 from workflow.text import clipped, display_width, grouped, printable
@@ -352,6 +353,40 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def emit_json_rows(rows: Iterable[Any]) -> None:
+    """A list as `emit_json` writes it, byte for byte, one element at a time as the
+    rows come: a city's task list is written before it is all read, and never held
+    whole. Each element is dumped alone and indented one level further (a JSON
+    string holds no line break, so only the dump's own lines are indented)."""
+    opening = "[\n  "
+    for row in rows:
+        click.echo(opening + _json_element(row).replace("\n", "\n  "), nl=False)
+        opening = ",\n  "
+    click.echo("[]" if opening == "[\n  " else "\n]")
+
+
+def _json_element(value: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False, indent=2, default=str)`, by orjson (a
+    tenth of the time) when it writes the same: for strings, integers, booleans and
+    None, in lists and dicts. It writes a float otherwise (1e-7 for 1e-07); that, and
+    what orjson refuses (an integer beyond 64 bits, a lone surrogate), go to json."""
+    if _plain(value):
+        with contextlib.suppress(orjson.JSONEncodeError):
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(map(_plain, value.values()))
+    if kind is list:
+        return all(map(_plain, value))
+    return False
+
+
 def cell_text(value: Any) -> str:
     """A table cell as people read it: a fraction with two decimals and the Vietnamese
     decimal comma (62,00 as scores are rounded, 16,67 % — the point would read as a
@@ -400,6 +435,23 @@ def render_table(
     out = [line(headings), line(["-" * w for w in widths])]
     out.extend(line(r) for r in cells)
     return "\n".join(out)
+
+
+def echo_table(rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str, int]]) -> None:
+    """`render_table` in columns of fixed widths — (key, heading, width) — written a
+    line at a time as the rows come, before the widest cell is known. A cell wider
+    than its column pushes the rest of its line; `clipped` keeps a title in its own."""
+    widths = [max(width, display_width(heading)) for _, heading, width in columns]
+
+    def line(values):
+        return "  ".join(
+            v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
+        ).rstrip()
+
+    click.echo(line([heading for _, heading, _ in columns]))
+    click.echo(line(["-" * w for w in widths]))
+    for row in rows:
+        click.echo(line([cell_text(row.get(key)) for key, _, _ in columns]))
 
 
 def output(

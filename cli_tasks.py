@@ -11,14 +11,15 @@ from cli_support import (
     DATE,
     STATUS,
     NhiemvuGroup,
+    echo_table,
     emit_json,
+    emit_json_rows,
     history_table,
     json_option,
     output,
-    render_table,
     warn,
 )
-from workflow.text import clipped
+from workflow.text import clipped, display_width
 
 
 @click.group(cls=NhiemvuGroup)
@@ -344,6 +345,21 @@ def _status_day(as_of, today):
     return as_of
 
 
+# The table of `task list`, in fixed widths so that it is written as it is read: an
+# id up to NV-100000 and beyond, a directive number as the city writes them, a title
+# clipped to 60 columns, leads clipped to 25.
+TASK_COLUMNS = [
+    ("id", "Mã", 9),
+    ("directive", "Văn bản", 12),
+    ("clause", "Mục", 5),
+    ("title", "Nội dung", 60),
+    ("leads", "Chủ trì", 25),
+    ("deadline", "Thời hạn", 10),
+    ("status_label", "Trạng thái", 0),  # as wide as the widest label, below
+    ("days_overdue", "Số ngày quá hạn", 0),
+]
+
+
 @task.command("list")
 @click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ nhiệm vụ cơ quan này chủ trì.")
 @click.option(
@@ -370,48 +386,51 @@ def _status_day(as_of, today):
 @json_option
 @click.pass_context
 def task_list(ctx, agency, directive, status, words, as_of, as_json):
-    """Danh sách nhiệm vụ với trạng thái tại một ngày."""
-    from application import queries
-    from workflow.dates import format_date, from_iso
+    """Danh sách nhiệm vụ với trạng thái tại một ngày, theo thứ tự ngày giao."""
+    from contextlib import closing
+
+    from application import task_list as listing
+    from events.database import read_snapshot
 
     app = get_app(ctx)
+    as_of = _status_day(as_of, app.today())
     warnings: list[str] = []
-    with app.engine.connect() as connection:
-        rows = queries.list_tasks(
+    # One snapshot: the list is read in batches, each a statement of its own.
+    with read_snapshot(app.engine) as connection:
+        rows = listing.list_tasks(
             connection,
-            _status_day(as_of, app.today()),
+            as_of,
             agency=agency,
             status=status,
             directive=directive,
             words=words,
             warnings=warnings,
         )
-    warn(warnings)
-    output(
-        rows,
-        as_json,
-        lambda rs: render_table(
-            [
-                {
-                    **r,
-                    "leads": ", ".join(r["leads"]),
-                    "deadline": format_date(from_iso(r["deadline"])),
-                    "title": clipped(r["title"], 60),
-                }
-                for r in rs
-            ],
-            [
-                ("id", "Mã"),
-                ("directive", "Văn bản"),
-                ("clause", "Mục"),
-                ("title", "Nội dung"),
-                ("leads", "Chủ trì"),
-                ("deadline", "Thời hạn"),
-                ("status_label", "Trạng thái"),
-                ("days_overdue", "Số ngày quá hạn"),
-            ],
-        ),
-    )
+        warn(warnings)
+        # Closed here, should the output fail (`| head`), while its connection is open.
+        with closing(rows):
+            if as_json:
+                emit_json_rows(rows)
+            else:
+                echo_table(map(_table_row, rows), _task_columns())
+
+
+def _table_row(row: dict) -> dict:
+    from workflow.dates import format_date, from_iso
+
+    return {
+        **row,
+        "leads": clipped(", ".join(row["leads"]), 25),
+        "deadline": format_date(from_iso(row["deadline"])),
+        "title": clipped(row["title"], 60),
+    }
+
+
+def _task_columns() -> list[tuple[str, str, int]]:
+    from workflow.tasks import STATUS_LABELS
+
+    label = max(map(display_width, STATUS_LABELS.values()))
+    return [(k, h, label if k == "status_label" else w) for k, h, w in TASK_COLUMNS]
 
 
 @task.command("history")

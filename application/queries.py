@@ -14,11 +14,10 @@ from workflow import history
 from workflow.agencies import KINDS, Agency
 from workflow.dates import LOCAL_TZ, end_of_day, format_date, iso
 from workflow.errors import DomainError, NotFound
-from workflow.tasks import OPEN_STATUSES, STATUSES, derive_task
+from workflow.tasks import derive_task
 from workflow.text import code as norm_code
-from workflow.text import matches_words, nfc
 
-from . import loading, streams
+from . import loading, streams, task_list
 from . import tables as t
 from .task_reads import not_yet_assigned, task_to_dict
 
@@ -84,52 +83,9 @@ def _documents_naming(
     ]
 
 
-def list_tasks(
-    connection: Connection,
-    as_of: date,
-    *,
-    agency: str | None = None,
-    status: str | None = None,
-    directive: str | None = None,
-    words: str | None = None,
-    warnings: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    """Tasks as of a day, optionally only those led by `agency`, with `status`, given by
-    `directive`, or whose title holds `words` one after another (workflow.text.
-    matches_words: case and diacritics optional). `warnings` gets what people should
-    know of the choice made (a directive number several years used)."""
-    rows = _listed_tasks(connection, as_of, agency, status, directive, warnings)
-    if words:
-        rows = [row for row in rows if matches_words(row["title"], words)]
-    return rows
-
-
-def _listed_tasks(connection, as_of, agency, status, directive, warnings) -> list[dict[str, Any]]:
-    if status is not None and status not in STATUSES:
-        raise DomainError(
-            f"Trạng thái '{status}' không hợp lệ; chọn một trong: {', '.join(STATUSES)}."
-        )
-    # As the commands store them: NFC (a keyboard may type NFD), codes upper-case.
-    if agency is not None:
-        agency = norm_code(agency)
-        loading.load_agency(connection, agency)
-    if directive is not None:
-        row, chosen = loading.directive_choice(connection, nfc(directive), as_of)
-        directive = row["number"]  # as registered
-        if warnings is not None:
-            warnings.extend(chosen)
-    if status is None:
-        tasks = loading.iter_tasks(connection, agency, as_of, directive=directive)
-        return [task_to_dict(task, as_of) for task in tasks]
-    # Statuses from the state columns first; only the matching tasks are read whole.
-    # An open status on `as_of` leaves out every task settled before it.
-    since = as_of if status in OPEN_STATUSES else None
-    states = loading.task_states(
-        connection, as_of, active_since=since, agency=agency, directive=directive
-    )
-    matching = [state.id for state in states if state.status(as_of) == status]
-    whole = loading.tasks_by_id(connection, matching, as_of)
-    return [task_to_dict(whole[task_id], as_of) for task_id in matching]
+def list_tasks(connection: Connection, as_of: date, **filters: Any) -> list[dict[str, Any]]:
+    """Every row of `task_list.list_tasks` (its filters, `warnings` too), in a list."""
+    return list(task_list.list_tasks(connection, as_of, **filters))
 
 
 def task_history(store: EventStore, connection: Connection, task_id: str) -> list[dict[str, Any]]:

@@ -3,14 +3,26 @@ come, the same output as when the whole list was built first."""
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from nhiemvu_cli import Nhiemvu
 
+import cli_support
 import events.sql
-from application import loading
-from events.database import make_engine
+from application import loading, task_list
+from application.task_reads import task_to_dict
+from events.database import make_engine, read_snapshot
+from workflow.text import matches_words
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `benchmarks` is not an installed package
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.workload import City, CityConfig, Runner  # noqa: E402
 
 DIRECTIVE = "129/TB-UBND"
 
@@ -50,3 +62,141 @@ def test_iter_tasks_parses_the_facts_with_the_dialect_s_parser(nv, monkeypatch):
         engine.dispose()
     assert [t.title for t in tasks] == ["Một", "Hai", "Ba"]
     assert len(parsed) == 3
+
+
+# -- a small city, for the output of today against that of the code before ------------
+
+SMALL = CityConfig(seed=11, tasks_per_year=100, agencies=15, documents_per_year=20)
+AS_OF = date(2020, 12, 31)
+
+
+@pytest.fixture
+def small_city(db_url) -> str:
+    """A year of a small city through the commands (extensions, completions,
+    cancellations, reassignments, documents, escalation passes)."""
+    runner = Runner(db_url)
+    try:
+        runner.run(City(SMALL).commands_until(AS_OF), batch_size=500)
+    finally:
+        runner.close()
+    return db_url
+
+
+def listed_before(db_url: str, as_of: date, agency: str | None = None) -> list[dict]:
+    """The list as `task list` made it before it was streamed: every task derived from
+    its facts (loading.iter_tasks), and the whole list built first."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            tasks = loading.iter_tasks(connection, agency, as_of)
+            return [task_to_dict(task, as_of) for task in tasks]
+    finally:
+        engine.dispose()
+
+
+def written_before(rows: list[dict]) -> str:
+    """What `task list --json` wrote of them (cli_support.emit_json, then a line break)."""
+    return json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def test_the_json_is_byte_for_byte_what_it_was(small_city):
+    nv = Nhiemvu(small_city)
+    for as_of in ("30/06/2020", "31/12/2020"):
+        before = listed_before(small_city, date.fromisoformat("-".join(as_of.split("/")[::-1])))
+        assert len(before) > 40
+        written = nv.ok("task", "list", "--as-of", as_of, "--json").stdout
+        assert written == written_before(before)
+        for status in ("overdue", "done_late", "cancelled"):
+            chosen = [row for row in before if row["status"] == status]
+            assert chosen, status
+            written = nv.ok("task", "list", "--as-of", as_of, "--status", status, "--json").stdout
+            assert written == written_before(chosen)
+    agency = listed_before(small_city, AS_OF)[0]["leads"][0]
+    written = nv.ok("task", "list", "--as-of", "31/12/2020", "--agency", agency, "--json").stdout
+    assert written == written_before(listed_before(small_city, AS_OF, agency))
+    nothing = nv.ok("task", "list", "--as-of", "01/01/2020", "--json").stdout
+    assert nothing == written_before([]) == "[]\n"
+
+
+def test_json_elements_are_written_as_json_dumps_writes_them():
+    """orjson writes the rows, where it writes what json.dumps does; the rest is json's."""
+    rows = [
+        {"title": "Đô thị \"mới\"\\ \x00\x1f\x7f\t\n\u2028 😀", "n": -(2**63), "ok": True, "x": None},
+        {"empty": [], "nested": {"a": [{}, [], [1, "b"]], "e": {}}, "big": 2**70},
+        {"float": 1e-07, "day": date(2023, 3, 31), "surrogate": "\udc80"},
+        [], "text", 5,
+    ]  # fmt: skip
+    for row in rows:
+        assert cli_support._json_element(row) == json.dumps(
+            row, ensure_ascii=False, indent=2, default=str
+        )
+
+
+def test_the_first_row_is_out_before_the_last_task_is_read(small_city, monkeypatch):
+    """Rows come as the state columns are read, a batch at a time, not once all are."""
+    fetched = []
+    stream = events.sql.Raw.stream
+
+    def counted(raw, text, params, size):
+        for rows in stream(raw, text, params, size):
+            fetched.append(len(rows))
+            yield rows
+
+    monkeypatch.setattr(events.sql.Raw, "stream", counted)
+    engine = make_engine(small_city)
+    try:
+        with read_snapshot(engine) as connection:
+            rows = task_list.list_tasks(connection, AS_OF, read_batch=7, derive_batch=3)
+            first = next(rows)
+            assert fetched == [7]  # of some 100 tasks
+            rest = list(rows)
+    finally:
+        engine.dispose()
+    assert sum(fetched) == len(rest) + 1 == len(listed_before(small_city, AS_OF))
+    assert [first, *rest] == listed_before(small_city, AS_OF)
+
+
+def test_the_command_writes_each_row_as_it_comes(capsys):
+    """The JSON and the table are written a row at a time, not once the rows are all
+    known: each row is out before the next one is asked for."""
+    made = [{"id": f"NV-{n}", "title": "Việc", "leads": ["SXD"]} for n in range(3)]
+    seen = []
+
+    def rows():
+        for row in made:
+            seen.append(capsys.readouterr().out)  # written so far
+            yield row
+
+    cli_support.emit_json_rows(rows())
+    seen.append(capsys.readouterr().out)
+    assert seen[0] == "" and '"NV-0"' in seen[1] and '"NV-1"' in seen[2]
+    assert "".join(seen) == written_before(made)
+
+    seen.clear()
+    cli_support.echo_table(rows(), [("id", "Mã", 9), ("title", "Nội dung", 10)])
+    assert seen[0] == "Mã         Nội dung\n---------  ----------\n"
+    assert seen[1] == "NV-0       Việc\n"
+
+
+def test_search_finds_what_it_found_and_reads_only_what_it_finds(small_city, monkeypatch):
+    """--search matches the titles read with the state columns, as matches_words
+    matched each task's title: only the tasks found are derived from their facts."""
+    every = listed_before(small_city, AS_OF)
+    derived = []
+    derive = loading.derive_task
+
+    def counted(facts, as_of=None):
+        derived.append(facts[0]["data"]["task_id"])
+        return derive(facts, as_of)
+
+    monkeypatch.setattr(loading, "derive_task", counted)
+    nv = Nhiemvu(small_city)
+    queries = {"", "Quy hoạch", "quy hoach", "QUY HOẠCH", "chuyen doi s", "đô thị", "không có"}
+    queries |= {" ".join(row["title"].split()[1:3]) for row in every[:5]}
+    for words in sorted(queries):
+        derived.clear()
+        found = nv.json("task", "list", "--as-of", "31/12/2020", "--search", words)
+        expected = [row for row in every if matches_words(row["title"], words)]
+        assert found == expected, words
+        assert sorted(derived) == sorted(row["id"] for row in expected), words
+    assert 0 < len(nv.json("task", "list", "--search", "quy hoach")) < len(every)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 # Characters that show nothing (zero-width spaces and joiners, the soft hyphen, the
@@ -52,16 +53,26 @@ def matches_words(text: str, query: str) -> bool:
     """Whether `text` holds the words of `query` one after another, folded (see
     `fold`), the last one possibly unfinished: "quy hoach do" finds "Quy hoạch đô
     thị", but "do thi" does not find "tiến độ … Chỉ thị"."""
+    return words_matcher(query)(text)
+
+
+def words_matcher(query: str) -> Callable[[str], bool]:
+    """`matches_words` of `query`, which is folded once for the many texts it is
+    matched against (every task's title, for `task list --search`)."""
     wanted = fold(query).split()
     if not wanted:
-        return True
-    words = fold(text).split()
+        return lambda text: True
     *whole, last = wanted
     n = len(wanted)
-    return any(
-        words[i : i + n - 1] == whole and words[i + n - 1].startswith(last)
-        for i in range(len(words) - n + 1)
-    )
+
+    def matches(text: str) -> bool:
+        words = fold(text).split()
+        return any(
+            words[i : i + n - 1] == whole and words[i + n - 1].startswith(last)
+            for i in range(len(words) - n + 1)
+        )
+
+    return matches
 
 
 def same_field(a: str | None, b: str | None) -> bool:
