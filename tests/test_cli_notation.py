@@ -87,3 +87,24 @@ def test_wide_characters_keep_the_columns_of_a_table_in_line():
     # 13 columns and 16, the widest: three spaces of padding, then the two between.
     assert table.splitlines()[2:4] == ["📌 Rà soát ✅" + " " * 5 + "SXD", "Hợp tác với 中国  SXD"]
     assert display_width("📌 中国") == 7 and display_width("a\u200db") == 2
+
+
+def test_text_of_one_column_characters_is_measured_without_looking_at_each(monkeypatch):
+    """Vietnamese, codes, dates and punctuation: a table of a city's tasks measures
+    half a million cells of them, as wide as they are long."""
+    import workflow.text
+
+    def looked_at(ch):
+        raise AssertionError(f"{ch!r} looked up")
+
+    monkeypatch.setattr(workflow.text, "_columns", looked_at)
+    title = "Rà soát, cập nhật quy hoạch – Đề án 06/ĐA-UBND (năm 2024) …"
+    assert display_width(title) == len(title)
+    assert display_width("") == 0
+
+
+@given(st.text())
+def test_the_width_of_any_text_is_that_of_its_characters(text):
+    from workflow.text import _columns
+
+    assert display_width(text) == sum(map(_columns, text))

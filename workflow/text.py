@@ -105,7 +105,15 @@ def _columns(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
+# Characters of one column each, which make up most text here (Vietnamese in NFC,
+# codes, dates, punctuation): a text of them alone is as wide as it is long. A table
+# of a city's tasks measures some 500,000 cells.
+_ONE_COLUMN = re.compile("[ -~\u00a0-\u00ac\u00ae-\u02ff\u1e00-\u1eff\u2010-\u2027]*")
+
+
 def display_width(text: str) -> int:
+    if _ONE_COLUMN.fullmatch(text):
+        return len(text)
     return sum(map(_columns, text))
 
 
