@@ -17,7 +17,9 @@ from cli_support import (
     history_table,
     json_option,
     output,
+    period_options,
     warn,
+    window,
 )
 from workflow.text import clipped, display_width
 
@@ -380,18 +382,41 @@ TASK_COLUMNS = [
     metavar="TỪ",
     help="Chỉ nhiệm vụ có nội dung chứa mọi từ này (gõ có dấu hay không đều được).",
 )
+@period_options
+@click.option(
+    "--limit",
+    type=AT_LEAST_ONE,
+    default=None,
+    metavar="N",
+    help="Chỉ N nhiệm vụ đầu tiên (theo ngày giao).",
+)
 @click.option(
     "--as-of", type=DATE, default=None, help="Trạng thái tại ngày này (mặc định: hôm nay)."
 )
 @json_option
 @click.pass_context
-def task_list(ctx, agency, directive, status, words, as_of, as_json):
-    """Danh sách nhiệm vụ với trạng thái tại một ngày, theo thứ tự ngày giao."""
+def task_list(
+    ctx, agency, directive, status, words, year, quarter, month, date_from, date_to, limit,
+    as_of, as_json,
+):  # fmt: skip
+    """Danh sách nhiệm vụ với trạng thái tại một ngày, theo thứ tự ngày giao.
+
+    \b
+    Kỳ (--year, --quarter, --month, hoặc --from và --to): chỉ nhiệm vụ được giao
+    trong kỳ đó.
+
+    \b
+    Ví dụ:
+      nhiemvu task list --agency SXD --status overdue
+      nhiemvu task list --quarter 2023Q2 --search "quy hoạch" --limit 20
+    """
     from contextlib import closing
 
     from application import task_list as listing
     from events.database import read_snapshot
 
+    period = window(year, quarter, month, date_from, date_to, allow_none=True)
+    assigned_from, assigned_to = (None, None) if period is None else period[1:]
     app = get_app(ctx)
     as_of = _status_day(as_of, app.today())
     warnings: list[str] = []
@@ -404,6 +429,9 @@ def task_list(ctx, agency, directive, status, words, as_of, as_json):
             status=status,
             directive=directive,
             words=words,
+            assigned_from=assigned_from,
+            assigned_to=assigned_to,
+            limit=limit,
             warnings=warnings,
         )
         warn(warnings)

@@ -200,3 +200,54 @@ def test_search_finds_what_it_found_and_reads_only_what_it_finds(small_city, mon
         assert found == expected, words
         assert sorted(derived) == sorted(row["id"] for row in expected), words
     assert 0 < len(nv.json("task", "list", "--search", "quy hoach")) < len(every)
+
+
+@pytest.fixture
+def spread(nv) -> Nhiemvu:
+    """Five tasks assigned from March to October 2023, one a day of each month."""
+    for month in ("03", "04", "06", "07", "10"):
+        assign(nv, f"Việc tháng {month}", "--lead", "SXD", "--no-deadline",
+               "--assigned-on", f"20/{month}/2023")  # fmt: skip
+    return nv
+
+
+def listed_ids(nv: Nhiemvu, *args: str) -> list[str]:
+    return [r["id"] for r in nv.json("task", "list", "--as-of", "31/12/2023", *args)]
+
+
+def test_limit_keeps_the_first_tasks_in_assignment_order(spread):
+    every = listed_ids(spread)
+    assert len(every) == 5
+    assert listed_ids(spread, "--limit", "2") == every[:2]
+    assert listed_ids(spread, "--limit", "5") == listed_ids(spread, "--limit", "50") == every
+    assert listed_ids(spread, "--search", "thang", "--limit", "1") == every[:1]
+    table = spread.ok("task", "list", "--as-of", "31/12/2023", "--limit", "1").stdout
+    assert len(table.splitlines()) == 3 and every[0] in table and every[1] not in table
+    for bad in ("0", "-1", "hai"):
+        refused = spread.fails("task", "list", "--limit", bad, code=2)
+        assert "--limit" in refused.stderr and refused.stdout == ""
+
+
+def test_a_period_keeps_the_tasks_assigned_in_it(spread):
+    every = listed_ids(spread)
+    assert listed_ids(spread, "--year", "2023") == every
+    assert listed_ids(spread, "--year", "2022") == []
+    assert listed_ids(spread, "--quarter", "2023Q2") == every[1:3]
+    assert listed_ids(spread, "--month", "2023-07") == every[3:4]
+    assert listed_ids(spread, "--from", "20/04/2023", "--to", "20/07/2023") == every[1:4]
+    assert listed_ids(spread, "--from", "21/04/2023", "--to", "19/07/2023") == every[2:3]
+    assert listed_ids(spread, "--quarter", "2023Q2", "--limit", "1") == every[1:2]
+    # --as-of still decides which tasks stood: those assigned by then.
+    as_of_july = spread.json("task", "list", "--as-of", "01/07/2023", "--year", "2023")
+    assert [r["id"] for r in as_of_july] == every[:3]
+    two = spread.fails("task", "list", "--year", "2023", "--month", "2023-07", code=2)
+    assert "Chỉ chọn một kỳ" in two.stderr
+    half = spread.fails("task", "list", "--from", "01/01/2023", code=2)
+    assert "--from và --to phải đi cùng nhau" in half.stderr
+
+
+def test_help_names_the_period_and_the_limit(nv):
+    shown = nv.ok("task", "list", "--help").stdout
+    for option in ("--year", "--quarter", "--month", "--from", "--to", "--limit"):
+        assert option in shown
+    assert "chỉ nhiệm vụ được giao trong kỳ đó" in " ".join(shown.split())
