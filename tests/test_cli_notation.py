@@ -101,10 +101,12 @@ def test_text_of_one_column_characters_is_measured_without_looking_at_each(monke
     title = "Rà soát, cập nhật quy hoạch – Đề án 06/ĐA-UBND (năm 2024) …"
     assert display_width(title) == len(title)
     assert display_width("") == 0
+    assert clipped(title, 40) == "Rà soát, cập nhật quy hoạch – Đề án…"
 
 
-@given(st.text())
-def test_the_width_of_any_text_is_that_of_its_characters(text):
-    from workflow.text import _columns
+@given(st.text(), st.integers(min_value=2, max_value=80))
+def test_the_width_of_any_text_is_that_of_its_characters(text, width):
+    from workflow.text import _columns, _first_columns
 
     assert display_width(text) == sum(map(_columns, text))
+    assert _first_columns(text, width) == text[:width] or display_width(text[:width]) > width

@@ -124,15 +124,20 @@ def clipped(text: str, width: int) -> str:
     text = " ".join(text.split())
     if display_width(text) <= width:
         return text
-    kept, used = [], 0
-    for ch in text:
-        used += _columns(ch)
-        if used > width - 1:
-            break
-        kept.append(ch)
-    cut = "".join(kept)
+    cut = text[: width - 1] if _ONE_COLUMN.fullmatch(text) else _first_columns(text, width - 1)
     if text[len(cut)] != " ":  # the cut fell inside a word
         start = cut.rfind(" ")
         if start >= len(cut) * 2 // 3:
             cut = cut[:start]
     return cut.rstrip(" ,;:.-–") + "…"
+
+
+def _first_columns(text: str, width: int) -> str:
+    """The longest start of `text` that fits in `width` columns."""
+    kept, used = [], 0
+    for ch in text:
+        used += _columns(ch)
+        if used > width:
+            break
+        kept.append(ch)
+    return "".join(kept)
