@@ -349,7 +349,8 @@ def _status_day(as_of, today):
 
 # The table of `task list`, in fixed widths so that it is written as it is read: an
 # id up to NV-100000 and beyond, a directive number as the city writes them, a title
-# clipped to 60 columns, leads clipped to 25.
+# clipped to 60 columns, leads clipped to 25. A width of 0: that of the heading (the
+# status column is made as wide as the widest label, in _task_columns).
 TASK_COLUMNS = [
     ("id", "Mã", 9),
     ("directive", "Văn bản", 12),
@@ -357,7 +358,7 @@ TASK_COLUMNS = [
     ("title", "Nội dung", 60),
     ("leads", "Chủ trì", 25),
     ("deadline", "Thời hạn", 10),
-    ("status_label", "Trạng thái", 0),  # as wide as the widest label, below
+    ("status_label", "Trạng thái", 0),
     ("days_overdue", "Số ngày quá hạn", 0),
 ]
 
@@ -440,18 +441,19 @@ def task_list(
             if as_json:
                 emit_json_rows(rows)
             else:
-                echo_table(map(_table_row, rows), _task_columns())
+                echo_table(_table_rows(rows), _task_columns())
 
 
-def _table_row(row: dict) -> dict:
+def _table_rows(rows):
     from workflow.dates import format_date, from_iso
 
-    return {
-        **row,
-        "leads": clipped(", ".join(row["leads"]), 25),
-        "deadline": format_date(from_iso(row["deadline"])),
-        "title": clipped(row["title"], 60),
-    }
+    for row in rows:
+        yield {
+            **row,
+            "leads": clipped(", ".join(row["leads"]), 25),
+            "deadline": format_date(from_iso(row["deadline"])),
+            "title": clipped(row["title"], 60),
+        }
 
 
 def _task_columns() -> list[tuple[str, str, int]]:
