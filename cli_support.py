@@ -366,8 +366,8 @@ def emit_json_rows(rows: Iterable[Any]) -> None:
 
 
 def _json_element(value: Any) -> str:
-    """`json.dumps(value, ensure_ascii=False, indent=2, default=str)`, by orjson (a
-    tenth of the time) when it writes the same: for strings, integers, booleans and
+    """`json.dumps(value, ensure_ascii=False, indent=2, default=str)`, by orjson (an
+    eighth of the time) when it writes the same: for strings, integers, booleans and
     None, in lists and dicts. It writes a float otherwise (1e-7 for 1e-07); that, and
     what orjson refuses (an integer beyond 64 bits, a lone surrogate), go to json."""
     if _plain(value):

@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from nhiemvu_cli import Nhiemvu, busy_task, report_behind_the_projection, run_alone
 from projection_rows import snapshot
 
+from application import loading
 from application.app import App
 from events import driver
 from events.database import make_engine
@@ -63,7 +65,9 @@ def test_quick_writes_leave_the_log_and_projection_a_rebuild_would(db_url):
         engine.dispose()
 
 
-def test_a_command_that_needs_sqlalchemy_runs_again_on_the_full_path(db_url, monkeypatch):
+def merged_on_whichever_path(db_url, monkeypatch) -> list[str]:
+    """SXD merged into SKHDT, its open task moved along: what was asked of the bare
+    driver's connection that only SQLAlchemy's has."""
     nv = Nhiemvu(db_url)
     task_id = busy_task(nv)
     nv.ok("agency", "add", "SKHDT", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
@@ -76,14 +80,31 @@ def test_a_command_that_needs_sqlalchemy_runs_again_on_the_full_path(db_url, mon
 
     monkeypatch.setattr(driver.DriverConnection, "__getattr__", spying)
     before = nv.event_count()
-    # Merging reads the agency's tasks through SQLAlchemy: the quick attempt stops
-    # there, rolls back, and the command runs again on the full path — once.
     nv.ok("agency", "dissolve", "SXD", "--on", "01/06/2023", "--reason", "Sáp nhập",
           "--into", "SKHDT")  # fmt: skip
-    assert "execute" in asked
     assert nv.event_count() == before + 2  # the merger, and the open task reassigned
     shown = nv.json("task", "show", task_id, "--as-of", "02/06/2023")
     assert shown["leads"] == ["SKHDT"]
+    return asked
+
+
+def test_a_command_that_needs_sqlalchemy_runs_again_on_the_full_path(db_url, monkeypatch):
+    # A read through SQLAlchemy in the middle of the merger (as its read of the
+    # agency's tasks was): the quick attempt stops there, rolls back, and the command
+    # runs again on the full path — once.
+    iter_tasks = loading.iter_tasks
+
+    def through_sqlalchemy(connection, *args, **kwargs):
+        connection.execute(sa.text("SELECT 1"))
+        return iter_tasks(connection, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "iter_tasks", through_sqlalchemy)
+    assert "execute" in merged_on_whichever_path(db_url, monkeypatch)
+
+
+def test_a_merger_reads_the_agency_s_tasks_on_the_bare_driver(db_url, monkeypatch):
+    """loading.iter_tasks reads through `Raw`, which the bare driver runs."""
+    assert "execute" not in merged_on_whichever_path(db_url, monkeypatch)
 
 
 def test_an_unknown_task_is_named_with_suggestions_through_the_fallback(db_url):
