@@ -437,10 +437,15 @@ def render_table(
     return "\n".join(out)
 
 
-def echo_table(rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str, int]]) -> None:
+def echo_table(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[tuple[str, str, int]],
+    empty: str | None = None,
+) -> None:
     """`render_table` in columns of fixed widths — (key, heading, width) — written a
     line at a time as the rows come, before the widest cell is known. A cell wider
-    than its column pushes the rest of its line; `clipped` keeps a title in its own."""
+    than its column pushes the rest of its line; `clipped` keeps a title in its own.
+    The headings come with the first row: with none, `empty` says so (if given)."""
     widths = [max(width, display_width(heading)) for _, heading, width in columns]
 
     def line(values):
@@ -448,10 +453,19 @@ def echo_table(rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str,
             v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
         ).rstrip()
 
-    click.echo(line([heading for _, heading, _ in columns]))
-    click.echo(line(["-" * w for w in widths]))
+    headed = False
     for row in rows:
+        if not headed:
+            click.echo(line([heading for _, heading, _ in columns]))
+            click.echo(line(["-" * w for w in widths]))
+            headed = True
         click.echo(line([cell_text(row.get(key)) for key, _, _ in columns]))
+    if not headed:
+        if empty is None:
+            click.echo(line([heading for _, heading, _ in columns]))
+            click.echo(line(["-" * w for w in widths]))
+        else:
+            click.echo(empty)
 
 
 def output(

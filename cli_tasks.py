@@ -441,7 +441,20 @@ def task_list(
             if as_json:
                 emit_json_rows(rows)
             else:
-                echo_table(_table_rows(rows), _task_columns())
+                chosen = agency or directive or status or words or period
+                empty = _no_task(bool(chosen), as_of if as_of < app.today() else None)
+                echo_table(_table_rows(rows), _task_columns(), empty=empty)
+
+
+def _no_task(chosen: bool, past_day) -> str:
+    """What an empty list says: a past `--as-of` may be before the first task."""
+    from workflow.dates import format_date
+
+    if chosen:
+        return "Không có nhiệm vụ nào khớp điều kiện đã chọn."
+    if past_day is not None:
+        return f"Ngày {format_date(past_day)} chưa có nhiệm vụ nào được giao."
+    return "Chưa có nhiệm vụ nào trong sổ. Giao nhiệm vụ: `nhiemvu task assign`."
 
 
 def _table_rows(rows):

@@ -47,3 +47,20 @@ def test_a_list_with_rows_keeps_its_table(nv):
     shown = nv.ok("agency", "list").stdout
     assert shown.splitlines()[0].startswith("Mã") and "Sở Xây dựng" in shown
     assert "Chưa có" not in shown
+
+
+def test_an_empty_task_list_says_why(nv):
+    assert nv.ok("task", "list").stdout == (
+        "Chưa có nhiệm vụ nào trong sổ. Giao nhiệm vụ: `nhiemvu task assign`.\n"
+    )
+    assert nv.json("task", "list") == []
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
+          "--no-deadline")  # fmt: skip
+    before = nv.ok("task", "list", "--as-of", "01/01/2023").stdout
+    assert before == "Ngày 01/01/2023 chưa có nhiệm vụ nào được giao.\n"
+    unmatched = nv.ok("task", "list", "--search", "không có từ này").stdout
+    assert unmatched == "Không có nhiệm vụ nào khớp điều kiện đã chọn.\n"
+    listed = nv.ok("task", "list").stdout.splitlines()
+    assert listed[0].startswith("Mã") and "Việc" in listed[2]
