@@ -118,18 +118,8 @@ class Feeds:
     def lock(self) -> tuple[int, str, datetime | None]:
         """Lock the head; return (position, hash, recorded_at); catch the projections up."""
         raw = self.tx.raw
-        statement = self._lock_statement(raw)
-        row = raw.one_opening_transaction(*statement)
-        self.tx.lock_taken()
-        if row is None:
-            raise HeadMissing()
-        if not raw.dialect.sqlite:
-            row = self._as_locked(raw, row, statement)
+        row = self._locked_row(raw)
         position = row[0]
-        if position and row[3] != row[1]:
-            # The last event gone, or the head's hash not its own: the next event would
-            # chain on a link the log does not hold.
-            raise HeadOutOfStep(position, row[3] is None)
         self._locked_at = position
         self._others_following = row[4]
         for projection, checkpoint in zip(self.projections, row[5:], strict=True):
@@ -145,7 +135,24 @@ class Feeds:
             self._sessions[name] = session
             if not current:
                 self._catch_up(name, session, position)
-        return position, row[1], raw.dialect.to_instant(row[2])
+        return position, row[1], row[2]
+
+    def _locked_row(self, raw) -> tuple:
+        """The lock statement's row, the head checked: (position, hash, recorded_at,
+        the last event's hash, following projections not fed, *checkpoints)."""
+        statement = self._lock_statement(raw)
+        row = raw.one_opening_transaction(*statement)
+        self.tx.lock_taken()
+        if row is None:
+            raise HeadMissing()
+        if not raw.dialect.sqlite:
+            row = self._as_locked(raw, row, statement)
+        position = row[0]
+        if position and row[3] != row[1]:
+            # The last event gone, or the head's hash not its own: the next event would
+            # chain on a link the log does not hold.
+            raise HeadOutOfStep(position, row[3] is None)
+        return (row[0], row[1], raw.dialect.to_instant(row[2]), *row[3:])
 
     @staticmethod
     def _as_locked(raw, row: tuple, statement: tuple[str, dict[str, str]]) -> tuple:
@@ -170,21 +177,30 @@ class Feeds:
             _LOCK_STATEMENTS[key] = self._build_lock_statement(raw)
         return _LOCK_STATEMENTS[key]
 
-    def _build_lock_statement(self, raw) -> tuple[str, dict[str, str]]:
+    def _checkpoint_columns(self) -> tuple[list[str], dict[str, str]]:
+        """The lock statement's columns after the head's: following projections this
+        transaction does not feed, then each of its projections' checkpoint."""
         names = {f"p{i}": p.name for i, p in enumerate(self.projections)}
         others = f" AND name NOT IN ({', '.join(':' + k for k in names)})" if names else ""
         columns = [
-            "last_position",
-            "last_hash",
-            "last_recorded_at",
-            # The hash of the event at the head: it must be the head's (one index lookup).
-            "(SELECT hash FROM events WHERE position = event_log_head.last_position)",
             f"(SELECT COUNT(*) FROM projection_checkpoints WHERE position IS NULL{others})",
             # Per projection: NULL when it has no row, -1 when it follows the head.
             *(
                 f"(SELECT COALESCE(position, -1) FROM projection_checkpoints WHERE name = :{key})"
                 for key in names
             ),
+        ]
+        return columns, names
+
+    def _build_lock_statement(self, raw) -> tuple[str, dict[str, str]]:
+        checkpoints, names = self._checkpoint_columns()
+        columns = [
+            "last_position",
+            "last_hash",
+            "last_recorded_at",
+            # The hash of the event at the head: it must be the head's (one index lookup).
+            "(SELECT hash FROM events WHERE position = event_log_head.last_position)",
+            *checkpoints,
         ]
         lock = ""  # SQLite: BEGIN IMMEDIATE already holds the write lock
         if not raw.dialect.sqlite:

@@ -554,6 +554,18 @@ def _nothing() -> None:
     pass
 
 
+def write_head(raw: Raw, head: _Head) -> None:
+    """Store the log's head: its last position, hash and recording time."""
+    raw.execute(
+        _ADVANCE_HEAD,
+        {
+            "position": head.position,
+            "hash": head.hash,
+            "recorded_at": raw.dialect.instant(head.recorded_at),
+        },
+    )
+
+
 class StoreTransaction:
     """One write transaction.
 
@@ -762,16 +774,11 @@ class StoreTransaction:
         self._written_rows = rows
         with self._refusals_explained():
             self.raw.insert_rows("events", EVENT_COLUMNS, rows)
-        head = self._head
-        self.raw.execute(
-            _ADVANCE_HEAD,
-            {
-                "position": head.position,
-                "hash": head.hash,
-                "recorded_at": self.raw.dialect.instant(head.recorded_at),
-            },
-        )
-        self._written_head = head.position
+        self._write_head(self._head)
+        self._written_head = self._head.position
+
+    def _write_head(self, head: _Head) -> None:
+        write_head(self.raw, head)
 
     def committed(self) -> None:
         """Called once the transaction has committed."""

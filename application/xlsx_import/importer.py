@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +16,6 @@ from events.database import WRITE
 from events.errors import EventStoreError
 from events.schema import log_head
 from events.sql import Raw
-from events.store import EventStore, StoreTransaction
 from workflow.dates import format_date, parse_period
 from workflow.errors import DomainError
 from workflow.text import clipped, fold
@@ -30,6 +27,7 @@ from .cells import blank
 from .columns import COLUMN_BY_KEY
 from .rows import ParsedRow, infer_kind, parse_row, task_id_for, task_rows
 from .sheet import read_sheet
+from .transaction import ImportStore
 
 CREATED = "created"
 EXISTS = "exists"
@@ -112,51 +110,6 @@ class _RowInvalid(Exception):
         self.errors = errors
 
 
-class _SavepointStore(EventStore):
-    """The store seen through one open transaction: each command runs in a savepoint.
-
-    The Ledger's commands open their own transactions; here those become
-    savepoints of the import's single transaction, so a refused command undoes
-    only itself and the import decides at the end whether anything is kept.
-    """
-
-    def __init__(self, store: EventStore, connection: Connection) -> None:
-        super().__init__(store.engine, store.registry, store.clock)
-        self._connection = connection
-
-    @contextmanager
-    def transaction(self, projections=()) -> Iterator[StoreTransaction]:
-        # No savepoint of its own: the importer runs each row's commands in one, and
-        # a command that fails fails its row. A session that saw the command through
-        # goes on with the next (it holds the directives and agencies it read); one at
-        # another head is not resumed, so a row rolled back leaves none behind.
-        tx = StoreTransaction(self, self._connection, projections)
-        try:
-            yield tx
-            tx.flush()
-            tx.committed()  # to the row's savepoint: the session may go on
-        finally:
-            tx.close()
-
-    @contextmanager
-    def _reading(self, connection: Connection | None) -> Iterator[Raw]:
-        yield Raw(connection if connection is not None else self._connection)
-
-
-@contextmanager
-def _row_savepoint(raw: Raw) -> Iterator[None]:
-    """A row's savepoint, in plain SQL: SQLAlchemy's begin_nested, with its bookkeeping
-    for each row, was an eighth of a year's import. Rows do not nest."""
-    raw.execute("SAVEPOINT import_row")
-    try:
-        yield
-    except BaseException:
-        raw.execute("ROLLBACK TO SAVEPOINT import_row")
-        raw.execute("RELEASE SAVEPOINT import_row")
-        raise
-    raw.execute("RELEASE SAVEPOINT import_row")
-
-
 def import_workbook(
     app,
     path: str | Path,
@@ -175,7 +128,7 @@ def import_workbook(
             # Hold the log's write lock from the first check to the commit, so
             # what was validated is what gets written.
             connection.execute(sa.select(log_head).where(log_head.c.id == 1).with_for_update())
-            store = _SavepointStore(app.store, connection)
+            store = ImportStore(app.store, connection)
             ledger = Ledger(store, app.ledger.actor, app.ledger.now)
             importer = _Importer(ledger, connection, data.headers)
             results = importer.apply_all(parsed)
@@ -183,6 +136,7 @@ def import_workbook(
             created = any(r.status == CREATED for r in results)
             write = created and not dry_run and (skip_invalid or not invalid)
             if write:
+                store.write_head()
                 transaction.commit()
             else:
                 transaction.rollback()
@@ -335,7 +289,7 @@ class _Importer:
         # A directive the workbook brings in is in the ledger from its first row on.
         directive = row.directive or self._directive(p.number, p.issued_on)
         try:
-            with _row_savepoint(self.raw):
+            with self.ledger.store.row():
                 result.actions = self._create(p, result, leads, coordinators, directive)
         except _RowInvalid as exc:
             result.errors = exc.errors
