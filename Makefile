@@ -33,12 +33,14 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench
 	$(BIN)/python -m benchmarks.html_bench --city-years 3
 	$(BIN)/python -m benchmarks.log_io_bench
+	$(BIN)/python -m benchmarks.import_bench
 	$(BIN)/python -m benchmarks.city_bench
 
 bench-quick: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.html_bench
 	$(BIN)/python -m benchmarks.log_io_bench --tasks 2000 --repeats 1
+	$(BIN)/python -m benchmarks.import_bench --tasks 2000 --rows 500,1000 --repeats 1
 	$(BIN)/python -m benchmarks.city_bench --quick
 
 clean:

@@ -192,6 +192,17 @@ def postgres_problem() -> str | None:
     return None
 
 
+def reachable_backends(choice: str) -> list[str]:
+    """The backends of a `--backend` choice (sqlite, postgresql, all) this machine has:
+    PostgreSQL left out, saying why, when its server does not answer."""
+    backends = ["sqlite", "postgresql"] if choice == "all" else [choice]
+    problem = postgres_problem() if "postgresql" in backends else None
+    if problem:
+        print(f"PostgreSQL not reachable, skipped: {problem}")
+        backends.remove("postgresql")
+    return backends
+
+
 def postgres_server() -> str:
     """Its version, and whether autovacuum runs: without it nothing but a rebuild's own
     vacuum clears the row versions that the load's updates leave behind."""

@@ -21,7 +21,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchmarks.city_bench import PostgresCity, SqliteCity, postgres_problem
+from benchmarks.city_bench import PostgresCity, SqliteCity, reachable_backends
 
 
 def build_city_log(directory: Path, tasks: int) -> tuple[Path, int]:
@@ -77,11 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
     args = parser.parse_args(argv)
-    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    problem = postgres_problem() if "postgresql" in backends else None
-    if problem:
-        print(f"PostgreSQL not reachable, skipped: {problem}")
-        backends.remove("postgresql")
+    backends = reachable_backends(args.backend)
 
     with tempfile.TemporaryDirectory(prefix="nhiemvu-log-io-") as directory:
         source = Path(directory) / "source"
