@@ -812,6 +812,11 @@ class StoreTransaction:
         COMMIT takes effect: the server skips everything after an error in a pipeline.
         The COMMIT is a statement of the pipeline, not the driver's `commit()`, which
         would wait for it before the pipeline's own end waits again."""
+        self.flush_in_one_round_trip(then="COMMIT")
+
+    def flush_in_one_round_trip(self, then: str | None = None) -> None:
+        """`flush`, its statements (and `then`, if given) sent together on PostgreSQL
+        when nothing needs their results (see `finish`); one at a time otherwise."""
         if (
             self.raw.dialect.sqlite
             or not self.appended
@@ -822,7 +827,8 @@ class StoreTransaction:
             return
         with self._refusals_explained(), self.raw.driver.pipeline():
             self.flush()
-            self.raw.execute("COMMIT")
+            if then is not None:
+                self.raw.execute(then)
 
     @contextmanager
     def _refusals_explained(self) -> Iterator[None]:

@@ -44,7 +44,7 @@ class ImportStore(EventStore):
         tx = _ImportTransaction(self, self._connection, projections)
         try:
             yield tx
-            tx.flush()
+            tx.flush_in_one_round_trip()
             tx.committed()  # to the row's savepoint: the session may go on
         finally:
             tx.close()
