@@ -400,19 +400,28 @@ def wait_for_leadership(lock: LeaderLock, stop: threading.Event, poll_seconds: f
 
 class _PatientJobStore:
     """Builds APScheduler's SQLAlchemy job store, made to outlast a database it cannot
-    write for a while. APScheduler writes the next run time outside any error
-    handling: a write lock held past the busy timeout at 07:00 (an import, a rebuild,
-    a sqlite3 session) ended the daemon. The run time stays as it was, and the next
-    wake-up tries again."""
+    write for a while (a write lock held past the busy timeout by an import, a
+    rebuild or a sqlite3 session; a full disk). APScheduler writes a job as it adds
+    it and its next run time as it starts a run, outside any error handling: such a
+    write refused at start ended the daemon, and one refused later left the old run
+    time in the table, so the job was due again at once, and ran again and again,
+    each time the write failed. A job the store cannot write is kept here, its run
+    time read from here, until a write of it succeeds."""
 
     @staticmethod
     def create(engine):
+        from apscheduler.jobstores.base import JobLookupError
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
         class PatientJobStore(SQLAlchemyJobStore):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                self.unsaved: dict[str, Any] = {}  # job id -> the job as it should be
+
             def get_due_jobs(self, now):
+                self._save_unsaved()
                 try:
-                    return super().get_due_jobs(now)
+                    stored = super().get_due_jobs(now)
                 except sa.exc.SQLAlchemyError as exc:
                     # The database was made anew under the daemon (dropped, then
                     # `nhiemvu init`): a new scheduler writes its jobs again.
@@ -429,16 +438,57 @@ class _PatientJobStore:
                         )
                         _start_over(leading)
                     raise
+                kept = [job for job in self.unsaved.values() if job.next_run_time is not None]
+                due = [job for job in stored if job.id not in self.unsaved]
+                due += [job for job in kept if job.next_run_time <= now]
+                return sorted(due, key=lambda job: job.next_run_time)
+
+            def get_next_run_time(self):
+                if not self.unsaved:
+                    return super().get_next_run_time()
+                jobs = [job for job in self._get_jobs() if job.id not in self.unsaved]
+                times = [job.next_run_time for job in [*jobs, *self.unsaved.values()]]
+                return min((time for time in times if time is not None), default=None)
+
+            def add_job(self, job):
+                try:
+                    super().add_job(job)
+                except sa.exc.SQLAlchemyError as exc:
+                    self._keep(job, exc)
 
             def update_job(self, job):
                 try:
                     super().update_job(job)
                 except sa.exc.SQLAlchemyError as exc:
-                    known = explained(exc)
+                    self._keep(job, exc)
+                else:
+                    self.unsaved.pop(job.id, None)
+
+            def remove_job(self, job_id):
+                self.unsaved.pop(job_id, None)
+                super().remove_job(job_id)
+
+            def _keep(self, job, exc) -> None:
+                if not self.unsaved:  # once, not at each run until it can write
                     log.warning(
-                        "Không ghi được giờ chạy kế tiếp vào cơ sở dữ liệu (%s); sẽ thử lại.",
-                        known or driver_words(exc),
+                        "Không ghi được lịch chạy vào cơ sở dữ liệu (%s); bộ lập lịch giữ "
+                        "lịch trong bộ nhớ và ghi lại khi cơ sở dữ liệu cho phép.",
+                        explained(exc) or driver_words(exc),
                     )
+                self.unsaved[job.id] = job
+
+            def _save_unsaved(self) -> None:
+                for job in list(self.unsaved.values()):
+                    try:
+                        try:
+                            super().update_job(job)
+                        except JobLookupError:  # its first write was refused
+                            super().add_job(job)
+                    except sa.exc.SQLAlchemyError:
+                        return  # the database still refuses: the next wake-up tries again
+                    del self.unsaved[job.id]
+                    if not self.unsaved:
+                        log.info("Đã ghi được lịch chạy vào cơ sở dữ liệu.")
 
         return PatientJobStore(engine=engine, tablename=JOB_TABLE)
 

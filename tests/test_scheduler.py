@@ -8,6 +8,7 @@ anything took.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -18,6 +19,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -36,6 +38,7 @@ from application.scheduler import (
     PostgresLeaderLock,
     _ApschedulerInVietnamese,
     _PatientJobStore,
+    create_job_table,
     leader_lock_for,
     parse_time,
     run_pass,
@@ -291,9 +294,9 @@ def test_a_signal_amid_the_leader_s_wait_stops_the_scheduler(db_url, monkeypatch
 class Scheduler:
     """One `nhiemvu … scheduler run` process, its output in a log file."""
 
-    def __init__(self, db_url: str, log: Path, *args: str) -> None:
+    def __init__(self, db_url: str, log: Path, *args: str, prelude: str = "") -> None:
         self.log = log
-        code = "import cli; cli.main()"
+        code = prelude + "import cli; cli.main()"
         command = [sys.executable, "-c", code, "--db", db_url, "scheduler", "run", *args]
         env = dict(os.environ, PYTHONPATH=str(REPO))
         with log.open("w") as out:
@@ -466,13 +469,114 @@ def test_a_job_store_that_cannot_write_for_a_while_does_not_end_the_daemon(
     engine = make_engine(f"sqlite:///{tmp_path / 'nv.db'}")
     try:
         store = _PatientJobStore.create(engine)
+        job = SimpleNamespace(id=JOB_ID)
         with caplog.at_level(logging.WARNING, logger="nhiemvu.scheduler"):
-            store.update_job(None)  # logged, not raised
+            store.update_job(job)  # logged, not raised
     finally:
         engine.dispose()
     (record,) = caplog.records
-    assert "Không ghi được giờ chạy kế tiếp" in record.getMessage()
+    assert "Không ghi được lịch chạy vào cơ sở dữ liệu" in record.getMessage()
     assert "đang bị một tiến trình khác giữ quyền ghi" in record.getMessage()
+
+
+def test_a_run_time_the_job_store_could_not_write_is_kept_until_it_can(monkeypatch, tmp_path):
+    """The write of a job's next run time refused (a write lock held past the busy
+    timeout, a full disk): the table kept the run time just passed, so the job was due
+    again at once, and ran again at every wake-up for as long as the writes failed."""
+    import sqlite3
+
+    from apscheduler.job import Job
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    def locked(self, job):
+        raise sa.exc.OperationalError("UPDATE apscheduler_jobs", {}, sqlite3.OperationalError(
+            "database is locked"))  # fmt: skip
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'nv.db'}")
+    try:
+        store = _PatientJobStore.create(engine)
+        store.start(BackgroundScheduler(timezone=LOCAL_TZ), "default")
+        now = datetime.now(LOCAL_TZ).replace(microsecond=0)
+        job = Job(store._scheduler, id=JOB_ID, func=JOB_FUNC, trigger=IntervalTrigger(days=1),
+                  executor="default", args=(), kwargs={}, name="pass", misfire_grace_time=60,
+                  coalesce=True, max_instances=1, next_run_time=now)  # fmt: skip
+        store.add_job(job)
+        assert [j.id for j in store.get_due_jobs(now)] == [JOB_ID]
+
+        # As APScheduler starts the run, it writes the next one: refused.
+        tomorrow = now + timedelta(days=1)
+        job._modify(next_run_time=tomorrow)
+        monkeypatch.setattr(SQLAlchemyJobStore, "update_job", locked)
+        store.update_job(job)
+        assert store.get_due_jobs(now) == []  # not due again at once
+        assert store.get_next_run_time() == tomorrow  # the next wake-up: tomorrow's run
+        assert store.get_due_jobs(tomorrow)[0].next_run_time == tomorrow
+
+        # The database writes again: the next wake-up writes the run time kept.
+        monkeypatch.undo()
+        store.get_due_jobs(now)
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text(f"SELECT next_run_time FROM {JOB_TABLE}")).scalar()
+        assert stored == tomorrow.timestamp()
+        assert store.get_next_run_time() == tomorrow
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def log_locked(db_url: str):
+    """The log's write lock held, as an import or a forgotten sqlite3 or psql session
+    holds it: the whole file on SQLite, the log's head row on PostgreSQL."""
+    if db_url.startswith("sqlite"):
+        import sqlite3
+
+        holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(sa.text("SELECT 1 FROM event_log_head FOR UPDATE"))
+            yield
+            transaction.rollback()
+    finally:
+        engine.dispose()
+
+
+# Waits of a second for a lock, and the catch-up every 0.6 s, in the process started.
+SHORT_WAITS = (
+    "from events import database, driver, store; import application.scheduler as s; "
+    "driver.SQLITE_BUSY_TIMEOUT_S = database.SQLITE_BUSY_TIMEOUT_S = 1; "
+    "store.SQLITE_BUSY_TIMEOUT_S = driver.POSTGRES_LOCK_TIMEOUT_S = 1; "
+    "s.CATCH_UP_MINUTES = 0.01; "
+)
+
+
+def test_a_log_locked_for_long_delays_the_pass_until_it_is_free(db_url, tmp_path, processes):
+    """A write lock held past the busy timeout as the scheduler starts and runs its
+    pass: on SQLite its first write (its jobs) was refused and the daemon ended. Now
+    it leads, says the pass was refused and why, and tries again until it runs."""
+    seed(db_url)
+    create_job_table(db_url)  # as `nhiemvu init` does
+    with log_locked(db_url):
+        daemon = Scheduler(db_url, tmp_path / "daemon.log", "--at", "00:00",
+                           "--poll-seconds", "0.2", prelude=SHORT_WAITS)  # fmt: skip
+        processes.append(daemon)
+        daemon.wait_for(lambda: daemon.text().count("Lượt đôn đốc thất bại") >= 2,
+                        "the pass refused, and refused again")  # fmt: skip
+    daemon.wait_for(lambda: "đã ghi 4 bước" in daemon.text(), "the pass once the log is free")
+    text = daemon.text()
+    assert LEADING in text and "giữ quyền ghi quá lâu" in text
+    assert "Traceback" not in text and "Mất quyền chạy" not in text
+    assert daemon.stop() == 0
+    assert len(escalated(db_url)) == 4
 
 
 def test_apscheduler_s_warnings_are_said_in_vietnamese():
