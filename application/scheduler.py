@@ -27,7 +27,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from events.database import WRITE, make_engine, resolve_url
 from events.errors import EventStoreError, SchemaDamaged, driver_words, explained
+from events.locations import sqlite_file
 from workflow.dates import LOCAL_TZ, LOCAL_TZ_NAME, format_date
 from workflow.errors import DomainError
 
@@ -63,6 +64,8 @@ DEFAULT_POLL_SECONDS = 5.0
 ADVISORY_LOCK_KEY = 0x6E6869656D767531
 # How long a stopping leader waits for a pass in progress before letting go.
 STOP_WAIT_SECONDS = 300
+# How often a leader whose SQLite file is gone looks for it again.
+FILE_POLL_SECONDS = 60
 
 # One pass at a time in this process; the leader holds it while stopping, so it
 # releases leadership only after the pass in progress has committed.
@@ -160,6 +163,7 @@ class _Leading:
     lost: threading.Event = field(default_factory=threading.Event)
     scheduler: Any = None  # APScheduler's, once made
     looked: bool = False  # whether catch_up has looked at today's pass yet
+    file: DatabaseFile | None = None  # SQLite's, as it was when this process came to lead
 
 
 _leading: _Leading | None = None
@@ -177,7 +181,7 @@ def catch_up() -> int:
     """Every few minutes, and when the process comes to lead: today's pass, if it is
     due and has not completed (cut short, failed, or missed while nobody led)."""
     leading = _leading
-    if leading is None or leading.at is None:
+    if leading is None or leading.at is None or _file_missing(leading):
         return 0
     now = leading.now()
     try:
@@ -241,6 +245,67 @@ def _start_over(leading: _Leading) -> None:
     if leading.scheduler is not None:
         with contextlib.suppress(Exception):  # already stopping
             leading.scheduler.shutdown(wait=False)
+
+
+# -- the SQLite file -------------------------------------------------------------------
+
+
+class DatabaseFile:
+    """The SQLite file the leader came to lead on. SQLite creates a file it is asked
+    to open when it is not there, and a connection kept open goes on with the file it
+    opened: a file removed under the daemon came back empty (and the log said the
+    schema had been changed by hand), and one put in its place (a backup restored)
+    was not the one the kept connections read."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.identity = self._identity()
+        self.said_gone = False
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def state(self) -> str:
+        """ "same", "gone", or "replaced" (another file under its name)."""
+        now = self._identity()
+        if now is None:
+            return "gone"
+        return "same" if now == self.identity else "replaced"
+
+
+def _file_missing(leading: _Leading) -> bool:
+    """Whether the leader must leave the database alone: its SQLite file is gone
+    (said once; nothing opens it, so nothing creates it), or replaced (the
+    scheduler starts over on the new file, with new connections)."""
+    file = leading.file
+    state = "same" if file is None else file.state()
+    if state == "gone":
+        if not file.said_gone:
+            file.said_gone = True
+            log.error(
+                "Tệp cơ sở dữ liệu SQLite '%s' không còn (bị xóa, đổi tên hay chuyển đi?): "
+                "bộ lập lịch không chạy lượt đôn đốc và không tạo tệp mới thay nó. Hãy đặt "
+                "lại tệp (ví dụ khôi phục từ bản sao lưu); bộ lập lịch kiểm tra lại sau mỗi "
+                "%d giây.",
+                file.path,
+                FILE_POLL_SECONDS,
+            )
+        return True
+    if state == "replaced":
+        if not leading.lost.is_set():
+            log.warning(
+                "Tệp cơ sở dữ liệu SQLite '%s' đã được thay bằng một tệp khác (khôi phục từ "
+                "bản sao lưu?): khởi động lại bộ lập lịch trên tệp mới.",
+                file.path,
+            )
+            leading.engine.dispose()  # the kept connections are to the file that was
+            _start_over(leading)
+        return True
+    return False
 
 
 # -- the leader guard ------------------------------------------------------------------
@@ -419,6 +484,9 @@ class _PatientJobStore:
                 self.unsaved: dict[str, Any] = {}  # job id -> the job as it should be
 
             def get_due_jobs(self, now):
+                leading = _leading
+                if leading is not None and _file_missing(leading):
+                    return []
                 self._save_unsaved()
                 try:
                     stored = super().get_due_jobs(now)
@@ -444,6 +512,9 @@ class _PatientJobStore:
                 return sorted(due, key=lambda job: job.next_run_time)
 
             def get_next_run_time(self):
+                leading = _leading
+                if leading is not None and _file_missing(leading):
+                    return datetime.now(LOCAL_TZ) + timedelta(seconds=FILE_POLL_SECONDS)
                 if not self.unsaved:
                     return super().get_next_run_time()
                 jobs = [job for job in self._get_jobs() if job.id not in self.unsaved]
@@ -581,6 +652,8 @@ def run_scheduler(
                 leading = _Leading(
                     url, actor, engine, lock, None if interval_seconds else (hour, minute), now
                 )
+                if (path := sqlite_file(url)) is not None:
+                    leading.file = DatabaseFile(path)
                 _leading = leading
                 try:
                     _lead(leading, stop, once_now, interval_seconds)

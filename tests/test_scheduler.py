@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from application.app import App
+from application.app import App, initialise
 from application.escalation import run_escalation_pass
 from application.ledger import DeadlineInput
 from application.scheduler import (
@@ -577,6 +577,40 @@ def test_a_log_locked_for_long_delays_the_pass_until_it_is_free(db_url, tmp_path
     assert "Traceback" not in text and "Mất quyền chạy" not in text
     assert daemon.stop() == 0
     assert len(escalated(db_url)) == 4
+
+
+def test_an_sqlite_file_removed_is_said_gone_and_one_put_back_is_worked_on(tmp_path, processes):
+    """The database file removed under the daemon: SQLite made an empty one in its
+    place as the daemon looked at it again, and the log said the schema had been
+    changed by hand. A backup put in its place was not what the connections kept read."""
+    import sqlite3
+
+    path = tmp_path / "nv.db"
+    db_url = f"sqlite:///{path}"
+    initialise(db_url)  # `nhiemvu init`
+    seed(db_url)
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(path) as source, sqlite3.connect(backup) as copy:
+        source.backup(copy)  # before any pass
+    daemon = Scheduler(db_url, tmp_path / "daemon.log", "--at", "00:00", "--poll-seconds", "0.2",
+                       prelude=SHORT_WAITS + "s.FILE_POLL_SECONDS = 0.2; ")  # fmt: skip
+    processes.append(daemon)
+    daemon.wait_for(lambda: daemon.passes() == 1, "the pass")
+
+    for name in ("nv.db", "nv.db-wal", "nv.db-shm"):  # rm nv.db*, the lock file aside
+        (tmp_path / name).unlink(missing_ok=True)
+    daemon.wait_for(lambda: "không còn" in daemon.text() or "Không kiểm tra được" in daemon.text(),
+                    "a word about the file gone")  # fmt: skip
+    assert f"Tệp cơ sở dữ liệu SQLite '{path}' không còn" in daemon.text()
+    assert not path.exists()  # no empty database in its place
+    assert "lược đồ đã bị sửa" not in daemon.text()
+
+    os.replace(backup, path)  # the backup restored: today's pass not in it
+    daemon.wait_for(lambda: daemon.passes() == 2, "the pass on the file put back")
+    assert "đã được thay bằng một tệp khác" in daemon.text()
+    assert daemon.stop() == 0
+    assert len(escalated(db_url)) == 4
+    assert "Traceback" not in daemon.text()
 
 
 def test_apscheduler_s_warnings_are_said_in_vietnamese():
