@@ -138,9 +138,11 @@ def _log_failure(what: str, exc: Exception) -> None:
     its message is enough, every day it recurs; so does the driver's word for a lost
     or refused connection. Anything else is a fault to look into: its traceback too."""
     if isinstance(exc, DomainError | EventStoreError):
-        log.error("%s %s", what, exc)
+        log.error("%s %s", what, getattr(exc, "cause", exc))
     elif (known := explained(exc)) is not None:
-        log.error("%s %s", what, known)
+        # Its cause: its advice to run the command again is not for a scheduler, which
+        # runs the pass again by itself (`what` says when).
+        log.error("%s %s", what, getattr(known, "cause", known))
     elif isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
         log.error("%s Mất kết nối cơ sở dữ liệu: %s", what, driver_words(exc))
     else:

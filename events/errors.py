@@ -197,10 +197,17 @@ class _DriverErrorExplained(EventStoreError):
     """A driver's error people can act on, said for them; `detail` is its own line."""
 
     SAID = "{detail}"
+    # What is wrong, without what a person should do about the command: what a process
+    # that tries again by itself (the scheduler) says. None: SAID whole.
+    CAUSE: str | None = None
 
     def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(self.SAID.format(detail=detail))
+
+    @property
+    def cause(self) -> str:
+        return (self.CAUSE or self.SAID).format(detail=self.detail)
 
 
 class SchemaDamaged(_DriverErrorExplained):
@@ -218,11 +225,12 @@ class SchemaDamaged(_DriverErrorExplained):
 class DatabaseBusy(_DriverErrorExplained):
     """Another process held the database's write lock longer than this one waits."""
 
-    SAID = (
+    CAUSE = (
         "Cơ sở dữ liệu đang bị một tiến trình khác giữ quyền ghi quá lâu ({detail}): có thể là "
         "một lần nhập, dựng lại bảng dẫn xuất, sao lưu, hoặc một phiên sqlite3 hay psql còn "
-        "mở. Lệnh không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
+        "mở."
     )
+    SAID = CAUSE + " Lệnh không ghi gì. Hãy chờ tiến trình đó xong rồi chạy lại lệnh."
 
 
 class DatabaseReadOnly(_DriverErrorExplained):
@@ -237,6 +245,7 @@ class DatabaseReadOnly(_DriverErrorExplained):
 
 
 class DiskFull(_DriverErrorExplained):
+    CAUSE = "Ổ đĩa chứa cơ sở dữ liệu đã đầy ({detail}): hãy giải phóng chỗ trống trên ổ đĩa đó."
     SAID = (
         "Ổ đĩa chứa cơ sở dữ liệu đã đầy ({detail}). Lệnh không ghi gì. Hãy giải phóng chỗ "
         "trống trên ổ đĩa đó rồi chạy lại lệnh."
@@ -244,20 +253,25 @@ class DiskFull(_DriverErrorExplained):
 
 
 class DiskError(_DriverErrorExplained):
-    SAID = (
+    CAUSE = (
         "Lỗi đọc ghi đĩa khi dùng cơ sở dữ liệu ({detail}): ổ đĩa có thể đã đầy, hoặc tệp và "
-        "thư mục chứa nó không cho phép ghi. Lệnh không ghi gì. Hãy giải phóng chỗ trống, "
-        "kiểm tra quyền ghi rồi chạy lại lệnh."
+        "thư mục chứa nó không cho phép ghi."
+    )
+    SAID = CAUSE + (
+        " Lệnh không ghi gì. Hãy giải phóng chỗ trống, kiểm tra quyền ghi rồi chạy lại lệnh."
     )
 
 
 class ConnectionLost(_DriverErrorExplained):
     """The server closed the session under the command (terminated, restarted)."""
 
-    SAID = (
+    CAUSE = (
         "Mất kết nối với máy chủ PostgreSQL giữa chừng ({detail}): máy chủ đã khởi động lại, "
-        "hoặc phiên làm việc bị ngắt. Nếu kết nối mất đúng lúc ghi xong, việc ghi có thể đã "
-        "được lưu: hãy xem lại (ví dụ `nhiemvu task history MÃ_NV`) trước khi chạy lại lệnh."
+        "hoặc phiên làm việc bị ngắt."
+    )
+    SAID = CAUSE + (
+        " Nếu kết nối mất đúng lúc ghi xong, việc ghi có thể đã được lưu: hãy xem lại (ví dụ "
+        "`nhiemvu task history MÃ_NV`) trước khi chạy lại lệnh."
     )
 
 

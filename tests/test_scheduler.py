@@ -45,6 +45,7 @@ from application.scheduler import (
     run_scheduler,
     today_s_pass,
 )
+from events import errors
 from events.catalog import REGISTRY
 from events.database import make_engine
 from events.store import EventStore
@@ -677,3 +678,27 @@ def test_a_job_table_gone_with_its_database_starts_the_scheduler_over(
         engine.dispose()
     assert leading.lost.is_set() and Stopped.stopped
     assert "khởi động lại bộ lập lịch" in caplog.records[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        errors.DatabaseBusy("database is locked"),
+        errors.DiskFull("database or disk is full"),
+        errors.DiskError("disk I/O error"),
+        errors.ConnectionLost("the connection is lost"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_failed_pass_is_logged_without_telling_anyone_to_run_a_command_again(refusal, caplog):
+    """The scheduler runs the pass again by itself, as its line says; the advice a
+    person gets at the command line ("… rồi chạy lại lệnh") is not for its log."""
+    from application import scheduler
+
+    assert "chạy lại lệnh" in str(refusal)
+    with caplog.at_level(logging.ERROR, logger="nhiemvu.scheduler"):
+        scheduler._log_failure("Lượt đôn đốc thất bại; sẽ chạy bù trong vòng 10 phút.", refusal)
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("Lượt đôn đốc thất bại; sẽ chạy bù trong vòng 10 phút. ")
+    assert refusal.detail in line
+    assert "chạy lại lệnh" not in line and "Lệnh không ghi gì" not in line
