@@ -225,7 +225,7 @@ def _begun_by_the_lock(connection) -> Iterator[None]:
 WAIT_NOTICE_S = 2.0
 
 
-class _WaitNotice:
+class WaitNotice:
     """Calls `say` (on a timer thread) if the lock is not had within WAIT_NOTICE_S: a
     writer queued behind an Excel import or a rebuild waited up to half a minute in
     silence, as if the program had hung."""
@@ -276,7 +276,7 @@ class EventStore:
         taken, then fed every event appended (see events.projections).
         """
         connection = self._writer()
-        notice = _WaitNotice(self.on_wait)
+        notice = WaitNotice(self.on_wait)
         try:
             with _in_turn(self._turns):
                 try:

@@ -114,3 +114,31 @@ def test_the_cli_says_a_command_is_waiting_for_its_turn(db_url, quick_notice, mo
     assert "Đang chờ lượt ghi: một lệnh khác" in result.stderr
     assert "tối đa 30 giây" in result.stderr
     assert [a["code"] for a in nv.json("agency", "list")] == ["SXD"]
+
+
+def test_an_import_waiting_for_its_turn_says_so_too(db_url, quick_notice, monkeypatch, tmp_path):
+    from openpyxl import Workbook
+
+    import cli_app
+
+    monkeypatch.setattr(cli_app, "someone_watching", lambda: True)
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ",
+                  "Đơn vị chủ trì", "Thời hạn"])  # fmt: skip
+    sheet.append(["5/TB-UBND", "05/04/2023", "Kết luận", "Việc", "SXD", "30/06/2023"])
+    book.save(tmp_path / "b.xlsx")
+    real = cli_app.say_waiting
+    with LockHolder(db_url, append=False) as holder:
+
+        def say_and_release() -> None:
+            real()
+            holder.release.set()
+
+        monkeypatch.setattr(cli_app, "say_waiting", say_and_release)
+        result = nv.run("import", "xlsx", str(tmp_path / "b.xlsx"))
+    assert result.exit_code == 0, result.stderr
+    assert "Đang chờ lượt ghi" in result.stderr
+    assert [t["title"] for t in nv.json("task", "list")] == ["Việc"]

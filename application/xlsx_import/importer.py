@@ -16,6 +16,7 @@ from events.database import WRITE
 from events.errors import EventStoreError
 from events.schema import log_head
 from events.sql import Raw
+from events.store import WaitNotice
 from workflow.dates import format_date, parse_period
 from workflow.errors import DomainError
 from workflow.text import clipped, fold
@@ -123,11 +124,19 @@ def import_workbook(
 
     with app.engine.connect() as base:
         connection = base.execution_options(**{WRITE: True})
-        transaction = connection.begin()
+        # Behind another writer (an import, a rebuild), said as a command says it: SQLite
+        # waits at the BEGIN, PostgreSQL at the head's lock.
+        notice = WaitNotice(app.store.on_wait)
+        try:
+            transaction = connection.begin()
+        except BaseException:
+            notice.over()
+            raise
         try:
             # Hold the log's write lock from the first check to the commit, so
             # what was validated is what gets written.
             connection.execute(sa.select(log_head).where(log_head.c.id == 1).with_for_update())
+            notice.over()
             store = ImportStore(app.store, connection)
             ledger = Ledger(store, app.ledger.actor, app.ledger.now)
             importer = _Importer(ledger, connection, data.headers)
@@ -141,6 +150,7 @@ def import_workbook(
             else:
                 transaction.rollback()
         except BaseException:
+            notice.over()
             transaction.rollback()
             raise
     if not write:
