@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 import click
@@ -441,31 +442,35 @@ def echo_table(
     rows: Iterable[dict[str, Any]],
     columns: Sequence[tuple[str, str, int]],
     empty: str | None = None,
+    lookahead: int = 500,
 ) -> None:
-    """`render_table` in columns of fixed widths — (key, heading, width) — written a
-    line at a time as the rows come, before the widest cell is known. A cell wider
-    than its column pushes the rest of its line; `clipped` keeps a title in its own.
-    The headings come with the first row: with none, `empty` says so (if given)."""
-    widths = [max(width, display_width(heading)) for _, heading, width in columns]
+    """`render_table` written as the rows come — columns (key, heading, width) — its
+    widths those of the first `lookahead` rows: a table no longer is laid out as
+    `render_table` lays it out; in a longer one each column is at least its `width`
+    (the clipped width of a title, of the leads), and a later cell wider than its
+    column pushes the rest of its line. With no rows, `empty` says so (if given)."""
+    rows = iter(rows)
+    first = [[cell_text(row.get(key)) for key, _, _ in columns] for row in islice(rows, lookahead)]
+    if not first and empty is not None:
+        click.echo(empty)
+        return
+    longer = len(first) == lookahead  # more may come: leave them room
+    widths = [
+        max([display_width(heading), width if longer else 0] + [display_width(r[i]) for r in first])
+        for i, (_, heading, width) in enumerate(columns)
+    ]
 
     def line(values):
         return "  ".join(
             v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
         ).rstrip()
 
-    headed = False
+    click.echo(line([heading for _, heading, _ in columns]))
+    click.echo(line(["-" * w for w in widths]))
+    for cells in first:
+        click.echo(line(cells))
     for row in rows:
-        if not headed:
-            click.echo(line([heading for _, heading, _ in columns]))
-            click.echo(line(["-" * w for w in widths]))
-            headed = True
         click.echo(line([cell_text(row.get(key)) for key, _, _ in columns]))
-    if not headed:
-        if empty is None:
-            click.echo(line([heading for _, heading, _ in columns]))
-            click.echo(line(["-" * w for w in widths]))
-        else:
-            click.echo(empty)
 
 
 def output(

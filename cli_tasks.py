@@ -347,14 +347,15 @@ def _status_day(as_of, today):
     return as_of
 
 
-# The table of `task list`, in fixed widths so that it is written as it is read: an
-# id up to NV-100000 and beyond, a directive number as the city writes them, a title
-# clipped to 60 columns, leads clipped to 25. A width of 0: that of the heading (the
-# status column is made as wide as the widest label, in _task_columns).
+# The table of `task list`, written as it is read: its columns as wide as their widest
+# cell among the first rows (echo_table), and in a longer list at least these widths —
+# an id up to NV-100000 and beyond, a directive number as the city writes them, a
+# title clipped to 60 columns, leads clipped to 25; 0: the heading's (the status column
+# at least as wide as the widest label, in _task_columns).
 TASK_COLUMNS = [
     ("id", "Mã", 9),
     ("directive", "Văn bản", 12),
-    ("clause", "Mục", 5),
+    ("clause", "Mục", 7),
     ("title", "Nội dung", 60),
     ("leads", "Chủ trì", 25),
     ("deadline", "Thời hạn", 10),

@@ -173,8 +173,8 @@ def test_the_command_writes_each_row_as_it_comes(capsys):
     assert "".join(seen) == written_before(made)
 
     seen.clear()
-    cli_support.echo_table(rows(), [("id", "Mã", 9), ("title", "Nội dung", 10)])
-    # The headings come with the first row (with none, a sentence says so).
+    cli_support.echo_table(rows(), [("id", "Mã", 9), ("title", "Nội dung", 10)], lookahead=1)
+    # The headings come with the first rows (with none, a sentence says so).
     assert seen[0] == ""
     assert seen[1] == "Mã         Nội dung\n---------  ----------\nNV-0       Việc\n"
     assert seen[2] == "NV-1       Việc\n"
@@ -253,3 +253,31 @@ def test_help_names_the_period_and_the_limit(nv):
     for option in ("--year", "--quarter", "--month", "--from", "--to", "--limit"):
         assert option in shown
     assert "chỉ nhiệm vụ được giao trong kỳ đó" in " ".join(shown.split())
+
+
+def test_a_table_no_longer_than_its_lookahead_is_laid_out_as_render_table_lays_it(capsys):
+    """The demo's clauses (III.1.2) are wider than a streamed table's minimum for them:
+    fixed widths pushed every line after its clause out of line."""
+    made = [
+        {"id": "NV-00001", "clause": "III.1.2", "title": "Xây dựng kế hoạch", "leads": "SKHDT"},
+        {"id": "NV-00002", "clause": "1", "title": "Việc", "leads": "STC"},
+    ]
+    columns = [("id", "Mã", 9), ("clause", "Mục", 5), ("title", "Nội dung", 60),
+               ("leads", "Chủ trì", 25)]  # fmt: skip
+    cli_support.echo_table(made, columns)
+    streamed = capsys.readouterr().out
+    assert streamed == cli_support.render_table(made, [c[:2] for c in columns]) + "\n"
+    lines = streamed.splitlines()
+    assert lines[2].index("Xây") == lines[3].index("Việc")  # the titles in one column
+    assert lines[2].index("SKHDT") == lines[3].index("STC")
+
+
+def test_a_longer_table_keeps_room_for_the_rows_after_its_lookahead(capsys):
+    made = [{"id": f"NV-{n:05d}", "title": "Việc"} for n in range(3)]
+    made.append({"id": "NV-00003", "title": "Một việc có nội dung dài hơn"})
+    cli_support.echo_table(made, [("id", "Mã", 9), ("title", "Nội dung", 30)], lookahead=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "---------  " + "-" * 30
+    # Each title where the heading's column begins, the one after the lookahead too.
+    assert {line.index("Việc") for line in lines[2:5]} == {lines[0].index("Nội dung")}
+    assert lines[5].index("Một") == lines[0].index("Nội dung") == 11
