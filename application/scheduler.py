@@ -508,6 +508,7 @@ class _PatientJobStore:
                         )
                         _start_over(leading)
                     raise
+                _JobsUnread.read_again()
                 kept = [job for job in self.unsaved.values() if job.next_run_time is not None]
                 due = [job for job in stored if job.id not in self.unsaved]
                 due += [job for job in kept if job.next_run_time <= now]
@@ -593,16 +594,36 @@ def create_job_table(url: str) -> None:
 _APSCHEDULER_LOGGERS = ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default")
 
 
+class _JobsUnread:
+    """Whether the job store's last read failed. APScheduler tries again every 10 s
+    and warns each time: 360 lines an hour while a server is down. Said once, and
+    once when the jobs are read again."""
+
+    failing = False
+
+    @classmethod
+    def read_again(cls) -> None:
+        if cls.failing:
+            cls.failing = False
+            log.info("Đã đọc lại được lịch chạy từ cơ sở dữ liệu.")
+
+
 class _ApschedulerInVietnamese(logging.Filter):
     """APScheduler's warnings said in Vietnamese, the driver's reason in a line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         template = str(record.msg)
         if template.startswith("Error getting due jobs from job store"):
+            if _JobsUnread.failing:
+                return False  # said already (_JobsUnread)
+            _JobsUnread.failing = True
             reason = record.args[-1] if record.args else ""
             known = explained(reason) if isinstance(reason, BaseException) else None
-            record.msg = "Không đọc được lịch chạy từ cơ sở dữ liệu (%s); thử lại sau ít giây."
-            record.args = (known or driver_words(reason),)
+            record.msg = (
+                "Không đọc được lịch chạy từ cơ sở dữ liệu (%s); thử lại sau mỗi ít giây, "
+                "báo lại khi đọc được."
+            )
+            record.args = (getattr(known, "cause", known) or driver_words(reason),)
         elif template.startswith("Execution of job") and "maximum number" in template:
             record.msg, record.args = "Bỏ qua một lần chạy: lượt đôn đốc trước chưa xong.", ()
         elif template.startswith("Run time of job"):
@@ -637,6 +658,7 @@ def run_scheduler(
     lock = leader_lock_for(url)
     stop = threading.Event()
     in_vietnamese = _ApschedulerInVietnamese()
+    _JobsUnread.failing = False  # nothing said yet in this run
     for name in _APSCHEDULER_LOGGERS:
         logging.getLogger(name).addFilter(in_vietnamese)
 

@@ -617,6 +617,10 @@ def test_an_sqlite_file_removed_is_said_gone_and_one_put_back_is_worked_on(tmp_p
 def test_apscheduler_s_warnings_are_said_in_vietnamese():
     import sqlite3
 
+    from application import scheduler
+
+    scheduler._JobsUnread.failing = False  # another test's failure said
+
     lost = sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
     record = logging.LogRecord("apscheduler.scheduler", logging.WARNING, __file__, 1,
                                "Error getting due jobs from job store %r: %s",
@@ -630,6 +634,36 @@ def test_apscheduler_s_warnings_are_said_in_vietnamese():
                                 "instances reached (%d)", ("x", 1), None)  # fmt: skip
     _ApschedulerInVietnamese().filter(skipped)
     assert skipped.getMessage() == "Bỏ qua một lần chạy: lượt đôn đốc trước chưa xong."
+
+
+def test_a_job_store_that_cannot_be_read_is_said_once_until_it_is_read_again(caplog):
+    """APScheduler retries every 10 s and warned each time: 360 lines an hour of a
+    server down. The first is said, then nothing until a read succeeds, said too."""
+    import sqlite3
+
+    from application import scheduler
+
+    lost = sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+
+    def warning():
+        return logging.LogRecord("apscheduler.scheduler", logging.WARNING, __file__, 1,
+                                 "Error getting due jobs from job store %r: %s",
+                                 ("default", lost), None)  # fmt: skip
+
+    said = _ApschedulerInVietnamese()
+    scheduler._JobsUnread.failing = False  # as a run of the scheduler begins
+    try:
+        assert said.filter(warning())
+        assert not any(said.filter(warning()) for _ in range(5))
+        with caplog.at_level(logging.INFO, logger="nhiemvu.scheduler"):
+            scheduler._JobsUnread.read_again()
+            scheduler._JobsUnread.read_again()  # nothing failed since: nothing said
+        assert [r.getMessage() for r in caplog.records] == [
+            "Đã đọc lại được lịch chạy từ cơ sở dữ liệu."
+        ]
+        assert said.filter(warning())  # a new failure is said again
+    finally:
+        scheduler._JobsUnread.failing = False
 
 
 def test_bad_time_is_refused(db_url, tmp_path):
