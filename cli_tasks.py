@@ -349,13 +349,15 @@ def _status_day(as_of, today):
 
 # The table of `task list`, written as it is read: its columns as wide as their widest
 # cell among the first rows (echo_table), and in a longer list at least these widths —
-# an id up to NV-100000 and beyond, a directive number as the city writes them, a
-# title clipped to 60 columns, leads clipped to 25; 0: the heading's (the status column
-# at least as wide as the widest label, in _task_columns).
+# an id up to NV-100000 and beyond, a directive number as the city writes them (both
+# widened to the longest the ledger holds, in _task_columns), a clause as the
+# directives number them (III.1.2, II.3.a), a title clipped to 60 columns, leads
+# clipped to 25; 0: the heading's (the status column at least as wide as the widest
+# label, in _task_columns).
 TASK_COLUMNS = [
     ("id", "Mã", 9),
     ("directive", "Văn bản", 12),
-    ("clause", "Mục", 7),
+    ("clause", "Mục", 8),
     ("title", "Nội dung", 60),
     ("leads", "Chủ trì", 25),
     ("deadline", "Thời hạn", 10),
@@ -444,7 +446,8 @@ def task_list(
             else:
                 chosen = agency or directive or status or words or period
                 empty = _no_task(bool(chosen), as_of if as_of < app.today() else None)
-                echo_table(_table_rows(rows), _task_columns(), empty=empty)
+                columns = _task_columns(listing.widest_keys(connection))
+                echo_table(_table_rows(rows), columns, empty=empty)
 
 
 def _no_task(chosen: bool, past_day) -> str:
@@ -470,11 +473,12 @@ def _table_rows(rows):
         }
 
 
-def _task_columns() -> list[tuple[str, str, int]]:
+def _task_columns(widest: dict[str, int]) -> list[tuple[str, str, int]]:
+    """TASK_COLUMNS, the keys as wide as the longest the ledger holds (`widest`)."""
     from workflow.tasks import STATUS_LABELS
 
-    label = max(map(display_width, STATUS_LABELS.values()))
-    return [(k, h, label if k == "status_label" else w) for k, h, w in TASK_COLUMNS]
+    widest = {**widest, "status_label": max(map(display_width, STATUS_LABELS.values()))}
+    return [(k, h, max(w, widest.get(k, 0))) for k, h, w in TASK_COLUMNS]
 
 
 @task.command("history")

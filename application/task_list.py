@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from events.sql import Raw
 from workflow.errors import DomainError
 from workflow.tasks import OPEN_STATUSES, STATUSES, Task, TaskState
 from workflow.text import code as norm_code
@@ -83,6 +84,21 @@ def list_tasks(
     )
     chosen = _chosen(batches, as_of, status, matches)
     return _rows(connection, chosen, as_of, matches, limit, derive_batch)
+
+
+def widest_keys(connection: Connection) -> dict[str, int]:
+    """The longest task id and directive number the ledger holds, in characters. A
+    table written as it is read sizes its columns before the first row; these cells
+    are shown whole (people copy them), and an importer's id (XL-03517CF41B) or a
+    directive number such as KL-HNTU-11-XVI wider than its column pushed the rest of
+    its line from under the headings. Two index-sized reads, in the list's snapshot."""
+    raw = Raw(connection)
+    try:
+        ids = raw.one("SELECT MAX(LENGTH(task_id)) FROM proj_tasks")[0]
+        numbers = raw.one("SELECT MAX(LENGTH(directive)) FROM proj_tasks")[0]
+    finally:
+        raw.close()
+    return {"id": ids or 0, "directive": numbers or 0}
 
 
 def _chosen(batches, as_of: date, status: str | None, matches) -> Iterator[tuple[TaskState, bool]]:

@@ -281,3 +281,27 @@ def test_a_longer_table_keeps_room_for_the_rows_after_its_lookahead(capsys):
     # Each title where the heading's column begins, the one after the lookahead too.
     assert {line.index("Việc") for line in lines[2:5]} == {lines[0].index("Nội dung")}
     assert lines[5].index("Một") == lines[0].index("Nội dung") == 11
+
+
+def test_the_table_s_columns_line_up_for_the_ids_numbers_and_clauses_the_ledger_holds(nv, tmp_path):
+    """The streamed table's widths are fixed before the rows are read: they must hold
+    what the ledger itself makes and ships — the ids the Excel import gives
+    (XL-03517CF41B), the demo's directive numbers (KL-HNTU-11-XVI) and clauses (III.1.2)
+    —, or each such row pushes the rest of its line out from under its headings."""
+    from openpyxl import Workbook
+
+    nv.ok("directive", "add", "KL-HNTU-11-XVI", "--date", "20/03/2023", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", "KL-HNTU-11-XVI", "--title", "Việc có mục dài",
+          "--clause", "III.1.2", "--lead", "SXD", "--deadline", "30/06/2023")  # fmt: skip
+    assign(nv, "Việc thường", "--lead", "STC", "--deadline", "30/06/2023")
+    book = Workbook()
+    book.active.append(["Số văn bản", "Nội dung nhiệm vụ", "Đơn vị chủ trì", "Thời hạn"])
+    book.active.append([DIRECTIVE, "Việc nhập từ sổ Excel", "SXD", "30/06/2023"])
+    book.save(tmp_path / "book.xlsx")
+    nv.ok("import", "xlsx", str(tmp_path / "book.xlsx"))
+    lines = nv.ok("task", "list", "--as-of", "31/12/2023").stdout.splitlines()
+    assert any(line.startswith("XL-") for line in lines), lines
+    deadline = lines[0].index("Thời hạn")
+    rows = [line for line in lines[2:] if "30/06/2023" in line]
+    assert len(rows) == 3, lines
+    assert [row.index("30/06/2023") for row in rows] == [deadline] * 3, "\n".join(lines)
