@@ -1402,3 +1402,32 @@ def test_the_head_written_at_the_end_is_the_last_row_kept(nv, tmp_path, last_row
     assert nv.event_count() == before + 5
     assert nv.ok("events", "verify").exit_code == 0
     assert nv.ok("projections", "verify").exit_code == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_an_import_whose_report_cannot_be_printed_says_what_it_wrote(nv, tmp_path):
+    """The import commits in a transaction of its own: a report that then could not be
+    printed (standard output full) said "Lỗi: Không ghi được ra đầu ra" and exited 1, as
+    if nothing had been written, where every other command says how many events it
+    recorded and exits 0 — the events of the rows kept, not those of a row undone."""
+    import subprocess
+    import sys
+
+    from nhiemvu_cli import REPO
+
+    rows = [
+        row("Việc một", "SXD", "30/06/2023", "Đã hoàn thành", date(2023, 6, 1)),
+        row("Việc hỏng", "STC", "30/06/2023", "Đã hoàn thành", date(2023, 4, 1)),
+        row("Việc hai", "STC", "30/06/2023"),
+    ]
+    path = workbook(tmp_path / "b.xlsx", STANDARD, rows)
+    before = nv.event_count()
+    command = ["import", "xlsx", str(path), "--skip-invalid"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", "import cli; cli.main()", "--db", nv.db_url, *command],
+            cwd=REPO, stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert nv.event_count() == before + 4  # the directive, two tasks, one completion
+    assert done.returncode == 0, done.stderr
+    assert "đã ghi 4 sự kiện vào sổ" in done.stderr, done.stderr

@@ -147,6 +147,8 @@ def import_workbook(
             if write:
                 store.write_head()
                 transaction.commit()
+                # Said if the report then cannot be printed (cli_support._output_failed).
+                app.store.committed_events += store.committed_events
             else:
                 transaction.rollback()
         except BaseException:

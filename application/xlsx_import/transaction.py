@@ -55,15 +55,16 @@ class ImportStore(EventStore):
 
     @contextmanager
     def row(self) -> Iterator[None]:
-        """A row's commands, in a savepoint: all of them, or none and the head back."""
-        head = self.head
+        """A row's commands, in a savepoint: all of them, or none and the head back (and
+        the count of events written, which the import reports once it commits)."""
+        head, written = self.head, self.committed_events
         self.raw.execute("SAVEPOINT import_row")
         try:
             yield
         except BaseException:
             self.raw.execute("ROLLBACK TO SAVEPOINT import_row")
             self.raw.execute("RELEASE SAVEPOINT import_row")
-            self.head = head
+            self.head, self.committed_events = head, written
             raise
         self.raw.execute("RELEASE SAVEPOINT import_row")
 
