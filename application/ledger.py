@@ -443,8 +443,8 @@ class Ledger(Corrections):
                 raise DomainError(
                     f"Ngày giao {format_date(on)} trước ngày ban hành văn bản {row['number']} "
                     f"({format_date(row['issued_on'])}) hơn một năm: nhiệm vụ không thể được giao "
-                    "trước văn bản giao nó lâu như vậy. Kiểm tra lại năm của --assigned-on, hoặc "
-                    "số văn bản (--directive)."
+                    "trước văn bản giao nó lâu như vậy. Kiểm tra lại năm của ngày giao "
+                    "(--assigned-on), hoặc số văn bản (--directive)."
                 )
             if on < row["issued_on"]:
                 # A Thông báo kết luận is often dated days after the meeting whose

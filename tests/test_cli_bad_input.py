@@ -221,7 +221,7 @@ REFUSALS = [
         [*ASSIGN, "--lead", "SXD", "--no-deadline", "--assigned-on", "15/03/2003"],
         [
             "Ngày giao 15/03/2003 trước ngày ban hành văn bản 129/TB-UBND (15/03/2023) hơn một năm",
-            "năm của --assigned-on",
+            "năm của ngày giao (--assigned-on), hoặc số văn bản (--directive)",
         ],
     ),
     (

@@ -1203,6 +1203,19 @@ def test_a_refusal_names_the_workbook_s_column_not_the_command_s_option(nv, tmp_
     assert "--" not in refused["errors"][0]
 
 
+def test_an_assignment_years_before_its_directive_names_the_workbook_s_columns(nv, tmp_path):
+    """The ledger refuses a task given more than a year before its directive (2021 for
+    2023): through the import, the refusal names the columns to check, not the options
+    of `task assign` the workbook has no use for."""
+    book = workbook(tmp_path / "book.xlsx", [*STANDARD, "Ngày giao"],
+                    [(*row("Việc", "SXD", "30/06/2023"), date(2021, 3, 1))])  # fmt: skip
+    (refused,) = nv.import_json(book, "--dry-run", code=1)["rows"]
+    (error,) = refused["errors"]
+    assert "Ngày giao 01/03/2021 trước ngày ban hành văn bản 129/TB-UBND" in error
+    assert "(cột 'Ngày giao')" in error and "(cột 'Số văn bản')" in error
+    assert "--" not in error
+
+
 def test_heading_rows_of_the_usual_forms_with_columns_it_does_not_read(nv, tmp_path):
     book = Workbook()
     ws = book.active
