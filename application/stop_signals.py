@@ -35,16 +35,25 @@ class StopOnSignals:
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopOnSignals:
-        self._relay.start()
-        # Only the main thread may set handlers: signal.signal says so if it is not.
+        # Only the main thread may set handlers: signal.signal says so if it is not,
+        # before the relay is started (it would wait for ever). A signal between the
+        # two waits in the queue.
         self._previous = {s: signal.signal(s, self._note) for s in self._signals}
+        try:
+            self._relay.start()
+        except BaseException:
+            self._restore()  # signals noted with no relay would stop nothing
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+        self._restore()
         self._queue.put(None)
         self._relay.join()
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
     def _note(self, signum: int, _frame) -> None:
         self._queue.put(signum)

@@ -289,6 +289,44 @@ def test_a_signal_amid_the_leader_s_wait_stops_the_scheduler(db_url, monkeypatch
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_signals_relayed_off_the_main_thread_are_refused_leaving_no_relay_running():
+    """Only the main thread may set signal handlers: entered on another, the relay
+    says so (ValueError) — and its thread, started first, was left waiting for ever."""
+    from application.stop_signals import StopOnSignals
+
+    refused = []
+
+    def enter() -> None:
+        try:
+            with StopOnSignals(lambda signum: None):
+                pass
+        except ValueError as exc:
+            refused.append(exc)
+
+    before = set(threading.enumerate())
+    elsewhere = threading.Thread(target=enter)
+    elsewhere.start()
+    elsewhere.join(30)
+    assert refused
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert left == []
+
+
+def test_a_relay_that_cannot_start_leaves_the_handlers_as_they_were(monkeypatch):
+    """No thread to be had (a process at its limit): the signals must still stop the
+    process as before, not be noted for a relay that never runs."""
+    from application.stop_signals import StopOnSignals
+
+    def no_thread(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    with pytest.raises(RuntimeError), StopOnSignals(lambda signum: None):
+        pass
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
 # -- real processes --------------------------------------------------------------------
 
 
