@@ -337,6 +337,14 @@ def test_formulas_are_found_in_any_spelling_of_their_element(tmp_path):
                 data = text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
             target.writestr(item, data)
     assert _holds_formulas(variant), "UTF-16"
+    # A part named by its relationships, in capitals: still looked at.
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(variant, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"<f>A1+1</f></sheetData>")
+            target.writestr(item.filename.replace("sheet1.xml", "SHEET1.XML"), data)
+    assert _holds_formulas(variant), "SHEET1.XML"
 
 
 def test_a_damaged_workbook_is_an_error_not_a_traceback(nv, tmp_path):

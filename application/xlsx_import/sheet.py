@@ -263,7 +263,7 @@ def _holds_formulas(path: str | Path) -> bool:
     with ZipFile(path) as archive:
         # Every XML part, not only xl/worksheets/: a sheet's part may be named anything
         # its relationships say; a chart's <c:f> costs only the second read.
-        parts = [name for name in archive.namelist() if name.endswith(".xml")]
+        parts = [name for name in archive.namelist() if name.lower().endswith(".xml")]
         return any(_FORMULA_ELEMENT.search(_as_utf8(archive.read(name))) for name in parts)
 
 
