@@ -93,6 +93,11 @@ class PostgresServer:
             names = connection.exec_driver_sql("SELECT datname FROM pg_database").scalars()
             found = leftovers(names)
         self.drop(found)
+        # The roles after the databases: a role that owns one cannot be dropped.
+        with self.admin.connect() as connection:
+            roles = leftovers(connection.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+        for role in roles:
+            self.execute(f'DROP ROLE IF EXISTS "{role}"')
 
     def drop_all(self) -> None:
         self.end_test()

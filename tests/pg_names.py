@@ -1,9 +1,9 @@
 """Names of the PostgreSQL databases the test suite makes, and which of them a killed
 run left behind.
 
-Every one is `nhiemvu_<kind>_<where>_<pid>_<random>`: <where> tells this machine's
-(and PID namespace's) processes from those of another sharing the server, <pid> is
-the pytest process that made it. Several runs may share a server at once (CI and a
+Every one is `nhiemvu_<kind>_<where>_<pid>_<random>`, and so is each role a test
+makes (kind `r`): <where> tells this machine's (and PID namespace's) processes from
+those of another sharing the server, <pid> is the pytest process that made it. Several runs may share a server at once (CI and a
 developer's); a run drops only what it made, and the leftovers of runs here whose
 process is gone.
 """
@@ -16,7 +16,7 @@ import re
 import socket
 import uuid
 
-OURS = re.compile(r"^nhiemvu_(?:t|tpl)_(?P<where>[0-9a-f]{6})_(?P<pid>[0-9]+)_[0-9a-f]+$")
+OURS = re.compile(r"^nhiemvu_(?:t|tpl|r)_(?P<where>[0-9a-f]{6})_(?P<pid>[0-9]+)_[0-9a-f]+$")
 
 
 def _where() -> str:
