@@ -14,6 +14,7 @@ from cli_support import (
     emit_json,
     json_option,
     progress_bar,
+    unvacuumed_said,
 )
 from workflow.text import grouped
 
@@ -128,7 +129,8 @@ def projections_rebuild(ctx, workers):
     from events.projections import rebuild
 
     app = get_app(ctx, catch_up=False)
-    count = rebuild(app.store, app.ledger.projection, workers=workers)
+    with unvacuumed_said():
+        count = rebuild(app.store, app.ledger.projection, workers=workers)
     click.echo(f"Đã dựng lại các bảng dẫn xuất từ {grouped(count)} sự kiện.")
 
 
@@ -143,7 +145,7 @@ def projections_verify(ctx, workers, as_json):
     app = get_app(ctx, catch_up=False)
     projection = app.ledger.projection
     length = rows_to_read(app.store, projection)
-    with progress_bar(length, "Đang so các bảng dẫn xuất với sổ") as tick:
+    with progress_bar(length, "Đang so các bảng dẫn xuất với sổ") as tick, unvacuumed_said():
         result = verify_projection(app.store, projection, workers=workers, progress=tick)
     if as_json:
         emit_json(projection_check_data(result))

@@ -499,6 +499,25 @@ def warn(messages: Sequence[str]) -> None:
         click.echo(f"Lưu ý: {message}", err=True)
 
 
+@contextlib.contextmanager
+def unvacuumed_said() -> Iterator[None]:
+    """Say which rewritten tables PostgreSQL would not vacuum for this role, once the
+    command has done its work: the server's own warning never reaches the user."""
+    from events.projections import vacuum_refusals  # noqa: PLC0415
+
+    with vacuum_refusals() as refused:
+        yield
+    if refused:
+        warn(
+            [
+                f"PostgreSQL không cho vai trò này dọn và thống kê lại (VACUUM ANALYZE) "
+                f"{len(refused)} bảng dẫn xuất vừa ghi ({', '.join(refused)}): chỉ chủ sở hữu "
+                "các bảng được làm; autovacuum sẽ làm sau. Muốn làm ngay, chạy lệnh này bằng "
+                "vai trò chủ sở hữu (vai trò chạy `nhiemvu init`)."
+            ]
+        )
+
+
 def ensure_utf8_stdout() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() != "utf-8":

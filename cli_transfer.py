@@ -27,6 +27,7 @@ from cli_support import (
     json_option,
     progress_bar,
     render_table,
+    unvacuumed_said,
 )
 from workflow.text import clipped, grouped
 
@@ -113,7 +114,7 @@ def events_import(ctx, file, expect_hash, as_json):
     with _input(file) as handle:
         try:
             label = "Đang kiểm tra, nạp sổ sự kiện và dựng các bảng dẫn xuất"
-            with progress_bar(_size(handle), label) as tick:
+            with progress_bar(_size(handle), label) as tick, unvacuumed_said():
                 result, rebuilt = app.import_log(handle, progress=tick, expect_hash=expect_hash)
         except TransferError as exc:
             raise TransferError(

@@ -11,7 +11,10 @@ did not name the projection, `catch_up` for one that fell behind, and `rebuild`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from sqlalchemy.engine import Connection
@@ -190,6 +193,24 @@ def _detachable_url(store: EventStore) -> str | None:
     return text
 
 
+# The tables PostgreSQL would not vacuum for this role, while someone listens
+# (`vacuum_refusals`).
+_REFUSED: ContextVar[list[str] | None] = ContextVar("vacuum_refused", default=None)
+
+
+@contextmanager
+def vacuum_refusals() -> Iterator[list[str]]:
+    """The tables the vacuums inside refused to touch, as PostgreSQL named them: a
+    role that does not own them may write their rows but not vacuum them, and the
+    server says so only in a warning, carrying on as if it had."""
+    refused: list[str] = []
+    token = _REFUSED.set(refused)
+    try:
+        yield refused
+    finally:
+        _REFUSED.reset(token)
+
+
 def vacuum_rewritten(store: EventStore, projection: Projection) -> None:
     """On PostgreSQL, VACUUM (ANALYZE) the tables a rebuild has just rewritten.
 
@@ -198,12 +219,30 @@ def vacuum_rewritten(store: EventStore, projection: Projection) -> None:
     decade's task rows: 230 MB more a rebuild), until autovacuum came by — if it is
     on at all —, and the planner's statistics would describe the old rows. A plain
     VACUUM blocks neither readers nor writers; SQLite reuses the freed pages itself.
+    Only the tables' owner (from PostgreSQL 17, a role granted MAINTAIN) may vacuum
+    them: another role's is skipped with a warning, which `vacuum_refusals` hears.
     """
     table_names = getattr(projection, "table_names", None)
     if table_names is None or store.engine.dialect.name != "postgresql":
         return
+    names = table_names()
+    warnings: list[str] = []
+
+    def heard(diagnostic) -> None:
+        if diagnostic.severity_nonlocalized == "WARNING":
+            warnings.append(diagnostic.message_primary or "")
+
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(table_names())}")
+        driver = connection.connection.driver_connection
+        driver.add_notice_handler(heard)
+        try:
+            connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(names)}")
+        finally:
+            driver.remove_notice_handler(heard)
+    refused = _REFUSED.get()
+    if refused is not None:
+        # The warnings are in the server's language; the tables' names are not.
+        refused.extend(n for n in names if any(re.search(rf"\b{n}\b", w) for w in warnings))
 
 
 def _feed(tx, projection, checkpoint: int, batch_size: int, batches: int | None = None,

@@ -194,3 +194,14 @@ def test_the_clerk_can_neither_rewrite_the_log_nor_take_its_guards_away(deployme
         owner.dispose()
     assert "toàn vẹn" in nv.ok("events", "verify").stdout
     assert nv.event_count() == 1
+
+
+def test_a_clerk_s_rebuild_says_postgresql_left_the_tables_unvacuumed(deployment):
+    """PostgreSQL lets only the tables' owner vacuum them and skips it for the clerk
+    with a warning no one saw: the rebuild now says so; the owner's says nothing."""
+    clerk = deployment.as_clerk()
+    clerk.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    said = clerk.ok("projections", "rebuild").stderr
+    assert "VACUUM ANALYZE" in said and "proj_tasks" in said and "chủ sở hữu" in said
+    assert "VACUUM" in clerk.ok("projections", "verify").stderr
+    assert deployment.as_owner().ok("projections", "rebuild").stderr == ""
