@@ -102,7 +102,8 @@ def _say_verified(result, unguarded: list[str]) -> None:
     if unguarded:
         click.echo(
             "Cơ sở dữ liệu không còn tự từ chối sửa, xóa sự kiện: trigger "
-            f"{', '.join(unguarded)} đã bị xóa hoặc tắt. Hãy chạy `nhiemvu init` để đặt lại.",
+            f"{', '.join(unguarded)} đã bị xóa hoặc tắt. Hãy chạy `nhiemvu init` bằng vai trò "
+            "chủ sở hữu cơ sở dữ liệu để đặt lại.",
             err=True,
         )
 

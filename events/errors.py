@@ -279,7 +279,9 @@ class PermissionDenied(_DriverErrorExplained):
     SAID = (
         "Người dùng PostgreSQL trong --db không có quyền làm việc này ({detail}). Lệnh không "
         "ghi gì. `nhiemvu init` cần người dùng được tạo bảng (chủ sở hữu cơ sở dữ liệu); các "
-        "lệnh khác cần quyền SELECT, INSERT, UPDATE, DELETE trên các bảng của nhiemvu."
+        "lệnh khác cần quyền SELECT, INSERT, UPDATE, DELETE trên các bảng của nhiemvu (trên "
+        "bảng events chỉ SELECT, INSERT; lệnh GRANT ở README.md, mục 'A PostgreSQL role "
+        "for the secretariat')."
     )
 
 

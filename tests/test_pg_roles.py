@@ -205,3 +205,23 @@ def test_a_clerk_s_rebuild_says_postgresql_left_the_tables_unvacuumed(deployment
     assert "VACUUM ANALYZE" in said and "proj_tasks" in said and "chủ sở hữu" in said
     assert "VACUUM" in clerk.ok("projections", "verify").stderr
     assert deployment.as_owner().ok("projections", "rebuild").stderr == ""
+
+
+def test_a_clerk_is_told_that_putting_the_guards_back_is_the_owner_s_work(deployment):
+    """A trigger disabled behind the store's back: `init` puts it back, but only as the
+    owner; the clerk is told so, and which rights the rest of the commands need."""
+    clerk = deployment.as_clerk()
+    owner = sa.create_engine(deployment.owner_url)
+    try:
+        with owner.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER events_no_update")
+    finally:
+        owner.dispose()
+    unguarded = clerk.run("events", "verify")
+    assert unguarded.exit_code == 1
+    assert "`nhiemvu init` bằng vai trò chủ sở hữu cơ sở dữ liệu" in unguarded.stderr
+    refused = clerk.fails("init")
+    assert "trên bảng events chỉ SELECT, INSERT" in refused.stderr
+    assert "README.md, mục 'A PostgreSQL role for the secretariat'" in refused.stderr
+    deployment.as_owner().ok("init")
+    assert clerk.ok("events", "verify").stderr == ""
