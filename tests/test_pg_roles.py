@@ -9,7 +9,10 @@ are mandatory and fail instead.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -225,3 +228,56 @@ def test_a_clerk_is_told_that_putting_the_guards_back_is_the_owner_s_work(deploy
     assert "README.md, mục 'A PostgreSQL role for the secretariat'" in refused.stderr
     deployment.as_owner().ok("init")
     assert clerk.ok("events", "verify").stderr == ""
+
+
+WRITER = """
+import sys
+from click.testing import CliRunner
+from cli import cli
+
+url, task = sys.argv[1], sys.argv[2]
+for percent in range(5, 55, 5):
+    args = ["--db", url, "task", "progress", task, "--percent", str(percent), "--on", "01/03/2023"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+"""
+
+
+def test_two_clerks_write_at_once_while_the_scheduler_runs_as_a_clerk(deployment, tmp_path):
+    """Each in a process of its own, all as the clerk role: every write lands, the log
+    and the projection hold, and the scheduler's passes went on meanwhile."""
+    from test_scheduler import FAST, PASS_LINE, Scheduler
+
+    nv = deployment.as_clerk()
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("directive", "add", "129/TB-UBND", "--date", "20/02/2023", "--title", "Kết luận")
+    for clause in ("1", "2", "3"):
+        nv.ok("task", "assign", "--directive", "129/TB-UBND", "--clause", clause,
+              "--title", f"Việc {clause}", "--lead", "SXD", "--deadline", "31/03/2023")  # fmt: skip
+    scheduler = Scheduler(deployment.clerk_url, tmp_path / "scheduler.log", *FAST, "--once-now")
+    try:
+        scheduler.wait_for(lambda: scheduler.text().count(PASS_LINE) >= 1, "the first pass")
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, deployment.clerk_url, task],
+                env=env,
+                cwd=REPO,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            for task in ("NV-00001", "NV-00002")
+        ]
+        for writer in writers:
+            _, errors = writer.communicate(timeout=300)
+            assert writer.returncode == 0, errors
+        passes = scheduler.text().count(PASS_LINE)
+        scheduler.wait_for(lambda: scheduler.text().count(PASS_LINE) > passes, "one more pass")
+        assert scheduler.stop() == 0
+    finally:
+        scheduler.kill()
+    assert "Lỗi" not in scheduler.text() and "Không" not in scheduler.text(), scheduler.text()
+    for task in ("NV-00001", "NV-00002"):
+        assert nv.task(task, "--as-of", "01/03/2023")["progress"] == 50
+    assert "toàn vẹn" in nv.ok("events", "verify").stdout
+    assert nv.run("projections", "verify").exit_code == 0
