@@ -8,8 +8,8 @@ The log's head is kept in memory from command to command and written once, at th
 end. Written by every command, it was one row updated some 30,000 times in one
 transaction: PostgreSQL keeps every version of it until the commit and walks them
 all each time it reads or updates the row, so each command cost more than the one
-before (a city year's workbook of 20,000 rows: stopped after 8 minutes, where
-SQLite took 25 s; 55 s now).
+before (a city year's workbook of 20,000 rows: stopped after 8 minutes; about a
+minute now, benchmarks/import_bench.py).
 """
 
 from __future__ import annotations
