@@ -347,6 +347,10 @@ def _status_day(as_of, today):
     return as_of
 
 
+# How long `task list` may wait for its reader on PostgreSQL (events.database.read_snapshot).
+LIST_IDLE_LIMIT_S = 600
+
+
 # The table of `task list`, written as it is read: its columns as wide as their widest
 # cell among the first rows (echo_table), and in a longer list at least these widths —
 # an id up to NV-100000 and beyond, a directive number as the city writes them (both
@@ -425,7 +429,7 @@ def task_list(
     as_of = _status_day(as_of, app.today())
     warnings: list[str] = []
     # One snapshot: the list is read in batches, each a statement of its own.
-    with read_snapshot(app.engine) as connection:
+    with read_snapshot(app.engine, idle_limit_s=LIST_IDLE_LIMIT_S) as connection:
         rows = listing.list_tasks(
             connection,
             as_of,

@@ -69,14 +69,24 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def read_snapshot(engine: Engine) -> Iterator[sa.Connection]:
+def read_snapshot(engine: Engine, idle_limit_s: int | None = None) -> Iterator[sa.Connection]:
     """A connection whose statements all see one committed state, for a read spread
     over several statements: on PostgreSQL a REPEATABLE READ transaction, on SQLite a
-    deferred one (its first read fixes what the others see)."""
-    options = {} if engine.dialect.name == "sqlite" else {"isolation_level": "REPEATABLE READ"}
+    deferred one (its first read fixes what the others see).
+
+    `idle_limit_s`: on PostgreSQL, the server ends the transaction (ReadAbandoned) when
+    it waits longer than this for the next statement — a read whose output is consumed
+    as it comes (`task list | less`, left paused) would otherwise hold back vacuum, and
+    a migration's lock, for as long as it is left."""
+    sqlite = engine.dialect.name == "sqlite"
+    options = {} if sqlite else {"isolation_level": "REPEATABLE READ"}
     with connect_or_explain(engine) as connection:
         connection = connection.execution_options(**options)
         with connection.begin():
+            if idle_limit_s is not None and not sqlite:
+                connection.exec_driver_sql(
+                    f"SET LOCAL idle_in_transaction_session_timeout = {int(idle_limit_s * 1000)}"
+                )
             yield connection
 
 

@@ -275,6 +275,17 @@ class ConnectionLost(_DriverErrorExplained):
     )
 
 
+class ReadAbandoned(_DriverErrorExplained):
+    """PostgreSQL ended a read left waiting for its reader (events.database.read_snapshot)."""
+
+    SAID = (
+        "Máy chủ PostgreSQL đã đóng phiên đọc vì kết quả bị dừng giữa chừng quá lâu "
+        "({detail}): một lần đọc không được giữ cơ sở dữ liệu lâu như vậy (việc dọn dẹp và "
+        "nâng cấp phải chờ nó). Lệnh không ghi gì. Hãy chạy lại lệnh; để xem từng phần, "
+        "thu hẹp danh sách (--limit, --year, --month, --agency)."
+    )
+
+
 class PermissionDenied(_DriverErrorExplained):
     SAID = (
         "Người dùng PostgreSQL trong --db không có quyền làm việc này ({detail}). Lệnh không "
@@ -351,4 +362,5 @@ _KINDS = (
     (DiskFull, _FULL_IN_WORDS, _FULL_SQLSTATES),
     (DiskError, _DISK_IN_WORDS, frozenset()),
     (PermissionDenied, (), _DENIED_SQLSTATES),
+    (ReadAbandoned, (), frozenset({"25P03"})),  # idle_in_transaction_session_timeout
 )

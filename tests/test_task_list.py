@@ -30,6 +30,10 @@ DIRECTIVE = "129/TB-UBND"
 @pytest.fixture
 def nv(db_url) -> Nhiemvu:
     """Two agencies, one directive, no task yet."""
+    return seeded(db_url)
+
+
+def seeded(db_url: str) -> Nhiemvu:
     nv = Nhiemvu(db_url)
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
     nv.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
@@ -305,3 +309,35 @@ def test_the_table_s_columns_line_up_for_the_ids_numbers_and_clauses_the_ledger_
     rows = [line for line in lines[2:] if "30/06/2023" in line]
     assert len(rows) == 3, lines
     assert [row.index("30/06/2023") for row in rows] == [deadline] * 3, "\n".join(lines)
+
+
+def test_a_list_left_waiting_for_its_reader_is_ended_by_postgresql_and_said(
+    postgres_server, monkeypatch
+):
+    """`task list | less`, left paused: the list's snapshot held back PostgreSQL's
+    vacuum, and a migration's lock, for as long as it was left. The server ends it
+    after LIST_IDLE_LIMIT_S; the command says why, and that nothing was written.
+    (SQLite's reader holds back no one's writes: no limit there.)"""
+    import time
+
+    import cli_tasks
+
+    nv = seeded(postgres_server.new_database())
+    for n in range(3):
+        assign(nv, f"Việc {n}", "--lead", "SXD", "--deadline", "30/06/2023")
+    monkeypatch.setattr(cli_tasks, "LIST_IDLE_LIMIT_S", 1)
+    table_rows = cli_tasks._table_rows
+
+    def paused(rows):
+        for n, row in enumerate(table_rows(rows)):
+            if n == 1:
+                time.sleep(3)  # the reader paused, three times the limit
+            yield row
+
+    monkeypatch.setattr(cli_tasks, "_table_rows", paused)
+    before = nv.event_count()
+    refused = nv.run("task", "list", "--as-of", "31/12/2023")
+    assert refused.exit_code == 1, (refused.stdout, refused.stderr, refused.exception)
+    assert "Máy chủ PostgreSQL đã đóng phiên đọc vì kết quả bị dừng giữa chừng" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert nv.event_count() == before
