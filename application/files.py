@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -168,8 +169,10 @@ def written_together(path: str | Path, keep: Keep | None = None) -> Iterator[Sta
     made = _missing_folders(folder)
     try:
         folder = folder_for_files(folder)
+        _remove_stale_stagings(folder)
         try:
-            staging = Path(tempfile.mkdtemp(prefix=".nhiemvu-", suffix=".partial", dir=folder))
+            prefix = f"{STAGING_PREFIX}{os.getpid()}-"
+            staging = Path(tempfile.mkdtemp(prefix=prefix, suffix=".partial", dir=folder))
         except OSError as exc:
             raise CannotWrite(folder, exc) from None
         try:
@@ -183,6 +186,37 @@ def written_together(path: str | Path, keep: Keep | None = None) -> Iterator[Sta
             with suppress(OSError):
                 made_folder.rmdir()
         raise
+
+
+STAGING_PREFIX = ".nhiemvu-"
+_STAGING = re.compile(rf"^{re.escape(STAGING_PREFIX)}(\d+)-.*\.partial$")
+
+
+def _remove_stale_stagings(folder: Path) -> None:
+    """The hidden folders of sets a killed run was writing (its process gone: SIGKILL,
+    a power cut) — drafts never put in place, nothing else refers to them. One holding
+    files it had replaced (killed while moving the set into place) is left for a person
+    to look at: those are the only copies of the files it replaced."""
+    if os.name != "posix":  # os.kill(pid, 0) asks after a process on POSIX only
+        return
+    for entry in folder.iterdir():
+        found = _STAGING.match(entry.name)
+        if found is None or not entry.is_dir() or _alive(int(found.group(1))):
+            continue
+        replaced = entry / ".replaced"
+        if replaced.is_dir() and any(replaced.iterdir()):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _missing_folders(folder: Path) -> list[Path]:

@@ -64,3 +64,37 @@ def test_a_file_kept_is_kept_even_if_it_appears_while_being_written(tmp_path):
         f"Tệp '{target}' đã có: không ghi đè (có thể là sổ đã điền). Hãy chọn tên tệp khác, "
         "hoặc thêm --replace để ghi đè."
     )
+
+
+def test_a_killed_run_s_hidden_folder_is_removed_by_the_next_run(tmp_path):
+    """`letters` killed (SIGKILL, a power cut) while writing its set left a hidden
+    `.nhiemvu-….partial` folder of drafts, which nothing removed. The next set
+    written in that folder removes those of a process gone; a live process's, and one
+    holding the files a killed run had replaced while moving, are left."""
+    import os
+    import subprocess
+    import sys
+
+    from application.files import written_together
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid = int(gone.stdout)
+    stale = tmp_path / f".nhiemvu-{dead_pid}-abc.partial"
+    stale.mkdir()
+    (stale / "SXD.docx").write_bytes(b"half a draft")
+    moving = tmp_path / f".nhiemvu-{dead_pid}-def.partial"
+    (moving / ".replaced").mkdir(parents=True)
+    (moving / ".replaced" / "STC.docx").write_bytes(b"the only copy")
+    live = tmp_path / f".nhiemvu-{os.getpid()}-ghi.partial"
+    live.mkdir()
+    older = tmp_path / ".nhiemvu-jkl.partial"  # named before the process was: whose?
+    older.mkdir()
+
+    with written_together(tmp_path) as files, files.file("SYT.docx") as handle:
+        handle.write(b"draft")
+
+    assert not stale.exists()
+    assert (moving / ".replaced" / "STC.docx").read_bytes() == b"the only copy"
+    assert live.exists() and older.exists()
+    assert (tmp_path / "SYT.docx").read_bytes() == b"draft"
