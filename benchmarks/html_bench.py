@@ -150,9 +150,11 @@ def _follow_up(ledger, rng, task_id, assigned, due, counts) -> None:
             task_id, _day(rng, assigned, min(assigned + timedelta(30), year_end)), "Không còn cần"
         )
         return
+    # The first day a completion may be recorded on: not before an extension recorded.
+    earliest = assigned
     if due is not None and roll < 0.10 and assigned < min(due, year_end):
         # Approved before the deadline: the new date counts for scoring too.
-        on = _day(rng, assigned, min(due, year_end))
+        on = earliest = _day(rng, assigned, min(due, year_end))
         due = due + timedelta(days=rng.randint(15, 45))
         ledger.approve_extension(task_id, due, on, "Cần thêm thời gian lấy ý kiến")
     if roll > 0.85:
@@ -160,7 +162,7 @@ def _follow_up(ledger, rng, task_id, assigned, due, counts) -> None:
     if due is None:
         done = _day(rng, assigned, min(assigned + timedelta(150), year_end))
     elif rng.random() < 0.75:
-        done = _day(rng, assigned, due)  # on time
+        done = _day(rng, earliest, due)  # on time
     else:
         done = due + timedelta(days=rng.randint(1, 60))  # late
     if done <= year_end:
