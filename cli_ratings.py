@@ -125,6 +125,8 @@ def score(
     book = rating.choose_rulebook(cutoff, rulebook_path)
     with app.engine.connect() as connection:
         rows = rating.score(connection, Window(start, end), cutoff, book, agency)
+        early = rating.before_the_records(connection, Window(start, end))
+    warn([early] if early and rows else [])
     as_of_text = _as_of_text(cutoff, end, app.today())
     if xlsx_path:
         notes = [f"Điểm trách nhiệm {label} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
@@ -188,6 +190,7 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path, replace)
     from datetime import date
 
     from application import rating as ratings
+    from workflow.scoring import Window
 
     keep = workbook_target(ctx, xlsx_path, replace)
     app = _app(ctx)
@@ -196,6 +199,8 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path, replace)
     with app.engine.connect() as connection:
         rows = ratings.rate(connection, year, cutoff, book)
         revision = ratings.finalized_revision(connection, year)
+        early = ratings.before_the_records(connection, Window(date(year, 1, 1), cutoff))
+    warn([early] if early and rows else [])
     state = (
         "chưa chốt"
         if revision is None

@@ -120,6 +120,20 @@ def score(
     return [dict(r.to_dict(), name=agencies[r.agency].name_on(cutoff)) for r in results]
 
 
+def before_the_records(connection: Connection, window: scoring.Window) -> str | None:
+    """A warning when the period ends before the first task the ledger holds: every
+    agency then has every task point (no task due, none late), which says nothing of
+    its work — the ledger's records had not begun."""
+    first = connection.execute(sa.select(sa.func.min(t.tasks.c.assigned_on))).scalar()
+    if first is not None and first <= window.end:
+        return None
+    since = f"nhiệm vụ đầu tiên giao ngày {format_date(first)}" if first else "chưa có nhiệm vụ nào"
+    return (
+        f"Kỳ này kết thúc trước khi sổ có nhiệm vụ ({since}): mọi cơ quan được đủ điểm "
+        "nhiệm vụ vì không có nhiệm vụ nào đến hạn, không phải vì đã làm tốt."
+    )
+
+
 def _open_in(agency, window: scoring.Window) -> bool:
     """Whether the agency stood on some day of the window (it closes on `closed_on`)."""
     return agency.closed_on is None or agency.closed_on > window.start

@@ -591,3 +591,22 @@ def test_a_rulebook_edited_under_the_same_version_is_named_as_the_cause(
     warning = nv.ok("rating", "show", "--year", "2023").stderr
     assert "đã bị sửa sau lần chốt này mà vẫn giữ phiên bản (tính lại thì khác — SXD" in warning
     assert "Sổ đã đổi sau lần chốt này" not in warning
+
+
+def test_a_period_before_the_ledger_s_first_task_is_said_to_say_nothing(db_url):
+    """Every agency has all its task points in a year before the records begin (no
+    task due, none late): a score of 100 there says nothing of its work, and the
+    command says so; in a year with tasks, nothing is said."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
+    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
+          "--deadline", "30/06/2023")  # fmt: skip
+    for command in (["score", "--year", "2019"], ["rating", "compute", "--year", "2019"]):
+        early = nv.ok(*command)
+        assert "Lưu ý: Kỳ này kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao " \
+            "ngày 10/03/2023)" in early.stderr, command  # fmt: skip
+        assert nv.json(*command)  # JSON unchanged: the rows, the warning on stderr
+    for command in (["score", "--year", "2023"], ["rating", "compute", "--year", "2023"]):
+        assert "Lưu ý: Kỳ này" not in nv.ok(*command).stderr
