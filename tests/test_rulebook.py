@@ -626,16 +626,21 @@ def test_the_default_directory_has_a_book_in_force_since_20_12_2019():
         rulebook_in_force(date(2019, 12, 19))
 
 
-def test_selection_by_date_latest_start_wins(tmp_path):
-    write_book(tmp_path, "rulebook_a.toml")  # from 20/12/2019, open-ended
+def write_book_and_its_2024_amendment(folder: Path, **amendment: str) -> None:
+    """The book from 20/12/2019, open-ended, and an amendment in force 2024–2025."""
+    write_book(folder, "rulebook_a.toml")
     write_book(
-        tmp_path,
+        folder,
         "rulebook_b.toml",
         id='"qd-sua-doi-2024"',
-        version='"2.0"',
         effective_from="2024-01-01",
         effective_to="2025-12-31",
+        **amendment,
     )
+
+
+def test_selection_by_date_latest_start_wins(tmp_path):
+    write_book_and_its_2024_amendment(tmp_path, version='"2.0"')
     (tmp_path / "notes.toml").write_text("ignored = true\n", encoding="utf-8")
     assert rulebook_in_force(date(2023, 12, 31), tmp_path).id == "qd44-2019-haiphong"
     assert rulebook_in_force(date(2024, 1, 1), tmp_path).id == "qd-sua-doi-2024"
@@ -666,14 +671,7 @@ def spans(until: date, folder: Path) -> list[tuple[str, date]]:
 
 def test_the_spans_of_days_each_book_was_in_force(tmp_path):
     """What a pass after downtime walks: each book with the last day it was in force."""
-    write_book(tmp_path, "rulebook_a.toml")  # from 20/12/2019, open-ended
-    write_book(
-        tmp_path,
-        "rulebook_b.toml",
-        id='"qd-sua-doi-2024"',
-        effective_from="2024-01-01",
-        effective_to="2025-12-31",
-    )
+    write_book_and_its_2024_amendment(tmp_path)
     old, new = "qd44-2019-haiphong", "qd-sua-doi-2024"
     assert spans(date(2023, 12, 31), tmp_path) == [(old, date(2023, 12, 31))]
     assert spans(date(2024, 1, 1), tmp_path) == [(old, date(2023, 12, 31)), (new, date(2024, 1, 1))]
