@@ -3,11 +3,9 @@ write's result is shown."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from cli_support import emit_json, warn
+from cli_support import emit_json, someone_watching, warn
 
 
 def get_app(ctx: click.Context, quick: bool = False, catch_up: bool = True):
@@ -28,10 +26,6 @@ def get_app(ctx: click.Context, quick: bool = False, catch_up: bool = True):
         root.obj["app"] = app
         root.call_on_close(lambda: close_app(root))
     return root.obj["app"]
-
-
-def someone_watching() -> bool:
-    return sys.stderr.isatty()
 
 
 def say_waiting() -> None:

@@ -423,19 +423,9 @@ def render_table(
         return empty
     cells = [[cell_text(row.get(key)) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
-    widths = [
-        max([display_width(headings[i])] + [display_width(r[i]) for r in cells])
-        for i in range(len(columns))
-    ]
-
-    def line(values):
-        return "  ".join(
-            v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
-        ).rstrip()
-
-    out = [line(headings), line(["-" * w for w in widths])]
-    out.extend(line(r) for r in cells)
-    return "\n".join(out)
+    widths = _widths(headings, cells, [0] * len(columns))
+    lines = [headings, ["-" * w for w in widths], *cells]
+    return "\n".join(_table_line(values, widths) for values in lines)
 
 
 def echo_table(
@@ -455,22 +445,29 @@ def echo_table(
         click.echo(empty)
         return
     longer = len(first) == lookahead  # more may come: leave them room
-    widths = [
-        max([display_width(heading), width if longer else 0] + [display_width(r[i]) for r in first])
-        for i, (_, heading, width) in enumerate(columns)
+    headings = [heading for _, heading, _ in columns]
+    widths = _widths(headings, first, [width if longer else 0 for _, _, width in columns])
+    click.echo(_table_line(headings, widths))
+    click.echo(_table_line(["-" * w for w in widths], widths))
+    for cells in first:
+        click.echo(_table_line(cells, widths))
+    for row in rows:
+        click.echo(_table_line([cell_text(row.get(key)) for key, _, _ in columns], widths))
+
+
+def _widths(headings: list[str], cells: list[list[str]], at_least: list[int]) -> list[int]:
+    """Each column as wide as its heading and its widest cell, and `at_least` that."""
+    return [
+        max([display_width(heading), least] + [display_width(row[i]) for row in cells])
+        for i, (heading, least) in enumerate(zip(headings, at_least, strict=True))
     ]
 
-    def line(values):
-        return "  ".join(
-            v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
-        ).rstrip()
 
-    click.echo(line([heading for _, heading, _ in columns]))
-    click.echo(line(["-" * w for w in widths]))
-    for cells in first:
-        click.echo(line(cells))
-    for row in rows:
-        click.echo(line([cell_text(row.get(key)) for key, _, _ in columns]))
+def _table_line(values: list[str], widths: list[int]) -> str:
+    """A table's line: each value padded to its column (by the columns it takes)."""
+    return "  ".join(
+        v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
+    ).rstrip()
 
 
 def output(
@@ -484,10 +481,15 @@ def output(
         click.echo(human(data))
 
 
+def someone_watching() -> bool:
+    """Whether a person reads standard error (a terminal): progress and waits are said."""
+    return sys.stderr.isatty()
+
+
 @contextlib.contextmanager
 def progress_bar(length: int, label: str) -> Iterator[Callable[[int], None] | None]:
     """A callback advancing a progress bar by n, or None when nobody is watching."""
-    if length and sys.stderr.isatty():
+    if length and someone_watching():
         with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
             yield bar.update
     else:
