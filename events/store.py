@@ -574,6 +574,8 @@ class StoreTransaction:
     and projection state), so what such a statement sees is complete.
     """
 
+    feeds_of = Feeds  # the projections' feeding (a subclass may feed them its way)
+
     def __init__(
         self, store: EventStore, connection: Connection, projections: Sequence[Any] = ()
     ) -> None:
@@ -588,7 +590,7 @@ class StoreTransaction:
         self._absent_ids: set[str] = set()  # looked up under the lock: not in the log
         self._versions: dict[str, int] = {}  # stream versions as this transaction left them
         self._written_rows: list[dict[str, Any]] = []
-        self.feeds = Feeds(self, projections)
+        self.feeds = self.feeds_of(self, projections)
         # Called once the log's lock is had (see EventStore.on_wait).
         self.lock_taken: Callable[[], None] = _nothing
 

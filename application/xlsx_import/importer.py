@@ -129,14 +129,17 @@ def import_workbook(
         notice = WaitNotice(app.store.on_wait)
         try:
             transaction = connection.begin()
-        except BaseException:
+            try:
+                # Hold the log's write lock from the first check to the commit, so
+                # what was validated is what gets written.
+                lock = sa.select(log_head).where(log_head.c.id == 1).with_for_update()
+                connection.execute(lock)
+            except BaseException:
+                transaction.rollback()
+                raise
+        finally:
             notice.over()
-            raise
         try:
-            # Hold the log's write lock from the first check to the commit, so
-            # what was validated is what gets written.
-            connection.execute(sa.select(log_head).where(log_head.c.id == 1).with_for_update())
-            notice.over()
             store = ImportStore(app.store, connection)
             ledger = Ledger(store, app.ledger.actor, app.ledger.now)
             importer = _Importer(ledger, connection, data.headers)
@@ -152,7 +155,6 @@ def import_workbook(
             else:
                 transaction.rollback()
         except BaseException:
-            notice.over()
             transaction.rollback()
             raise
     if not write:

@@ -74,15 +74,6 @@ class ImportStore(EventStore):
             write_head(self.raw, self.head)
 
 
-class _ImportTransaction(StoreTransaction):
-    def __init__(self, store: ImportStore, connection: Connection, projections) -> None:
-        super().__init__(store, connection, projections)
-        self.feeds = _ImportFeeds(self, projections)
-
-    def _write_head(self, head) -> None:
-        self.store.head = head  # written once, at the end (ImportStore.write_head)
-
-
 class _ImportFeeds(Feeds):
     def _locked_row(self, raw) -> tuple:
         """The first command reads the head, locked; the others take it from memory and
@@ -93,3 +84,10 @@ class _ImportFeeds(Feeds):
         columns, names = self._checkpoint_columns()
         checkpoints = raw.one(f"SELECT {', '.join(columns)}", names)
         return (head.position, head.hash, head.recorded_at, head.hash, *checkpoints)
+
+
+class _ImportTransaction(StoreTransaction):
+    feeds_of = _ImportFeeds
+
+    def _write_head(self, head) -> None:
+        self.store.head = head  # written once, at the end (ImportStore.write_head)
