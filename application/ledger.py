@@ -201,6 +201,7 @@ class Ledger(Corrections):
         # A fresh id, named by the store: no one can retry this very event, so the
         # store need not look for it in the log first.
         extra.setdefault("event_id", None)
+        lengths.check_typed_texts(data)
         event = NewEvent(event_type, data, occurred, **extra)
         return tx.append(stream_id, [event], expected_version, self.actor).events
 
@@ -626,6 +627,8 @@ class Ledger(Corrections):
         )
         if not all(addressees.persons):
             raise DomainError("Tên cá nhân nhận văn bản (--person) không được để trống.")
+        for person in addressees.persons:
+            check_length(person, lengths.PERSON_NAME, "Tên cá nhân nhận văn bản (--person)")
         with self.command() as tx:
             number, version = self._new_number(
                 tx, streams.document, number, on, docs.ISSUED, "Văn bản số"

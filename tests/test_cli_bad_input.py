@@ -795,6 +795,58 @@ REFUSALS += [
     ),
 ]
 
+# Typed text with no column to refuse it: a paste gone wrong, refused on both.
+REFUSALS += [
+    (
+        "task-title-too-long",
+        ["task", "assign", "--directive", DIRECTIVE, "--title", "Rà soát " * 1_251]
+        + ["--lead", "SXD", "--no-deadline"],
+        ["Nội dung (--title) dài 10.007 ký tự, quá 10.000 ký tự cho phép: 'Rà soát"],
+    ),
+    (
+        "directive-title-too-long",
+        ["directive", "add", "7/KH-UBND", "--date", "15/03/2023", "--title", "x" * 10_001],
+        ["Nội dung (--title) dài 10.001 ký tự, quá 10.000"],
+    ),
+    (
+        "progress-note-too-long",
+        ["task", "progress", "NV-00001", "--percent", "10", "--on", "20/03/2023"]
+        + ["--note", "n" * 10_001],
+        ["Ghi chú (--note) dài 10.001 ký tự"],
+    ),
+    (
+        "cancel-reason-too-long",
+        ["task", "cancel", "NV-00001", "--on", "20/03/2023", "--reason", "r" * 10_001],
+        ["Lý do (--reason) dài 10.001 ký tự"],
+    ),
+    (
+        "clause-too-long",
+        [*ASSIGN, "--lead", "SXD", "--no-deadline", "--clause", "2." * 51],
+        ["Mục, điểm trong văn bản (--clause) dài 102 ký tự, quá 100"],
+    ),
+    (
+        "completion-doc-too-long",
+        ["task", "complete", "NV-00001", "--on", "20/03/2023", "--doc", "1" * 101],
+        ["Số văn bản (--doc) dài 101 ký tự, quá 100"],
+    ),
+    (
+        "head-name-too-long",
+        ["agency", "head", "SXD", "--name", "Lê " * 68, "--from", "01/02/2023"],
+        ["Họ tên (--name) dài 203 ký tự, quá 200"],
+    ),
+    (
+        "deputy-field-too-long",
+        ["agency", "deputy", "SXD", "--name", "Lê B", "--field", "f" * 301]
+        + ["--from", "01/02/2023"],
+        ["Lĩnh vực (--field) dài 301 ký tự, quá 300"],
+    ),
+    (
+        "addressed-person-too-long",
+        ["commend", "--doc", "9/UBND", "--on", "02/04/2023", "--person", "Lê " * 68],
+        ["Tên cá nhân nhận văn bản (--person) dài 203 ký tự, quá 200"],
+    ),
+]
+
 REFUSALS += [
     pytest.param(
         "duplicate-directive-other-case",
