@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from nhiemvu_cli import REPO, Nhiemvu
+from readme_grants import readme_grants
 
 import migrations
 from application.scheduler import JOB_TABLE
@@ -123,7 +123,7 @@ def test_a_role_that_does_not_own_the_database_is_told_what_it_needs(postgres_se
     from application.scheduler import _PatientJobStore
 
     url = postgres_server.new_database(migrated=False)
-    role = f"nhiemvu_t_{uuid.uuid4().hex[:12]}"
+    role = postgres_server.new_name("r")  # a killed run's is dropped by the next
     as_role = sa.engine.make_url(url).set(username=role).render_as_string(hide_password=False)
     postgres_server.execute(f'CREATE ROLE "{role}" LOGIN')
     owner = make_engine(url)
@@ -137,9 +137,8 @@ def test_a_role_that_does_not_own_the_database_is_told_what_it_needs(postgres_se
 
         Nhiemvu(url).ok("init")
         with owner.begin() as connection:
-            connection.exec_driver_sql(
-                f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'
-            )
+            database = sa.engine.make_url(url).database
+            connection.exec_driver_sql(readme_grants(database, role))
         Nhiemvu(as_role).ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
         engine = make_engine(as_role)
         scheduler = BackgroundScheduler(jobstores={"default": _PatientJobStore.create(engine)})

@@ -10,7 +10,6 @@ are mandatory and fail instead.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,18 +20,7 @@ import sqlalchemy as sa
 from conftest import IN_CI
 from nhiemvu_cli import REPO, Nhiemvu
 from openpyxl import Workbook
-
-README = REPO / "README.md"
-SECTION = "## A PostgreSQL role for the secretariat"
-
-
-def readme_grants(database: str, role: str) -> str:
-    """The GRANT script of the README's section, for this database and role."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(SECTION) :]
-    script = re.search(r"```sql\n(.*?)```", section, re.S).group(1)
-    script = re.sub(r"\bDATABASE nhiemvu\b", f'DATABASE "{database}"', script)
-    return re.sub(r"\bnhiemvu_clerk\b", f'"{role}"', script)
+from readme_grants import readme_grants
 
 
 @dataclass
