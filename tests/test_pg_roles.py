@@ -160,6 +160,7 @@ REFUSED = {
     "SET session_replication_role = replica": NOT_ALLOWED,
     "TRUNCATE proj_tasks": NOT_ALLOWED,
     "CREATE TABLE side (x int)": NOT_ALLOWED,
+    "CREATE TEMP TABLE side (x int)": NOT_ALLOWED,
 }
 
 
