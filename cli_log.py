@@ -209,8 +209,10 @@ def projection_check_text(result) -> str:
                 rest = f", và {grouped(count - len(keys))} dòng nữa" if count > len(keys) else ""
                 lines.append(f"  {t.table}: {grouped(count)} dòng {what} — {', '.join(keys)}{rest}")
     lines.append(
-        "Sổ sự kiện không bị ảnh hưởng, và lệnh này không ghi gì; các bảng dẫn xuất đã bị "
-        f"sửa trực tiếp, ngoài chương trình: {REBUILD_REMEDY}"
+        "Sổ sự kiện không bị ảnh hưởng, và lệnh này không ghi gì. Các bảng dẫn xuất thường "
+        "lệch như vậy khi bị sửa trực tiếp, ngoài chương trình; nếu không ai sửa, đó là lỗi "
+        "của nhiemvu: hãy giữ lại kết quả `nhiemvu projections verify --json` để báo lỗi, "
+        f"rồi {REBUILD_REMEDY}"
     )
     return "\n".join(lines)
 

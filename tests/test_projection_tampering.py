@@ -120,6 +120,9 @@ def test_verify_names_the_rows_edited_behind_the_stores_back_and_changes_nothing
     assert "proj_documents: 1 dòng thiếu — 5/UBND" in said
     assert "proj_directives: 1 dòng thừa — 9/QĐ-UBND" in said
     assert "projection_checkpoints" not in said
+    # Edited by hand, or built wrong by nhiemvu itself: it cannot tell, and says both.
+    assert "khi bị sửa trực tiếp, ngoài chương trình; nếu không ai sửa, đó là lỗi" in said
+    assert "`nhiemvu projections verify --json` để báo lỗi, rồi hãy chạy" in said
     assert stored_state(nv) == tampered
 
     checked = nv.run("projections", "verify", "--json")
