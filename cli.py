@@ -83,13 +83,14 @@ def _register_command_modules() -> None:
     from cli_escalation import escalate, letters, scheduler
     from cli_html import report_html
     from cli_log import events, init, projections
-    from cli_ratings import assess, rating, score
+    from cli_ratings import assess, rating, report_assessments, score
     from cli_register import agency, directive
     from cli_reports import report
     from cli_tasks import task
     from cli_transfer import events_export, events_import, import_
 
     report.add_command(report_html)
+    report.add_command(report_assessments)
     events.add_command(events_export)
     events.add_command(events_import)
     for command in (

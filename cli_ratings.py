@@ -321,6 +321,80 @@ def assess(ctx, code, year, criterion, points, reason, rulebook_path):
 
     book = ratings.choose_rulebook(date(year, 12, 31), rulebook_path)
     result = _app(ctx).ledger.record_assessment(code, year, criterion, points, reason, book)
-    shown = f"{points:g}".replace(".", ",")
+    shown = _points(points)
     human = f"Đã ghi đánh giá {criterion} = {shown} điểm cho {code.upper()} năm {year}."
     report_result(result, False, human)
+
+
+ASSESSMENT_COLUMNS = [
+    ("agency", "Cơ quan"),
+    ("criterion_label", "Tiêu chí"),
+    ("points_text", "Điểm"),
+    ("reason", "Căn cứ"),
+    ("recorded_text", "Ghi lúc"),
+    ("actor", "Người ghi"),
+    ("counted_text", "Tính điểm"),
+    ("event_id", "Mã sự kiện"),
+]
+
+
+@click.command("assessments", cls=NhiemvuCommand)
+@click.option("--year", type=YEAR, required=True, metavar="NĂM", help="Năm được đánh giá.")
+@click.option("--agency", default=None, metavar="MÃ_CQ", help="Chỉ cơ quan này.")
+@rulebook_option
+@json_option
+@click.pass_context
+def report_assessments(ctx, year, agency, rulebook_path, as_json):
+    """Các đánh giá tiêu chí chung đã ghi cho một năm, với mã sự kiện để rút lại.
+
+    \b
+    Ví dụ:
+      nhiemvu report assessments --year 2023
+      nhiemvu report assessments --year 2023 --agency SXD --json
+    """
+    from datetime import date
+
+    from application import rating
+    from application.assessments import assessments_of
+
+    book = rating.choose_rulebook(date(year, 12, 31), rulebook_path)
+    with _app(ctx).engine.connect() as connection:
+        rows = assessments_of(connection, year, book, agency)
+    output(rows, as_json, lambda rs: _assessment_text(rs, year, agency))
+
+
+def _assessment_text(rows, year: int, agency: str | None) -> str:
+    whose = f" CỦA {agency.upper()}" if agency else ""
+    if not rows:
+        nobody = f"{agency.upper()} chưa" if agency else "Chưa có cơ quan nào"
+        return (
+            f"{nobody} được đánh giá tiêu chí chung năm {year}: mỗi tiêu chí được tính "
+            "điểm tối đa. Ghi đánh giá bằng `nhiemvu assess MÃ_CQ --year …`."
+        )
+    shown = [
+        {
+            **r,
+            "points_text": _points(r["points"])
+            + (f" / {_points(r['max_points'])}" if r["max_points"] is not None else ""),
+            "recorded_text": local_time_text(r["recorded_at"]),
+            "counted_text": "có" if r["counted"] else _not_counted(r),
+        }
+        for r in rows
+    ]
+    return (
+        f"ĐÁNH GIÁ TIÊU CHÍ CHUNG NĂM {year}{whose}\n"
+        + render_table(shown, ASSESSMENT_COLUMNS)
+        + "\nTiêu chí chưa được đánh giá thì được tính điểm tối đa. Đánh giá ghi sau thay "
+        "đánh giá ghi trước cùng tiêu chí; ghi nhầm thì rút lại bằng `nhiemvu correct "
+        "MÃ_SỰ_KIỆN --reason …`."
+    )
+
+
+def _points(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def _not_counted(row) -> str:
+    if row["max_points"] is None:
+        return "không — sổ quy tắc không có tiêu chí này"
+    return "không — đã có đánh giá ghi sau"

@@ -249,6 +249,60 @@ def test_assessment_points_take_the_decimal_comma(sct):
     assert "phoi_hop = 0 điểm" in sct.ok(*args, "--points", "-0").stdout
 
 
+def test_the_assessments_of_a_year_are_listed_with_those_the_score_counts(sct):
+    """The rating shows only G's sum: the listing says which assessment it took (the
+    latest of a criterion), why, who recorded it, and the id `correct` takes."""
+    assess = ("assess", "SCT", "--year", "2024", "--criterion")
+    first = sct.ok(*assess, "phoi_hop", "--points", "7", "--reason", "Chậm phối hợp")
+    sct.ok("--actor", "Lê Thư Ký", *assess, "phoi_hop", "--points", "6,5", "--reason", "Lần 2")
+    sct.ok(*assess, "tham_muu", "--points", "9", "--reason", "Tham mưu chậm")
+    sct.ok(
+        "assess",
+        "SCT",
+        "--year",
+        "2023",
+        "--criterion",
+        "tham_muu",
+        "--points",
+        "1",
+        "--reason",
+        "x",
+    )
+    listed = sct.json("report", "assessments", "--year", "2024")
+    assert [(a["criterion"], a["points"], a["counted"]) for a in listed] == [
+        ("tham_muu", 9.0, True),  # the rulebook's order: tham mưu, then phối hợp
+        ("phoi_hop", 7.0, False),
+        ("phoi_hop", 6.5, True),
+    ]
+    assert listed[2]["actor"] == "Lê Thư Ký" and listed[2]["max_points"] == 10.0
+    assert first.stdout.split()[-1] == listed[1]["event_id"]
+    (row,) = sct.json("score", "--year", "2024", "--agency", "SCT")
+    assert row["G"] == 30 - (10 - 9) - (10 - 6.5)  # what the listing says is counted
+
+    table = sct.ok("report", "assessments", "--year", "2024", "--agency", "sct").stdout
+    assert table.startswith("ĐÁNH GIÁ TIÊU CHÍ CHUNG NĂM 2024 CỦA SCT\n")
+    assert "6,5 / 10" in table and "không — đã có đánh giá ghi sau" in table
+    assert listed[2]["event_id"] in table
+
+    # The counted one retracted, the earlier one counts again, in both places.
+    sct.ok("correct", listed[2]["event_id"], "--reason", "Ghi nhầm")
+    again = sct.json("report", "assessments", "--year", "2024", "--agency", "SCT")
+    assert [(a["points"], a["counted"]) for a in again] == [(9.0, True), (7.0, True)]
+    (row,) = sct.json("score", "--year", "2024", "--agency", "SCT")
+    assert row["G"] == 30 - 1 - 3
+
+
+def test_a_year_without_assessments_says_so_and_an_unknown_agency_is_refused(sct):
+    none = sct.ok("report", "assessments", "--year", "2024").stdout
+    assert none.startswith("Chưa có cơ quan nào được đánh giá tiêu chí chung năm 2024:")
+    assert "mỗi tiêu chí được tính điểm tối đa" in none
+    assert sct.json("report", "assessments", "--year", "2024") == []
+    before = sct.event_count()
+    refused = sct.fails("report", "assessments", "--year", "2024", "--agency", "SXX")
+    assert refused.stderr.startswith("Lỗi: Không tìm thấy cơ quan 'SXX'")
+    assert refused.stdout == "" and sct.event_count() == before
+
+
 def test_reports_of_the_year(sct):
     reprimands = sct.json("report", "reprimands", "--year", "2024")
     assert (reprimands["reminder_docs"], reprimands["reminder_targets"]) == (1, 1)
