@@ -48,8 +48,14 @@ def _check_postgres_url(url: str) -> None:
     database: libpq would pick one by the user's name, and `init` migrate it."""
     parts = _URL_PARTS.match(url)
     port, database = parts["port"], unquote(parts["database"] or "")
+    if parts["password"] is not None:  # what is said of the URL never shows it
+        start, end = parts.span("password")
+        url = f"{url[:start]}***{url[end:]}"
+        parts = _URL_PARTS.match(url)
     problem = None
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+    if port is not None and "," in port:
+        problem = _several_hosts(url, parts)
+    elif port is not None and not (port.isdigit() and 0 < int(port) < 65536):
         problem = f"cổng '{port}' không phải là một số từ 1 đến 65535"
         if (parts["ipv4host"] or "").startswith("["):
             problem += " (địa chỉ IPv6 phải nằm trọn trong ngoặc vuông, như [::1]:5432)"
@@ -59,10 +65,25 @@ def _check_postgres_url(url: str) -> None:
             "liệu trùng tên người dùng)"
         )
     if problem is not None:
-        if parts["password"] is not None:
-            start, end = parts.span("password")
-            url = f"{url[:start]}***{url[end:]}"
         raise BadDatabaseUrl(url, problem)
+
+
+def _several_hosts(url: str, parts: re.Match) -> str:
+    """libpq's list of servers (`h1:5432,h2:5432`, for a standby to take over) is read
+    by SQLAlchemy as one host with a port that is no number; it takes the same list as
+    one `host` option each. The refusal gives the URL written that way."""
+    hosts = f"{parts['ipv4host'] or ''}:{parts['port']}".split(",")
+    query = "&".join(f"host={h}" for h in hosts)
+    rest = url[parts.end() :].removeprefix("?")
+    before = url[: parts.start("ipv4host")] if parts["ipv4host"] else url[: parts.start("port")]
+    database = parts["database"] or "tên_csdl"
+    if "target_session_attrs" not in rest:
+        rest = "&".join(filter(None, [rest, "target_session_attrs=read-write"]))
+    return (
+        "nhiều máy chủ phải ghi mỗi máy một tham số host, không nối bằng dấu phẩy; ví dụ: "
+        f"{before.rstrip(':')}/{database}?{query}&{rest} (target_session_attrs=read-write: "
+        "chỉ ghi vào máy chủ chính)"
+    )
 
 
 def sqlite_url(path: str) -> str:

@@ -10,6 +10,7 @@ Click itself rejects) exit 2 and write nothing either.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -993,6 +994,14 @@ BAD_POSTGRES_URLS = [
     # libpq would pick a database by the user's name, and `init` migrate it
     ("postgresql+psycopg://thu_ky:mat-khau@127.0.0.1:1", None, "thiếu tên cơ sở dữ liệu"),
     ("postgresql+psycopg://thu_ky@127.0.0.1:1/", None, "thiếu tên cơ sở dữ liệu"),
+    # libpq's list of servers, which SQLAlchemy reads as one host and a port "1,…"
+    (
+        "postgresql+psycopg://thu_ky:mat-khau@127.0.0.1:1,127.0.0.2:1/nhiemvu",
+        "postgresql+psycopg://thu_ky:***@127.0.0.1:1,127.0.0.2:1/nhiemvu",
+        "nhiều máy chủ phải ghi mỗi máy một tham số host, không nối bằng dấu phẩy; ví dụ: "
+        "postgresql+psycopg://thu_ky:***@/nhiemvu?host=127.0.0.1:1&host=127.0.0.2:1"
+        "&target_session_attrs=read-write (",
+    ),
 ]
 DATABASE_COMMANDS = [
     ["init"],
@@ -1003,7 +1012,9 @@ DATABASE_COMMANDS = [
 
 
 @pytest.mark.parametrize(
-    ("url", "shown", "problem"), BAD_POSTGRES_URLS, ids=["port", "ipv6", "no-database", "empty"]
+    ("url", "shown", "problem"),
+    BAD_POSTGRES_URLS,
+    ids=["port", "ipv6", "no-database", "empty", "several-hosts"],
 )
 def test_a_malformed_postgres_url_is_explained_without_its_password(url, shown, problem):
     from nhiemvu_cli import Nhiemvu
@@ -1054,3 +1065,21 @@ def test_a_postgres_session_ended_mid_command_is_explained(postgres_server, monk
     assert result.stderr.startswith("Lỗi: Mất kết nối với máy chủ PostgreSQL giữa chừng (")
     assert "việc ghi có thể đã được lưu" in result.stderr
     assert [agency["code"] for agency in nv.json("agency", "list")] == ["SXD"]
+
+
+def test_the_url_suggested_for_several_servers_is_one_that_works(postgres_server):
+    """A standby's address beside the primary's, written as libpq writes it, is refused
+    with the URL SQLAlchemy takes instead: that URL reaches the database."""
+    from nhiemvu_cli import Nhiemvu
+
+    one = postgres_server.new_database()
+    server, database = one.rsplit("/", 1)
+    host = server.rsplit("@", 1)[1]
+    refused = Nhiemvu(f"{server},{host}/{database}").run("agency", "list")
+    assert refused.exit_code == 1 and "nhiều máy chủ phải ghi" in refused.stderr
+    suggested = re.search(r"ví dụ: (\S+) \(", refused.stderr).group(1)
+    assert suggested.count("host=") == 2
+    nv = Nhiemvu(suggested)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    assert [a["code"] for a in Nhiemvu(one).json("agency", "list")] == ["SXD"]
+    assert nv.event_count() == 1
