@@ -176,6 +176,17 @@ def db_url(backend, request, tmp_path, sqlite_template) -> str:
 
 
 @pytest.fixture
+def second_db_url(backend, request, tmp_path, sqlite_template) -> str:
+    """Another fresh, migrated database on the same backend: to replay the same facts,
+    or to import a log into."""
+    if backend == "sqlite":
+        path = tmp_path / "second.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture
 def empty_db_url(backend, request, tmp_path) -> str:
     """A fresh database with no schema at all."""
     if backend == "sqlite":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -522,16 +521,6 @@ EXPECTED_ON_DAY_25 = {
     ("task:MOVED", "overdue_2", "2024-03-01", "2024-03-08"),
     ("task:MOVED", "overdue_3", "2024-03-01", "2024-03-16"),
 }
-
-
-@pytest.fixture
-def second_db_url(backend, request, tmp_path, sqlite_template) -> str:
-    """Another fresh database on the same backend, to replay the same facts."""
-    if backend == "sqlite":
-        path = tmp_path / "second.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("postgres_server").new_database()
 
 
 def _days(first: str, last: str):
