@@ -26,11 +26,17 @@ def agency():
     required=True,
     help="Loại: sở, quận huyện, đơn vị sự nghiệp, khác.",
 )
+@click.option(
+    "--since",
+    type=DATE,
+    default=None,
+    help="Ngày thành lập (bỏ trống: cơ quan có từ trước khi sổ bắt đầu ghi).",
+)
 @json_option
 @click.pass_context
-def agency_add(ctx, code, name, kind, as_json):
+def agency_add(ctx, code, name, kind, since, as_json):
     """Đăng ký cơ quan mới."""
-    result = LedgerCommands(ctx).register_agency(code, name, kind)
+    result = LedgerCommands(ctx).register_agency(code, name, kind, since)
     report_result(result, as_json, f"Đã đăng ký cơ quan {result.key}.")
 
 
@@ -96,7 +102,7 @@ def agency_dissolve(ctx, code, on, reason, into):
 def agency_list(ctx, on, as_json):
     """Danh sách cơ quan và người đứng đầu."""
     from application import queries
-    from workflow.dates import format_date
+    from workflow.dates import format_date, from_iso
 
     app = get_app(ctx)
     with app.engine.connect() as connection:
@@ -105,6 +111,7 @@ def agency_list(ctx, on, as_json):
         ("code", "Mã"),
         ("name", "Tên cơ quan"),
         ("kind_label", "Loại"),
+        *([("since", "Thành lập")] if any(r["since"] for r in rows) else []),
         ("head", "Người đứng đầu"),
         ("deputies", "Cấp phó"),
     ]
@@ -117,6 +124,7 @@ def agency_list(ctx, on, as_json):
             [
                 {
                     **r,
+                    "since": format_date(from_iso(r["since"])),
                     "deputies": "; ".join(
                         f"{d['person']} ({d['field']})" for d in r["deputies_in_charge"]
                     ),

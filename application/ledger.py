@@ -207,7 +207,11 @@ class Ledger(Corrections):
 
     # -- agencies -------------------------------------------------------------
 
-    def register_agency(self, code: str, name: str, kind: str) -> CommandResult:
+    def register_agency(
+        self, code: str, name: str, kind: str, since: date | None = None
+    ) -> CommandResult:
+        """`since`: the day it was established; None for one standing since before the
+        ledger begins (every agency registered before the date could be given)."""
         code = norm_code(code)
         name = nfc(name)
         if kind not in ag.KINDS:
@@ -219,6 +223,8 @@ class Ledger(Corrections):
         check_length(code, lengths.AGENCY_CODE, "Mã cơ quan")
         check_length(name, lengths.AGENCY_NAME, "Tên cơ quan (--name)")
         ag.check_code(code)
+        if since is not None:
+            self._not_future(since, "thành lập cơ quan")
         with self.command() as tx:
             stream = streams.agency(code)
             version = tx.stream_version(stream)
@@ -226,8 +232,12 @@ class Ledger(Corrections):
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
             references.check_name_free(Raw(tx.connection), name, None, code)
             data = {"code": code, "name": name, "kind": kind}
+            if since is not None:
+                # Absent rather than null without one: such a payload is the one
+                # registrations had before the date could be given.
+                data["since"] = iso(since)
             # A retracted registration leaves its stream behind: this one follows it.
-            events = self._append(tx, stream, ag.REGISTERED, data, None, version)
+            events = self._append(tx, stream, ag.REGISTERED, data, since, version)
         return CommandResult(stream, events, key=code)
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
@@ -702,10 +712,16 @@ class Ledger(Corrections):
             raise DomainError(f"Năm {year} chưa đến; không đánh giá trước.")
         with self.command() as tx:
             agency = self._agency(tx, norm_code(code))
-            if not agency.is_active(date(year, 1, 1)):
+            if not agency.stands_in(date(year, 1, 1), date(year, 12, 31)):
+                state = (
+                    f"đã {agency.closure()}: năm {year} cơ quan không còn"
+                    if agency.opened_by(date(year, 12, 31))
+                    else f"được thành lập từ ngày {format_date(agency.since)}: năm {year} cơ "
+                    "quan chưa có"
+                )
                 raise DomainError(
-                    f"{agency.code} đã {agency.closure()}: năm {year} cơ quan không còn, không "
-                    "có gì để đánh giá (điểm của năm đó không tính cho nó)."
+                    f"{agency.code} {state}, không có gì để đánh giá (điểm của năm đó không "
+                    "tính cho nó)."
                 )
             stream = streams.assessment(agency.code, year)
             data = {
@@ -830,10 +846,12 @@ def _check_criticisms_keep_their_deputy(tx, appointed: ag.Agency, person: str, s
 
 
 def _check_addressable(agency: ag.Agency, on: date) -> None:
-    """A document goes to an agency that exists on its date: one merged since has a
-    successor, which answers for it (and counts in the scores) from then on."""
+    """A document goes to an agency that exists on its date: not to one established
+    after it, nor to one closed by then — one merged has a successor, which answers for
+    it (and counts in the scores) from then on."""
     if agency.is_active(on):
         return
+    agency.check_opened(on)
     successor = agency.merged_into
     instead = (
         f" Hãy gửi cho cơ quan kế thừa: --agency {successor} hoặc --head {successor}."

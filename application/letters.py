@@ -147,6 +147,7 @@ def _check_standing(agency: Agency, as_of: date) -> None:
     successor, whose letter lists them."""
     if agency.is_active(as_of):
         return
+    agency.check_opened(as_of)
     successor = agency.merged_into
     instead = (
         f" Các nhiệm vụ của cơ quan đã chuyển sang {successor}: `--agency {successor}`."

@@ -137,6 +137,7 @@ def agency_to_dict(agency: Agency, on: date) -> dict[str, Any]:
         "names": [{"name": n.name, "from": iso(n.start)} for n in agency.names],
         "kind": agency.kind,
         "kind_label": KINDS.get(agency.kind, agency.kind),
+        "since": iso(agency.since),  # None: registered without its establishment date
         "head": agency.head_on(on),
         "heads": [
             {"person": h.person, "from": iso(h.start), "to": iso(h.end)} for h in agency.heads
@@ -156,8 +157,10 @@ def agency_to_dict(agency: Agency, on: date) -> dict[str, Any]:
 
 
 def list_agencies(connection: Connection, on: date) -> list[dict[str, Any]]:
+    """The agencies established by `on`: those closed by then too, with their closure."""
     agencies = loading.load_agencies(connection)
-    return [agency_to_dict(agencies[code], on) for code in sorted(agencies)]
+    opened = sorted(code for code, agency in agencies.items() if agency.opened_by(on))
+    return [agency_to_dict(agencies[code], on) for code in opened]
 
 
 def list_directives(connection: Connection) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from .dates import format_date
+from .dates import format_date, from_iso
 from .errors import DomainError
 from .text import id_order, listed, same_field
 
@@ -57,6 +57,9 @@ class Agency:
     closed_on: date | None = None
     merged_into: str | None = None
     names: list[Name] = field(default_factory=list)
+    # Its first day (agency add --since); None: registered without one, standing since
+    # before the ledger begins, as every agency did before the date could be given.
+    since: date | None = None
 
     def name_on(self, day: date) -> str:
         """A report dated before a rename names the agency as it was then."""
@@ -104,7 +107,15 @@ class Agency:
             raise DomainError(f"Cơ quan {self.code} đã mang tên '{self.name}'; không cần đổi.")
 
     def is_active(self, day: date) -> bool:
-        return self.closed_on is None or day < self.closed_on
+        return self.opened_by(day) and (self.closed_on is None or day < self.closed_on)
+
+    def opened_by(self, day: date) -> bool:
+        return self.since is None or self.since <= day
+
+    def stands_in(self, first: date, last: date) -> bool:
+        """Whether the agency stood on some day from `first` to `last`: a period it
+        closed before, or opened after, has nothing of it to score or assess."""
+        return self.opened_by(last) and (self.closed_on is None or self.closed_on > first)
 
     def check_head_appointment(self, person: str, start: date) -> None:
         self.check_active(start)
@@ -124,8 +135,28 @@ class Agency:
                 )
 
     def check_active(self, day: date) -> None:
+        self.check_opened(day)
         if not self.is_active(day):
             raise DomainError(f"Cơ quan {self.code} đã {self.closure()}.")
+
+    def check_opened(self, day: date) -> None:
+        """Nothing happens to an agency on a day before it was established: no task,
+        appointment, document or merger into it."""
+        if not self.opened_by(day):
+            raise DomainError(
+                f"Cơ quan {self.code} được thành lập từ ngày {format_date(self.since)}, nên "
+                f"chưa có vào ngày {format_date(day)}. Hãy kiểm tra lại ngày. " + self.opening_fix()
+            )
+
+    def opening_fix(self) -> str:
+        """How a wrong establishment date is put right: no command changes it, so the
+        registration is retracted (once nothing else of the agency stands) and made again."""
+        return (
+            "Nếu ngày thành lập ghi sai: rút lại việc đăng ký cơ quan (`nhiemvu correct "
+            f"MÃ_SỰ_KIỆN --reason …`, mã trong `nhiemvu agency history {self.code}`; những gì "
+            "đã ghi cho cơ quan phải rút lại trước) rồi đăng ký lại với ngày đúng (`nhiemvu "
+            f"agency add {self.code} … --since NGÀY`)."
+        )
 
     def check_can_lead_from(self, day: date, done_on: date | None = None) -> None:
         """A task given to the agency on `day` is its own from then on: not to one
@@ -157,6 +188,12 @@ class Agency:
                 f"Cơ quan {self.code} đã {self.closure()}; không ghi giải thể hay sáp nhập "
                 "lần nữa. Nếu lần trước ghi sai, hãy rút lại sự kiện đó bằng "
                 "`nhiemvu correct MÃ_SỰ_KIỆN --reason …` rồi ghi lại."
+            )
+        if self.since is not None and on <= self.since:
+            raise DomainError(
+                f"{self.code}: ngày giải thể, sáp nhập {format_date(on)} không sau ngày thành "
+                f"lập {format_date(self.since)}: cơ quan phải có ít nhất một ngày. Hãy kiểm "
+                "tra lại ngày (--on). " + self.opening_fix()
             )
         late = [
             f"người đứng đầu {h.person} (từ {format_date(h.start)})"
@@ -243,6 +280,7 @@ def derive_agency(facts: list[dict[str, Any]]) -> Agency | None:
         kind = fact["type"]
         if kind == REGISTERED:
             agency = Agency(code=data["code"], name=data["name"], kind=data["kind"])
+            agency.since = from_iso(data.get("since"))  # absent from older registrations
             agency.names.append(Name(data["name"], None))
         elif agency is None:
             continue

@@ -58,8 +58,10 @@ def label(event_type: str) -> str:
     return LABELS.get(event_type, event_type)
 
 
-# An agency's events, as `agency history` shows them (a registration has no date).
+# An agency's events, as `agency history` shows them (a registration has a date only
+# when its establishment date was given).
 _AGENCY_DATE_FIELD = {
+    ag.REGISTERED: "since",
     ag.RENAMED: "on",
     ag.HEAD_APPOINTED: "from",
     ag.DEPUTY_APPOINTED: "from",
@@ -161,7 +163,9 @@ def _retracted(data, version_of) -> str:
 
 
 def _agency_registered(data, _version_of) -> str:
-    return f"{data['name']} ({ag.KINDS.get(data['kind'], data['kind'])})"
+    registered = f"{data['name']} ({ag.KINDS.get(data['kind'], data['kind'])})"
+    since = from_iso(data.get("since"))
+    return registered + (f", thành lập từ ngày {format_date(since)}" if since else "")
 
 
 def _renamed(data, _version_of) -> str:
