@@ -104,10 +104,10 @@ def score(
     agencies = loading.load_agencies(connection)
     if agency is not None:
         agency = code(agency)  # as typed: any case, NFD or NFC
-        _check_open_in(loading.load_agency(connection, agency), window)
+        _check_open_in(loading.load_agency(connection, agency), window, cutoff)
         codes = [agency]
     else:
-        codes = sorted(code for code, a in agencies.items() if _open_in(a, window))
+        codes = sorted(code for code, a in agencies.items() if _open_in(a, window, cutoff))
     results = scoring.score_agencies(
         _scored_tasks(connection, cutoff, window.start),
         _documents(connection, cutoff, window.start),
@@ -134,16 +134,25 @@ def before_the_records(connection: Connection, window: scoring.Window) -> str | 
     )
 
 
-def _open_in(agency, window: scoring.Window) -> bool:
-    """Whether the agency stood on some day of the window (it closes on `closed_on`)."""
-    return agency.closed_on is None or agency.closed_on > window.start
+def _open_in(agency, window: scoring.Window, cutoff: date) -> bool:
+    """Whether the agency stood on some day of the window known at the cut-off: it
+    closes on `closed_on`, and is there from `since` on."""
+    return agency.stands_in(window.start, min(window.end, cutoff))
 
 
-def _check_open_in(agency, window: scoring.Window) -> None:
-    """An agency closed before the window has no score in it: with nothing to answer
-    for, it would read 100 points (HTXS)."""
-    if _open_in(agency, window):
+def _check_open_in(agency, window: scoring.Window, cutoff: date) -> None:
+    """An agency closed before the window, or established after it (or after the
+    cut-off), has no score in it: with nothing to answer for, it would read 100
+    points (HTXS)."""
+    if _open_in(agency, window, cutoff):
         return
+    last = min(window.end, cutoff)
+    if not agency.opened_by(last):
+        raise DomainError(
+            f"{agency.code} được thành lập từ ngày {format_date(agency.since)}: trong kỳ được "
+            f"hỏi (đến ngày {format_date(last)}) cơ quan chưa có, nên không có điểm. Hãy xem "
+            "một kỳ từ ngày đó."
+        )
     successor = agency.merged_into
     instead = f"điểm của cơ quan kế thừa (--agency {successor}), hoặc " if successor else ""
     raise DomainError(

@@ -129,12 +129,14 @@ def test_no_task_goes_to_an_agency_before_its_opening(city):
     assert city.task(new)["leads"] == ["SNV"]
 
 
-def test_no_head_or_deputy_is_appointed_before_the_opening(city):
+def test_no_head_deputy_or_rename_before_the_opening(city):
     head = city.fails("agency", "head", "SNV", "--name", "Lê Thị Hoa", "--from", "01/01/2025")
     assert head.stderr == not_yet("01/01/2025")
     deputy = city.fails("agency", "deputy", "SNV", "--name", "Trần Văn Bình",
                         "--field", "tổ chức", "--from", "28/02/2025")  # fmt: skip
     assert deputy.stderr == not_yet("28/02/2025")
+    renamed = city.fails("agency", "rename", "SNV", "--name", "Sở Nội vụ mới", "--on", "01/02/2025")
+    assert renamed.stderr == not_yet("01/02/2025")
     assert listed(city, "--on", "01/03/2025")["SNV"]["heads"] == []
 
     city.ok("agency", "head", "SNV", "--name", "Lê Thị Hoa", "--from", "01/03/2025")
@@ -200,6 +202,36 @@ def test_no_urging_letter_goes_to_an_agency_before_its_opening(city, tmp_path):
     refused = city.fails("letters", "--as-of", "20/02/2025", "--agency", "SNV", "--out", str(out))
     assert refused.stderr == not_yet("20/02/2025")
     assert not out.exists()
+
+
+def test_no_score_or_rating_for_a_period_before_the_opening(city):
+    city.ok("agency", "head", "SNV", "--name", "Lê Thị Hoa", "--from", "01/03/2025")
+    assign(city, "--lead", "SNV", "--deadline", "31/03/2025", "--assigned-on", "01/03/2025")
+    assign(city, "--lead", "SXD", "--deadline", "31/03/2024", "--assigned-on", "10/01/2024")
+
+    assert [r["agency"] for r in city.json("score", "--year", "2024")] == ["SXD"]
+    assert "SNV" not in city.ok("score", "--year", "2024").stdout
+    refused = city.fails("score", "--year", "2024", "--agency", "snv")
+    assert refused.stderr == (
+        "Lỗi: SNV được thành lập từ ngày 01/03/2025: trong kỳ được hỏi (đến ngày "
+        "31/12/2024) cơ quan chưa có, nên không có điểm. Hãy xem một kỳ từ ngày đó.\n"
+    )
+    # A period it stood in for a day at least is scored, all of it (no proration).
+    for args in (["--year", "2025"], ["--quarter", "2025Q1"], ["--from", "01/02/2025",
+                                                                "--to", "01/03/2025"]):  # fmt: skip
+        scores = {r["agency"]: r for r in city.json("score", *args)}
+        assert list(scores) == ["SNV", "SXD"], args
+        assert city.json("score", *args, "--agency", "SNV") == [scores["SNV"]]
+    assert {r["agency"] for r in city.json("score", "--from", "01/02/2025", "--to",
+                                           "28/02/2025")} == {"SXD"}  # fmt: skip
+    # Figures cut off before its opening know nothing of it yet.
+    as_of = city.json("score", "--quarter", "2025Q1", "--as-of", "28/02/2025")
+    assert [r["agency"] for r in as_of] == ["SXD"]
+
+    assert [r["agency"] for r in city.json("rating", "compute", "--year", "2024")] == ["SXD"]
+    rated = {r["agency"]: r for r in city.json("rating", "compute", "--year", "2025")}
+    assert list(rated) == ["SNV", "SXD"]
+    assert (rated["SNV"]["head"], rated["SNV"]["days_in_office"]) == ("Lê Thị Hoa", 306)
 
 
 def test_a_wrong_date_is_put_right_by_retracting_the_registration(city):
