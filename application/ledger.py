@@ -543,7 +543,17 @@ class Ledger(Corrections):
             task = self._task(tx, nfc(task_id))
             task.check_progress(percent, on, self.today())
             data = {"on": iso(on), "percent": percent, "note": optional(note)}
-            return self._task_event(tx, task, tk.PROGRESS, data, on)
+            result = self._task_event(tx, task, tk.PROGRESS, data, on)
+            if percent < 100:  # (none is taken once the task is complete)
+                return result
+            # A report of 100 % is often taken for the completion, which the scores
+            # and the escalation ladder wait for: the task stays open until it is logged.
+            done = (
+                f"Tiến độ 100% không phải là hoàn thành: {task.id} vẫn đang thực hiện (vẫn bị "
+                "đôn đốc, tính quá hạn nếu qua hạn) cho đến khi ghi `nhiemvu task complete "
+                f"{task.id} --on NGÀY --doc SỐ_VĂN_BẢN`."
+            )
+            return CommandResult(result.stream_id, result.events, (done,))
 
     def approve_extension(self, task_id: str, to: date, on: date, reason: str | None):
         with self.command() as tx:

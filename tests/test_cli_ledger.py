@@ -911,6 +911,22 @@ def test_progress_keeps_the_latest_report_by_business_date(city):
     ]
 
 
+def test_a_report_of_100_percent_says_the_task_is_not_complete_yet(city):
+    """People take 'tiến độ 100%' for the completion; the task stays open (escalated,
+    counted overdue) until the completion is logged, and the report says so."""
+    task_id = assign(city, "--lead", "SXD", "--deadline", "30/06/2023")
+    partial = city.ok("task", "progress", task_id, "--percent", "90", "--on", "20/04/2023")
+    assert partial.stderr == ""
+    full = city.ok("task", "progress", task_id, "--percent", "100", "--on", "25/04/2023")
+    assert full.stderr.startswith(
+        f"Lưu ý: Tiến độ 100% không phải là hoàn thành: {task_id} vẫn đang thực hiện"
+    )
+    assert f"`nhiemvu task complete {task_id} --on NGÀY --doc SỐ_VĂN_BẢN`" in full.stderr
+    task = city.task(task_id, "--as-of", "26/04/2023")
+    assert (task["progress"], task["status"], task["completed_on"]) == (100, "in_progress", None)
+    assert city.task(task_id)["status"] == "overdue"  # today, long past its deadline
+
+
 def test_extension_approved_and_refused(city):
     task_id = assign(city, "--lead", "SXD", "--deadline", "31/03/2023")
     city.ok(
