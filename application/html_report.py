@@ -204,6 +204,10 @@ def gather(
     else:
         rulebook = rulebook_in_force_if_any(window.cutoff)
     heads = [] if rulebook is None else _rate_heads(connection, tasks, window, rulebook, names)
+    # As `rating compute` warns: a year before the ledger's first task rates every
+    # head HTXS on no work at all.
+    year = scoring.Window(date(window.rating_year, 1, 1), window.cutoff)
+    early = ratings.before_the_records(connection, year) if heads else None
 
     return {
         "window": window,
@@ -212,6 +216,7 @@ def gather(
         "trend": overdue_trend(tasks, window.trend_points),
         "overdue": overdue_tasks(connection, tasks, window.cutoff, names),
         "ratings": heads,
+        "before_the_records": early,
         "band_counts": Counter(h["band"] for h in heads),
         "rulebook": None if rulebook is None else rulebook.name,
         "band_labels": {} if rulebook is None else dict(rulebook.bands.labels),

@@ -411,6 +411,27 @@ def test_a_period_before_any_rulebook_is_reported_without_the_ranking(db_url, tm
     assert 'data-agency="SXD" data-head="Nguyễn Văn An"' in page
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_ranking_before_the_ledger_s_first_task_says_it_says_nothing(db_url, tmp_path):
+    """As `rating compute` warns: in a year before the records begin every head has all
+    the task points and ranks HTXS, on no work at all. The page said nothing of it."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
+    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
+          "--deadline", "30/06/2023")  # fmt: skip
+    out = tmp_path / "r.html"
+    run(db_url, "report", "html", "--year", "2021", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert 'data-agency="SXD" data-head="Lê Văn A"' in page  # the ranking is there…
+    assert _by_id(page, "before-the-records").startswith(  # …and says what it is worth
+        "Lưu ý: Kỳ này kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao ngày 10/03/2023)"
+    )
+    run(db_url, "report", "html", "--year", "2023", "--out", str(out))
+    assert 'id="before-the-records"' not in out.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
