@@ -120,11 +120,16 @@ def score(
     return [dict(r.to_dict(), name=agencies[r.agency].name_on(cutoff)) for r in results]
 
 
+def first_assigned(connection: Connection) -> date | None:
+    """The day the ledger's first task was assigned (None: no task yet)."""
+    return connection.execute(sa.select(sa.func.min(t.tasks.c.assigned_on))).scalar()
+
+
 def before_the_records(connection: Connection, window: scoring.Window) -> str | None:
     """A warning when the period ends before the first task the ledger holds: every
     agency then has every task point (no task due, none late), which says nothing of
     its work — the ledger's records had not begun."""
-    first = connection.execute(sa.select(sa.func.min(t.tasks.c.assigned_on))).scalar()
+    first = first_assigned(connection)
     if first is not None and first <= window.end:
         return None
     since = f"nhiệm vụ đầu tiên giao ngày {format_date(first)}" if first else "chưa có nhiệm vụ nào"
@@ -196,6 +201,16 @@ def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[
         revisions = tx.connection.execute(
             sa.select(sa.func.count()).select_from(t.ratings).where(t.ratings.c.year == year)
         ).scalar_one()
+        first = first_assigned(tx.connection)
+        if first is not None and first > date(year, 12, 31):
+            # Every head would rank HTXS with all the task points, none being due: an
+            # official result of no work at all, most likely a year typed wrong.
+            raise DomainError(
+                f"Năm {year} kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao ngày "
+                f"{format_date(first)}): mọi người đứng đầu sẽ được đủ điểm nhiệm vụ vì không "
+                "có nhiệm vụ nào đến hạn, không phải vì đã làm tốt; không chốt kết quả như "
+                "vậy. Hãy kiểm tra lại năm (--year)."
+            )
         if revisions and not (reason or "").strip():
             raise DomainError(
                 f"Kết quả năm {year} đã được chốt ({revisions} lần). Chốt lại là một lần "

@@ -664,3 +664,25 @@ def test_a_period_before_the_ledger_s_first_task_is_said_to_say_nothing(db_url):
         assert nv.json(*command)  # JSON unchanged: the rows, the warning on stderr
     for command in (["score", "--year", "2023"], ["rating", "compute", "--year", "2023"]):
         assert "Lưu ý: Kỳ này" not in nv.ok(*command).stderr
+
+
+def test_a_year_before_the_ledger_s_first_task_is_not_finalized(db_url):
+    """Finalized, such a year recorded every head HTXS for good, on no work at all (no
+    task due, none late) — most likely a year typed wrong. It is refused, nothing
+    written; the year of the records is finalized as before."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
+    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
+          "--deadline", "30/06/2023")  # fmt: skip
+    refused = nv.fails("rating", "finalize", "--year", "2022")
+    assert (
+        "Lỗi: Năm 2022 kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao ngày "
+        "10/03/2023)" in refused.stderr
+    )
+    assert "Hãy kiểm tra lại năm (--year)." in refused.stderr
+    assert (
+        "Chưa có kết quả xếp loại năm 2022" in nv.fails("rating", "show", "--year", "2022").stderr
+    )
+    assert nv.json("rating", "finalize", "--year", "2023")["revision"] == 1
