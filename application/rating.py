@@ -149,22 +149,7 @@ def _check_open_in(agency, window: scoring.Window, cutoff: date) -> None:
     """An agency closed before the window, or established after it (or after the
     cut-off), has no score in it: with nothing to answer for, it would read 100
     points (HTXS)."""
-    if _open_in(agency, window, cutoff):
-        return
-    last = min(window.end, cutoff)
-    if not agency.opened_by(last):
-        raise DomainError(
-            f"{agency.code} được thành lập từ ngày {format_date(agency.since)}: trong kỳ được "
-            f"hỏi (đến ngày {format_date(last)}) cơ quan chưa có, nên không có điểm. Hãy xem "
-            "một kỳ từ ngày đó."
-        )
-    successor = agency.merged_into
-    instead = f"điểm của cơ quan kế thừa (--agency {successor}), hoặc " if successor else ""
-    raise DomainError(
-        f"{agency.code} đã {agency.closure()}: trong kỳ được hỏi (từ ngày "
-        f"{format_date(window.start)}) cơ quan không còn, nên không có điểm. Hãy xem "
-        f"{instead}một kỳ trước ngày đó."
-    )
+    agency.check_stands_in(window.start, min(window.end, cutoff), "điểm")
 
 
 @collector_paused()

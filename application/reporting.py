@@ -36,7 +36,9 @@ def documents(
 def task_report(connection: Connection, period: reports.Period, agency: str | None = None) -> dict:
     if agency is not None:
         agency = norm_code(agency)
-        loading.load_agency(connection, agency)
+        found = loading.load_agency(connection, agency)
+        if period.start is not None:  # (as of a day: every task it led up to then)
+            found.check_stands_in(period.start, period.end, "số liệu nhiệm vụ")
     # The period's tasks are those assigned in it and those still open when it
     # began; anything settled before it began is neither.
     tasks = loading.task_states(connection, period.end, active_since=period.start, agency=agency)

@@ -580,6 +580,37 @@ def test_an_agency_closed_before_the_period_has_no_score_in_it(db_url):
         assert alone == [r for r in nv.json("score", *args) if r["agency"] == "SNV"]
 
 
+def test_a_task_report_of_an_agency_not_standing_in_the_period_is_refused(db_url):
+    """As `score` refuses it: a period after its merger, or before its establishment,
+    gave a table of zeros for it, as if it had had nothing to do."""
+    nv = Nhiemvu(db_url)
+    for code in ("SNV", "SKH"):
+        nv.ok("agency", "add", code, "--name", f"Sở {code}", "--kind", "so")
+    nv.ok("agency", "add", "SMT", "--name", "Sở MT", "--kind", "so", "--since", "01/03/2025")
+    nv.ok("directive", "add", DIRECTIVE, "--date", "01/02/2025", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", DIRECTIVE, "--title", "Việc", "--lead", "SNV",
+          "--id", "K1", "--deadline", "31/03/2025")  # fmt: skip
+    nv.ok("task", "complete", "K1", "--on", "20/03/2025")
+    nv.ok("agency", "dissolve", "SNV", "--on", "15/04/2025", "--into", "SKH", "--reason", "QĐ")
+    before = nv.event_count()
+    merged = nv.fails("report", "tasks", "--quarter", "2025Q3", "--agency", "snv")
+    assert merged.stderr == (
+        "Lỗi: SNV đã sáp nhập vào SKH từ ngày 15/04/2025: trong kỳ được hỏi (từ ngày "
+        "01/07/2025) cơ quan không còn, nên không có số liệu nhiệm vụ. Hãy xem số liệu nhiệm "
+        "vụ của cơ quan kế thừa (--agency SKH), hoặc một kỳ trước ngày đó.\n"
+    )
+    early = nv.fails("report", "tasks", "--month", "2025-02", "--agency", "SMT")
+    assert "SMT được thành lập từ ngày 01/03/2025: trong kỳ được hỏi (đến ngày 28/02/2025)" in (
+        early.stderr
+    )
+    assert nv.event_count() == before
+    # A period it stood in, and every task up to a day (--as-of), are reported.
+    (row,) = nv.json("report", "tasks", "--quarter", "2025Q1", "--agency", "SNV")["agencies"]
+    assert (row["agency"], row["done_on_time"]) == ("SNV", 1)
+    (row,) = nv.json("report", "tasks", "--as-of", "31/12/2025", "--agency", "SNV")["agencies"]
+    assert (row["agency"], row["done_on_time"]) == ("SNV", 1)
+
+
 def test_a_retraction_in_a_finalized_year_says_the_finalized_rating_stays(db_url):
     """A finalized rating is a record of its own: a retraction that changes the year's
     figures leaves it as it was, and says so, with how to finalize again; the rating

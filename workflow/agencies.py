@@ -117,6 +117,27 @@ class Agency:
         closed before, or opened after, has nothing of it to score or assess."""
         return self.opened_by(last) and (self.closed_on is None or self.closed_on > first)
 
+    def check_stands_in(self, first: date, last: date, figures: str) -> None:
+        """Refuse a period (`first` to `last`) the agency did not stand in: it has no
+        `figures` (a score, task figures) there — all zeros, or 100 points on nothing."""
+        if self.stands_in(first, last):
+            return
+        if not self.opened_by(last):
+            raise DomainError(
+                f"{self.code} được thành lập từ ngày {format_date(self.since)}: trong kỳ được "
+                f"hỏi (đến ngày {format_date(last)}) cơ quan chưa có, nên không có {figures}. "
+                "Hãy xem một kỳ từ ngày đó."
+            )
+        successor = self.merged_into
+        instead = (
+            f"{figures} của cơ quan kế thừa (--agency {successor}), hoặc " if successor else ""
+        )
+        raise DomainError(
+            f"{self.code} đã {self.closure()}: trong kỳ được hỏi (từ ngày "
+            f"{format_date(first)}) cơ quan không còn, nên không có {figures}. Hãy xem "
+            f"{instead}một kỳ trước ngày đó."
+        )
+
     def check_head_appointment(self, person: str, start: date) -> None:
         self.check_active(start)
         if self.heads:
