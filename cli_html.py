@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from cli_app import get_app
-from cli_support import DATE, YEAR, NhiemvuCommand, rulebook_option
+from cli_support import DATE, YEAR, NhiemvuCommand, file_suffix, rulebook_option
 
 
 @click.command("html", cls=NhiemvuCommand)
@@ -26,6 +26,7 @@ from cli_support import DATE, YEAR, NhiemvuCommand, rulebook_option
     required=True,
     metavar="TỆP.html",
     type=click.Path(dir_okay=False, writable=True),
+    callback=file_suffix(".html", ".htm"),
     help="Tệp HTML sẽ ghi (ghi đè nếu đã có).",
 )
 @rulebook_option

@@ -527,6 +527,22 @@ def ensure_utf8_stdout() -> None:
                 stream.reconfigure(encoding="utf-8")
 
 
+def file_suffix(*suffixes: str):
+    """An option callback refusing a file name that does not end in one of `suffixes`
+    (any case): Excel and browsers open a file by its ending, and a name without it is
+    most likely another file (a log's export, a draft) about to be written over."""
+
+    def check(_ctx, _param, value: str | None) -> str | None:
+        if value is None or value.lower().endswith(suffixes):
+            return value
+        example = "bao-cao" + suffixes[0]
+        raise click.BadParameter(
+            f"tên tệp '{value}' không có đuôi {' hoặc '.join(suffixes)}; ví dụ: {example}."
+        )
+
+    return check
+
+
 def xlsx_options(func):
     """--xlsx FILE, a workbook of what the command shows, and --replace: a file already
     there (the secretariat's filled-in tracking workbook, a report edited since) is
@@ -537,6 +553,7 @@ def xlsx_options(func):
         "xlsx_path",
         default=None,
         metavar="TỆP",
+        callback=file_suffix(".xlsx"),
         help="Xuất thêm ra tệp Excel (không ghi đè tệp đã có, trừ khi thêm --replace).",
     )(func)
     return func

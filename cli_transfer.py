@@ -23,6 +23,7 @@ from cli_support import (
     NhiemvuCommand,
     NhiemvuGroup,
     emit_json,
+    file_suffix,
     file_target,
     json_option,
     progress_bar,
@@ -297,7 +298,14 @@ def _first_error(row) -> str:
 
 
 @import_.command("template")
-@click.option("--out", "out_path", required=True, metavar="TỆP.xlsx", help="Tệp sẽ ghi.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    metavar="TỆP.xlsx",
+    callback=file_suffix(".xlsx"),
+    help="Tệp sẽ ghi.",
+)
 @click.option(
     "--sample",
     is_flag=True,

@@ -1083,3 +1083,33 @@ def test_the_url_suggested_for_several_servers_is_one_that_works(postgres_server
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
     assert [a["code"] for a in Nhiemvu(one).json("agency", "list")] == ["SXD"]
     assert nv.event_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "suffixes"),
+    [
+        (["score", "--year", "2023", "--xlsx"], "--xlsx", ".xlsx"),
+        (["report", "tasks", "--year", "2023", "--xlsx"], "--xlsx", ".xlsx"),
+        (["rating", "compute", "--year", "2023", "--xlsx"], "--xlsx", ".xlsx"),
+        (["report", "html", "--year", "2023", "--out"], "--out", ".html hoặc .htm"),
+        (["import", "template", "--out"], "--out", ".xlsx"),
+    ],
+    ids=["score", "report-tasks", "rating", "report-html", "import-template"],
+)
+def test_a_file_named_without_its_kind_s_ending_is_refused_and_left_as_it_was(
+    nv, tmp_path, args, option, suffixes
+):
+    """`--xlsx diem.csv` wrote a workbook named .csv, and `report html --out log.jsonl`
+    wrote the page over a log's export (it replaces what is there, by design)."""
+    export = tmp_path / "log.jsonl"
+    export.write_text('{"position": 1}\n', encoding="utf-8")
+    before = nv.state()
+    refused = nv.run(*args, str(export))
+    assert refused.exit_code == 2, (refused.stdout, refused.stderr)
+    said = f"Lỗi: Giá trị không hợp lệ cho '{option}': tên tệp '{export}' không có đuôi "
+    assert said + f"{suffixes}; ví dụ: bao-cao" in refused.stderr
+    assert export.read_text(encoding="utf-8") == '{"position": 1}\n'
+    assert nv.state() == before
+    # The ending in capitals is the same ending.
+    target = tmp_path / ("BAO-CAO.HTML" if ".html" in suffixes else "BAO-CAO.XLSX")
+    assert nv.run(*args, str(target)).exit_code == 0 and target.exists()
