@@ -69,7 +69,10 @@ def _export(path, keep, title, columns, rows, notes=()):
             Sheet(title, columns, rows, notes=notes),
             Sheet(
                 "Giải trình",
-                [("agency", "Cơ quan"), ("head", "Người đứng đầu"), ("line", "Nội dung")],
+                # A score is an agency's: no head column, which would stay empty.
+                [("agency", "Cơ quan")]
+                + ([("head", "Người đứng đầu")] if any("head" in r for r in rows) else [])
+                + [("line", "Nội dung")],
                 explanations,
             ),
         ],

@@ -10,6 +10,7 @@ from typing import Any
 
 from workflow.text import printable
 
+from .authorship import AUTHOR
 from .files import Keep, written_whole
 
 
@@ -52,6 +53,11 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], keep: Keep | None 
 
     workbook = Workbook()
     workbook.remove(workbook.active)
+    workbook.properties.creator = workbook.properties.lastModifiedBy = AUTHOR
+    workbook.properties.title = printable(
+        sheets[0].notes[0] if sheets[0].notes else sheets[0].title
+    )
+    workbook.properties.language = "vi-VN"
     for sheet in sheets:
         ws = workbook.create_sheet(sheet.title[:31])
         row_index = 1

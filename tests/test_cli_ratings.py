@@ -378,6 +378,24 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
     )
     headings = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "Hạng")]
     assert "Người đứng đầu" in headings and "Điểm" in headings
+    # What Excel's File › Info shows: the secretariat and the report, not "openpyxl".
+    properties = load_workbook(path).properties
+    assert (
+        properties.creator
+        == properties.lastModifiedBy
+        == ("Văn phòng Ủy ban nhân dân thành phố Hải Phòng")
+    )
+    assert properties.title == sheet["A1"].value and properties.language == "vi-VN"
+    explained = [r for r in load_workbook(path)["Giải trình"].iter_rows(values_only=True) if r[0]]
+    assert explained[0] == ("Cơ quan", "Người đứng đầu", "Nội dung")
+    assert ("SCT", "Phan Văn A") in [r[:2] for r in explained]
+    path = tmp_path / "diem.xlsx"  # an agency's score: no head to name
+    sct.ok("score", "--year", "2024", "--xlsx", str(path))
+    explained = [r for r in load_workbook(path)["Giải trình"].iter_rows(values_only=True) if r[0]]
+    assert explained[0] == ("Cơ quan", "Nội dung")
+    assert explained[1][0] == "SCT" and explained[1][1].startswith(
+        "Cơ quan SCT, kỳ 01/01/2024–31/12/2024"
+    )
     path = tmp_path / "nhiem-vu.xlsx"
     sct.ok("report", "tasks", "--year", "2024", "--xlsx", str(path))
     rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
