@@ -54,6 +54,7 @@ def report_html(ctx, year, quarter, as_of, out_path, rulebook_path):
     written = html_report.write_file(out_path, page)
     what = window.label
     if window.kind != "as_of":
-        what += f" (số liệu đến ngày {window.cutoff:%d/%m/%Y})"
+        counted = "tạm tính đến ngày" if window.provisional else "số liệu đến ngày"
+        what += f" ({counted} {window.cutoff:%d/%m/%Y})"
     size = len(page.encode("utf-8")) // 1024
     click.echo(f"Đã ghi báo cáo {what} vào {written} ({size} KB).")

@@ -67,6 +67,10 @@ def report_tasks(
     with app.engine.connect() as connection:
         data = reporting.task_report(connection, period, agency)
     rows = data["agencies"] + [{"agency": "TỔNG CỘNG", **data["total"]}]
+    # The day statuses are counted on, unless the period's label names it already
+    # ("tính đến ngày …", "tạm tính đến ngày …").
+    cut_off = format_date(period.end)
+    state_on = "" if cut_off in data["period"] else f", trạng thái tại ngày {cut_off}"
     if xlsx_path:
         from application.xlsx import Sheet, write_workbook
 
@@ -77,10 +81,7 @@ def report_tasks(
                     "Nhiệm vụ",
                     reporting.TASK_REPORT_XLSX_COLUMNS,
                     rows,
-                    notes=[
-                        f"Tình hình thực hiện nhiệm vụ {data['period']}, "
-                        f"trạng thái tại ngày {format_date(period.end)}"
-                    ],
+                    notes=[f"Tình hình thực hiện nhiệm vụ {data['period']}{state_on}"],
                 )
             ],
             keep,
@@ -89,8 +90,9 @@ def report_tasks(
         data,
         as_json,
         lambda d: (
-            f"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ {d['period'].upper()} "
-            f"(trạng thái tại ngày {format_date(period.end)})\n"
+            f"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ {d['period'].upper()}"
+            + (f" ({state_on[2:]})" if state_on else "")
+            + "\n"
             + render_table(rows, reporting.TASK_REPORT_COLUMNS)
         ),
     )

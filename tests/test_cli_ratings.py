@@ -7,6 +7,7 @@ and four documents exactly as DOMAIN.md lists them. Expected figures are DOMAIN.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -735,3 +736,32 @@ def test_a_year_before_the_ledger_s_first_task_is_not_finalized(db_url):
         "Chưa có kết quả xếp loại năm 2022" in nv.fails("rating", "show", "--year", "2022").stderr
     )
     assert nv.json("rating", "finalize", "--year", "2023")["revision"] == 1
+
+
+def test_a_task_report_names_its_cut_off_once(sct, tmp_path):
+    """The heading said the day twice when the period's label names it already: a
+    period not over (tạm tính đến ngày …) and one --as-of (tính đến ngày …)."""
+
+    def heading(*args):
+        return sct.ok("report", "tasks", *args).stdout.splitlines()[0]
+
+    assert heading("--year", "2024") == (
+        "TÌNH HÌNH THỰC HIỆN NHIỆM VỤ NĂM 2024 (trạng thái tại ngày 31/12/2024)"
+    )
+    assert (
+        heading("--as-of", "30/06/2024") == "TÌNH HÌNH THỰC HIỆN NHIỆM VỤ TÍNH ĐẾN NGÀY 30/06/2024"
+    )
+    this_year = datetime.now(LOCAL_TZ).year
+    assert re.fullmatch(
+        rf"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ NĂM {this_year} \(TẠM TÍNH ĐẾN NGÀY \d\d/\d\d/{this_year}\)",
+        heading("--year", str(this_year)),
+    )
+    path = tmp_path / "nhiem-vu.xlsx"
+    sct.ok("report", "tasks", "--as-of", "30/06/2024", "--xlsx", str(path))
+    note = load_workbook(path).worksheets[0]["A1"].value
+    assert note == "Tình hình thực hiện nhiệm vụ tính đến ngày 30/06/2024"
+    # The HTML report's message says a period not over is counted so far, as its page does.
+    said = sct.ok("report", "html", "--year", str(this_year), "--out", str(tmp_path / "a.html"))
+    assert f"Đã ghi báo cáo năm {this_year} (tạm tính đến ngày " in said.stdout
+    said = sct.ok("report", "html", "--year", "2024", "--out", str(tmp_path / "b.html"))
+    assert "Đã ghi báo cáo năm 2024 (số liệu đến ngày 31/12/2024) vào " in said.stdout
