@@ -170,9 +170,14 @@ NO_HEAD = (
 )
 
 
+def _ranked(rows):
+    """Rows as people read them: a head not rated (KXL) has that for a rank, on screen
+    and in the workbook alike (JSON keeps null)."""
+    return [{**r, "rank": r["rank"] or "KXL"} for r in rows]
+
+
 def _rating_table(rows, book_name: str) -> str:
-    shown = [{**r, "rank": r["rank"] or "KXL"} for r in rows]
-    table = render_table(shown, RATING_COLUMNS, empty=NO_HEAD)
+    table = render_table(_ranked(rows), RATING_COLUMNS, empty=NO_HEAD)
     lines = [table, "", f"Sổ quy tắc: {book_name}"]
     for r in rows:
         lines.append("")
@@ -212,7 +217,7 @@ def rating_compute(ctx, year, as_of, rulebook_path, as_json, xlsx_path, replace)
     as_of_text = f"{_as_of_text(cutoff, date(year, 12, 31), app.today())}; {state}"
     if xlsx_path:
         notes = [f"Xếp loại người đứng đầu năm {year} ({as_of_text})", f"Sổ quy tắc: {book.name}"]
-        _export(xlsx_path, keep, f"Xếp loại {year}", RATING_COLUMNS, rows, notes)
+        _export(xlsx_path, keep, f"Xếp loại {year}", RATING_COLUMNS, _ranked(rows), notes)
     heading = f"XẾP LOẠI NGƯỜI ĐỨNG ĐẦU NĂM {year} ({as_of_text})"
     output(rows, as_json, lambda rs: heading + "\n" + _rating_table(rs, book.name))
     workbook_written(xlsx_path, as_json)
@@ -277,7 +282,8 @@ def rating_show(ctx, year, revision, as_json, xlsx_path, replace):
     )
     if xlsx_path:
         notes = [heading, f"Sổ quy tắc: {book}"]
-        _export(xlsx_path, keep, f"Xếp loại {year}", RATING_COLUMNS, data["ratings"], notes)
+        ranked = _ranked(data["ratings"])
+        _export(xlsx_path, keep, f"Xếp loại {year}", RATING_COLUMNS, ranked, notes)
     output(data, as_json, lambda d: f"{heading}\n{_rating_table(d['ratings'], book)}")
     workbook_written(xlsx_path, as_json)
     warn(_since_finalized(data, book, year))

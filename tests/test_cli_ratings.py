@@ -387,6 +387,8 @@ def test_excel_exports_are_real_workbooks(sct, tmp_path):
         == ("Văn phòng Ủy ban nhân dân thành phố Hải Phòng")
     )
     assert properties.title == sheet["A1"].value and properties.language == "vi-VN"
+    ranks = {r[2]: r[0] for r in sheet.iter_rows(values_only=True) if r[1] == "SCT"}
+    assert ranks == {"Trịnh Thị B": 1, "Phan Văn A": "KXL"}  # as on screen, not blank
     explained = [r for r in load_workbook(path)["Giải trình"].iter_rows(values_only=True) if r[0]]
     assert explained[0] == ("Cơ quan", "Người đứng đầu", "Nội dung")
     assert ("SCT", "Phan Văn A") in [r[:2] for r in explained]
