@@ -2125,17 +2125,19 @@ def test_task_show_names_the_escalation_step_and_the_documents(city):
 
 
 @pytest.mark.parametrize(
-    ("command", "suffix"),
+    ("command", "name", "suffix"),
     [
-        (["events", "export", "--out"], ""),
-        (["rating", "compute", "--year", "2023", "--xlsx"], ""),
-        (["report", "html", "--year", "2023", "--out"], "-wal"),
+        (["events", "export", "--out"], "nhiemvu.db", ""),
+        (["events", "export", "--out"], "nhiemvu.db", "-wal"),
+        # A file of the kind's ending (.xlsx, .html) may be an SQLite database too.
+        (["rating", "compute", "--year", "2023", "--xlsx"], "so.xlsx", ""),
+        (["report", "html", "--year", "2023", "--out"], "so.html", ""),
     ],
 )
 def test_a_file_is_never_written_over_the_sqlite_database_itself(
-    sqlite_template, tmp_path, command, suffix
+    sqlite_template, tmp_path, command, name, suffix
 ):
-    database = tmp_path / "nhiemvu.db"
+    database = tmp_path / name
     shutil.copy(sqlite_template, database)
     nv = Nhiemvu(f"sqlite:///{database}")
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
