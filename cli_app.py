@@ -85,16 +85,17 @@ def report_result(
     else at hand."""
     warn(result.warnings)
     if as_json:
-        emit_json(
-            data
-            if data is not None
-            else {
-                "key": result.key,
-                "stream": result.stream_id,
-                "events": [e.event_id for e in result.events],
-            }
-        )
+        emit_json(data if data is not None else result_json(result))
         return
     click.echo(human)
     if retractable:
         click.echo(f"Mã sự kiện (để rút lại nếu ghi nhầm): {result.events[0].event_id}")
+
+
+def result_json(result) -> dict:
+    """A write's result as `--json` gives it by default."""
+    return {
+        "key": result.key,
+        "stream": result.stream_id,
+        "events": [e.event_id for e in result.events],
+    }

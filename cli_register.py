@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from cli_app import LedgerCommands, get_app, report_result, today_or
+from cli_app import LedgerCommands, get_app, report_result, result_json, today_or
 from cli_support import DATE, NhiemvuGroup, history_table, json_option, output, render_table
-from workflow.text import clipped
+from workflow.text import clipped, listed
 
 AGENCY_KINDS = ["so", "quan-huyen", "don-vi-su-nghiep", "khac"]
 
@@ -32,12 +32,60 @@ def agency():
     default=None,
     help="Ngày thành lập (bỏ trống: cơ quan có từ trước khi sổ bắt đầu ghi).",
 )
+@click.option(
+    "--merging",
+    multiple=True,
+    metavar="MÃ_CQ",
+    help="Cơ quan cũ sáp nhập vào cơ quan mới từ ngày --since (lặp lại được): các nhiệm vụ "
+    "đang mở của nó chuyển sang. Cơ quan mới được mang tên của cơ quan cũ.",
+)
+@click.option(
+    "--reason",
+    default=None,
+    metavar="LÝ_DO",
+    help="Căn cứ sáp nhập (quyết định…), cùng --merging.",
+)
 @json_option
 @click.pass_context
-def agency_add(ctx, code, name, kind, since, as_json):
-    """Đăng ký cơ quan mới."""
-    result = LedgerCommands(ctx).register_agency(code, name, kind, since)
-    report_result(result, as_json, f"Đã đăng ký cơ quan {result.key}.")
+def agency_add(ctx, code, name, kind, since, merging, reason, as_json):
+    """Đăng ký cơ quan mới (cả cơ quan hình thành do sáp nhập các cơ quan cũ)."""
+    if merging:
+        missing = [
+            option
+            for option, value in (("--since NGÀY", since), ('--reason "Quyết định …"', reason))
+            if value is None
+        ]
+        if missing:
+            raise click.UsageError(
+                f"--merging cần thêm {' và '.join(missing)}: các cơ quan cũ sáp nhập vào cơ "
+                "quan mới từ ngày thành lập của nó, theo một căn cứ."
+            )
+    elif reason is not None:
+        raise click.UsageError("--reason chỉ dùng cùng --merging (căn cứ sáp nhập).")
+    result = LedgerCommands(ctx).register_agency(code, name, kind, since, merging, reason)
+    human, data = f"Đã đăng ký cơ quan {result.key}.", None
+    if result.mergers:
+        from workflow.dates import format_date
+
+        human = "\n".join(
+            [
+                f"Đã đăng ký cơ quan {result.key}, thành lập từ ngày {format_date(since)} do "
+                f"sáp nhập {len(result.mergers)} cơ quan:",
+                *(f"  {m.code}: {_moved(m.moved)}" for m in result.mergers),
+            ]
+        )
+        merged = [
+            {"code": m.code, "event": m.events[0].event_id, "moved_tasks": list(m.moved)}
+            for m in result.mergers
+        ]
+        data = {**result_json(result), "merged": merged}
+    report_result(result, as_json, human, data)
+
+
+def _moved(tasks: tuple[str, ...]) -> str:
+    if not tasks:
+        return "không có nhiệm vụ đang mở nào phải chuyển"
+    return f"chuyển {len(tasks)} nhiệm vụ sang ({listed(list(tasks), more_of='nhiệm vụ')})"
 
 
 @agency.command("rename")

@@ -7,7 +7,7 @@ projection up to date — all or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,7 +28,7 @@ from . import lengths, numbering, references, streams
 from .corrections import DIRECTIVE_REGISTERED, Corrections, retracted_ids
 from .lengths import check_length
 from .projection import LedgerProjection
-from .results import CommandResult
+from .results import Closure, CommandResult
 from .task_reads import missing_task
 
 if TYPE_CHECKING:
@@ -208,10 +208,19 @@ class Ledger(Corrections):
     # -- agencies -------------------------------------------------------------
 
     def register_agency(
-        self, code: str, name: str, kind: str, since: date | None = None
+        self,
+        code: str,
+        name: str,
+        kind: str,
+        since: date | None = None,
+        merging: Sequence[str] = (),
+        reason: str | None = None,
     ) -> CommandResult:
         """`since`: the day it was established; None for one standing since before the
-        ledger begins (every agency registered before the date could be given)."""
+        ledger begins (every agency registered before the date could be given).
+        `merging`: the agencies it is formed by merging, each merged into it on `since`
+        for `reason` exactly as `dissolve_agency` records a merger, in the same
+        transaction: the new agency may bear the name of one of them."""
         code = norm_code(code)
         name = nfc(name)
         if kind not in ag.KINDS:
@@ -223,6 +232,10 @@ class Ledger(Corrections):
         check_length(code, lengths.AGENCY_CODE, "Mã cơ quan")
         check_length(name, lengths.AGENCY_NAME, "Tên cơ quan (--name)")
         ag.check_code(code)
+        merged = [norm_code(c) for c in merging]
+        if merged:
+            reason = _required(reason, "Lý do sáp nhập (--reason)")
+            _check_merging(code, merged, since)
         if since is not None:
             self._not_future(since, "thành lập cơ quan")
         with self.command() as tx:
@@ -230,7 +243,8 @@ class Ledger(Corrections):
             version = tx.stream_version(stream)
             if _standing(tx, stream, ag.REGISTERED) is not None:
                 raise DomainError(f"Cơ quan {code} đã được đăng ký. Dùng mã khác.")
-            references.check_name_free(Raw(tx.connection), name, None, code)
+            # The agencies merged into it close the day it opens: their names are free.
+            references.check_name_free(Raw(tx.connection), name, None, code, closing=merged)
             data = {"code": code, "name": name, "kind": kind}
             if since is not None:
                 # Absent rather than null without one: such a payload is the one
@@ -238,7 +252,12 @@ class Ledger(Corrections):
                 data["since"] = iso(since)
             # A retracted registration leaves its stream behind: this one follows it.
             events = self._append(tx, stream, ag.REGISTERED, data, since, version)
-        return CommandResult(stream, events, key=code)
+            # Caused by the registration: retracting it retracts them (Corrections).
+            mergers = tuple(
+                self._close_agency(tx, old, since, reason, code, events[0].event_id, "--since")
+                for old in merged
+            )
+        return CommandResult(stream, events, key=code, mergers=mergers)
 
     def rename_agency(self, code: str, name: str, on: date) -> CommandResult:
         name = _required(name, "Tên mới của cơ quan (--name)")
@@ -285,44 +304,62 @@ class Ledger(Corrections):
         reason = _required(reason, "Lý do giải thể, sáp nhập (--reason)")
         self._not_future(on, "giải thể, sáp nhập")
         with self.command() as tx:
-            agency = self._agency(tx, norm_code(code))
-            agency.check_dissolution(on)
-            successor = None if into is None else self._successor(tx, agency, into, on)
-            self._check_no_merger_into_it_since(tx, agency, on)
-            moved = self._tasks_to_move(tx, agency, successor, on)
-            later = references.documents_from(Raw(tx.connection), agency.code, on)
-            if later:
-                raise DomainError(
-                    f"{agency.code} đã nhận văn bản {listed(later)} từ ngày {format_date(on)} trở "
-                    "đi: không giải thể, sáp nhập trước ngày của văn bản. Kiểm tra lại ngày; nếu "
-                    "văn bản gửi nhầm, hãy rút lại (`nhiemvu correct "
-                    f'"{later[0]}" --reason …`{", từng văn bản" if len(later) > 1 else ""}) '
-                    "rồi gửi cho cơ quan kế thừa."
+            closure = self._close_agency(tx, norm_code(code), on, reason, into)
+            return CommandResult(closure.stream_id, closure.events)
+
+    def _close_agency(
+        self,
+        tx,
+        code: str,
+        on: date,
+        reason: str,
+        into: str | None,
+        cause: str | None = None,
+        date_option: str = "--on",
+    ) -> Closure:
+        """Record the dissolution of `code` on `on`, or its merger into `into` with the
+        moves of its open tasks, after the checks; `cause`: the event that made it (the
+        registration of the agency it is merged into). `date_option`: the option the
+        refusals name for the date."""
+        agency = self._agency(tx, code)
+        agency.check_dissolution(on, date_option)
+        successor = None if into is None else self._successor(tx, agency, into, on)
+        self._check_no_merger_into_it_since(tx, agency, on, date_option)
+        moved = self._tasks_to_move(tx, agency, successor, on, date_option)
+        later = references.documents_from(Raw(tx.connection), agency.code, on)
+        if later:
+            raise DomainError(
+                f"{agency.code} đã nhận văn bản {listed(later)} từ ngày {format_date(on)} trở "
+                "đi: không giải thể, sáp nhập trước ngày của văn bản. Kiểm tra lại ngày; nếu "
+                "văn bản gửi nhầm, hãy rút lại (`nhiemvu correct "
+                f'"{later[0]}" --reason …`{", từng văn bản" if len(later) > 1 else ""}) '
+                "rồi gửi cho cơ quan kế thừa."
+            )
+        stream = streams.agency(agency.code)
+        data = {"on": iso(on), "reason": reason}
+        if successor is not None:
+            data["into"] = successor.code
+        event_type = ag.MERGED if successor else ag.DISSOLVED
+        events = self._append(tx, stream, event_type, data, on, causation_id=cause)
+        if successor is not None:
+            for task in moved:
+                leads = [successor.code if c == agency.code else c for c in task.leads]
+                leads = list(dict.fromkeys(leads))
+                self._append(
+                    tx,
+                    streams.task(task.id),
+                    tk.REASSIGNED,
+                    {
+                        "on": iso(on),
+                        "from": task.leads,
+                        "to": leads,
+                        "reason": f"{agency.code} sáp nhập vào {successor.code}",
+                    },
+                    on,
+                    causation_id=events[0].event_id,
                 )
-            stream = streams.agency(agency.code)
-            data = {"on": iso(on), "reason": reason}
-            if successor is not None:
-                data["into"] = successor.code
-            event_type = ag.MERGED if successor else ag.DISSOLVED
-            events = self._append(tx, stream, event_type, data, on)
-            if successor is not None:
-                for task in moved:
-                    leads = [successor.code if c == agency.code else c for c in task.leads]
-                    leads = list(dict.fromkeys(leads))
-                    self._append(
-                        tx,
-                        streams.task(task.id),
-                        tk.REASSIGNED,
-                        {
-                            "on": iso(on),
-                            "from": task.leads,
-                            "to": leads,
-                            "reason": f"{agency.code} sáp nhập vào {successor.code}",
-                        },
-                        on,
-                        causation_id=events[0].event_id,
-                    )
-            return CommandResult(stream, events)
+        ids = sorted((t.id for t in moved), key=id_order)
+        return Closure(agency.code, stream, events, tuple(ids))
 
     def _successor(self, tx, agency: ag.Agency, into: str, on: date) -> ag.Agency:
         successor = self._agency(tx, norm_code(into))
@@ -331,7 +368,9 @@ class Ledger(Corrections):
             raise DomainError("Không thể sáp nhập một cơ quan vào chính nó.")
         return successor
 
-    def _check_no_merger_into_it_since(self, tx, agency: ag.Agency, on: date) -> None:
+    def _check_no_merger_into_it_since(
+        self, tx, agency: ag.Agency, on: date, date_option: str = "--on"
+    ) -> None:
         """An agency closes after the last merger into it: one on or after `on` would
         have merged into an agency no longer there (two merged into each other, too)."""
         merged = references.merged_into(Raw(tx.connection), agency.code)
@@ -345,11 +384,13 @@ class Ledger(Corrections):
             raise DomainError(
                 f"{named} đã sáp nhập vào {agency.code}: không giải thể, sáp nhập "
                 f"{agency.code} từ ngày {format_date(on)}, trước khi nhận cơ quan đó. Kiểm tra "
-                "lại ngày (--on); nếu việc sáp nhập kia ghi nhầm, hãy rút lại nó trước (mã sự "
+                f"lại ngày ({date_option}); nếu việc sáp nhập kia ghi nhầm, hãy rút lại nó trước (mã sự "
                 f"kiện trong `nhiemvu agency history {since[0].code}`)."
             )
 
-    def _tasks_to_move(self, tx, agency: ag.Agency, successor: ag.Agency | None, on: date):
+    def _tasks_to_move(
+        self, tx, agency: ag.Agency, successor: ag.Agency | None, on: date, date_option: str
+    ):
         """The tasks `agency` leads on `on` and not closed before it — completed later,
         or that day, too: business dates, not the order things were recorded in, decide
         who led a task when, and on `on` the agency is no more. A merger moves them to
@@ -360,7 +401,7 @@ class Ledger(Corrections):
         if successor is None:
             ag.check_nothing_left_open(agency.code, on, tasks)
             return []
-        ag.check_tasks_movable(agency.code, successor.code, on, tasks)
+        ag.check_tasks_movable(agency.code, successor.code, on, tasks, date_option)
         if tasks and successor.closed_on is not None:
             ids = sorted((t.id for t in tasks), key=id_order)
             raise DomainError(
@@ -787,6 +828,29 @@ def _required(text: str | None, what: str) -> str:
     if not normalised:
         raise DomainError(f"{what} không được để trống.")
     return normalised
+
+
+def _check_merging(code: str, merged: list[str], since: date | None) -> None:
+    """The agencies a new one `code` is formed by merging: each named once, none of
+    them itself, and a day for the mergers (`since`, its first)."""
+    if since is None:
+        raise DomainError(
+            "Cơ quan hình thành do sáp nhập cần ngày thành lập (--since NGÀY): các cơ quan "
+            "sáp nhập vào nó kết thúc từ ngày đó."
+        )
+    if not all(merged):
+        raise DomainError("Mã cơ quan sáp nhập (--merging) không được để trống.")
+    if code in merged:
+        raise DomainError(
+            f"{code} vừa là mã cơ quan mới vừa được ghi ở --merging: cơ quan mới không sáp "
+            f"nhập chính nó. Nếu cơ quan mới giữ tên của {code}, hãy đăng ký nó với mã khác "
+            f"(ví dụ {code}-{since.year}) và --merging {code}."
+        )
+    twice = [c for c in dict.fromkeys(merged) if merged.count(c) > 1]
+    if twice:
+        raise DomainError(
+            f"{', '.join(twice)} được ghi nhiều lần ở --merging: hãy ghi mỗi cơ quan một lần."
+        )
 
 
 def _given_task_id(task_id: str) -> str:

@@ -6,6 +6,7 @@ leave those records pointing at nothing; `Ledger.correct` asks these first.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -119,13 +120,17 @@ def _addressed(code: str, roles: tuple[str, ...], person: str, named: bool):
     )
 
 
-def check_name_free(raw: Raw, name: str, on: date | None, code: str) -> None:
+def check_name_free(
+    raw: Raw, name: str, on: date | None, code: str, closing: Collection[str] = ()
+) -> None:
     """Two agencies open at once do not bear one name: the Excel importer, the reports
     and people tell agencies apart by it (`on`: a rename's date; None: today's names).
-    `code`: the agency that would bear it."""
+    `code`: the agency that would bear it; `closing`: agencies merged into it the day
+    it opens, which the same command closes."""
     wanted = fold(name)
     for other_code, facts in raw.all("SELECT code, CAST(facts AS text) FROM proj_agencies"):
-        other = derive_agency(loads(facts)) if other_code != code else None
+        mine = other_code == code or other_code in closing
+        other = None if mine else derive_agency(loads(facts))
         if other is None or (other.closed_on is not None and (on is None or other.closed_on <= on)):
             continue
         if wanted in {fold(borne) for borne in _names_from(other, on)}:

@@ -201,9 +201,10 @@ class Agency:
             f"agency history {self.code}`), ghi nhiệm vụ, {then}."
         )
 
-    def check_dissolution(self, on: date) -> None:
+    def check_dissolution(self, on: date, date_option: str = "--on") -> None:
         """An agency closes once, and after every appointment in it began: closing
-        ends the head's term the day before, and a deputy's charge with it."""
+        ends the head's term the day before, and a deputy's charge with it.
+        `date_option`: the option the refusals name for the date."""
         if self.closed_on is not None:
             raise DomainError(
                 f"Cơ quan {self.code} đã {self.closure()}; không ghi giải thể hay sáp nhập "
@@ -214,7 +215,7 @@ class Agency:
             raise DomainError(
                 f"{self.code}: ngày giải thể, sáp nhập {format_date(on)} không sau ngày thành "
                 f"lập {format_date(self.since)}: cơ quan phải có ít nhất một ngày. Hãy kiểm "
-                "tra lại ngày (--on). " + self.opening_fix()
+                f"tra lại ngày ({date_option}). " + self.opening_fix()
             )
         late = [
             f"người đứng đầu {h.person} (từ {format_date(h.start)})"
@@ -229,7 +230,7 @@ class Agency:
             raise DomainError(
                 f"{self.code}: ngày giải thể, sáp nhập {format_date(on)} không sau ngày bắt đầu "
                 f"của {'; '.join(late)}. Nhiệm kỳ phải bắt đầu trước ngày giải thể, sáp nhập: "
-                "hãy kiểm tra lại ngày (--on), hoặc rút lại lần bổ nhiệm ghi nhầm bằng "
+                f"hãy kiểm tra lại ngày ({date_option}), hoặc rút lại lần bổ nhiệm ghi nhầm bằng "
                 "`nhiemvu correct`."
             )
 
@@ -263,7 +264,9 @@ def check_nothing_left_open(code: str, on: date, tasks) -> None:
         )
 
 
-def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
+def check_tasks_movable(
+    code: str, successor: str, on: date, tasks, date_option: str = "--on"
+) -> None:
     """A merger moves the open tasks of `code` to `successor` on `on`: none of them may
     have come to `code` after it — assigned, or reassigned to it (the move would come
     before the task was there to move)."""
@@ -272,7 +275,7 @@ def check_tasks_movable(code: str, successor: str, on: date, tasks) -> None:
         raise DomainError(
             f"Ngày sáp nhập {format_date(on)} trước ngày nhiệm vụ về {code} (giao hoặc giao "
             f"lại), mà việc sáp nhập phải chuyển sang {successor}: {_since(early)}. Hãy kiểm "
-            "tra lại ngày sáp nhập (--on)."
+            f"tra lại ngày sáp nhập ({date_option})."
         )
 
 

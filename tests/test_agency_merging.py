@@ -1,0 +1,308 @@
+"""A department formed by merging others (`agency add NEW --since DATE --merging OLD …`).
+
+Vietnam's 2025 reorganisation formed a new "Sở Nội vụ" from 01/03/2025 by merging
+the old Sở Nội vụ (SNV) and the Sở Lao động - Thương binh và Xã hội (SLDTBXH). One
+command registers the new agency and records, for each old one, the merger `agency
+dissolve OLD --on DATE --into NEW` records — all of it or nothing — and the new one
+may keep the old one's name, which closes the day it opens.
+"""
+
+from __future__ import annotations
+
+import pytest
+from nhiemvu_cli import Nhiemvu
+
+DIRECTIVE = "1/TB-UBND"
+DECISION = "Quyết định 12/QĐ-UBND"
+MERGE = [
+    "agency", "add", "SNV-2025", "--name", "Sở Nội vụ", "--kind", "so", "--since", "01/03/2025",
+    "--merging", "SNV", "--merging", "sldtbxh", "--reason", DECISION,
+]  # fmt: skip
+
+
+class City(Nhiemvu):
+    """The two departments, each with a head since 2024, Sở Xây dựng, and tasks."""
+
+    def assign(self, *args: str) -> str:
+        return self.json(
+            "task", "assign", "--directive", DIRECTIVE, "--title", "Việc", *args
+        )["id"]  # fmt: skip
+
+    def agencies(self, *args: str) -> dict[str, dict]:
+        return {r["code"]: r for r in self.json("agency", "list", *args)}
+
+    def leads(self, task_id: str, *args: str) -> list[str]:
+        return self.task(task_id, *args)["leads"]
+
+
+def build_city(db_url: str) -> tuple[City, dict[str, str]]:
+    city = City(db_url)
+    city.ok("agency", "add", "SNV", "--name", "Sở Nội vụ", "--kind", "so")
+    city.ok("agency", "add", "SLDTBXH", "--name", "Sở Lao động - Thương binh và Xã hội",
+            "--kind", "so")  # fmt: skip
+    city.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    city.ok("agency", "head", "SNV", "--name", "Ông Nội Vụ", "--from", "01/01/2024")
+    city.ok("agency", "head", "SLDTBXH", "--name", "Bà Lao Động", "--from", "01/01/2024")
+    city.ok("directive", "add", DIRECTIVE, "--date", "10/01/2025", "--title", "Kết luận")
+    tasks = {
+        "snv": city.assign("--lead", "SNV", "--deadline", "31/03/2025"),
+        "lao_dong": city.assign(
+            "--lead", "SLDTBXH", "--coordinate", "SXD", "--deadline", "30/06/2025"
+        ),  # fmt: skip
+        "done": city.assign("--lead", "SLDTBXH", "--deadline", "20/02/2025"),
+        "both": city.assign("--lead", "SNV", "--lead", "SLDTBXH", "--deadline", "30/04/2025"),
+        "sxd": city.assign("--lead", "SXD", "--coordinate", "SNV", "--deadline", "30/06/2025"),
+    }
+    city.ok("task", "complete", tasks["done"], "--on", "15/02/2025")
+    city.ok("task", "complete", tasks["snv"], "--on", "20/03/2025")
+    return city, tasks
+
+
+@pytest.fixture
+def city(db_url) -> City:
+    return build_city(db_url)[0]
+
+
+@pytest.fixture
+def tasks(db_url) -> tuple[City, dict[str, str]]:
+    return build_city(db_url)
+
+
+def test_the_new_department_is_registered_and_the_old_ones_merged_into_it(tasks):
+    city, t = tasks
+    before = city.event_count()
+    result = city.ok(*MERGE)
+    registration = city.json("agency", "history", "SNV-2025")[0]["id"]
+    assert result.stdout == (
+        "Đã đăng ký cơ quan SNV-2025, thành lập từ ngày 01/03/2025 do sáp nhập 2 cơ quan:\n"
+        f"  SNV: chuyển 2 nhiệm vụ sang ({t['snv']}, {t['both']})\n"
+        f"  SLDTBXH: chuyển 2 nhiệm vụ sang ({t['lao_dong']}, {t['both']})\n"
+        f"Mã sự kiện (để rút lại nếu ghi nhầm): {registration}\n"
+    )
+    # The registration, two mergers and four moves (the task both led moves twice).
+    assert city.event_count() == before + 7
+
+    # What `agency dissolve OLD --on 01/03/2025 --into SNV-2025` records, caused by
+    # the registration.
+    for code in ("SNV", "SLDTBXH"):
+        merger = city.json("agency", "history", code)[-1]
+        assert (merger["label"], merger["on"]) == ("Sáp nhập cơ quan", "2025-03-01")
+        event = city.event(merger["id"])
+        assert (event.type, event.data) == (
+            "agency.merged",
+            {"on": "2025-03-01", "reason": DECISION, "into": "SNV-2025"},
+        )
+        assert event.causation_id == registration
+    # Open on the date (completed after it, too) moved; completed before it stayed.
+    assert {key: city.leads(task_id) for key, task_id in t.items()} == {
+        "snv": ["SNV-2025"],
+        "lao_dong": ["SNV-2025"],
+        "done": ["SLDTBXH"],
+        "both": ["SNV-2025"],
+        "sxd": ["SXD"],
+    }
+    assert city.leads(t["both"], "--as-of", "28/02/2025") == ["SNV", "SLDTBXH"]
+    assert city.task(t["lao_dong"])["coordinators"] == ["SXD"]
+    last_move = city.json("task", "history", t["lao_dong"])[-1]
+    assert (last_move["label"], last_move["on"]) == ("Giao lại", "2025-03-01")
+    move = city.event(last_move["id"])
+    assert move.data == {
+        "on": "2025-03-01",
+        "from": ["SLDTBXH"],
+        "to": ["SNV-2025"],
+        "reason": "SLDTBXH sáp nhập vào SNV-2025",
+    }
+    assert move.causation_id == city.json("agency", "history", "SLDTBXH")[-1]["id"]
+    assert city.json("projections", "verify")["ok"] is True
+
+
+def test_the_old_name_passes_to_the_new_department(city):
+    city.ok(*MERGE)
+    later = city.agencies("--on", "15/03/2025")
+    assert {code: (a["name"], a["closure"]) for code, a in later.items()} == {
+        "SLDTBXH": (
+            "Sở Lao động - Thương binh và Xã hội",
+            "sáp nhập vào SNV-2025 từ ngày 01/03/2025",
+        ),
+        "SNV": ("Sở Nội vụ", "sáp nhập vào SNV-2025 từ ngày 01/03/2025"),
+        "SNV-2025": ("Sở Nội vụ", None),
+        "SXD": ("Sở Xây dựng", None),
+    }
+    assert later["SNV-2025"]["since"] == "2025-03-01"
+    before = city.agencies("--on", "28/02/2025")
+    assert "SNV-2025" not in before
+    assert (before["SNV"]["closure"], before["SNV"]["head"]) == (None, "Ông Nội Vụ")
+
+    # Two open agencies still never bear one name.
+    refused = city.fails("agency", "add", "SNV-2", "--name", "Sở Nội vụ", "--kind", "so")
+    assert refused.stderr.startswith("Lỗi: 'Sở Nội vụ' là tên của cơ quan SNV-2025: hai cơ quan")
+
+
+def test_a_year_s_scores_are_those_of_registering_then_merging_one_by_one(tasks, second_db_url):
+    """The 2025 scores: the old departments for the part of the year they stood,
+    the new one for its part — as recording it the old way (a temporary name, each
+    merger, a rename) gives them."""
+    city, t = tasks
+    city.ok(*MERGE)
+    old_way, _ = build_city(second_db_url)
+    old_way.ok("agency", "add", "SNV-2025", "--name", "Sở Nội vụ (mới)", "--kind", "so",
+               "--since", "01/03/2025")  # fmt: skip
+    for code in ("SNV", "SLDTBXH"):
+        old_way.ok("agency", "dissolve", code, "--on", "01/03/2025", "--into", "SNV-2025",
+                   "--reason", DECISION)  # fmt: skip
+    old_way.ok("agency", "rename", "SNV-2025", "--name", "Sở Nội vụ", "--on", "01/03/2025")
+
+    scores = city.json("score", "--year", "2025")
+    assert scores == old_way.json("score", "--year", "2025")
+    counted = {s["agency"]: {task["task_id"] for task in s["tasks"]} for s in scores}
+    # The tasks moved count for the new department.
+    assert counted == {
+        "SLDTBXH": {t["done"]},
+        "SNV": set(),
+        "SNV-2025": {t["snv"], t["lao_dong"], t["both"]},
+        "SXD": {t["sxd"]},
+    }
+    assert city.json("score", "--year", "2024") == old_way.json("score", "--year", "2024")
+    assert [s["agency"] for s in city.json("score", "--year", "2024")] == [
+        "SLDTBXH",
+        "SNV",
+        "SXD",
+    ]
+
+
+def test_the_json_names_the_merged_agencies_and_the_tasks_moved(tasks):
+    city, t = tasks
+    out = city.json(*MERGE)
+    histories = {code: city.json("agency", "history", code) for code in ("SNV", "SLDTBXH")}
+    assert out == {
+        "key": "SNV-2025",
+        "stream": "agency:SNV-2025",
+        "events": [city.json("agency", "history", "SNV-2025")[0]["id"]],
+        "merged": [
+            {
+                "code": "SNV",
+                "event": histories["SNV"][-1]["id"],
+                "moved_tasks": [t["snv"], t["both"]],
+            },
+            {
+                "code": "SLDTBXH",
+                "event": histories["SLDTBXH"][-1]["id"],
+                "moved_tasks": [t["lao_dong"], t["both"]],
+            },
+        ],
+    }
+    # Without --merging the output is what it was.
+    plain = city.json("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so")
+    assert sorted(plain) == ["events", "key", "stream"]
+
+
+def test_merging_needs_the_date_and_the_reason(city):
+    command = ["agency", "add", "SNV-2025", "--name", "Sở Nội vụ", "--kind", "so",
+               "--merging", "SNV"]  # fmt: skip
+    for given, missing in (
+        (["--reason", DECISION], "--since NGÀY"),
+        (["--since", "01/03/2025"], '--reason "Quyết định …"'),
+        ([], '--since NGÀY và --reason "Quyết định …"'),
+    ):
+        refused = city.fails(*command, *given, code=2)
+        assert (
+            f"Lỗi: --merging cần thêm {missing}: các cơ quan cũ sáp nhập vào cơ quan mới từ "
+            "ngày thành lập của nó, theo một căn cứ.\n"
+        ) in refused.stderr, given
+    alone = city.fails("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so",
+                       "--reason", DECISION, code=2)  # fmt: skip
+    assert "Lỗi: --reason chỉ dùng cùng --merging (căn cứ sáp nhập).\n" in alone.stderr
+    empty = city.fails(*command, "--since", "01/03/2025", "--reason", " ")
+    assert empty.stderr == "Lỗi: Lý do sáp nhập (--reason) không được để trống.\n"
+    assert "SNV-2025" not in city.agencies()
+
+
+def refused(city: City, *args: str) -> str:
+    """The refusal of MERGE changed by `args`: nothing written, SNV and SLDTBXH open."""
+    command = list(MERGE)
+    for option, value in zip(args[::2], args[1::2], strict=True):
+        if option == "--merging":
+            command += [option, value]
+        else:
+            command[command.index(option) + 1] = value
+    result = city.fails(*command)
+    agencies = city.agencies()
+    assert "SNV-2025" not in agencies
+    assert agencies["SNV"]["closed_on"] is None and agencies["SLDTBXH"]["closed_on"] is None
+    return result.stderr
+
+
+def test_an_unknown_closed_repeated_or_same_agency_is_refused(city):
+    assert refused(city, "--merging", "SXYZ") == (
+        "Lỗi: Không tìm thấy cơ quan 'SXYZ'. Danh sách cơ quan: `nhiemvu agency list`; "
+        "đăng ký cơ quan: `nhiemvu agency add`.\n"
+    )
+    assert refused(city, "--merging", "snv") == (
+        "Lỗi: SNV được ghi nhiều lần ở --merging: hãy ghi mỗi cơ quan một lần.\n"
+    )
+    same = city.fails("agency", "add", "SNV", "--name", "Sở Nội vụ", "--kind", "so", "--since",
+                      "01/03/2025", "--merging", "SNV", "--reason", DECISION)  # fmt: skip
+    assert same.stderr == (
+        "Lỗi: SNV vừa là mã cơ quan mới vừa được ghi ở --merging: cơ quan mới không sáp nhập "
+        "chính nó. Nếu cơ quan mới giữ tên của SNV, hãy đăng ký nó với mã khác (ví dụ "
+        "SNV-2025) và --merging SNV.\n"
+    )
+    city.ok("agency", "add", "SKHDT", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "01/02/2025", "--reason", "Giải thể")
+    assert refused(city, "--merging", "SKHDT") == (
+        "Lỗi: Cơ quan SKHDT đã giải thể từ ngày 01/02/2025; không ghi giải thể hay sáp nhập "
+        "lần nữa. Nếu lần trước ghi sai, hãy rút lại sự kiện đó bằng `nhiemvu correct "
+        "MÃ_SỰ_KIỆN --reason …` rồi ghi lại.\n"
+    )
+
+
+def test_a_date_the_old_agencies_cannot_close_on_is_refused(city):
+    """The checks of `agency dissolve`, naming --since for the date."""
+    city.ok("agency", "head", "SLDTBXH", "--name", "Ông Mới", "--from", "01/03/2025")
+    assert refused(city) == (
+        "Lỗi: SLDTBXH: ngày giải thể, sáp nhập 01/03/2025 không sau ngày bắt đầu của người "
+        "đứng đầu Ông Mới (từ 01/03/2025). Nhiệm kỳ phải bắt đầu trước ngày giải thể, sáp "
+        "nhập: hãy kiểm tra lại ngày (--since), hoặc rút lại lần bổ nhiệm ghi nhầm bằng "
+        "`nhiemvu correct`.\n"
+    )
+    city.ok("correct", "SLDTBXH#3", "--reason", "Ghi nhầm")
+
+    city.ok("commend", "--doc", "9/QĐ-UBND", "--on", "05/03/2025", "--agency", "SNV")
+    assert refused(city).startswith(
+        "Lỗi: SNV đã nhận văn bản 9/QĐ-UBND từ ngày 01/03/2025 trở đi: không giải thể, sáp "
+        "nhập trước ngày của văn bản."
+    )
+    city.ok("correct", "9/QĐ-UBND", "--reason", "Ghi nhầm")
+
+    city.ok("agency", "add", "SKHDT", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+    city.ok("agency", "dissolve", "SKHDT", "--on", "15/03/2025", "--into", "SNV",
+            "--reason", "x")  # fmt: skip
+    assert refused(city).startswith(
+        "Lỗi: SKHDT (từ ngày 15/03/2025) đã sáp nhập vào SNV: không giải thể, sáp nhập SNV từ "
+        "ngày 01/03/2025, trước khi nhận cơ quan đó. Kiểm tra lại ngày (--since);"
+    )
+    city.ok("correct", "SKHDT#2", "--reason", "Ghi nhầm")
+
+    # Another open agency's name is still refused.
+    assert refused(city, "--name", "Sở Xây dựng").startswith(
+        "Lỗi: 'Sở Xây dựng' là tên của cơ quan SXD: hai cơ quan không mang cùng một tên"
+    )
+    city.ok(*MERGE)
+
+
+def test_all_or_nothing_when_the_second_agency_fails(tasks):
+    """SNV could merge, SLDTBXH not: neither the registration nor SNV's merger and
+    moves are written."""
+    city, t = tasks
+    city.ok("commend", "--doc", "9/QĐ-UBND", "--on", "02/03/2025", "--agency", "SLDTBXH")
+    assert "Lỗi: SLDTBXH đã nhận văn bản 9/QĐ-UBND" in refused(city)
+    assert city.leads(t["snv"]) == ["SNV"]
+    assert city.leads(t["both"]) == ["SNV", "SLDTBXH"]
+    assert [h["label"] for h in city.json("agency", "history", "SNV")] == [
+        "Đăng ký cơ quan",
+        "Ghi người đứng đầu",
+    ]
+    assert city.fails("agency", "history", "SNV-2025").stderr.startswith(
+        "Lỗi: Không tìm thấy cơ quan 'SNV-2025'"
+    )
+    assert city.json("projections", "verify")["ok"] is True
