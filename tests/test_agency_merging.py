@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from nhiemvu_cli import Nhiemvu
+from openpyxl import Workbook
 
 DIRECTIVE = "1/TB-UBND"
 DECISION = "Quyết định 12/QĐ-UBND"
@@ -116,7 +117,7 @@ def test_the_new_department_is_registered_and_the_old_ones_merged_into_it(tasks)
     assert city.json("projections", "verify")["ok"] is True
 
 
-def test_the_old_name_passes_to_the_new_department(city):
+def test_the_old_name_passes_to_the_new_department(city, tmp_path):
     city.ok(*MERGE)
     later = city.agencies("--on", "15/03/2025")
     assert {code: (a["name"], a["closure"]) for code, a in later.items()} == {
@@ -132,6 +133,17 @@ def test_the_old_name_passes_to_the_new_department(city):
     before = city.agencies("--on", "28/02/2025")
     assert "SNV-2025" not in before
     assert (before["SNV"]["closure"], before["SNV"]["head"]) == (None, "Ông Nội Vụ")
+
+    # The Excel importer finds the new department by the name.
+    book = tmp_path / "so.xlsx"
+    workbook = Workbook()
+    workbook.active.append(["STT", "Số văn bản", "Ngày văn bản", "Trích yếu",
+                            "Nội dung nhiệm vụ", "Đơn vị chủ trì", "Thời hạn"])  # fmt: skip
+    workbook.active.append([1, "5/TB-UBND", "05/03/2025", "Kết luận", "Việc mới", "Sở Nội vụ",
+                            "30/06/2025"])  # fmt: skip
+    workbook.save(book)
+    (row,) = city.json("import", "xlsx", str(book))["rows"]
+    assert city.leads(row["task"]) == ["SNV-2025"]
 
     # Two open agencies still never bear one name.
     refused = city.fails("agency", "add", "SNV-2", "--name", "Sở Nội vụ", "--kind", "so")

@@ -50,20 +50,24 @@ class AgencyIndex:
     def __init__(self, agencies: dict[str, Agency]) -> None:
         self.agencies = agencies
         current: dict[str, set[str]] = {}
+        closed: dict[str, set[str]] = {}
         earlier: dict[str, set[str]] = {}
         for code, agency in agencies.items():
+            # An agency formed by merging may keep the name of one merged into it: the
+            # name is the open one's now (no two open agencies share one).
+            latest = current if agency.closed_on is None else closed
             for key in _variants(fold(code)) | _variants(fold(agency.name), abbreviate=True):
-                current.setdefault(key, set()).add(code)
+                latest.setdefault(key, set()).add(code)
             # A file written before a rename may still use an earlier name.
             for name in agency.names[:-1]:
                 for key in _variants(fold(name.name), abbreviate=True):
                     earlier.setdefault(key, set()).add(code)
         # A variant two agencies share ("ngo quyen" for a district and a ward)
-        # identifies neither; a name in use now outranks one given up.
+        # identifies neither; a name in use now outranks one given up, and one of an
+        # agency closed since.
         self.by_key = _owned_by_one(earlier)
+        self.by_key.update(_owned_by_one(closed))
         self.by_key.update(_owned_by_one(current))
-        for key in current.keys() - self.by_key.keys():
-            self.by_key.pop(key, None)
         for code in agencies:  # an exact code always wins
             self.by_key[fold(code)] = code
 
