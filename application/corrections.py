@@ -52,22 +52,71 @@ class Corrections:
             )[0]
             if retracted and target.event_id in retracted_ids(tx.read_stream(target.stream_id)):
                 raise DomainError(f"Sự kiện {target.event_id} đã được rút lại trước đó.")
-            self._check_unreferenced(tx, target)
-            moves = self._merger_moves(tx, target) if target.type == ag.MERGED else []
-            events = self._retract(tx, target.stream_id, target.event_id, target.type, reason)
-            for task_id, move_id in moves:
-                # With the merger: it made them, and they would keep the tasks with the
-                # successor while the agency stands again.
-                self._retract(tx, streams.task(task_id), move_id, tk.REASSIGNED, reason)
             warnings = []
-            if moves:
-                warnings.append(
-                    f"Rút lại cả việc chuyển {len(moves)} nhiệm vụ do lần sáp nhập này ghi "
-                    f"({listed([task_id for task_id, _ in moves])}): các nhiệm vụ đó trở lại "
-                    f"{streams.key_of(target.stream_id)} chủ trì."
-                )
+            mergers = self._mergers_made_by(tx, target) if target.type == ag.REGISTERED else []
+            for merger in reversed(mergers):
+                # Recorded with the registration (agency add --merging), they go with it:
+                # they refer to its agency, and the agency may bear the name of one of
+                # them, which neither could give back while the other stands. The last
+                # first: a task two of them led, the later one moved on.
+                try:
+                    warnings += self._retract_merger(tx, merger, reason, True)[1]
+                except DomainError as exc:
+                    raise DomainError(
+                        f"Rút lại việc đăng ký {target.data['code']} rút lại cả việc sáp nhập "
+                        f"{streams.key_of(merger.stream_id)} ghi cùng lần đó, nhưng: {exc}"
+                    ) from None
+            self._check_unreferenced(tx, target)
+            if target.type == ag.MERGED:
+                events, moved = self._retract_merger(tx, target, reason)
+                warnings += moved
+            else:
+                events = self._retract(tx, target.stream_id, target.event_id, target.type, reason)
+            for merger in mergers:  # the registration retracted, their names are free
+                self._check_name_given_back(tx, merger)
             warnings += _finalized_since(Raw(tx.connection), target)
             return CommandResult(target.stream_id, events, tuple(warnings))
+
+    def _mergers_made_by(self, tx: StoreTransaction, registration) -> list:
+        """The mergers recorded with an agency's registration (caused by it) that still
+        stand."""
+        found = []
+        for event_id, stream_id in references.caused_by(Raw(tx.connection), registration.event_id):
+            if streams.kind_of(stream_id) != "agency":
+                continue
+            stream = tx.read_stream(stream_id)
+            gone = retracted_ids(stream)
+            found += [
+                e
+                for e in stream
+                if e.event_id == event_id and e.type == ag.MERGED and e.event_id not in gone
+            ]
+        return found
+
+    def _retract_merger(self, tx, merger, reason: str, with_registration: bool = False):
+        """Retract a merger and the task moves it made (refused if one moved on since):
+        its events, and what it took back, in words."""
+        moves = self._merger_moves(tx, merger)
+        events = self._retract(tx, merger.stream_id, merger.event_id, merger.type, reason)
+        for task_id, move_id in moves:
+            # With the merger: it made them, and they would keep the tasks with the
+            # successor while the agency stands again.
+            self._retract(tx, streams.task(task_id), move_id, tk.REASSIGNED, reason)
+        code = streams.key_of(merger.stream_id)
+        said = []
+        if with_registration:
+            said.append(
+                f"Rút lại cả việc sáp nhập {code} vào {merger.data['into']} ghi cùng lần đăng "
+                f"ký này: {code} hoạt động trở lại."
+            )
+        if moves:
+            said.append(
+                f"Rút lại cả việc chuyển {len(moves)} nhiệm vụ do lần sáp nhập "
+                f"{'đó' if with_registration else 'này'} ghi "
+                f"({listed([task_id for task_id, _ in moves])}): các nhiệm vụ đó trở lại "
+                f"{code} chủ trì."
+            )
+        return events, said
 
     def _retract(self, tx, stream_id: str, event_id: str, event_type: str, reason: str):
         data = {"event_id": event_id, "event_type": event_type, "reason": nfc(reason)}
@@ -242,10 +291,18 @@ class Corrections:
         found = references.agency_references(Raw(tx.connection), code)
         named = [f"{REFERRERS[kind]} {listed(keys)}" for kind, keys in found.items() if keys]
         if named:
+            merged = found["agencies"]
+            mergers = (
+                f" Việc sáp nhập {merged[0]} vào {code}: mã sự kiện trong `nhiemvu agency "
+                f"history {merged[0]}`{' (từng cơ quan)' if len(merged) > 1 else ''}; rút lại "
+                "nó cũng rút lại các lần chuyển nhiệm vụ nó đã ghi."
+                if merged
+                else ""
+            )
             raise DomainError(
                 f"Không rút lại được việc đăng ký cơ quan {code}: cơ quan này còn được nhắc "
-                f"đến ở {'; '.join(named)}. Hãy rút lại những sự kiện đó trước; nếu chỉ ghi "
-                "sai tên, hãy dùng `nhiemvu agency rename`."
+                f"đến ở {'; '.join(named)}. Hãy rút lại những sự kiện đó trước.{mergers} Nếu "
+                "chỉ ghi sai tên, hãy dùng `nhiemvu agency rename`."
             )
 
     def _check_registration_alone(self, tx: StoreTransaction, registration) -> None:

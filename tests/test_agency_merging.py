@@ -318,3 +318,63 @@ def test_all_or_nothing_when_the_second_agency_fails(tasks):
         "Lỗi: Không tìm thấy cơ quan 'SNV-2025'"
     )
     assert city.json("projections", "verify")["ok"] is True
+
+
+def test_retracting_the_registration_retracts_the_mergers_made_with_it(tasks):
+    """Its own undo: the mergers refer to the new agency, and it bears the name of
+    SNV, which SNV could not get back while it stands."""
+    city, t = tasks
+    city.ok(*MERGE)
+    registration = city.json("agency", "history", "SNV-2025")[0]["id"]
+    before = city.event_count()
+    result = city.ok("correct", registration, "--reason", "Ghi nhầm")
+    assert result.stdout == f"Đã rút lại sự kiện {registration} (Đăng ký cơ quan).\n"
+    # Last first: the task both led went on from SNV's merger to SLDTBXH's.
+    assert result.stderr == (
+        "Lưu ý: Rút lại cả việc sáp nhập SLDTBXH vào SNV-2025 ghi cùng lần đăng ký này: "
+        "SLDTBXH hoạt động trở lại.\n"
+        f"Lưu ý: Rút lại cả việc chuyển 2 nhiệm vụ do lần sáp nhập đó ghi ({t['lao_dong']}, "
+        f"{t['both']}): các nhiệm vụ đó trở lại SLDTBXH chủ trì.\n"
+        "Lưu ý: Rút lại cả việc sáp nhập SNV vào SNV-2025 ghi cùng lần đăng ký này: SNV hoạt "
+        "động trở lại.\n"
+        f"Lưu ý: Rút lại cả việc chuyển 2 nhiệm vụ do lần sáp nhập đó ghi ({t['snv']}, "
+        f"{t['both']}): các nhiệm vụ đó trở lại SNV chủ trì.\n"
+    )
+    assert city.event_count() == before + 7
+    agencies = city.agencies()
+    assert "SNV-2025" not in agencies
+    assert agencies["SNV"]["closed_on"] is None and agencies["SLDTBXH"]["closed_on"] is None
+    assert city.leads(t["snv"]) == ["SNV"] and city.leads(t["both"]) == ["SNV", "SLDTBXH"]
+    assert city.json("projections", "verify")["ok"] is True
+    # Recorded again, right this time.
+    city.ok(*MERGE)
+    assert city.leads(t["both"]) == ["SNV-2025"]
+
+
+def test_the_registration_stays_while_something_else_refers_to_the_new_agency(tasks):
+    city, t = tasks
+    city.ok(*MERGE)
+    registration = city.json("agency", "history", "SNV-2025")[0]["id"]
+    later = city.assign("--lead", "SNV-2025", "--deadline", "30/06/2025",
+                        "--assigned-on", "10/03/2025")  # fmt: skip
+    refusal = city.fails("correct", registration, "--reason", "Ghi nhầm")
+    assert refusal.stderr == (
+        "Lỗi: Không rút lại được việc đăng ký cơ quan SNV-2025: cơ quan này còn được nhắc đến "
+        f"ở nhiệm vụ (chủ trì hoặc phối hợp) {later}. Hãy rút lại những sự kiện đó trước. Nếu "
+        "chỉ ghi sai tên, hãy dùng `nhiemvu agency rename`.\n"
+    )
+    # The mergers stand: the refusal wrote nothing.
+    assert city.agencies()["SNV"]["merged_into"] == "SNV-2025"
+    assert city.leads(t["both"]) == ["SNV-2025"]
+    city.ok("correct", f"{later}#1", "--reason", "Ghi nhầm")
+
+    # A task the new agency gave on since: that move goes first.
+    city.ok("task", "reassign", t["lao_dong"], "--lead", "SXD", "--on", "10/03/2025")
+    moved_on = city.fails("correct", registration, "--reason", "Ghi nhầm")
+    assert moved_on.stderr.startswith(
+        "Lỗi: Rút lại việc đăng ký SNV-2025 rút lại cả việc sáp nhập SLDTBXH ghi cùng lần đó, "
+        f"nhưng: Không rút lại được lần sáp nhập này: {t['lao_dong']} đã được chuyển tiếp"
+    )
+    city.ok("correct", f"{t['lao_dong']}#3", "--reason", "Ghi nhầm")
+    city.ok("correct", registration, "--reason", "Ghi nhầm")
+    assert "SNV-2025" not in city.agencies()

@@ -1814,8 +1814,10 @@ def test_an_agency_is_retracted_only_when_nothing_names_it_and_can_then_be_regis
     assert refused.stderr == (
         "Lỗi: Không rút lại được việc đăng ký cơ quan SYT: cơ quan này còn được nhắc đến ở "
         f"nhiệm vụ (chủ trì hoặc phối hợp) {task_id}; văn bản 7/TB-VP; đánh giá năm 2023 "
-        "(phoi_hop); cơ quan sáp nhập vào nó SKHDT. Hãy rút lại những sự kiện đó trước; nếu "
-        "chỉ ghi sai tên, hãy dùng `nhiemvu agency rename`.\n"
+        "(phoi_hop); cơ quan sáp nhập vào nó SKHDT. Hãy rút lại những sự kiện đó trước. Việc "
+        "sáp nhập SKHDT vào SYT: mã sự kiện trong `nhiemvu agency history SKHDT`; rút lại nó "
+        "cũng rút lại các lần chuyển nhiệm vụ nó đã ghi. Nếu chỉ ghi sai tên, hãy dùng "
+        "`nhiemvu agency rename`.\n"
     )
     for event_id in (
         stream_events(city, f"task:{task_id}")[0].event_id,
