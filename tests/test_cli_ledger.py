@@ -2295,7 +2295,7 @@ def test_the_import_template_replaces_neither_the_database_nor_a_filled_workbook
 ):
     from application import files
 
-    ledger = tmp_path / "nhiemvu.db"
+    ledger = tmp_path / "so.xlsx"  # a database by any name: this one bears the ending
     nv = Nhiemvu(f"sqlite:///{ledger}")
     nv.ok("init")
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
