@@ -9,6 +9,8 @@ may keep the old one's name, which closes the day it opens.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from nhiemvu_cli import Nhiemvu
 from openpyxl import Workbook
@@ -135,19 +137,97 @@ def test_the_old_name_passes_to_the_new_department(city, tmp_path):
     assert (before["SNV"]["closure"], before["SNV"]["head"]) == (None, "Ông Nội Vụ")
 
     # The Excel importer finds the new department by the name.
-    book = tmp_path / "so.xlsx"
-    workbook = Workbook()
-    workbook.active.append(["STT", "Số văn bản", "Ngày văn bản", "Trích yếu",
-                            "Nội dung nhiệm vụ", "Đơn vị chủ trì", "Thời hạn"])  # fmt: skip
-    workbook.active.append([1, "5/TB-UBND", "05/03/2025", "Kết luận", "Việc mới", "Sở Nội vụ",
-                            "30/06/2025"])  # fmt: skip
-    workbook.save(book)
-    (row,) = city.json("import", "xlsx", str(book))["rows"]
+    path = book(tmp_path / "so.xlsx", task_row("5/TB-UBND", "05/03/2025", "Việc mới", "Sở Nội vụ"))
+    (row,) = city.json("import", "xlsx", path)["rows"]
     assert city.leads(row["task"]) == ["SNV-2025"]
 
     # Two open agencies still never bear one name.
     refused = city.fails("agency", "add", "SNV-2", "--name", "Sở Nội vụ", "--kind", "so")
     assert refused.stderr.startswith("Lỗi: 'Sở Nội vụ' là tên của cơ quan SNV-2025: hai cơ quan")
+
+
+BOOK_HEADINGS = (
+    "Số văn bản", "Ngày văn bản", "Trích yếu", "Nội dung nhiệm vụ", "Đơn vị chủ trì",
+    "Đơn vị phối hợp", "Ngày giao", "Thời hạn", "Tình trạng", "Ngày hoàn thành",
+)  # fmt: skip
+
+
+def task_row(number, issued, title, lead, deadline="30/06/2025", *, coordinators=None,
+             assigned=None, done=None) -> tuple:  # fmt: skip
+    """A row of the tracking workbook; `done`: the day the task was completed."""
+    status = "Đã hoàn thành" if done else None
+    return (number, issued, "Kết luận", title, lead, coordinators, assigned, deadline, status,
+            done)  # fmt: skip
+
+
+def book(path, *rows: tuple) -> str:
+    workbook = Workbook()
+    workbook.active.append(BOOK_HEADINGS)
+    for values in rows:
+        workbook.active.append(values)
+    workbook.save(path)
+    return str(path)
+
+
+def test_the_importer_names_the_departments_as_they_were_on_the_row_s_day(city, tmp_path):
+    """In January 2025 "Sở Nội vụ" was the old department (the new one was not yet
+    established); from 01/03/2025 it is the new one. A row's day is its own, else its
+    directive's — in the ledger, or on a row above that registers it."""
+    city.ok(*MERGE)
+    path = book(
+        tmp_path / "so.xlsx",
+        task_row(DIRECTIVE, None, "Hồ sơ tinh giản biên chế", "Sở Nội vụ", "28/02/2025",
+                 assigned="15/01/2025", done="20/02/2025"),
+        # Given on the directive's day, 10/01/2025.
+        task_row(DIRECTIVE, None, "Khảo sát việc làm", "Sở Xây dựng", "28/02/2025",
+                 coordinators="Sở Nội vụ; Sở Lao động - Thương binh và Xã hội", done="25/02/2025"),
+        task_row("7/TB-UBND", "01/03/2025", "Kiện toàn tổ chức", "Sở Nội vụ"),
+        task_row("8/TB-UBND", "20/01/2025", "Tổng kết năm", "Sở Xây dựng", done="10/02/2025"),
+        # Its directive's day is the row above's.
+        task_row("8/TB-UBND", None, "Báo cáo biên chế", "Sở Nội vụ", done="10/02/2025"),
+        # The old department on the day, which closed since with the task still open.
+        task_row(DIRECTIVE, None, "Đề án vị trí việc làm", "Sở Nội vụ", assigned="28/02/2025"),
+    )  # fmt: skip
+    before = city.event_count()
+    dry = city.run("import", "xlsx", path, "--dry-run", "--json")
+    assert dry.exit_code == 1, dry.stderr
+    rows = json.loads(dry.stdout)["rows"]
+    assert [r["status"] for r in rows] == ["would_create"] * 5 + ["invalid"]
+    assert rows[5]["errors"][0].startswith(
+        "Cơ quan SNV đã sáp nhập vào SNV-2025 từ ngày 01/03/2025: nhiệm vụ giao cho cơ quan này "
+        "từ ngày 28/02/2025"
+    )
+    assert city.event_count() == before
+
+    report = city.json("import", "xlsx", path, "--skip-invalid")
+    assert [r["status"] for r in report["rows"]] == ["created"] * 5 + ["invalid"]
+    tasks = [city.task(r["task"]) for r in report["rows"][:5]]
+    assert [(t["leads"], t["coordinators"]) for t in tasks] == [
+        (["SNV"], []),
+        (["SXD"], ["SNV", "SLDTBXH"]),
+        (["SNV-2025"], []),
+        (["SXD"], []),
+        (["SNV"], []),
+    ]
+
+
+def test_a_second_import_finds_the_task_a_row_gave_the_old_department(city, tmp_path):
+    """A row naming its directive by the number alone, which a later year's directive
+    has taken since: the task of the earlier directive, as its agencies were named then."""
+    city.ok(*MERGE)
+    row = task_row("3/TB-UBND", "10/01/2024", "Rà soát biên chế", "Sở Nội vụ", "31/03/2024",
+                   done="20/03/2024")  # fmt: skip
+    (first,) = city.json("import", "xlsx", book(tmp_path / "first.xlsx", row))["rows"]
+    assert city.leads(first["task"]) == ["SNV"]
+    city.ok("directive", "add", "3/TB-UBND", "--date", "10/04/2025", "--title", "Kết luận khác")
+
+    before = city.event_count()
+    undated = ("3/TB-UBND", None, *row[2:])
+    (again,) = city.json("import", "xlsx", book(tmp_path / "again.xlsx", undated))["rows"]
+    assert (again["status"], again["task"], again["directive"]) == (
+        "exists", first["task"], "3/TB-UBND"
+    )  # fmt: skip
+    assert city.event_count() == before
 
 
 def test_a_year_s_scores_are_those_of_registering_then_merging_one_by_one(tasks, second_db_url):

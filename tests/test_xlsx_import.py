@@ -473,15 +473,83 @@ def test_a_name_the_agency_had_before_a_rename_still_finds_it(nv, tmp_path):
     assert report["created"] == 2 and report["invalid"] == 0
     assert [t["leads"] for t in nv.tasks().values()] == [["SKHDT"], ["SKHDT"]]
 
-    # Once another agency bears the old name, the name means that agency.
-    nv.ok("agency", "add", "SKHDT2", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so")
+    # Once another agency bears the old name, the name means the one that bore it on
+    # the row's day: SKHDT in 2023, the new agency from the day it was established.
+    nv.ok("agency", "add", "SKHDT2", "--name", "Sở Kế hoạch và Đầu tư", "--kind", "so",
+          "--since", "01/03/2025")  # fmt: skip
     again = workbook(
         tmp_path / "again.xlsx",
         STANDARD,
-        [row("Thẩm định dự án nhóm B", "Sở Kế hoạch và Đầu tư", "30/6/2023")],
+        [
+            row("Thẩm định dự án nhóm B", "Sở Kế hoạch và Đầu tư", "30/6/2023"),
+            row("Thẩm định dự án nhóm C", "Sở Kế hoạch và Đầu tư", "30/6/2025", directive=TB2025),
+        ],
     )
-    (created,) = nv.import_json(again)["rows"]
-    assert nv.tasks()[created["task"]]["leads"] == ["SKHDT2"]
+    rows = nv.import_json(again)["rows"]
+    assert [nv.task(r["task"])["leads"] for r in rows] == [["SKHDT"], ["SKHDT2"]]
+    assert [r["warnings"] for r in rows] == [[], []]
+
+
+TB2025 = ("15/TB-UBND", date(2025, 3, 20), "Kết luận về sắp xếp tổ chức bộ máy")
+
+
+def test_a_name_passes_on_a_rename_on_the_day_of_the_rename(nv, tmp_path):
+    """The 2025 reorganisation: the Sở Tài chính merged into the Sở Kế hoạch và Đầu tư,
+    which took its name. A row of before names the agencies as they were then; a row of
+    after naming the name given up finds the agency, and says it bears another now."""
+    nv.ok("agency", "dissolve", "STC", "--on", "01/03/2025", "--into", "SKHDT", "--reason", "QĐ")
+    nv.ok("agency", "rename", "SKHDT", "--name", "Sở Tài chính", "--on", "01/03/2025")
+    done = ("Đã hoàn thành", "20/4/2023")  # before STC closed: it may lead the task
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Quyết toán ngân sách", "Sở Tài chính", "30/4/2023", *done),
+            row("Giải ngân vốn đầu tư công", "Sở Kế hoạch và Đầu tư", "30/4/2023", *done),
+            row("Sắp xếp trụ sở", "Sở Tài chính", "30/6/2025", directive=TB2025),
+            row("Bàn giao hồ sơ", "Sở Kế hoạch và Đầu tư", "30/6/2025", directive=TB2025),
+        ],
+    )
+    before = nv.event_count()
+    dry = nv.import_json(path, "--dry-run")
+    assert [r["status"] for r in dry["rows"]] == ["would_create"] * 4
+    assert nv.event_count() == before
+    report = nv.import_json(path)
+    assert report["created"] == 4
+    assert [nv.task(r["task"])["leads"] for r in report["rows"]] == [
+        ["STC"], ["SKHDT"], ["SKHDT"], ["SKHDT"]
+    ]  # fmt: skip
+    former = (
+        "Cột 'Đơn vị chủ trì': 'Sở Kế hoạch và Đầu tư' là tên cũ của cơ quan SKHDT: từ ngày "
+        "01/03/2025 cơ quan mang tên 'Sở Tài chính'. Dòng được ghi cho SKHDT; nếu ý là cơ quan "
+        "khác, hãy ghi tên hoặc mã của cơ quan đó."
+    )
+    assert [r["warnings"] for r in dry["rows"]] == [[], [], [], [former]]
+    assert [r["warnings"] for r in report["rows"]] == [[], [], [], [former]]
+
+
+def test_a_name_taken_again_after_a_dissolution_is_the_old_agency_s_before(nv, tmp_path):
+    nv.ok("agency", "add", "SDL", "--name", "Sở Du lịch", "--kind", "so")
+    nv.ok("agency", "dissolve", "SDL", "--on", "01/07/2024", "--reason", "Quyết định 7/QĐ-UBND")
+    nv.ok("agency", "add", "SDL-2025", "--name", "Sở Du lịch", "--kind", "so",
+          "--since", "01/01/2025")  # fmt: skip
+    tb2024 = ("9/TB-UBND", "10/03/2024", "Kết luận về phát triển du lịch")
+    path = workbook(
+        tmp_path / "book.xlsx",
+        STANDARD,
+        [
+            row("Lễ hội hoa phượng", "Sở Du lịch", "31/5/2024", "Đã hoàn thành", "20/5/2024",
+                coordinators="Sở Xây dựng", directive=tb2024),
+            row("Tuyến du lịch đảo", "Sở Xây dựng", "30/6/2025", coordinators="Sở Du lịch",
+                directive=TB2025),
+        ],
+    )  # fmt: skip
+    before = nv.event_count()
+    assert nv.import_json(path, "--dry-run")["would_create"] == 2
+    assert nv.event_count() == before
+    first, second = nv.import_json(path)["rows"]
+    assert nv.task(first["task"])["leads"] == ["SDL"]
+    assert nv.task(second["task"])["coordinators"] == ["SDL-2025"]
 
 
 def test_a_group_heading_in_the_number_s_column_is_no_directive(nv, tmp_path):

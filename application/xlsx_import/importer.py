@@ -177,6 +177,16 @@ def import_workbook(
 
 
 @dataclass
+class _Named:
+    """The agencies a row names, as named on the day its task is given."""
+
+    leads: list[str]
+    coordinators: list[str]
+    errors: list[str]
+    warnings: list[str]
+
+
+@dataclass
 class _Identified:
     """A row with its agencies resolved and its task named (errors: it cannot be)."""
 
@@ -200,6 +210,9 @@ class _Importer:
         self.spelled: dict[str, str] = {}
         # The keys the workbook's new directives will take: number → year → key.
         self.to_come: dict[str, dict[int, str]] = {}
+        # The dates the workbook's new directives are issued on, by number: a row naming
+        # one by the number alone is given its task on a row above's date.
+        self.issued_to_come: dict[str, list[date]] = {}
         # The tasks of each directive the ledger had (see _edited_twin), with their keys.
         self.tasks_before: dict[str, list[tuple[Any, str]]] = {}
         # While the rows are identified (nothing written yet), what the ledger answered
@@ -224,53 +237,91 @@ class _Importer:
         return [self._apply(row) for row in rows]
 
     def _identify(self, p: ParsedRow) -> _Identified:
-        errors = list(p.errors)
-        leads, lead_errors, loose_leads = self.agencies.resolve_cell(
-            p.values.get("leads"), self.label("leads")
-        )
-        coordinators, coordinator_errors, loose = self.agencies.resolve_cell(
-            p.values.get("coordinators"), self.label("coordinators")
-        )
-        errors += lead_errors + coordinator_errors
-        if loose_leads:
-            errors.append(
-                f"Cột '{self.label('leads')}' ghi '{'; '.join(loose_leads)}': không phải một cơ "
-                "quan cụ thể. Hãy ghi cơ quan chủ trì theo tên hoặc mã đã đăng ký."
-            )
-        if loose:
-            p.warnings.append(
-                f"Cột '{self.label('coordinators')}' ghi '{'; '.join(loose)}': không phải một cơ "
-                "quan cụ thể, không ghi vào sổ (chỉ các cơ quan đã đăng ký được theo dõi)."
-            )
-        if not blank(p.values.get("leads")) and not (leads or lead_errors or loose_leads):
-            errors.append(f"Thiếu đơn vị chủ trì (cột '{self.label('leads')}').")
+        named = self._agencies_named(p, self._assigned_on(p))
+        errors = p.errors + named.errors
         if errors:
+            p.warnings += named.warnings
             return _Identified(p, errors=errors)
         # As the ledger has it, if it has it, or as a row above: 129/tb-ubnd is 129/TB-UBND.
         typed = p.number
         directive = self._directive(p.number, p.issued_on, p.assigned_on)
+        if directive is None and p.issued_on is not None:
+            self.issued_to_come.setdefault(numbering.split_year(p.number)[0].upper(), []).append(
+                p.issued_on
+            )
         p.number = directive["number"] if directive else self._number_to_come(p.number, p.issued_on)
         p.number = self.spelled.setdefault(p.number.upper(), p.number)
-        task = task_id_for(p.number, p.clause, p.title, leads)
+        task = task_id_for(p.number, p.clause, p.title, named.leads)
         if directive is not None and p.issued_on is None and not self._task_exists(task):
-            directive, task = self._imported_before(typed, directive, task, p, leads)
+            directive, task, named = self._imported_before(typed, directive, task, p, named)
             p.number = directive["number"]
-        return _Identified(p, leads, coordinators, directive, task)
+        p.warnings += named.warnings
+        return _Identified(p, named.leads, named.coordinators, directive, task)
 
-    def _imported_before(self, typed: str, directive, task: str, p: ParsedRow, leads):
+    def _assigned_on(self, p: ParsedRow) -> date | None:
+        """The day the row's task is given, as `_create` will take it — the row's own,
+        or its directive's (in the ledger, or registered by a row above) — if known:
+        the agencies it names are those that bore the names that day."""
+        if p.assigned_on is not None or not p.number:
+            return p.assigned_on or p.issued_on
+        directive = self._directive(p.number, p.issued_on, p.assigned_on)
+        if directive is not None:
+            return directive["issued_on"]
+        if p.issued_on is not None:
+            return p.issued_on
+        base, year = numbering.split_year(p.number)
+        issued = self.issued_to_come.get(base.upper(), [])
+        # As `_directive` chooses among the years: the one typed, else the latest.
+        return max((d for d in issued if year is None or d.year == year), default=None)
+
+    def _agencies_named(self, p: ParsedRow, on: date | None) -> _Named:
+        leads = self.agencies.resolve_cell(p.values.get("leads"), self.label("leads"), on)
+        coordinators = self.agencies.resolve_cell(
+            p.values.get("coordinators"), self.label("coordinators"), on
+        )
+        named = _Named(
+            leads.codes,
+            coordinators.codes,
+            leads.errors + coordinators.errors,
+            leads.warnings + coordinators.warnings,
+        )
+        if leads.unspecific:
+            named.errors.append(
+                f"Cột '{self.label('leads')}' ghi '{'; '.join(leads.unspecific)}': không phải một "
+                "cơ quan cụ thể. Hãy ghi cơ quan chủ trì theo tên hoặc mã đã đăng ký."
+            )
+        if coordinators.unspecific:
+            named.warnings.append(
+                f"Cột '{self.label('coordinators')}' ghi '{'; '.join(coordinators.unspecific)}': "
+                "không phải một cơ quan cụ thể, không ghi vào sổ (chỉ các cơ quan đã đăng ký "
+                "được theo dõi)."
+            )
+        if not blank(p.values.get("leads")) and not (
+            leads.codes or leads.errors or leads.unspecific
+        ):
+            named.errors.append(f"Thiếu đơn vị chủ trì (cột '{self.label('leads')}').")
+        return named
+
+    def _imported_before(self, typed: str, directive, task: str, p: ParsedRow, named: _Named):
         """A row naming its directive by the number alone, with no date: the directive
         of another year whose task for this row the ledger has (an earlier import,
-        before a later year's directive took the number), else the one chosen."""
+        before a later year's directive took the number), else the one chosen — with
+        the agencies as named on the day of the directive taken."""
         base, year = numbering.split_year(typed)
         if year is not None:
-            return directive, task
+            return directive, task, named
         for other in numbering.directive_family(self.raw, base):
             if other["number"] == directive["number"]:
                 continue
-            candidate = task_id_for(other["number"], p.clause, p.title, leads)
+            then = named
+            if p.assigned_on is None and other["issued_on"] != directive["issued_on"]:
+                then = self._agencies_named(p, other["issued_on"])
+                if then.errors:
+                    continue
+            candidate = task_id_for(other["number"], p.clause, p.title, then.leads)
             if self._task_exists(candidate):
-                return other, candidate
-        return directive, task
+                return other, candidate, then
+        return directive, task, named
 
     def _apply(self, row: _Identified) -> RowResult:
         p, leads, coordinators = row.parsed, row.leads, row.coordinators
