@@ -198,10 +198,44 @@ def agency_history(ctx, code, as_json):
     đã rút lại, với mã sự kiện để rút lại bằng `nhiemvu correct`."""
     from application import queries
 
-    app = get_app(ctx)
+    app, code = get_app(ctx), code.strip()
     with app.engine.connect() as connection:
-        rows = queries.agency_history(app.store, connection, code.strip())
-    output(rows, as_json, history_table)
+        rows = queries.agency_history(app.store, connection, code)
+        # Not in --json: a list of this stream's events, whose places are the AGENCY#N
+        # `correct` takes; rows of other streams there would shift what users index.
+        mergers = [] if as_json else queries.agency_mergers(connection, code)
+    output(rows, as_json, lambda rs: history_table(rs) + _mergers_table(code, mergers))
+
+
+def _mergers_table(code: str, mergers: list[dict]) -> str:
+    """The agencies merged into this one, whose mergers its own history does not hold."""
+    from workflow.dates import format_date, from_iso
+    from workflow.text import code as norm_code
+
+    if not mergers:
+        return ""
+    code = norm_code(code)
+    table = render_table(
+        [
+            {
+                **m,
+                "on": format_date(from_iso(m["on"])),
+                "with_registration": "có" if m["with_registration"] else "không",
+            }
+            for m in mergers
+        ],
+        [
+            ("code", "Mã"),
+            ("name", "Tên cơ quan"),
+            ("on", "Ngày sáp nhập"),
+            ("with_registration", f"Ghi cùng việc đăng ký {code}"),
+            ("event_id", "Mã sự kiện"),
+        ],
+    )
+    return (
+        f"\n\nCác cơ quan đã sáp nhập vào {code} (sự kiện sáp nhập nằm trong lịch sử của cơ "
+        f"quan cũ, `nhiemvu agency history MÃ_CQ`):\n{table}"
+    )
 
 
 @click.group(cls=NhiemvuGroup)

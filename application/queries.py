@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from events.schema import events as event_rows
 from events.store import EventStore, RecordedEvent
 from workflow import history
-from workflow.agencies import KINDS, Agency
+from workflow.agencies import DISSOLVED, KINDS, MERGED, REGISTERED, Agency, derive_agency
 from workflow.dates import LOCAL_TZ, end_of_day, format_date, iso
 from workflow.errors import DomainError, NotFound
 from workflow.tasks import derive_task
@@ -105,6 +105,40 @@ def agency_history(store: EventStore, connection: Connection, code: str) -> list
     if not stream:
         loading.load_agency(connection, code)  # NotFound, with suggestions
     return _history(stream)
+
+
+def agency_mergers(connection: Connection, code: str) -> list[dict[str, Any]]:
+    """The agencies merged into `code` (`agency dissolve OLD --into CODE`, or `agency add
+    CODE --merging OLD`), in date order: each merger is an event of the old agency's
+    stream, not of this one's history. With the merger's id (`correct` takes it) and
+    whether it was recorded with this agency's registration."""
+    code = norm_code(code)
+    merged, registrations = [], set()
+    for other, facts in connection.execute(sa.select(t.agencies.c.code, t.agencies.c.facts)):
+        if other == code:
+            registrations = {f["id"] for f in facts if f["type"] == REGISTERED}
+        agency = derive_agency(facts)
+        if agency is not None and agency.merged_into == code:
+            # The retained facts: a merger retracted is none, the last one stands.
+            merger = [f for f in facts if f["type"] in (MERGED, DISSOLVED)][-1]
+            merged.append((agency, merger["id"]))
+    causes = dict(
+        connection.execute(
+            sa.select(event_rows.c.event_id, event_rows.c.causation_id).where(
+                event_rows.c.event_id.in_([event_id for _, event_id in merged])
+            )
+        ).all()
+    )
+    return [
+        {
+            "code": agency.code,
+            "name": agency.name,
+            "on": iso(agency.closed_on),
+            "event_id": event_id,
+            "with_registration": causes.get(event_id) in registrations,
+        }
+        for agency, event_id in sorted(merged, key=lambda m: (m[0].closed_on, m[0].code))
+    ]
 
 
 def _history(stream) -> list[dict[str, Any]]:

@@ -288,6 +288,43 @@ def test_the_json_names_the_merged_agencies_and_the_tasks_moved(tasks):
     assert sorted(plain) == ["events", "key", "stream"]
 
 
+def test_the_new_department_s_history_names_the_agencies_merged_into_it(city):
+    """The mergers are events of the old agencies' streams: `agency history NEW` lists
+    them after its own events, with their ids, and says which its registration recorded."""
+    city.ok(*MERGE)
+    city.ok("agency", "add", "SNGV", "--name", "Sở Ngoại vụ", "--kind", "so")
+    city.ok("agency", "dissolve", "SNGV", "--on", "01/04/2025", "--into", "SNV-2025",
+            "--reason", "Quyết định 30/QĐ-UBND")  # fmt: skip
+    merger = {code: city.json("agency", "history", code)[-1]["id"] for code in
+              ("SNV", "SLDTBXH", "SNGV")}  # fmt: skip
+
+    shown = city.ok("agency", "history", "snv-2025").stdout
+    own, mergers = shown.split("\n\n")
+    assert own.splitlines()[2].startswith("1  01/03/2025  Đăng ký cơ quan")
+    assert mergers.splitlines() == [
+        "Các cơ quan đã sáp nhập vào SNV-2025 (sự kiện sáp nhập nằm trong lịch sử của cơ quan "
+        "cũ, `nhiemvu agency history MÃ_CQ`):",
+        "Mã       Tên cơ quan                          Ngày sáp nhập  Ghi cùng việc đăng ký "
+        "SNV-2025  Mã sự kiện",
+        "-------  -----------------------------------  -------------  "
+        "------------------------------  ------------------------------------",
+        f"SLDTBXH  Sở Lao động - Thương binh và Xã hội  01/03/2025     có                    "
+        f"          {merger['SLDTBXH']}",
+        f"SNV      Sở Nội vụ                            01/03/2025     có                    "
+        f"          {merger['SNV']}",
+        f"SNGV     Sở Ngoại vụ                          01/04/2025     không                 "
+        f"          {merger['SNGV']}",
+    ]
+    # The JSON stays the list of the agency's own events (SNV-2025#1, …).
+    (registration,) = city.json("agency", "history", "SNV-2025")
+    assert registration["type"] == "agency.registered"
+
+    # A merger retracted is no longer one; an agency nothing merged into shows none.
+    city.ok("correct", merger["SNGV"], "--reason", "Ghi nhầm")
+    assert merger["SNGV"] not in city.ok("agency", "history", "SNV-2025").stdout
+    assert "\n\n" not in city.ok("agency", "history", "SXD").stdout
+
+
 def test_merging_needs_the_date_and_the_reason(city):
     command = ["agency", "add", "SNV-2025", "--name", "Sở Nội vụ", "--kind", "so",
                "--merging", "SNV"]  # fmt: skip
