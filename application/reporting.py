@@ -36,9 +36,10 @@ def documents(
 def task_report(connection: Connection, period: reports.Period, agency: str | None = None) -> dict:
     if agency is not None:
         agency = norm_code(agency)
-        found = loading.load_agency(connection, agency)
-        if period.start is not None:  # (as of a day: every task it led up to then)
-            found.check_stands_in(period.start, period.end, "số liệu nhiệm vụ")
+        # As of a day (no start): every task it led up to then — none before it opened.
+        loading.load_agency(connection, agency).check_stands_in(
+            period.start, period.end, "số liệu nhiệm vụ"
+        )
     # The period's tasks are those assigned in it and those still open when it
     # began; anything settled before it began is neither.
     tasks = loading.task_states(connection, period.end, active_since=period.start, agency=agency)

@@ -632,6 +632,26 @@ def test_a_task_report_of_an_agency_not_standing_in_the_period_is_refused(db_url
     assert (row["agency"], row["done_on_time"]) == ("SNV", 1)
 
 
+def test_a_task_report_as_of_a_day_before_the_agency_opened_is_refused(db_url):
+    """--as-of reports every task an agency led up to the day: one established after
+    it led none, and its table of zeros read as an agency with nothing to do — `score`
+    refuses that day, and so does the report of a period."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SMT", "--name", "Sở MT", "--kind", "so", "--since", "01/03/2025")
+    nv.ok("directive", "add", DIRECTIVE, "--date", "02/03/2025", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", DIRECTIVE, "--title", "Việc", "--lead", "SMT",
+          "--deadline", "31/03/2025")  # fmt: skip
+    early = nv.fails("report", "tasks", "--as-of", "28/02/2025", "--agency", "SMT")
+    assert early.stderr == (
+        "Lỗi: SMT được thành lập từ ngày 01/03/2025: trong kỳ được hỏi (đến ngày 28/02/2025) "
+        "cơ quan chưa có, nên không có số liệu nhiệm vụ. Hãy xem một kỳ từ ngày đó.\n"
+    )
+    assert early.stdout == ""
+    nv.ok("report", "tasks", "--as-of", "01/03/2025", "--agency", "SMT")  # its first day
+    (row,) = nv.json("report", "tasks", "--as-of", "02/03/2025", "--agency", "SMT")["agencies"]
+    assert (row["agency"], row["in_progress"]) == ("SMT", 1)
+
+
 def test_a_retraction_in_a_finalized_year_says_the_finalized_rating_stays(db_url):
     """A finalized rating is a record of its own: a retraction that changes the year's
     figures leaves it as it was, and says so, with how to finalize again; the rating

@@ -112,14 +112,17 @@ class Agency:
     def opened_by(self, day: date) -> bool:
         return self.since is None or self.since <= day
 
-    def stands_in(self, first: date, last: date) -> bool:
-        """Whether the agency stood on some day from `first` to `last`: a period it
-        closed before, or opened after, has nothing of it to score or assess."""
-        return self.opened_by(last) and (self.closed_on is None or self.closed_on > first)
+    def stands_in(self, first: date | None, last: date) -> bool:
+        """Whether the agency stood on some day from `first` (None: the ledger's first)
+        to `last`: a period it closed before, or opened after, has nothing of it to
+        score or assess."""
+        closed_after = self.closed_on is None or first is None or self.closed_on > first
+        return self.opened_by(last) and closed_after
 
-    def check_stands_in(self, first: date, last: date, figures: str) -> None:
-        """Refuse a period (`first` to `last`) the agency did not stand in: it has no
-        `figures` (a score, task figures) there — all zeros, or 100 points on nothing."""
+    def check_stands_in(self, first: date | None, last: date, figures: str) -> None:
+        """Refuse a period (`first` to `last`; `first` None: everything up to `last`)
+        the agency did not stand in: it has no `figures` (a score, task figures) there —
+        all zeros, or 100 points on nothing."""
         if self.stands_in(first, last):
             return
         if not self.opened_by(last):
