@@ -23,7 +23,7 @@ from workflow.history import label
 from workflow.text import code as norm_code
 from workflow.text import listed, nfc
 
-from . import numbering, references, streams
+from . import lengths, numbering, references, streams
 from .results import CommandResult
 
 DIRECTIVE_REGISTERED = "directive.registered"
@@ -37,6 +37,9 @@ class Corrections:
         task, as `task history` numbers them)."""
         if not nfc(reason):
             raise DomainError("Hãy ghi lý do điều chỉnh (--reason).")
+        # Every retraction this makes carries it: refused first, not as the failure of
+        # the first of them (a merger retracted with a registration, named as the cause).
+        lengths.check_typed_text("reason", nfc(reason))
         with self.command() as tx:
             target = self._event_to_correct(tx, reference.strip())
             if target.type == "event.retracted":

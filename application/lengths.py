@@ -51,5 +51,11 @@ def check_typed_texts(data: dict) -> None:
     """Refuse an event whose data holds a text longer than its field may be."""
     for key, value in data.items():
         if isinstance(value, str):
-            longest, what = _TYPED_FIELDS.get(key, (FREE_TEXT, f"Trường '{key}'"))
-            check_length(value, longest, what)
+            check_typed_text(key, value)
+
+
+def check_typed_text(key: str, value: str) -> None:
+    """Refuse a text longer than the field `key` of an event's data may be: before the
+    events are made, where a command makes several of one text."""
+    longest, what = _TYPED_FIELDS.get(key, (FREE_TEXT, f"Trường '{key}'"))
+    check_length(value, longest, what)

@@ -468,6 +468,20 @@ def test_retracting_the_registration_retracts_the_mergers_made_with_it(tasks):
     assert city.leads(t["both"]) == ["SNV-2025"]
 
 
+def test_a_reason_too_long_is_refused_as_such_not_as_a_merger_s_failure(tasks):
+    """Every retraction the registration's makes carries the reason: checked on the
+    first (a merger's), it was refused as if that merger could not be retracted."""
+    city, _ = tasks
+    city.ok(*MERGE)
+    registration = city.json("agency", "history", "SNV-2025")[0]["id"]
+    refusal = city.fails("correct", registration, "--reason", "x" * 10_001)
+    assert refusal.stderr == (
+        "Lỗi: Lý do (--reason) dài 10.001 ký tự, quá 10.000 ký tự cho phép: "
+        f"'{'x' * 40}…'. Hãy viết gọn lại.\n"
+    )
+    assert "SNV-2025" in city.agencies()
+
+
 def test_the_registration_stays_while_something_else_refers_to_the_new_agency(tasks):
     city, t = tasks
     city.ok(*MERGE)
