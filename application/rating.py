@@ -132,11 +132,15 @@ def before_the_records(connection: Connection, window: scoring.Window) -> str | 
     first = first_assigned(connection)
     if first is not None and first <= window.end:
         return None
-    since = f"nhiệm vụ đầu tiên giao ngày {format_date(first)}" if first else "chưa có nhiệm vụ nào"
     return (
-        f"Kỳ này kết thúc trước khi sổ có nhiệm vụ ({since}): mọi cơ quan được đủ điểm "
-        "nhiệm vụ vì không có nhiệm vụ nào đến hạn, không phải vì đã làm tốt."
+        f"Kỳ này kết thúc trước khi sổ có nhiệm vụ ({_records_begin(first)}): mọi cơ quan "
+        "được đủ điểm nhiệm vụ vì không có nhiệm vụ nào đến hạn, không phải vì đã làm tốt."
     )
+
+
+def _records_begin(first: date | None) -> str:
+    """When the ledger's tasks begin, in words (`first`: its first task's day)."""
+    return f"nhiệm vụ đầu tiên giao ngày {format_date(first)}" if first else "chưa có nhiệm vụ nào"
 
 
 def _open_in(agency, window: scoring.Window, cutoff: date) -> bool:
@@ -187,14 +191,17 @@ def finalize(ledger, year: int, rulebook: Rulebook, reason: str | None) -> dict[
             sa.select(sa.func.count()).select_from(t.ratings).where(t.ratings.c.year == year)
         ).scalar_one()
         first = first_assigned(tx.connection)
-        if first is not None and first > date(year, 12, 31):
+        if first is None or first > date(year, 12, 31):
             # Every head would rank HTXS with all the task points, none being due: an
-            # official result of no work at all, most likely a year typed wrong.
+            # official result of no work at all — a year typed wrong, or finalized
+            # before the year's tasks were brought in (import xlsx).
             raise DomainError(
-                f"Năm {year} kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao ngày "
-                f"{format_date(first)}): mọi người đứng đầu sẽ được đủ điểm nhiệm vụ vì không "
-                "có nhiệm vụ nào đến hạn, không phải vì đã làm tốt; không chốt kết quả như "
-                "vậy. Hãy kiểm tra lại năm (--year)."
+                f"Năm {year} kết thúc trước khi sổ có nhiệm vụ ({_records_begin(first)}): "
+                "mọi người đứng đầu sẽ được đủ điểm nhiệm vụ vì không có nhiệm vụ nào đến hạn, "
+                "không phải vì đã làm tốt; không chốt kết quả như vậy. Hãy kiểm tra lại năm "
+                "(--year)"
+                + ("" if first else f", hoặc ghi các nhiệm vụ của năm {year} trước khi chốt")
+                + "."
             )
         if revisions and not (reason or "").strip():
             raise DomainError(

@@ -499,6 +499,14 @@ def test_a_deadline_missed_before_a_reassignment_stays_with_the_head_who_missed_
     assert (year["RA"]["late"], year["RB"]["late"], q1["overdue"]) == (1, 0, 1)
 
 
+def a_standing_duty(nv: Nhiemvu, code: str, year: int) -> None:
+    """A task of `year` with no deadline, in no score: a year is finalized only once the
+    ledger has tasks (before them every head would rank HTXS on no work)."""
+    nv.ok("directive", "add", f"9/TB-{year}", "--date", f"02/01/{year}", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", f"9/TB-{year}", "--title", "Thường xuyên",
+          "--lead", code, "--no-deadline")  # fmt: skip
+
+
 def test_the_year_is_finalized_only_once_it_is_over(db_url):
     """31/12 is a day of the year: a task completed on it is completed in time, so a
     rating finalized that day would be final before its figures are."""
@@ -509,6 +517,7 @@ def test_the_year_is_finalized_only_once_it_is_over(db_url):
     nv = Nhiemvu(db_url)
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
     nv.ok("agency", "head", "SXD", "--name", "Phạm Văn D", "--from", "01/01/2020")
+    a_standing_duty(nv, "SXD", 2025)
     book = rating.choose_rulebook(date(2025, 12, 31))
     last_minute = datetime(2025, 12, 31, 16, 59, tzinfo=UTC)  # 23:59 in Hải Phòng
     app = App(db_url, "tester", now=lambda: last_minute)
@@ -659,6 +668,7 @@ def test_a_retraction_in_a_finalized_year_says_the_finalized_rating_stays(db_url
     nv = Nhiemvu(db_url)
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
     nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2023")
+    a_standing_duty(nv, "SXD", 2023)
     document = nv.json("reprimand", "issue", "--kind", "phe-binh", "--doc", "100/UBND-TH",
                        "--on", "10/09/2023", "--head", "SXD")["event_id"]  # fmt: skip
     assert "chưa chốt" in nv.ok("rating", "compute", "--year", "2023").stdout
@@ -693,6 +703,7 @@ def test_a_rulebook_edited_under_the_same_version_is_named_as_the_cause(
     nv = Nhiemvu(db_url)
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
     nv.ok("agency", "head", "SXD", "--name", "Nguyễn Văn An", "--from", "01/01/2023")
+    a_standing_duty(nv, "SXD", 2023)
     nv.ok("reprimand", "issue", "--kind", "phe-binh", "--doc", "100/UBND-TH", "--on", "10/09/2023",
           "--head", "SXD")  # fmt: skip
     finalized = nv.json("rating", "finalize", "--year", "2023")
@@ -757,6 +768,27 @@ def test_a_year_before_the_ledger_s_first_task_is_not_finalized(db_url):
     assert (
         "Chưa có kết quả xếp loại năm 2022" in nv.fails("rating", "show", "--year", "2022").stderr
     )
+    assert nv.json("rating", "finalize", "--year", "2023")["revision"] == 1
+
+
+def test_a_year_is_not_finalized_on_a_ledger_without_tasks(db_url):
+    """With no task at all, as before the first: the agencies and heads registered, the
+    tasks not yet brought in, `rating finalize` recorded every head HTXS for good —
+    `rating compute` warned of it, finalize did not refuse it."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
+    refused = nv.fails("rating", "finalize", "--year", "2023")
+    assert refused.stderr == (
+        "Lỗi: Năm 2023 kết thúc trước khi sổ có nhiệm vụ (chưa có nhiệm vụ nào): mọi người "
+        "đứng đầu sẽ được đủ điểm nhiệm vụ vì không có nhiệm vụ nào đến hạn, không phải vì "
+        "đã làm tốt; không chốt kết quả như vậy. Hãy kiểm tra lại năm (--year), hoặc ghi các "
+        "nhiệm vụ của năm 2023 trước khi chốt.\n"
+    )
+    assert (
+        "Chưa có kết quả xếp loại năm 2023" in nv.fails("rating", "show", "--year", "2023").stderr
+    )
+    a_standing_duty(nv, "SXD", 2023)
     assert nv.json("rating", "finalize", "--year", "2023")["revision"] == 1
 
 
