@@ -75,7 +75,7 @@ def agency_add(ctx, code, name, kind, since, merging, reason, as_json):
             ]
         )
         merged = [
-            {"code": m.code, "event": m.events[0].event_id, "moved_tasks": list(m.moved)}
+            {"code": m.code, "event_id": m.events[0].event_id, "moved_tasks": list(m.moved)}
             for m in result.mergers
         ]
         data = {**result_json(result), "merged": merged}

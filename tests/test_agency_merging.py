@@ -263,6 +263,8 @@ def test_a_year_s_scores_are_those_of_registering_then_merging_one_by_one(tasks,
 
 
 def test_the_json_names_the_merged_agencies_and_the_tasks_moved(tasks):
+    """Each merger by its event id under the key every other output gives one
+    (`event_id`: directive list, report reprimands, report assessments…)."""
     city, t = tasks
     out = city.json(*MERGE)
     histories = {code: city.json("agency", "history", code) for code in ("SNV", "SLDTBXH")}
@@ -273,12 +275,12 @@ def test_the_json_names_the_merged_agencies_and_the_tasks_moved(tasks):
         "merged": [
             {
                 "code": "SNV",
-                "event": histories["SNV"][-1]["id"],
+                "event_id": histories["SNV"][-1]["id"],
                 "moved_tasks": [t["snv"], t["both"]],
             },
             {
                 "code": "SLDTBXH",
-                "event": histories["SLDTBXH"][-1]["id"],
+                "event_id": histories["SLDTBXH"][-1]["id"],
                 "moved_tasks": [t["lao_dong"], t["both"]],
             },
         ],
