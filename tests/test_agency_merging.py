@@ -230,6 +230,34 @@ def test_a_second_import_finds_the_task_a_row_gave_the_old_department(city, tmp_
     assert city.event_count() == before
 
 
+def test_work_given_to_an_old_department_after_the_day_is_sent_to_the_new_one(city):
+    """The reorganisation's commonest slip: a task, a head, a deputy recorded for the old
+    department after it closed. The refusal said only that it had closed."""
+    city.ok(*MERGE)
+    refusals = [
+        city.fails("task", "assign", "--directive", DIRECTIVE, "--title", "Việc", "--lead",
+                   "SLDTBXH", "--deadline", "30/06/2025", "--assigned-on", "10/03/2025"),
+        city.fails("agency", "head", "SLDTBXH", "--name", "Bà Mới", "--from", "10/03/2025"),
+        city.fails("agency", "deputy", "SNV", "--name", "Ông Phó", "--field", "nội vụ",
+                   "--from", "01/03/2025"),
+    ]  # fmt: skip
+    for refusal, old in zip(refusals, ("SLDTBXH", "SLDTBXH", "SNV"), strict=True):
+        assert refusal.stderr == (
+            f"Lỗi: Cơ quan {old} đã sáp nhập vào SNV-2025 từ ngày 01/03/2025: không ghi gì "
+            "cho cơ quan từ ngày đó. Hãy kiểm tra lại ngày, hoặc ghi cho cơ quan kế thừa "
+            "SNV-2025; nếu việc sáp nhập ghi nhầm, hãy rút lại nó (mã sự kiện trong `nhiemvu "
+            f"agency history {old}`).\n"
+        )
+    city.ok("agency", "add", "SYT", "--name", "Sở Y tế", "--kind", "so")
+    city.ok("agency", "dissolve", "SYT", "--on", "01/04/2025", "--reason", "QĐ")
+    dissolved = city.fails("agency", "rename", "SYT", "--name", "Sở YT", "--on", "02/04/2025")
+    assert dissolved.stderr == (
+        "Lỗi: Cơ quan SYT đã giải thể từ ngày 01/04/2025: không ghi gì cho cơ quan từ ngày đó. "
+        "Hãy kiểm tra lại ngày, hoặc chọn cơ quan khác; nếu việc giải thể ghi nhầm, hãy rút lại "
+        "nó (mã sự kiện trong `nhiemvu agency history SYT`).\n"
+    )
+
+
 def test_a_year_s_scores_are_those_of_registering_then_merging_one_by_one(tasks, second_db_url):
     """The 2025 scores: the old departments for the part of the year they stood,
     the new one for its part — as recording it the old way (a temporary name, each

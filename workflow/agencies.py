@@ -160,8 +160,17 @@ class Agency:
 
     def check_active(self, day: date) -> None:
         self.check_opened(day)
-        if not self.is_active(day):
-            raise DomainError(f"Cơ quan {self.code} đã {self.closure()}.")
+        if self.is_active(day):
+            return
+        if self.merged_into:
+            instead, closing = f"ghi cho cơ quan kế thừa {self.merged_into}", "việc sáp nhập"
+        else:
+            instead, closing = "chọn cơ quan khác", "việc giải thể"
+        raise DomainError(
+            f"Cơ quan {self.code} đã {self.closure()}: không ghi gì cho cơ quan từ ngày đó. "
+            f"Hãy kiểm tra lại ngày, hoặc {instead}; nếu {closing} ghi nhầm, hãy rút lại nó "
+            f"(mã sự kiện trong `nhiemvu agency history {self.code}`)."
+        )
 
     def check_opened(self, day: date) -> None:
         """Nothing happens to an agency on a day before it was established: no task,
