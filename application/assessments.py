@@ -30,11 +30,16 @@ def assessments_of(
         .where(assessed.c.year == year)
         .order_by(assessed.c.position)
     )
+    found = None
     if agency is not None:
         agency = code(agency)  # as typed: any case, NFD or NFC
-        loading.load_agency(connection, agency)  # an unknown code is refused, named
+        found = loading.load_agency(connection, agency)  # an unknown code is refused, named
         query = query.where(assessed.c.agency == agency)
     rows = connection.execute(query).all()
+    if found is not None and not rows:
+        # Not "none recorded, each criterion counts in full": a year it did not stand in
+        # has no score, and `assess` refuses it.
+        found.check_stands_in(date(year, 1, 1), date(year, 12, 31), "đánh giá tiêu chí chung")
     counted = {(r.agency, r.criterion): r.event_id for r in rows}  # the latest wins
     names = loading.load_agencies(connection)
     order = {c.code: i for i, c in enumerate(rulebook.general_criteria)}

@@ -304,6 +304,29 @@ def test_a_year_without_assessments_says_so_and_an_unknown_agency_is_refused(sct
     assert refused.stdout == "" and sct.event_count() == before
 
 
+def test_assessments_of_a_year_the_agency_did_not_stand_in_are_refused(db_url):
+    """Such a year has no score, and `assess` refuses it: the listing said none was
+    recorded, each criterion counting in full, and to record one with `assess`."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SNV", "--name", "Sở Nội vụ", "--kind", "so")
+    nv.ok("agency", "add", "SMT", "--name", "Sở MT", "--kind", "so", "--since", "01/03/2025")
+    nv.ok("agency", "dissolve", "SNV", "--on", "15/04/2025", "--into", "SMT", "--reason", "QĐ")
+    merged = nv.fails("report", "assessments", "--year", "2026", "--agency", "SNV")
+    assert merged.stderr == (
+        "Lỗi: SNV đã sáp nhập vào SMT từ ngày 15/04/2025: trong kỳ được hỏi (từ ngày "
+        "01/01/2026) cơ quan không còn, nên không có đánh giá tiêu chí chung. Hãy xem đánh "
+        "giá tiêu chí chung của cơ quan kế thừa (--agency SMT), hoặc một kỳ trước ngày đó.\n"
+    )
+    early = nv.fails("report", "assessments", "--year", "2024", "--agency", "SMT")
+    assert early.stderr.startswith(
+        "Lỗi: SMT được thành lập từ ngày 01/03/2025: trong kỳ được hỏi (đến ngày 31/12/2024)"
+    )
+    assert merged.stdout == early.stdout == ""
+    # The years they stood in, even in part, are listed as before.
+    for code in ("SNV", "SMT"):
+        assert nv.json("report", "assessments", "--year", "2025", "--agency", code) == []
+
+
 def test_reports_of_the_year(sct):
     reprimands = sct.json("report", "reprimands", "--year", "2024")
     assert (reprimands["reminder_docs"], reprimands["reminder_targets"]) == (1, 1)
