@@ -1277,6 +1277,19 @@ def test_a_refusal_names_the_workbook_s_column_not_the_command_s_option(nv, tmp_
         "Loại văn bản (cột 'Loại văn bản') dài 149 ký tự, quá 100 ký tự cho phép"
     )
     assert "--" not in refused["errors"][0]
+    # A clause and a leader too long (no column holds them: the event's check).
+    book = workbook(tmp_path / "two.xlsx", [*STANDARD, "Mục", "Lãnh đạo chỉ đạo"],
+                    [(*row("Việc", "SXD", "30/06/2023"), "2." * 51, "Ông " * 60)])  # fmt: skip
+    (refused,) = nv.import_json(book, "--dry-run", code=1)["rows"]
+    assert refused["errors"][0].startswith(
+        "Mục, điểm trong văn bản (cột 'Mục') dài 102 ký tự, quá 100 ký tự cho phép"
+    )
+    book = workbook(tmp_path / "three.xlsx", [*STANDARD, "Lãnh đạo chỉ đạo"],
+                    [(*row("Việc", "SXD", "30/06/2023"), "Ông " * 60)])  # fmt: skip
+    (refused,) = nv.import_json(book, "--dry-run", code=1)["rows"]
+    assert refused["errors"][0].startswith(
+        "Lãnh đạo UBND chỉ đạo (cột 'Lãnh đạo chỉ đạo') dài 239 ký tự, quá 200"
+    )
 
 
 def test_an_assignment_years_before_its_directive_names_the_workbook_s_columns(nv, tmp_path):

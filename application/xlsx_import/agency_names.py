@@ -245,7 +245,8 @@ class AgencyIndex:
 COLUMN_OF_OPTION = {
     "--kind": "kind", "--issuer": "issuer", "--title": "title", "--lead": "leads",
     "--deadline": "deadline", "--no-deadline": "deadline", "--assigned-on": "assigned_on",
-    "--doc": "completion_doc", "--directive": "number",
+    "--doc": "completion_doc", "--directive": "number", "--clause": "clause",
+    "--leader": "leader",
 }  # fmt: skip
 # A role noted beside an agency: "(chủ trì)", "(phối hợp)".
 _ROLE_NOTE = re.compile(r"\s*\((?:[^()]*)\)\s*$")
