@@ -790,7 +790,8 @@ class Ledger(Corrections):
         if on > self.today():
             raise DomainError(
                 f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là "
-                f"{format_date(self.today())})."
+                f"{format_date(self.today())}): sổ chỉ ghi việc đã xảy ra. Hãy kiểm tra lại "
+                "ngày (năm gõ nhầm?), hoặc ghi vào đúng ngày đó khi việc đã diễn ra."
             )
 
 

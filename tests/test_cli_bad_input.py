@@ -235,7 +235,11 @@ REFUSALS = [
         ["task", "complete", "NV-00001", "--on", "14/03/2023"],
         ["trước ngày giao nhiệm vụ 15/03/2023"],
     ),
-    ("completion-in-future", ["task", "complete", "NV-00001", "--on", FUTURE], ["ở tương lai"]),
+    (
+        "completion-in-future",
+        ["task", "complete", "NV-00001", "--on", FUTURE],
+        ["ở tương lai", "sổ chỉ ghi việc đã xảy ra. Hãy kiểm tra lại ngày (năm gõ nhầm?)"],
+    ),
     (
         "progress-before-assignment",
         ["task", "progress", "NV-00001", "--percent", "10", "--on", "14/03/2023"],
