@@ -19,7 +19,15 @@ from events.store import ANY_VERSION, NO_STREAM, EventStore, NewEvent, StoreTran
 from workflow import agencies as ag
 from workflow import documents as docs
 from workflow import tasks as tk
-from workflow.dates import LOCAL_TZ, canonical_period, format_date, iso, parse_period, start_of_day
+from workflow.dates import (
+    LOCAL_TZ,
+    canonical_period,
+    check_not_future,
+    format_date,
+    iso,
+    parse_period,
+    start_of_day,
+)
 from workflow.errors import DomainError, NotFound
 from workflow.text import code as norm_code
 from workflow.text import id_order, listed, nfc, optional
@@ -787,12 +795,7 @@ class Ledger(Corrections):
             return CommandResult(stream, events)
 
     def _not_future(self, on: date, what: str) -> None:
-        if on > self.today():
-            raise DomainError(
-                f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là "
-                f"{format_date(self.today())}): sổ chỉ ghi việc đã xảy ra. Hãy kiểm tra lại "
-                "ngày (năm gõ nhầm?), hoặc ghi vào đúng ngày đó khi việc đã diễn ra."
-            )
+        check_not_future(on, self.today(), what)
 
 
 def _standing(tx: StoreTransaction, stream_id: str, event_type: str):

@@ -169,3 +169,14 @@ def _period_year(match: re.Match, text: str) -> int:
 def days_in(start: date, end: date) -> int:
     """Number of days from start to end, both included."""
     return (end - start).days + 1
+
+
+def check_not_future(on: date, today: date, what: str) -> None:
+    """The log records what has happened: a business date after today is refused (`what`
+    names the date: "hoàn thành", "giao nhiệm vụ")."""
+    if on > today:
+        raise DomainError(
+            f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là {format_date(today)}): sổ "
+            "chỉ ghi việc đã xảy ra. Hãy kiểm tra lại ngày (năm gõ nhầm?), hoặc ghi vào đúng "
+            "ngày đó khi việc đã diễn ra."
+        )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .dates import format_date, from_iso, iso
+from .dates import check_not_future, format_date, from_iso, iso
 from .errors import DomainError
 
 IN_PROGRESS = "in_progress"
@@ -219,11 +219,7 @@ class Task(TaskState):
                 f"Ngày {what} {format_date(on)} trước ngày giao nhiệm vụ "
                 f"{format_date(self.assigned_on)}. Hãy kiểm tra lại ngày."
             )
-        if on > today:
-            raise DomainError(
-                f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là {format_date(today)}). "
-                "Chỉ ghi những việc đã xảy ra."
-            )
+        check_not_future(on, today, what)
 
     def check_extension(self, to: date, on: date, today: date) -> None:
         self._check_closed_after(on, "gia hạn")
