@@ -447,6 +447,8 @@ class Ledger(Corrections):
         if not number or not nfc(title):
             raise DomainError("Số hiệu và trích yếu văn bản không được để trống.")
         check_length(number, lengths.DOCUMENT_NUMBER, "Số hiệu văn bản")
+        # Its own words: the event's check would name a task's content (--title too).
+        check_length(nfc(title), lengths.FREE_TEXT, "Trích yếu văn bản (--title)")
         check_length(nfc(kind), lengths.DIRECTIVE_KIND, "Loại văn bản (--kind)")
         check_length(nfc(issuer), lengths.ISSUER, "Cơ quan ban hành (--issuer)")
         self._not_future(issued_on, "ban hành văn bản")

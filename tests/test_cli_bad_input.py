@@ -811,7 +811,8 @@ REFUSALS += [
     (
         "directive-title-too-long",
         ["directive", "add", "7/KH-UBND", "--date", "15/03/2023", "--title", "x" * 10_001],
-        ["Nội dung (--title) dài 10.001 ký tự, quá 10.000"],
+        # A directive's summary, not a task's content (the event's key is "title" too).
+        ["Trích yếu văn bản (--title) dài 10.001 ký tự, quá 10.000"],
     ),
     (
         "progress-note-too-long",

@@ -1290,6 +1290,18 @@ def test_a_refusal_names_the_workbook_s_column_not_the_command_s_option(nv, tmp_
     assert refused["errors"][0].startswith(
         "Lãnh đạo UBND chỉ đạo (cột 'Lãnh đạo chỉ đạo') dài 239 ký tự, quá 200"
     )
+    # A directive's summary too long: its column, not the task content's (both are the
+    # commands' --title).
+    directive = ("77/TB-UBND", date(2023, 4, 5), "Kết luận " * 1_200)
+    book = workbook(tmp_path / "four.xlsx", STANDARD,
+                    [row("Việc", "SXD", "30/06/2023", directive=directive)])  # fmt: skip
+    before = nv.event_count()
+    (refused,) = nv.import_json(book, code=1)["rows"]
+    assert refused["errors"] == [
+        "Trích yếu văn bản (cột 'Trích yếu') dài 10.799 ký tự, quá 10.000 ký tự cho phép: "
+        "'Kết luận Kết luận Kết luận Kết luận Kết…'. Hãy viết gọn lại."
+    ]
+    assert nv.event_count() == before
 
 
 def test_an_assignment_years_before_its_directive_names_the_workbook_s_columns(nv, tmp_path):

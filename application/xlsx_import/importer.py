@@ -105,6 +105,10 @@ class ImportReport:
         }
 
 
+# `directive add` takes the summary as --title, which names a task's content elsewhere.
+_DIRECTIVE_COLUMNS = {**COLUMN_OF_OPTION, "--title": "summary"}
+
+
 class _RowInvalid(Exception):
     def __init__(self, errors: list[str]):
         super().__init__("; ".join(errors))
@@ -378,12 +382,12 @@ class _Importer:
         found = self.raw.one("SELECT 1 FROM proj_tasks WHERE task_id = :task", {"task": task_id})
         return found is None
 
-    def _in_columns(self, message: str) -> str:
+    def _in_columns(self, message: str, columns: dict[str, str] = COLUMN_OF_OPTION) -> str:
         """A command's refusal with the workbook's columns for the command's options
         it names: "(--kind)" is "(cột 'Loại văn bản')" here."""
 
         def column(match: re.Match) -> str:
-            key = COLUMN_OF_OPTION.get(match.group(1))
+            key = columns.get(match.group(1))
             return f"(cột '{self.label(key)}')" if key else match.group(0)
 
         return re.sub(r"\((--[a-z-]+)\)", column, message)
@@ -462,9 +466,12 @@ class _Importer:
                         + "."
                     ]
                 )
-            self.ledger.register_directive(
-                p.number, p.issued_on, p.summary, p.kind or infer_kind(p.number), p.issuer
-            )
+            try:
+                self.ledger.register_directive(
+                    p.number, p.issued_on, p.summary, p.kind or infer_kind(p.number), p.issuer
+                )
+            except DomainError as exc:
+                raise _RowInvalid([self._in_columns(str(exc), _DIRECTIVE_COLUMNS)]) from None
             actions.append(f"ghi văn bản {p.number}")
             issued_on = p.issued_on
         else:
