@@ -22,7 +22,7 @@ from workflow import tasks as tk
 from workflow.dates import (
     LOCAL_TZ,
     canonical_period,
-    check_not_future,
+    check_happened,
     format_date,
     iso,
     parse_period,
@@ -797,7 +797,7 @@ class Ledger(Corrections):
             return CommandResult(stream, events)
 
     def _not_future(self, on: date, what: str) -> None:
-        check_not_future(on, self.today(), what)
+        check_happened(on, self.today(), what)
 
 
 def _standing(tx: StoreTransaction, stream_id: str, event_type: str):

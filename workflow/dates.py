@@ -171,9 +171,10 @@ def days_in(start: date, end: date) -> int:
     return (end - start).days + 1
 
 
-def check_not_future(on: date, today: date, what: str) -> None:
+def check_happened(on: date, today: date, what: str) -> None:
     """The log records what has happened: a business date after today is refused (`what`
-    names the date: "hoàn thành", "giao nhiệm vụ")."""
+    names the date: "hoàn thành", "giao nhiệm vụ"). A report's cut-off after today is
+    refused for another reason, by application.cutoffs.check_not_future."""
     if on > today:
         raise DomainError(
             f"Ngày {what} {format_date(on)} ở tương lai (hôm nay là {format_date(today)}): sổ "

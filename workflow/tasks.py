@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .dates import check_not_future, format_date, from_iso, iso
+from .dates import check_happened, format_date, from_iso, iso
 from .errors import DomainError
 
 IN_PROGRESS = "in_progress"
@@ -219,7 +219,7 @@ class Task(TaskState):
                 f"Ngày {what} {format_date(on)} trước ngày giao nhiệm vụ "
                 f"{format_date(self.assigned_on)}. Hãy kiểm tra lại ngày."
             )
-        check_not_future(on, today, what)
+        check_happened(on, today, what)
 
     def check_extension(self, to: date, on: date, today: date) -> None:
         self._check_closed_after(on, "gia hạn")
