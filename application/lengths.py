@@ -1,7 +1,10 @@
-"""The longest codes and numbers the projection's columns hold (application.tables
+"""How long what people type may be, checked before anything is written.
+
+The codes and numbers: the longest the projection's columns hold (application.tables
 declares its columns with these). PostgreSQL refuses a longer value and SQLite
 would keep it, so the commands refuse it first, the same on both — and a SQLite
-log then moves to PostgreSQL whole (events export / import)."""
+log then moves to PostgreSQL whole (events export / import). Names and free text
+live in the events only: their limits catch a paste gone wrong."""
 
 from workflow.errors import DomainError
 from workflow.text import grouped
