@@ -753,16 +753,22 @@ def test_a_rulebook_edited_under_the_same_version_is_named_as_the_cause(
     assert "Sổ đã đổi sau lần chốt này" not in warning
 
 
-def test_a_period_before_the_ledger_s_first_task_is_said_to_say_nothing(db_url):
-    """Every agency has all its task points in a year before the records begin (no
-    task due, none late): a score of 100 there says nothing of its work, and the
-    command says so; in a year with tasks, nothing is said."""
+def records_from_march_2023(db_url) -> Nhiemvu:
+    """A head in office since 2018, and the ledger's first task given on 10/03/2023."""
     nv = Nhiemvu(db_url)
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
     nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
     nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
     nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
           "--deadline", "30/06/2023")  # fmt: skip
+    return nv
+
+
+def test_a_period_before_the_ledger_s_first_task_is_said_to_say_nothing(db_url):
+    """Every agency has all its task points in a year before the records begin (no
+    task due, none late): a score of 100 there says nothing of its work, and the
+    command says so; in a year with tasks, nothing is said."""
+    nv = records_from_march_2023(db_url)
     for command in (["score", "--year", "2019"], ["rating", "compute", "--year", "2019"]):
         early = nv.ok(*command)
         assert "Lưu ý: Kỳ này kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao " \
@@ -776,12 +782,7 @@ def test_a_year_before_the_ledger_s_first_task_is_not_finalized(db_url):
     """Finalized, such a year recorded every head HTXS for good, on no work at all (no
     task due, none late) — most likely a year typed wrong. It is refused, nothing
     written; the year of the records is finalized as before."""
-    nv = Nhiemvu(db_url)
-    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
-    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
-    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
-    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
-          "--deadline", "30/06/2023")  # fmt: skip
+    nv = records_from_march_2023(db_url)
     refused = nv.fails("rating", "finalize", "--year", "2022")
     assert (
         "Lỗi: Năm 2022 kết thúc trước khi sổ có nhiệm vụ (nhiệm vụ đầu tiên giao ngày "
