@@ -51,6 +51,11 @@ def _run(connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # SQLite's DDL is transactional (the driver sends no COMMIT of its own: nhiemvu
+        # issues BEGIN itself), but Alembic assumes otherwise and commits after each
+        # migration — releasing the write lock between two steps to another init, which
+        # then ran the remaining steps again. One transaction, as on PostgreSQL.
+        transactional_ddl=True,
         compare_type=True,
         include_object=include_object,
     )
