@@ -95,6 +95,18 @@ def busy_task(nv: Nhiemvu) -> str:
     return task_id
 
 
+def records_from_march_2023(db_url: str) -> Nhiemvu:
+    """A head in office since 2018, and the ledger's first task given on 10/03/2023: a
+    year before it has every head ranked HTXS on no work at all."""
+    nv = Nhiemvu(db_url)
+    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
+    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
+    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
+    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
+          "--deadline", "30/06/2023")  # fmt: skip
+    return nv
+
+
 def report_behind_the_projection(db_url: str, task_id: str) -> None:
     """A 70 % report on 25/04/2023 appended without the ledger projection, which then
     no longer has every event of the log."""

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from nhiemvu_cli import Nhiemvu
+from nhiemvu_cli import Nhiemvu, records_from_march_2023
 from openpyxl import load_workbook
 
 from workflow.dates import LOCAL_TZ
@@ -751,17 +751,6 @@ def test_a_rulebook_edited_under_the_same_version_is_named_as_the_cause(
     warning = nv.ok("rating", "show", "--year", "2023").stderr
     assert "đã bị sửa sau lần chốt này mà vẫn giữ phiên bản (tính lại thì khác — SXD" in warning
     assert "Sổ đã đổi sau lần chốt này" not in warning
-
-
-def records_from_march_2023(db_url) -> Nhiemvu:
-    """A head in office since 2018, and the ledger's first task given on 10/03/2023."""
-    nv = Nhiemvu(db_url)
-    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
-    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
-    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
-    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
-          "--deadline", "30/06/2023")  # fmt: skip
-    return nv
 
 
 def test_a_period_before_the_ledger_s_first_task_is_said_to_say_nothing(db_url):

@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nhiemvu_cli import Nhiemvu
+from nhiemvu_cli import Nhiemvu, records_from_march_2023
 
 import workflow
 from application.app import App
@@ -415,12 +415,7 @@ def test_a_period_before_any_rulebook_is_reported_without_the_ranking(db_url, tm
 def test_a_ranking_before_the_ledger_s_first_task_says_it_says_nothing(db_url, tmp_path):
     """As `rating compute` warns: in a year before the records begin every head has all
     the task points and ranks HTXS, on no work at all. The page said nothing of it."""
-    nv = Nhiemvu(db_url)
-    nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")
-    nv.ok("agency", "head", "SXD", "--name", "Lê Văn A", "--from", "01/01/2018")
-    nv.ok("directive", "add", "1/TB", "--date", "10/03/2023", "--title", "Kết luận")
-    nv.ok("task", "assign", "--directive", "1/TB", "--title", "Việc", "--lead", "SXD",
-          "--deadline", "30/06/2023")  # fmt: skip
+    records_from_march_2023(db_url)
     out = tmp_path / "r.html"
     run(db_url, "report", "html", "--year", "2021", "--out", str(out))
     page = out.read_text(encoding="utf-8")
