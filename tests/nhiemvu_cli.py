@@ -95,6 +95,18 @@ def busy_task(nv: Nhiemvu) -> str:
     return task_id
 
 
+def run_sql(db_url: str, *statements: str) -> None:
+    """Run statements on the database directly, in one transaction, as someone with
+    access to it could (behind the store's back)."""
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
 def records_from_march_2023(db_url: str) -> Nhiemvu:
     """A head in office since 2018, and the ledger's first task given on 10/03/2023: a
     year before it has every head ranked HTXS on no work at all."""

@@ -18,7 +18,7 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from nhiemvu_cli import Nhiemvu
+from nhiemvu_cli import Nhiemvu, run_sql
 from projection_rows import snapshot
 
 import migrations
@@ -2149,12 +2149,7 @@ def test_a_file_is_never_written_over_the_sqlite_database_itself(
 
 
 def test_a_log_whose_head_row_was_deleted_is_reported_not_a_traceback(city):
-    engine = city.engine()
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DELETE FROM event_log_head")
-    finally:
-        engine.dispose()
+    run_sql(city.db_url, "DELETE FROM event_log_head")
     verify = city.fails("events", "verify")
     assert "đầu sổ (event_log_head) không còn dòng nào" in verify.stdout + verify.stderr
     for args in (
@@ -2252,12 +2247,7 @@ def test_a_row_put_beyond_the_log_s_head_is_explained_to_the_next_writer(city):
 )
 def test_a_table_or_column_changed_by_hand_is_explained_not_a_traceback(city, damage, command):
     before = city.event_count()
-    engine = city.engine()
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(damage)
-    finally:
-        engine.dispose()
+    run_sql(city.db_url, damage)
     refused = city.run(*command)
     assert (refused.exit_code, type(refused.exception)) == (1, SystemExit), refused.exception
     assert "Cơ sở dữ liệu thiếu một bảng hoặc cột mà nhiemvu cần" in refused.stderr
@@ -2319,10 +2309,7 @@ def test_a_postgres_url_s_own_options_hold_on_every_path(db_url):
     no more and wrote the agency into another schema than the one the rest reads."""
     public = Nhiemvu(db_url)
     public.ok("agency", "add", "STC", "--name", "Sở Tài chính", "--kind", "so")
-    engine = make_engine(db_url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE SCHEMA so_rieng")
-    engine.dispose()
+    run_sql(db_url, "CREATE SCHEMA so_rieng")
     nv = Nhiemvu(f"{db_url}?options=-c%20search_path%3Dso_rieng")
     nv.ok("init")
     nv.ok("agency", "add", "SXD", "--name", "Sở Xây dựng", "--kind", "so")  # the bare driver

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import IN_CI
-from nhiemvu_cli import REPO, Nhiemvu
+from nhiemvu_cli import REPO, Nhiemvu, run_sql
 from openpyxl import Workbook
 from readme_grants import readme_grants
 
@@ -68,12 +68,7 @@ def deployment(postgres_server):
             _as_role(postgres_server, database, clerk),
         )
         deployment.as_owner().ok("init")
-        engine = sa.create_engine(deployment.owner_url)
-        try:
-            with engine.begin() as connection:
-                connection.exec_driver_sql(readme_grants(database, clerk))
-        finally:
-            engine.dispose()
+        run_sql(deployment.owner_url, readme_grants(database, clerk))
         yield deployment
     finally:
         # A role that owns a database, or holds rights in one, cannot be dropped.
@@ -203,12 +198,7 @@ def test_a_clerk_is_told_that_putting_the_guards_back_is_the_owner_s_work(deploy
     """A trigger disabled behind the store's back: `init` puts it back, but only as the
     owner; the clerk is told so, and which rights the rest of the commands need."""
     clerk = deployment.as_clerk()
-    owner = sa.create_engine(deployment.owner_url)
-    try:
-        with owner.begin() as connection:
-            connection.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER events_no_update")
-    finally:
-        owner.dispose()
+    run_sql(deployment.owner_url, "ALTER TABLE events DISABLE TRIGGER events_no_update")
     unguarded = clerk.run("events", "verify")
     assert unguarded.exit_code == 1
     assert "`nhiemvu init` bằng vai trò chủ sở hữu cơ sở dữ liệu" in unguarded.stderr

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from nhiemvu_cli import Nhiemvu
+from nhiemvu_cli import Nhiemvu, run_sql
 from projection_rows import snapshot
 
 OUT_OF_STEP = "Lỗi: Các bảng dẫn xuất không khớp với sổ sự kiện ("
@@ -31,19 +31,10 @@ def small_ledger(db_url: str) -> Nhiemvu:
     return nv
 
 
-def tamper(nv: Nhiemvu, *statements: str) -> None:
-    """Run statements on the database directly, as someone with access to it could."""
-    engine = nv.engine()
-    try:
-        with engine.begin() as connection:
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
 def move_checkpoint(nv: Nhiemvu, position: int) -> None:
-    tamper(nv, f"UPDATE projection_checkpoints SET position = {position} WHERE name = 'ledger'")
+    run_sql(
+        nv.db_url, f"UPDATE projection_checkpoints SET position = {position} WHERE name = 'ledger'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,7 +102,7 @@ def test_verify_names_the_rows_edited_behind_the_stores_back_and_changes_nothing
     nv = small_ledger(db_url)
     assert nv.ok("projections", "verify").stdout.startswith(MATCH)
     assert nv.json("projections", "verify")["ok"] is True
-    tamper(nv, *TAMPERING)
+    run_sql(nv.db_url, *TAMPERING)
     tampered = stored_state(nv)
 
     said = nv.fails("projections", "verify").stderr
@@ -148,7 +139,7 @@ def test_verify_lists_a_handful_of_rows_and_counts_the_rest(db_url):
     nv = small_ledger(db_url)
     for n in range(2, 10):
         nv.ok("directive", "add", f"{n}/KH-UBND", "--date", "02/01/2023", "--title", "Kế hoạch")
-    tamper(nv, "UPDATE proj_directives SET title = 'Sửa'")
+    run_sql(nv.db_url, "UPDATE proj_directives SET title = 'Sửa'")
     said = nv.fails("projections", "verify").stderr
     assert "proj_directives: 9 dòng sai lệch — " in said
     assert ", và 4 dòng nữa" in said and said.count("(title)") == 5
